@@ -1,0 +1,40 @@
+// The JSON forms of the data model (DESIGN.md section 1), and the names of its enumerations.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "engram/status.h"
+#include "engram/types.h"
+
+namespace engram {
+
+std::string_view to_string(TaskType t);
+std::string_view to_string(Complexity c);
+std::string_view to_string(EpisodeStatus s);
+std::string_view to_string(OutcomeKind k);
+
+// Each returns InvalidArgument naming the field and listing the accepted values.
+Result<TaskType> parse_task_type(std::string_view s);
+Result<Complexity> parse_complexity(std::string_view s);
+Result<EpisodeStatus> parse_episode_status(std::string_view s);
+Result<OutcomeKind> parse_outcome_kind(std::string_view s);
+
+// Every field is always present: absent values are null, empty lists [], empty maps {}.
+nlohmann::json to_json(const ExecutionStep& step);
+nlohmann::json to_json(const Context& context);
+nlohmann::json to_json(const Outcome& outcome);
+// With include_steps false the "steps" field is left out, as in episode lists.
+nlohmann::json to_json(const Episode& episode, bool include_steps = true);
+
+// Reads a step as an agent sends it. step_number, if present, is ignored: engram assigns it.
+// Type errors name the field: "latency_ms must be an integer >= 0, got \"fast\"".
+Result<ExecutionStep> step_from_json(const nlohmann::json& j);
+Result<EpisodeSpec> episode_spec_from_json(const nlohmann::json& j);
+Result<Outcome> outcome_from_json(const nlohmann::json& j);
+// Reads an exported episode document back.
+Result<Episode> episode_from_json(const nlohmann::json& j);
+
+}  // namespace engram

@@ -1,0 +1,88 @@
+// Memory: the engine. Open one from a URL, record episodes and their steps, read them back.
+#pragma once
+
+#include <cstdint>
+#include <future>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engram/options.h"
+#include "engram/status.h"
+#include "engram/types.h"
+
+namespace engram {
+
+// What log_step_async hands back for an accepted step.
+struct StepTicket {
+  // The number the step was given on acceptance. Another process appending to the same
+  // episode at the same moment can move it; wait() returns the number it was committed with.
+  int64_t step_number = 0;
+  std::shared_future<Result<int64_t>> committed;
+
+  // Blocks until the batch holding the step has committed (or failed). Returns the committed
+  // step number, or why the step could not be committed.
+  Result<int64_t> wait() const { return committed.get(); }
+};
+
+// Thread-safe: any number of threads may call any method at once. Several processes may open
+// the same SQLite file; writes wait for each other up to Options::busy_timeout.
+class Memory {
+ public:
+  // Opens the store at `url`: "sqlite:///abs/path/engram.db", "sqlite://relative.db",
+  // "sqlite::memory:", or a plain file path. Creates the file and its schema if missing and
+  // migrates an older schema forward. Returns InvalidArgument for an unknown scheme, IOError
+  // when the file cannot be opened, Corruption when it is not an engram database.
+  static Result<std::unique_ptr<Memory>> open(std::string_view url, Options options = {});
+
+  Memory() = default;
+  Memory(const Memory&) = delete;
+  Memory& operator=(const Memory&) = delete;
+
+  // Flushes every accepted step, then closes the store.
+  virtual ~Memory() = default;
+
+  // Records a new open episode and returns its id (a UUIDv7 string).
+  virtual Result<std::string> start_episode(const EpisodeSpec& spec) = 0;
+
+  // Validates `step` against the limits and the episode's state and, if it passes, appends it.
+  // Returns once the step is durable, with its step number. An invalid step returns
+  // InvalidArgument naming the field, the limit and the value; nothing is written.
+  virtual Result<int64_t> log_step(std::string_view episode_id, ExecutionStep step) = 0;
+
+  // Like log_step but returns as soon as the step is accepted (visible to get_episode in this
+  // process). Dropping the ticket is fire-and-forget: on a crash, at most the steps of the
+  // batches not yet committed (about one max_batch_delay) are lost; close() and flush() save
+  // them. Waits only when max_pending_steps are queued.
+  virtual Result<StepTicket> log_step_async(std::string_view episode_id, ExecutionStep step) = 0;
+
+  // Validates every step first: if any is invalid, none is written and the error names its
+  // index ("steps[3]: tool is empty"). Otherwise appends them with consecutive step numbers
+  // and returns those once they are durable.
+  virtual Result<std::vector<int64_t>> log_steps(std::string_view episode_id,
+                                                 std::vector<ExecutionStep> steps) = 0;
+
+  // Returns once every step accepted before the call is durable, or the first commit error
+  // since the previous flush.
+  virtual Status flush() = 0;
+
+  // Flushes the episode's steps, stores the outcome and ended_at, and returns the completed
+  // episode. Completing twice is FailedPrecondition; an episode with no steps may complete.
+  virtual Result<Episode> complete_episode(std::string_view episode_id, const Outcome& outcome) = 0;
+
+  // The whole episode, steps in step_number order, including steps accepted by this Memory
+  // whose batch has not committed yet.
+  virtual Result<Episode> get_episode(std::string_view episode_id) = 0;
+
+  // A page of episodes without their steps, newest first.
+  virtual Result<EpisodePage> list_episodes(const EpisodeFilter& filter) = 0;
+
+  // Removes the episode and its steps. NotFound when there is no such episode.
+  virtual Status delete_episode(std::string_view episode_id) = 0;
+
+  // Flushes and closes. Later calls return Aborted. Idempotent.
+  virtual Status close() = 0;
+};
+
+}  // namespace engram

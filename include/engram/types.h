@@ -1,0 +1,103 @@
+// The data model of DESIGN.md section 1. JSON field names match the member names.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace engram {
+
+enum class TaskType {
+  kCodeGeneration,
+  kDebugging,
+  kRefactoring,
+  kTesting,
+  kAnalysis,
+  kDocumentation,
+  kOther,
+};
+
+enum class Complexity { kSimple, kModerate, kComplex };
+
+enum class EpisodeStatus { kOpen, kCompleted };
+
+enum class OutcomeKind { kSuccess, kPartialSuccess, kFailure, kAbstained };
+
+// One thing the agent did.
+struct ExecutionStep {
+  // Assigned by engram (1, 2, 3 … per episode, in arrival order); ignored on input.
+  int64_t step_number = 0;
+  // RFC 3339; empty means engram stamps the step when log_step accepts it. Always UTC with
+  // milliseconds on output.
+  std::string timestamp;
+  std::string tool;    // e.g. "cargo", "git", "bash"; must not be empty
+  std::string action;  // the command or operation
+  int64_t latency_ms = 0;
+  std::optional<int64_t> tokens;  // tokens used, when an LLM was involved
+  bool success = true;
+  std::string observation;  // outcome, output summary or error message
+  nlohmann::json parameters = nlohmann::json::object();  // must be a JSON object
+  std::map<std::string, std::string> metadata;
+};
+
+struct Context {
+  std::optional<std::string> domain;
+  std::optional<std::string> language;
+  std::optional<std::string> framework;
+  std::optional<Complexity> complexity;
+  std::vector<std::string> tags;
+};
+
+// What start_episode needs to know.
+struct EpisodeSpec {
+  std::string task;  // must not be empty
+  TaskType task_type = TaskType::kOther;
+  Context context;
+  nlohmann::json metadata = nlohmann::json::object();  // must be a JSON object
+};
+
+struct Outcome {
+  OutcomeKind kind = OutcomeKind::kSuccess;
+  std::string summary;
+  std::vector<std::string> artifacts;
+  std::vector<std::string> completed;  // partial success: what was done
+  std::vector<std::string> failed;     // partial success: what was not
+};
+
+struct Episode {
+  std::string id;  // UUIDv7, time ordered
+  std::string task;
+  TaskType task_type = TaskType::kOther;
+  Context context;
+  EpisodeStatus status = EpisodeStatus::kOpen;
+  std::string started_at;
+  std::optional<std::string> ended_at;
+  std::vector<ExecutionStep> steps;  // in step_number order
+  std::optional<Outcome> outcome;
+  nlohmann::json reward;      // null until the learning pipeline scores the episode
+  nlohmann::json reflection;  // null until the learning pipeline reflects on it
+  nlohmann::json metadata = nlohmann::json::object();
+};
+
+// Filters for list_episodes; every set field must match. Newest episodes come first.
+struct EpisodeFilter {
+  std::optional<EpisodeStatus> status;
+  std::optional<std::string> domain;
+  std::optional<TaskType> task_type;
+  std::optional<std::string> tag;
+  std::optional<std::string> since;  // RFC 3339, inclusive, on started_at
+  std::optional<std::string> until;  // RFC 3339, exclusive, on started_at
+  int64_t limit = 100;               // 1 … 10,000
+  std::string cursor;                // next_cursor of the previous page, or empty
+};
+
+struct EpisodePage {
+  std::vector<Episode> episodes;  // without their steps
+  std::optional<std::string> next_cursor;
+};
+
+}  // namespace engram

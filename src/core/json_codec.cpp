@@ -1,0 +1,304 @@
+// The JSON forms of the data model. Readers are strict: an unknown field or a wrong type is an
+// error that names the field, so a typo never silently drops data.
+#include <fmt/format.h>
+
+#include <array>
+#include <initializer_list>
+#include <limits>
+
+#include "engram/json.h"
+
+namespace engram {
+namespace {
+
+using nlohmann::json;
+
+template <typename Enum, size_t N>
+struct EnumNames {
+  std::array<std::string_view, N> names;
+
+  std::string_view name(Enum e) const { return names[static_cast<size_t>(e)]; }
+
+  Result<Enum> parse(std::string_view field, std::string_view s) const {
+    for (size_t i = 0; i < N; ++i) {
+      if (names[i] == s) return static_cast<Enum>(i);
+    }
+    return Status::InvalidArgument(fmt::format("{} must be one of {}, got \"{}\"", field,
+                                               fmt::join(names, ", "), s.substr(0, 64)));
+  }
+};
+
+constexpr EnumNames<TaskType, 7> kTaskTypes{{"code_generation", "debugging", "refactoring",
+                                             "testing", "analysis", "documentation", "other"}};
+constexpr EnumNames<Complexity, 3> kComplexities{{"simple", "moderate", "complex"}};
+constexpr EnumNames<EpisodeStatus, 2> kStatuses{{"open", "completed"}};
+constexpr EnumNames<OutcomeKind, 4> kOutcomeKinds{
+    {"success", "partial_success", "failure", "abstained"}};
+
+std::string Shown(const json& j) {
+  std::string s = j.dump(-1, ' ', false, json::error_handler_t::replace);
+  return s.size() > 64 ? s.substr(0, 61) + "..." : s;
+}
+
+Status Expect(std::string_view field, std::string_view what, const json& got) {
+  return Status::InvalidArgument(fmt::format("{} must be {}, got {}", field, what, Shown(got)));
+}
+
+Status RequireObject(std::string_view what, const json& j,
+                     std::initializer_list<std::string_view> known) {
+  if (!j.is_object()) return Expect(what, "a JSON object", j);
+  for (const auto& item : j.items()) {
+    bool found = false;
+    for (auto k : known) found = found || k == item.key();
+    if (!found) {
+      return Status::InvalidArgument(fmt::format("{} has an unknown field \"{}\" (known: {})", what,
+                                                 item.key(), fmt::join(known, ", ")));
+    }
+  }
+  return Status::Ok();
+}
+
+Status ReadString(const json& j, std::string_view field, std::string& out) {
+  auto it = j.find(field);
+  if (it == j.end() || it->is_null()) return Status::Ok();
+  if (!it->is_string()) return Expect(field, "a string", *it);
+  out = it->get<std::string>();
+  return Status::Ok();
+}
+
+Status ReadOptionalString(const json& j, std::string_view field, std::optional<std::string>& out) {
+  auto it = j.find(field);
+  if (it == j.end() || it->is_null()) return Status::Ok();
+  if (!it->is_string()) return Expect(field, "a string or null", *it);
+  out = it->get<std::string>();
+  return Status::Ok();
+}
+
+Status ReadStringList(const json& j, std::string_view field, std::vector<std::string>& out) {
+  auto it = j.find(field);
+  if (it == j.end() || it->is_null()) return Status::Ok();
+  if (!it->is_array()) return Expect(field, "an array of strings", *it);
+  for (const auto& v : *it) {
+    if (!v.is_string()) return Expect(field, "an array of strings", *it);
+    out.push_back(v.get<std::string>());
+  }
+  return Status::Ok();
+}
+
+// Integers only: 1.5 and "15" are refused rather than rounded or converted.
+Status ReadInt(const json& j, std::string_view field, std::string_view what,
+               std::optional<int64_t>& out) {
+  auto it = j.find(field);
+  if (it == j.end() || it->is_null()) return Status::Ok();
+  if (it->is_number_integer() &&
+      (!it->is_number_unsigned() ||
+       it->get<uint64_t>() <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))) {
+    out = it->get<int64_t>();
+    return Status::Ok();
+  }
+  return Expect(field, what, *it);
+}
+
+template <typename Enum, size_t N>
+Status ReadEnum(const json& j, std::string_view field, const EnumNames<Enum, N>& names,
+                std::optional<Enum>& out) {
+  auto it = j.find(field);
+  if (it == j.end() || it->is_null()) return Status::Ok();
+  if (!it->is_string()) return Expect(field, "a string", *it);
+  auto e = names.parse(field, it->get<std::string>());
+  if (!e.ok()) return e.status();
+  out = *e;
+  return Status::Ok();
+}
+
+json OrNull(const std::optional<std::string>& v) { return v ? json(*v) : json(nullptr); }
+
+Result<Context> ContextFromJson(const json& j) {
+  Context c;
+  if (j.is_null()) return c;
+  Status s = RequireObject("context", j, {"domain", "language", "framework", "complexity", "tags"});
+  if (s.ok()) s = ReadOptionalString(j, "domain", c.domain);
+  if (s.ok()) s = ReadOptionalString(j, "language", c.language);
+  if (s.ok()) s = ReadOptionalString(j, "framework", c.framework);
+  if (s.ok()) s = ReadEnum(j, "complexity", kComplexities, c.complexity);
+  if (s.ok()) s = ReadStringList(j, "tags", c.tags);
+  if (!s.ok()) return s;
+  return c;
+}
+
+}  // namespace
+
+std::string_view to_string(TaskType t) { return kTaskTypes.name(t); }
+std::string_view to_string(Complexity c) { return kComplexities.name(c); }
+std::string_view to_string(EpisodeStatus s) { return kStatuses.name(s); }
+std::string_view to_string(OutcomeKind k) { return kOutcomeKinds.name(k); }
+
+Result<TaskType> parse_task_type(std::string_view s) { return kTaskTypes.parse("task_type", s); }
+Result<Complexity> parse_complexity(std::string_view s) {
+  return kComplexities.parse("complexity", s);
+}
+Result<EpisodeStatus> parse_episode_status(std::string_view s) {
+  return kStatuses.parse("status", s);
+}
+Result<OutcomeKind> parse_outcome_kind(std::string_view s) {
+  return kOutcomeKinds.parse("outcome", s);
+}
+
+json to_json(const ExecutionStep& step) {
+  json meta = json::object();
+  for (const auto& [k, v] : step.metadata) meta[k] = v;
+  return json{{"step_number", step.step_number},
+              {"timestamp", step.timestamp},
+              {"tool", step.tool},
+              {"action", step.action},
+              {"latency_ms", step.latency_ms},
+              {"tokens", step.tokens ? json(*step.tokens) : json(nullptr)},
+              {"success", step.success},
+              {"observation", step.observation},
+              {"parameters", step.parameters.is_null() ? json::object() : step.parameters},
+              {"metadata", std::move(meta)}};
+}
+
+json to_json(const Context& c) {
+  return json{{"domain", OrNull(c.domain)},
+              {"language", OrNull(c.language)},
+              {"framework", OrNull(c.framework)},
+              {"complexity", c.complexity ? json(to_string(*c.complexity)) : json(nullptr)},
+              {"tags", c.tags}};
+}
+
+json to_json(const Outcome& o) {
+  json j{{"kind", to_string(o.kind)}, {"summary", o.summary}, {"artifacts", o.artifacts}};
+  if (o.kind == OutcomeKind::kPartialSuccess || !o.completed.empty() || !o.failed.empty()) {
+    j["completed"] = o.completed;
+    j["failed"] = o.failed;
+  }
+  return j;
+}
+
+json to_json(const Episode& e, bool include_steps) {
+  json j{{"id", e.id},
+         {"task", e.task},
+         {"task_type", to_string(e.task_type)},
+         {"context", to_json(e.context)},
+         {"status", to_string(e.status)},
+         {"started_at", e.started_at},
+         {"ended_at", OrNull(e.ended_at)},
+         {"outcome", e.outcome ? to_json(*e.outcome) : json(nullptr)},
+         {"reward", e.reward},
+         {"reflection", e.reflection},
+         {"metadata", e.metadata.is_null() ? json::object() : e.metadata}};
+  if (include_steps) {
+    json steps = json::array();
+    for (const auto& s : e.steps) steps.push_back(to_json(s));
+    j["steps"] = std::move(steps);
+  }
+  return j;
+}
+
+Result<ExecutionStep> step_from_json(const json& j) {
+  ExecutionStep step;
+  Status s = RequireObject("step", j,
+                           {"step_number", "timestamp", "tool", "action", "latency_ms", "tokens",
+                            "success", "observation", "parameters", "metadata"});
+  if (s.ok()) s = ReadString(j, "timestamp", step.timestamp);
+  if (s.ok()) s = ReadString(j, "tool", step.tool);
+  if (s.ok()) s = ReadString(j, "action", step.action);
+  if (s.ok()) s = ReadString(j, "observation", step.observation);
+  std::optional<int64_t> latency;
+  if (s.ok()) s = ReadInt(j, "latency_ms", "an integer >= 0", latency);
+  if (s.ok()) s = ReadInt(j, "tokens", "an integer >= 0 or null", step.tokens);
+  if (!s.ok()) return s;
+  step.latency_ms = latency.value_or(0);
+  if (auto it = j.find("success"); it != j.end() && !it->is_null()) {
+    if (!it->is_boolean()) return Expect("success", "true or false", *it);
+    step.success = it->get<bool>();
+  }
+  if (auto it = j.find("parameters"); it != j.end() && !it->is_null()) step.parameters = *it;
+  if (auto it = j.find("metadata"); it != j.end() && !it->is_null()) {
+    if (!it->is_object()) return Expect("metadata", "an object of strings", *it);
+    for (const auto& item : it->items()) {
+      if (!item.value().is_string()) {
+        return Expect(fmt::format("metadata[\"{}\"]", item.key()), "a string", item.value());
+      }
+      step.metadata[item.key()] = item.value().get<std::string>();
+    }
+  }
+  return step;
+}
+
+Result<EpisodeSpec> episode_spec_from_json(const json& j) {
+  EpisodeSpec spec;
+  Status s = RequireObject("episode", j, {"task", "task_type", "context", "metadata"});
+  if (s.ok()) s = ReadString(j, "task", spec.task);
+  std::optional<TaskType> type;
+  if (s.ok()) s = ReadEnum(j, "task_type", kTaskTypes, type);
+  if (!s.ok()) return s;
+  spec.task_type = type.value_or(TaskType::kOther);
+  if (auto it = j.find("context"); it != j.end()) {
+    auto c = ContextFromJson(*it);
+    if (!c.ok()) return c.status();
+    spec.context = std::move(*c);
+  }
+  if (auto it = j.find("metadata"); it != j.end() && !it->is_null()) spec.metadata = *it;
+  return spec;
+}
+
+Result<Outcome> outcome_from_json(const json& j) {
+  Outcome o;
+  Status s = RequireObject("outcome", j, {"kind", "summary", "artifacts", "completed", "failed"});
+  std::optional<OutcomeKind> kind;
+  if (s.ok()) s = ReadEnum(j, "kind", kOutcomeKinds, kind);
+  if (s.ok() && !kind) s = Status::InvalidArgument("outcome.kind is missing");
+  if (s.ok()) s = ReadString(j, "summary", o.summary);
+  if (s.ok()) s = ReadStringList(j, "artifacts", o.artifacts);
+  if (s.ok()) s = ReadStringList(j, "completed", o.completed);
+  if (s.ok()) s = ReadStringList(j, "failed", o.failed);
+  if (!s.ok()) return s;
+  o.kind = *kind;
+  return o;
+}
+
+Result<Episode> episode_from_json(const json& j) {
+  Episode e;
+  Status s = RequireObject("episode", j,
+                           {"id", "task", "task_type", "context", "status", "started_at",
+                            "ended_at", "steps", "outcome", "reward", "reflection", "metadata"});
+  if (s.ok()) s = ReadString(j, "id", e.id);
+  if (s.ok()) s = ReadString(j, "task", e.task);
+  if (s.ok()) s = ReadString(j, "started_at", e.started_at);
+  if (s.ok()) s = ReadOptionalString(j, "ended_at", e.ended_at);
+  std::optional<TaskType> type;
+  std::optional<EpisodeStatus> status;
+  if (s.ok()) s = ReadEnum(j, "task_type", kTaskTypes, type);
+  if (s.ok()) s = ReadEnum(j, "status", kStatuses, status);
+  if (!s.ok()) return s;
+  e.task_type = type.value_or(TaskType::kOther);
+  e.status = status.value_or(EpisodeStatus::kOpen);
+  if (auto it = j.find("context"); it != j.end()) {
+    auto c = ContextFromJson(*it);
+    if (!c.ok()) return c.status();
+    e.context = std::move(*c);
+  }
+  if (auto it = j.find("steps"); it != j.end() && !it->is_null()) {
+    if (!it->is_array()) return Expect("steps", "an array", *it);
+    for (size_t i = 0; i < it->size(); ++i) {
+      auto step = step_from_json((*it)[i]);
+      if (!step.ok()) {
+        return Status::InvalidArgument(fmt::format("steps[{}]: {}", i, step.status().message()));
+      }
+      e.steps.push_back(std::move(*step));
+    }
+  }
+  if (auto it = j.find("outcome"); it != j.end() && !it->is_null()) {
+    auto o = outcome_from_json(*it);
+    if (!o.ok()) return o.status();
+    e.outcome = std::move(*o);
+  }
+  if (auto it = j.find("reward"); it != j.end()) e.reward = *it;
+  if (auto it = j.find("reflection"); it != j.end()) e.reflection = *it;
+  if (auto it = j.find("metadata"); it != j.end() && !it->is_null()) e.metadata = *it;
+  return e;
+}
+
+}  // namespace engram

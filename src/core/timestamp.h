@@ -1,0 +1,22 @@
+// RFC 3339 timestamps, as engram writes them: UTC with milliseconds, "2026-11-24T15:47:00.123Z".
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+#include "engram/status.h"
+
+namespace engram {
+
+std::string FormatTimestamp(std::chrono::system_clock::time_point t);
+
+// Parses "YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)" ('t', 'z' and a space for 'T' are
+// accepted too). `field` names the value in the error.
+Result<std::chrono::system_clock::time_point> ParseTimestamp(std::string_view field,
+                                                             std::string_view text);
+
+// Parses and rewrites in engram's canonical form, so stored timestamps compare as text.
+Result<std::string> NormalizeTimestamp(std::string_view field, std::string_view text);
+
+}  // namespace engram

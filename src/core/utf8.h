@@ -1,0 +1,13 @@
+// UTF-8 validation (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF).
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string_view>
+
+namespace engram {
+
+// The offset of the first byte that is not part of a valid UTF-8 sequence, if any.
+std::optional<size_t> FindInvalidUtf8(std::string_view s);
+
+}  // namespace engram

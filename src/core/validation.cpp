@@ -1,0 +1,165 @@
+#include "core/validation.h"
+
+#include <fmt/format.h>
+
+#include "core/timestamp.h"
+#include "core/utf8.h"
+#include "core/uuid.h"
+
+namespace engram {
+namespace {
+
+Status CheckUtf8(std::string_view field, std::string_view value) {
+  if (auto bad = FindInvalidUtf8(value)) {
+    return Status::InvalidArgument(
+        fmt::format("{} is not valid UTF-8: byte 0x{:02x} at offset {}", field,
+                    static_cast<unsigned char>(value[*bad]), *bad));
+  }
+  return Status::Ok();
+}
+
+std::string_view JsonTypeName(const nlohmann::json& j) {
+  switch (j.type()) {
+    case nlohmann::json::value_t::null:
+      return "null";
+    case nlohmann::json::value_t::array:
+      return "an array";
+    case nlohmann::json::value_t::string:
+      return "a string";
+    case nlohmann::json::value_t::boolean:
+      return "a boolean";
+    case nlohmann::json::value_t::object:
+      return "an object";
+    default:
+      return "a number";
+  }
+}
+
+// Serialises a JSON object, reporting invalid UTF-8 inside it by field name.
+Result<std::string> DumpObject(std::string_view field, const nlohmann::json& j) {
+  if (!j.is_object()) {
+    return Status::InvalidArgument(
+        fmt::format("{} must be a JSON object, got {}", field, JsonTypeName(j)));
+  }
+  try {
+    return j.dump();
+  } catch (const nlohmann::json::type_error&) {
+    return Status::InvalidArgument(fmt::format("{} contains a string that is not valid UTF-8", field));
+  }
+}
+
+}  // namespace
+
+Status ValidateText(std::string_view field, std::string_view value, size_t limit) {
+  if (value.size() > limit) {
+    return Status::InvalidArgument(
+        fmt::format("{} is {} bytes, limit {} bytes", field, value.size(), limit));
+  }
+  return CheckUtf8(field, value);
+}
+
+Result<PreparedStep> PrepareStep(ExecutionStep step, const Limits& limits,
+                                 std::chrono::system_clock::time_point now) {
+  if (step.tool.empty()) return Status::InvalidArgument("tool is empty");
+  if (Status s = ValidateText("tool", step.tool, limits.max_tool_bytes); !s.ok()) return s;
+  if (Status s = ValidateText("action", step.action, limits.max_action_bytes); !s.ok()) return s;
+  if (Status s = ValidateText("observation", step.observation, limits.max_observation_bytes);
+      !s.ok()) {
+    return s;
+  }
+  if (step.latency_ms < 0) {
+    return Status::InvalidArgument(
+        fmt::format("latency_ms must be an integer >= 0, got {}", step.latency_ms));
+  }
+  if (step.tokens && *step.tokens < 0) {
+    return Status::InvalidArgument(
+        fmt::format("tokens must be an integer >= 0 or null, got {}", *step.tokens));
+  }
+  PreparedStep out;
+  auto params = DumpObject("parameters", step.parameters);
+  if (!params.ok()) return params.status();
+  if (params->size() > limits.max_parameters_bytes) {
+    return Status::InvalidArgument(fmt::format("parameters is {} bytes, limit {} bytes",
+                                               params->size(), limits.max_parameters_bytes));
+  }
+  out.parameters_json = std::move(*params);
+
+  nlohmann::json meta = nlohmann::json::object();
+  for (const auto& [key, value] : step.metadata) {
+    if (Status s = CheckUtf8("metadata key", key); !s.ok()) return s;
+    if (Status s = ValidateText(fmt::format("metadata[\"{}\"]", key), value,
+                                limits.max_observation_bytes);
+        !s.ok()) {
+      return s;
+    }
+    meta[key] = value;
+  }
+  out.metadata_json = meta.dump();
+
+  if (step.timestamp.empty()) {
+    step.timestamp = FormatTimestamp(now);
+  } else {
+    auto ts = NormalizeTimestamp("timestamp", step.timestamp);
+    if (!ts.ok()) return ts.status();
+    step.timestamp = std::move(*ts);
+  }
+  step.step_number = 0;
+  out.step = std::move(step);
+  return out;
+}
+
+Status ValidateEpisodeSpec(const EpisodeSpec& spec, const Limits& limits) {
+  if (spec.task.empty()) return Status::InvalidArgument("task is empty");
+  if (Status s = ValidateText("task", spec.task, limits.max_task_bytes); !s.ok()) return s;
+  const auto& c = spec.context;
+  for (const auto& [field, value] : {std::pair{"context.domain", &c.domain},
+                                     std::pair{"context.language", &c.language},
+                                     std::pair{"context.framework", &c.framework}}) {
+    if (value->has_value()) {
+      if (Status s = ValidateText(field, **value, limits.max_tool_bytes); !s.ok()) return s;
+    }
+  }
+  for (const auto& tag : c.tags) {
+    if (tag.empty()) return Status::InvalidArgument("context.tags contains an empty tag");
+    if (Status s = ValidateText("context.tags", tag, limits.max_tool_bytes); !s.ok()) return s;
+  }
+  auto meta = DumpObject("metadata", spec.metadata);
+  if (!meta.ok()) return meta.status();
+  if (meta->size() > limits.max_parameters_bytes) {
+    return Status::InvalidArgument(fmt::format("metadata is {} bytes, limit {} bytes",
+                                               meta->size(), limits.max_parameters_bytes));
+  }
+  return Status::Ok();
+}
+
+Status ValidateOutcome(const Outcome& outcome, const Limits& limits) {
+  if (Status s = ValidateText("summary", outcome.summary, limits.max_task_bytes); !s.ok()) {
+    return s;
+  }
+  for (const auto& [field, list] : {std::pair{"artifacts", &outcome.artifacts},
+                                    std::pair{"completed", &outcome.completed},
+                                    std::pair{"failed", &outcome.failed}}) {
+    for (const auto& item : *list) {
+      if (Status s = ValidateText(field, item, limits.max_action_bytes); !s.ok()) return s;
+    }
+  }
+  return Status::Ok();
+}
+
+Status ValidateEpisodeId(std::string_view id) {
+  if (IsUuid(id)) return Status::Ok();
+  return Status::InvalidArgument(fmt::format(
+      "episode id \"{}\" is malformed: expected a UUID like 0192f0c1-7c4e-7d3a-9b1e-4f2a6c8d0e1f",
+      id.substr(0, 64)));
+}
+
+Result<std::string> NormalizeEpisodeId(std::string_view id) {
+  if (Status s = ValidateEpisodeId(id); !s.ok()) return s;
+  std::string out(id);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+}  // namespace engram

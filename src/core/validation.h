@@ -1,0 +1,40 @@
+// Checks what callers write against the limits, before anything is queued or stored.
+// Every message names the field, the limit and the value, e.g.
+// "observation is 70000 bytes, limit 65536 bytes".
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+#include "engram/options.h"
+#include "engram/status.h"
+#include "engram/types.h"
+
+namespace engram {
+
+// A step that passed validation, with its JSON columns already serialised for the store.
+struct PreparedStep {
+  ExecutionStep step;  // timestamp in canonical form; step_number not yet assigned
+  std::string parameters_json;
+  std::string metadata_json;
+};
+
+// Validates `step` and stamps it with `now` when it carries no timestamp.
+Result<PreparedStep> PrepareStep(ExecutionStep step, const Limits& limits,
+                                 std::chrono::system_clock::time_point now);
+
+Status ValidateEpisodeSpec(const EpisodeSpec& spec, const Limits& limits);
+Status ValidateOutcome(const Outcome& outcome, const Limits& limits);
+
+// NotFound-style ids are the store's business; this only checks the form:
+// "episode id \"abc\" is malformed: expected a UUID like 0192f0c1-7c4e-7d3a-9b1e-4f2a6c8d0e1f".
+Status ValidateEpisodeId(std::string_view id);
+
+// Validates the id's form and returns it in lowercase, the form engram stores.
+Result<std::string> NormalizeEpisodeId(std::string_view id);
+
+// Checks one text field: valid UTF-8 and at most `limit` bytes.
+Status ValidateText(std::string_view field, std::string_view value, size_t limit);
+
+}  // namespace engram

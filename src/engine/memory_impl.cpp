@@ -1,0 +1,322 @@
+#include "engine/memory_impl.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+
+#include "core/timestamp.h"
+#include "core/uuid.h"
+
+namespace engram {
+namespace {
+
+constexpr size_t kMaxCachedEpisodes = 4096;
+constexpr int64_t kMaxListLimit = 10'000;
+
+}  // namespace
+
+Result<std::unique_ptr<Memory>> Memory::open(std::string_view url, Options options) {
+  if (!options.clock) options.clock = SystemClock();
+  if (options.max_batch_steps == 0) {
+    return Status::InvalidArgument("max_batch_steps must be at least 1, got 0");
+  }
+  if (options.max_pending_steps == 0) {
+    return Status::InvalidArgument("max_pending_steps must be at least 1, got 0");
+  }
+  auto store = OpenStore(url, options);
+  if (!store.ok()) return store.status();
+  return std::unique_ptr<Memory>(new MemoryImpl(std::move(*store), std::move(options)));
+}
+
+MemoryImpl::MemoryImpl(std::unique_ptr<Store> store, Options options)
+    : store_(std::move(store)), options_(std::move(options)) {
+  writer_ = std::thread([this] { WriterLoop(); });
+}
+
+MemoryImpl::~MemoryImpl() { (void)close(); }
+
+Status MemoryImpl::CheckOpen() const {
+  if (closed_) return Status::Aborted("memory is closed");
+  return Status::Ok();
+}
+
+Result<std::string> MemoryImpl::start_episode(const EpisodeSpec& spec) {
+  if (Status s = ValidateEpisodeSpec(spec, options_.limits); !s.ok()) return s;
+  {
+    std::lock_guard lock(mu_);
+    if (Status s = CheckOpen(); !s.ok()) return s;
+  }
+  const auto now = options_.clock->now();
+  Episode e;
+  e.id = NewUuidV7(now);
+  e.task = spec.task;
+  e.task_type = spec.task_type;
+  e.context = spec.context;
+  e.status = EpisodeStatus::kOpen;
+  e.started_at = FormatTimestamp(now);
+  e.metadata = spec.metadata;
+  auto key = store_->insert_episode(e);
+  if (!key.ok()) return key.status();
+  std::lock_guard lock(mu_);
+  if (episodes_.size() < kMaxCachedEpisodes) {
+    episodes_[*key] = EpisodeState{e.id, EpisodeStatus::kOpen, false, 1, 0};
+    key_by_id_[e.id] = *key;
+  }
+  return e.id;
+}
+
+Result<MemoryImpl::EpisodeState*> MemoryImpl::State(std::unique_lock<std::mutex>& lock,
+                                                     std::string_view episode_id, int64_t* key) {
+  auto normalized = NormalizeEpisodeId(episode_id);
+  if (!normalized.ok()) return normalized.status();
+  const std::string& id = *normalized;
+  if (auto it = key_by_id_.find(id); it != key_by_id_.end()) {
+    *key = it->second;
+    return &episodes_.at(it->second);
+  }
+  lock.unlock();
+  auto head = store_->find_episode(id);
+  lock.lock();
+  if (!head.ok()) return head.status();
+  if (auto it = key_by_id_.find(id); it != key_by_id_.end()) {  // another thread loaded it
+    *key = it->second;
+    return &episodes_.at(it->second);
+  }
+  if (episodes_.size() >= kMaxCachedEpisodes) {
+    // Forget episodes with nothing in flight; the store can tell us about them again.
+    for (auto it = episodes_.begin(); it != episodes_.end();) {
+      if (it->second.uncommitted == 0 && !it->second.closing) {
+        key_by_id_.erase(it->second.id);
+        it = episodes_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  *key = head->key;
+  key_by_id_[id] = head->key;
+  auto& state = episodes_[head->key];
+  state = EpisodeState{id, head->status, false, head->last_step + 1, 0};
+  return &state;
+}
+
+Result<std::vector<StepTicket>> MemoryImpl::Enqueue(std::string_view episode_id,
+                                                    std::vector<PreparedStep> steps) {
+  std::unique_lock lock(mu_);
+  // Back-pressure first: the state checks below must hold when the steps are queued.
+  drained_cv_.wait(lock, [&] { return closed_ || queued_steps_ < options_.max_pending_steps; });
+  if (Status s = CheckOpen(); !s.ok()) return s;
+  int64_t key = 0;
+  auto state_or = State(lock, episode_id, &key);
+  if (!state_or.ok()) return state_or.status();
+  if (Status s = CheckOpen(); !s.ok()) return s;
+  EpisodeState& state = **state_or;
+  if (state.status == EpisodeStatus::kCompleted || state.closing) {
+    return Status::FailedPrecondition(
+        fmt::format("episode {} is completed: it accepts no more steps", state.id));
+  }
+  const int64_t limit = options_.limits.max_steps_per_episode;
+  if (state.next_step - 1 + static_cast<int64_t>(steps.size()) > limit) {
+    return Status::ResourceExhausted(
+        fmt::format("episode {} has {} steps, limit {} steps: {} more do not fit", state.id,
+                    state.next_step - 1, limit, steps.size()));
+  }
+
+  std::vector<StepTicket> tickets;
+  tickets.reserve(steps.size());
+  const auto now = std::chrono::steady_clock::now();
+  for (auto& prepared : steps) {
+    // A batch stays open to new steps until it is full or max_batch_delay old; the writer
+    // takes the front batch the moment it is free, so a lone step never waits for the timer.
+    if (queue_.empty() || queue_.back().steps.size() >= options_.max_batch_steps ||
+        now - queue_.back().opened >= options_.max_batch_delay) {
+      queue_.push_back(Batch{{}, now});
+      queue_.back().steps.reserve(std::min<size_t>(options_.max_batch_steps, 64));
+    }
+    PendingStep& p = queue_.back().steps.emplace_back();
+    p.episode_key = key;
+    p.step_number = state.next_step++;
+    p.step = std::move(prepared);
+    p.step.step.step_number = p.step_number;
+    tickets.push_back(StepTicket{p.step_number, p.committed.get_future().share()});
+  }
+  state.uncommitted += static_cast<int64_t>(steps.size());
+  queued_steps_ += steps.size();
+  accepted_ += steps.size();
+  lock.unlock();
+  work_cv_.notify_one();
+  return tickets;
+}
+
+Result<StepTicket> MemoryImpl::log_step_async(std::string_view episode_id, ExecutionStep step) {
+  auto prepared = PrepareStep(std::move(step), options_.limits, options_.clock->now());
+  if (!prepared.ok()) return prepared.status();
+  std::vector<PreparedStep> one;
+  one.push_back(std::move(*prepared));
+  auto tickets = Enqueue(episode_id, std::move(one));
+  if (!tickets.ok()) return tickets.status();
+  return std::move(tickets->front());
+}
+
+Result<int64_t> MemoryImpl::log_step(std::string_view episode_id, ExecutionStep step) {
+  auto ticket = log_step_async(episode_id, std::move(step));
+  if (!ticket.ok()) return ticket.status();
+  return ticket->wait();
+}
+
+Result<std::vector<int64_t>> MemoryImpl::log_steps(std::string_view episode_id,
+                                                   std::vector<ExecutionStep> steps) {
+  std::vector<PreparedStep> prepared;
+  prepared.reserve(steps.size());
+  const auto now = options_.clock->now();
+  for (size_t i = 0; i < steps.size(); ++i) {
+    auto p = PrepareStep(std::move(steps[i]), options_.limits, now);
+    if (!p.ok()) {
+      return Status::InvalidArgument(fmt::format("steps[{}]: {}", i, p.status().message()));
+    }
+    prepared.push_back(std::move(*p));
+  }
+  auto tickets = Enqueue(episode_id, std::move(prepared));
+  if (!tickets.ok()) return tickets.status();
+  std::vector<int64_t> numbers;
+  numbers.reserve(tickets->size());
+  Status first_error;
+  for (const auto& t : *tickets) {
+    auto n = t.wait();
+    if (!n.ok() && first_error.ok()) first_error = n.status();
+    if (n.ok()) numbers.push_back(*n);
+  }
+  if (!first_error.ok()) return first_error;
+  return numbers;
+}
+
+Status MemoryImpl::flush() {
+  std::unique_lock lock(mu_);
+  const uint64_t target = accepted_;
+  drained_cv_.wait(lock, [&] { return finished_ >= target; });
+  Status s = std::move(first_error_);
+  first_error_ = Status::Ok();
+  return s;
+}
+
+Result<int64_t> MemoryImpl::CloseEpisode(std::unique_lock<std::mutex>& lock,
+                                         std::string_view episode_id) {
+  if (Status s = CheckOpen(); !s.ok()) return s;
+  int64_t key = 0;
+  auto state = State(lock, episode_id, &key);
+  if (!state.ok()) return state.status();
+  if ((*state)->status == EpisodeStatus::kCompleted || (*state)->closing) {
+    return Status::FailedPrecondition(fmt::format("episode {} is already completed", (*state)->id));
+  }
+  (*state)->closing = true;
+  drained_cv_.wait(lock, [&] {
+    auto it = episodes_.find(key);
+    return it == episodes_.end() || it->second.uncommitted == 0;
+  });
+  return key;
+}
+
+Result<Episode> MemoryImpl::complete_episode(std::string_view episode_id, const Outcome& outcome) {
+  if (Status s = ValidateOutcome(outcome, options_.limits); !s.ok()) return s;
+  std::unique_lock lock(mu_);
+  auto key = CloseEpisode(lock, episode_id);
+  if (!key.ok()) return key.status();
+  lock.unlock();
+  Status s = store_->complete_episode(*key, outcome, FormatTimestamp(options_.clock->now()));
+  lock.lock();
+  if (auto it = episodes_.find(*key); it != episodes_.end()) {
+    it->second.closing = false;
+    if (s.ok() || s.IsFailedPrecondition()) it->second.status = EpisodeStatus::kCompleted;
+  }
+  lock.unlock();
+  if (s.IsFailedPrecondition()) {
+    return Status::FailedPrecondition(fmt::format("episode {} is already completed", episode_id));
+  }
+  if (s.IsNotFound()) return Status::NotFound(fmt::format("episode {} not found", episode_id));
+  if (!s.ok()) return s;
+  return get_episode(episode_id);
+}
+
+Status MemoryImpl::delete_episode(std::string_view episode_id) {
+  std::unique_lock lock(mu_);
+  auto key = CloseEpisode(lock, episode_id);
+  // A completed episode may be deleted too.
+  if (!key.ok() && !key.status().IsFailedPrecondition()) return key.status();
+  lock.unlock();
+  const std::string id = *NormalizeEpisodeId(episode_id);  // CloseEpisode validated it
+  Status s = store_->delete_episode(id);
+  lock.lock();
+  if (auto it = key_by_id_.find(id); it != key_by_id_.end()) {
+    episodes_.erase(it->second);
+    key_by_id_.erase(it);
+  }
+  return s;
+}
+
+Result<Episode> MemoryImpl::get_episode(std::string_view episode_id) {
+  auto id = NormalizeEpisodeId(episode_id);
+  if (!id.ok()) return id.status();
+  // Copy the uncommitted steps first, then read the store: a step that commits in between is
+  // found in one or the other (or both, and the store's copy wins).
+  std::map<int64_t, ExecutionStep> uncommitted;
+  {
+    std::lock_guard lock(mu_);
+    if (Status s = CheckOpen(); !s.ok()) return s;
+    if (auto it = key_by_id_.find(*id); it != key_by_id_.end()) {
+      const int64_t key = it->second;
+      auto collect = [&](const Batch& b) {
+        for (const auto& p : b.steps) {
+          if (p.episode_key == key) uncommitted.emplace(p.step_number, p.step.step);
+        }
+      };
+      if (in_flight_) collect(*in_flight_);
+      for (const auto& b : queue_) collect(b);
+    }
+  }
+  auto episode = store_->load_episode(*id);
+  if (!episode.ok()) return episode.status();
+  const int64_t last = episode->steps.empty() ? 0 : episode->steps.back().step_number;
+  for (auto& [number, step] : uncommitted) {
+    if (number > last) episode->steps.push_back(std::move(step));
+  }
+  return episode;
+}
+
+Result<EpisodePage> MemoryImpl::list_episodes(const EpisodeFilter& filter) {
+  if (filter.limit < 1 || filter.limit > kMaxListLimit) {
+    return Status::InvalidArgument(
+        fmt::format("limit must be between 1 and {}, got {}", kMaxListLimit, filter.limit));
+  }
+  EpisodeFilter f = filter;
+  for (auto* bound : {&f.since, &f.until}) {
+    if (!bound->has_value()) continue;
+    auto ts = NormalizeTimestamp(bound == &f.since ? "since" : "until", **bound);
+    if (!ts.ok()) return ts.status();
+    *bound = std::move(*ts);
+  }
+  if (!f.cursor.empty() && !ValidateEpisodeId(f.cursor).ok()) {
+    return Status::InvalidArgument(fmt::format(
+        "cursor \"{}\" is malformed: pass the next_cursor of the previous page", f.cursor));
+  }
+  {
+    std::lock_guard lock(mu_);
+    if (Status s = CheckOpen(); !s.ok()) return s;
+  }
+  return store_->list_episodes(f);
+}
+
+Status MemoryImpl::close() {
+  {
+    std::lock_guard lock(mu_);
+    if (closed_) return Status::Ok();
+    closed_ = true;
+  }
+  work_cv_.notify_all();
+  drained_cv_.notify_all();
+  if (writer_.joinable()) writer_.join();  // the writer drains the queue before it exits
+  std::lock_guard lock(mu_);
+  return std::move(first_error_);
+}
+
+}  // namespace engram

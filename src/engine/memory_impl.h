@@ -1,0 +1,104 @@
+// The engine behind Memory: validation at the door, per-episode step numbering, and a single
+// writer thread that commits queued steps in groups (LevelDB's writer queue, for steps).
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "core/validation.h"
+#include "engram/memory.h"
+#include "store/store.h"
+
+namespace engram {
+
+class MemoryImpl final : public Memory {
+ public:
+  MemoryImpl(std::unique_ptr<Store> store, Options options);
+  ~MemoryImpl() override;
+
+  Result<std::string> start_episode(const EpisodeSpec& spec) override;
+  Result<int64_t> log_step(std::string_view episode_id, ExecutionStep step) override;
+  Result<StepTicket> log_step_async(std::string_view episode_id, ExecutionStep step) override;
+  Result<std::vector<int64_t>> log_steps(std::string_view episode_id,
+                                         std::vector<ExecutionStep> steps) override;
+  Status flush() override;
+  Result<Episode> complete_episode(std::string_view episode_id, const Outcome& outcome) override;
+  Result<Episode> get_episode(std::string_view episode_id) override;
+  Result<EpisodePage> list_episodes(const EpisodeFilter& filter) override;
+  Status delete_episode(std::string_view episode_id) override;
+  Status close() override;
+
+ private:
+  // An accepted step waiting for its batch to commit.
+  struct PendingStep {
+    int64_t episode_key = 0;
+    int64_t step_number = 0;  // as given on acceptance
+    PreparedStep step;
+    std::promise<Result<int64_t>> committed;
+  };
+
+  struct Batch {
+    std::vector<PendingStep> steps;
+    std::chrono::steady_clock::time_point opened;
+  };
+
+  // What this process knows of an episode it has written to or read from.
+  struct EpisodeState {
+    std::string id;
+    EpisodeStatus status = EpisodeStatus::kOpen;
+    bool closing = false;      // being completed or deleted: no more steps accepted
+    int64_t next_step = 1;     // the number the next accepted step gets
+    int64_t uncommitted = 0;   // accepted steps whose batch has not finished
+  };
+
+  // The result of committing one batch, for the writer's bookkeeping.
+  struct CommitOutcome {
+    std::vector<Result<int64_t>> results;  // one per step of the batch
+    std::unordered_map<int64_t, int64_t> batch_steps;  // per episode key: steps in the batch
+    std::unordered_map<int64_t, int64_t> last_step;  // per episode key, when the commit held
+    std::unordered_map<int64_t, EpisodeStatus> status;  // per key, as the transaction saw it
+    std::vector<int64_t> deleted;                      // keys the transaction found gone
+  };
+
+  // Validates the id and finds the episode's state, loading it from the store on first use.
+  // REQUIRES: lock held (it is released while the store is read).
+  Result<EpisodeState*> State(std::unique_lock<std::mutex>& lock, std::string_view episode_id,
+                              int64_t* key);
+  Result<std::vector<StepTicket>> Enqueue(std::string_view episode_id,
+                                          std::vector<PreparedStep> steps);
+  Status CheckOpen() const;
+
+  void WriterLoop();
+  CommitOutcome Commit(Batch& batch);
+  // After a commit: moves the numbers of queued steps when another process appended to the
+  // same episode, and records what the transaction learnt about each episode's state.
+  void Reconcile(const CommitOutcome& outcome);
+  // Marks the episode closing and waits until none of its steps is queued or in flight.
+  Result<int64_t> CloseEpisode(std::unique_lock<std::mutex>& lock, std::string_view episode_id);
+
+  const std::unique_ptr<Store> store_;
+  const Options options_;
+
+  mutable std::mutex mu_;
+  std::condition_variable work_cv_;     // the writer waits here for batches
+  std::condition_variable drained_cv_;  // flush, back-pressure and complete wait here
+  std::deque<Batch> queue_;
+  std::shared_ptr<Batch> in_flight_;  // the batch being committed, readable under mu_
+  size_t queued_steps_ = 0;           // in queue_ and in_flight_
+  uint64_t accepted_ = 0;             // steps accepted since open
+  uint64_t finished_ = 0;             // steps committed or failed since open
+  Status first_error_;                // the first commit error since the last flush
+  std::unordered_map<int64_t, EpisodeState> episodes_;     // by store key
+  std::unordered_map<std::string, int64_t> key_by_id_;
+  bool closed_ = false;
+  std::thread writer_;
+};
+
+}  // namespace engram

@@ -1,0 +1,144 @@
+// The writer side of MemoryImpl: one thread takes the oldest batch, commits it in one
+// transaction, resolves its tickets, and comes back for the next.
+#include <fmt/format.h>
+
+#include "engine/memory_impl.h"
+
+namespace engram {
+namespace {
+
+// A commit that still finds the database locked after the busy timeout is tried again this
+// many times before its steps are failed: a CLI call beside a server must not lose steps.
+constexpr int kCommitAttempts = 3;
+
+}  // namespace
+
+void MemoryImpl::WriterLoop() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    work_cv_.wait(lock, [&] { return !queue_.empty() || closed_; });
+    if (queue_.empty()) return;  // closed and drained
+    in_flight_ = std::make_shared<Batch>(std::move(queue_.front()));
+    queue_.pop_front();
+    std::shared_ptr<Batch> batch = in_flight_;
+    lock.unlock();
+
+    CommitOutcome outcome = Commit(*batch);
+
+    lock.lock();
+    Reconcile(outcome);
+    for (size_t i = 0; i < batch->steps.size(); ++i) {
+      const auto& r = outcome.results[i];
+      if (!r.ok() && first_error_.ok()) first_error_ = r.status();
+      if (auto it = episodes_.find(batch->steps[i].episode_key); it != episodes_.end()) {
+        --it->second.uncommitted;
+      }
+    }
+    queued_steps_ -= batch->steps.size();
+    finished_ += batch->steps.size();
+    in_flight_.reset();
+    lock.unlock();
+    // Tickets resolve only after the steps left in_flight_, so a reader never sees a committed
+    // step missing from both the store and the queue.
+    for (size_t i = 0; i < batch->steps.size(); ++i) {
+      batch->steps[i].committed.set_value(std::move(outcome.results[i]));
+    }
+    drained_cv_.notify_all();
+    lock.lock();
+  }
+}
+
+MemoryImpl::CommitOutcome MemoryImpl::Commit(Batch& batch) {
+  CommitOutcome out;
+  Status failure;
+  for (int attempt = 0; attempt < kCommitAttempts; ++attempt) {
+    out = CommitOutcome{};
+    auto txn = store_->begin_write();
+    if (!txn.ok()) {
+      failure = txn.status();
+      if (failure.IsBusy()) continue;
+      break;
+    }
+    // Numbers come from the store inside the write lock, so they stay contiguous even when
+    // another process appends to the same episode.
+    std::unordered_map<int64_t, int64_t> next;  // key -> next number, or 0 when refused
+    std::unordered_map<int64_t, Status> refused;
+    out.results.reserve(batch.steps.size());
+    for (auto& p : batch.steps) {
+      ++out.batch_steps[p.episode_key];
+      auto it = next.find(p.episode_key);
+      if (it == next.end()) {
+        auto head = (*txn)->head(p.episode_key);
+        int64_t first = 0;
+        if (head.ok() && head->status == EpisodeStatus::kOpen) {
+          first = head->last_step + 1;
+        } else if (head.ok()) {
+          refused[p.episode_key] = Status::FailedPrecondition(
+              "episode was completed by another process: it accepts no more steps");
+          out.status[p.episode_key] = EpisodeStatus::kCompleted;
+        } else if (head.status().IsNotFound()) {
+          refused[p.episode_key] = Status::NotFound("episode was deleted");
+          out.deleted.push_back(p.episode_key);
+        } else {
+          failure = head.status();
+          break;
+        }
+        it = next.emplace(p.episode_key, first).first;
+      }
+      if (it->second == 0) {
+        out.results.emplace_back(refused.at(p.episode_key));
+        continue;
+      }
+      if (it->second > options_.limits.max_steps_per_episode) {
+        out.results.emplace_back(Status::ResourceExhausted(
+            fmt::format("episode has {} steps, limit {} steps", it->second - 1,
+                        options_.limits.max_steps_per_episode)));
+        continue;
+      }
+      if (Status s = (*txn)->insert_step(p.episode_key, it->second, p.step); !s.ok()) {
+        failure = s;
+        break;
+      }
+      out.results.emplace_back(it->second++);
+    }
+    if (out.results.size() == batch.steps.size()) failure = (*txn)->commit();
+    if (failure.ok()) {
+      for (const auto& [key, n] : next) {
+        if (n != 0) out.last_step[key] = n - 1;
+      }
+      return out;
+    }
+    if (!failure.IsBusy()) break;
+  }
+  out = CommitOutcome{};
+  for (size_t i = 0; i < batch.steps.size(); ++i) {
+    out.results.emplace_back(Status(failure));
+  }
+  return out;
+}
+
+void MemoryImpl::Reconcile(const CommitOutcome& outcome) {
+  for (int64_t key : outcome.deleted) {
+    if (auto it = episodes_.find(key); it != episodes_.end()) it->second.closing = true;
+  }
+  for (const auto& [key, status] : outcome.status) {
+    if (auto it = episodes_.find(key); it != episodes_.end()) it->second.status = status;
+  }
+  for (const auto& [key, last] : outcome.last_step) {
+    auto it = episodes_.find(key);
+    if (it == episodes_.end()) continue;
+    // The steps of this episode still queued were numbered on acceptance; if another process
+    // appended meanwhile, they move up behind what is now committed.
+    int64_t next = last + 1;
+    const int64_t queued = it->second.uncommitted - outcome.batch_steps.at(key);
+    if (it->second.next_step == next + queued) continue;
+    for (auto& b : queue_) {
+      for (auto& p : b.steps) {
+        if (p.episode_key == key) p.step.step.step_number = p.step_number = next++;
+      }
+    }
+    it->second.next_step = next;
+  }
+}
+
+}  // namespace engram

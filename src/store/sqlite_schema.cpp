@@ -1,0 +1,109 @@
+#include "store/sqlite_schema.h"
+
+#include <fmt/format.h>
+
+#include <vector>
+
+namespace engram::sqlite {
+namespace {
+
+// migrations[i] takes the schema from version i to version i + 1. Append only: a released
+// migration is never edited.
+const std::vector<std::string_view>& Migrations() {
+  static const std::vector<std::string_view> migrations = {
+      // 0 -> 1: episodes, their tags and their append-only steps.
+      R"sql(
+CREATE TABLE episodes (
+  key         INTEGER PRIMARY KEY,
+  id          TEXT NOT NULL UNIQUE,
+  task        TEXT NOT NULL,
+  task_type   TEXT NOT NULL,
+  domain      TEXT,
+  language    TEXT,
+  framework   TEXT,
+  complexity  TEXT,
+  tags        TEXT NOT NULL DEFAULT '[]',
+  status      TEXT NOT NULL DEFAULT 'open',
+  started_at  TEXT NOT NULL,
+  ended_at    TEXT,
+  outcome     TEXT,
+  reward      TEXT,
+  reflection  TEXT,
+  metadata    TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX episodes_started_at ON episodes(started_at);
+CREATE INDEX episodes_domain ON episodes(domain);
+CREATE TABLE episode_tags (
+  tag          TEXT NOT NULL,
+  episode_key  INTEGER NOT NULL,
+  PRIMARY KEY (tag, episode_key)
+) WITHOUT ROWID;
+CREATE TABLE steps (
+  episode_key  INTEGER NOT NULL,
+  step_number  INTEGER NOT NULL,
+  timestamp    TEXT NOT NULL,
+  tool         TEXT NOT NULL,
+  action       TEXT NOT NULL,
+  latency_ms   INTEGER NOT NULL,
+  tokens       INTEGER,
+  success      INTEGER NOT NULL,
+  observation  TEXT NOT NULL,
+  parameters   TEXT NOT NULL DEFAULT '{}',
+  metadata     TEXT NOT NULL DEFAULT '{}',
+  PRIMARY KEY (episode_key, step_number)
+);
+)sql",
+  };
+  return migrations;
+}
+
+Result<int64_t> QueryInt(Connection& conn, std::string_view sql) {
+  auto stmt = conn.prepare(sql);
+  if (!stmt.ok()) return stmt.status();
+  Status s;
+  int64_t v = stmt->step(s) ? stmt->column_int(0) : 0;
+  if (!s.ok()) return s;
+  return v;
+}
+
+}  // namespace
+
+int SchemaVersion() { return static_cast<int>(Migrations().size()); }
+
+Status MigrateSchema(Connection& conn) {
+  // The write lock first, so two processes opening a new file do not both create the schema.
+  if (Status s = conn.exec("BEGIN IMMEDIATE"); !s.ok()) return s;
+  auto fail = [&](Status s) {
+    (void)conn.exec("ROLLBACK");
+    return s;
+  };
+  auto app_id = QueryInt(conn, "PRAGMA application_id");
+  if (!app_id.ok()) return fail(app_id.status());
+  auto version = QueryInt(conn, "PRAGMA user_version");
+  if (!version.ok()) return fail(version.status());
+  auto tables = QueryInt(conn, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'");
+  if (!tables.ok()) return fail(tables.status());
+
+  if (*app_id != kApplicationId && (*tables > 0 || *version != 0)) {
+    return fail(Status::Corruption(fmt::format(
+        "database {} is not an engram database (it holds {} table(s) of another application)",
+        conn.path(), *tables)));
+  }
+  if (*version > SchemaVersion()) {
+    return fail(Status::FailedPrecondition(fmt::format(
+        "database {} has schema version {}, newer than this engram build understands ({})",
+        conn.path(), *version, SchemaVersion())));
+  }
+  const auto& migrations = Migrations();
+  for (int64_t v = *version; v < SchemaVersion(); ++v) {
+    if (Status s = conn.exec(migrations[static_cast<size_t>(v)]); !s.ok()) return fail(s);
+  }
+  if (*version != SchemaVersion() || *app_id != kApplicationId) {
+    Status s = conn.exec(fmt::format("PRAGMA application_id = {}; PRAGMA user_version = {}",
+                                     kApplicationId, SchemaVersion()));
+    if (!s.ok()) return fail(s);
+  }
+  return conn.exec("COMMIT");
+}
+
+}  // namespace engram::sqlite

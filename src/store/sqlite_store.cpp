@@ -1,0 +1,403 @@
+#include "store/sqlite_store.h"
+
+#include <fmt/format.h>
+
+#include <mutex>
+#include <vector>
+
+#include "engram/json.h"
+#include "store/sqlite_db.h"
+#include "store/sqlite_schema.h"
+
+namespace engram {
+namespace {
+
+using nlohmann::json;
+using sqlite::Connection;
+using sqlite::Statement;
+
+constexpr const char* kEpisodeColumns =
+    "id, task, task_type, domain, language, framework, complexity, tags, status, started_at, "
+    "ended_at, outcome, reward, reflection, metadata";
+
+json ParseJsonColumn(const std::optional<std::string>& text) {
+  if (!text) return nullptr;
+  return json::parse(*text, nullptr, /*allow_exceptions=*/false);
+}
+
+Episode EpisodeFromRow(const Statement& st) {
+  Episode e;
+  e.id = st.column_text(0);
+  e.task = st.column_text(1);
+  if (auto t = parse_task_type(st.column_text(2)); t.ok()) e.task_type = *t;
+  e.context.domain = st.column_optional_text(3);
+  e.context.language = st.column_optional_text(4);
+  e.context.framework = st.column_optional_text(5);
+  if (auto c = st.column_optional_text(6)) {
+    if (auto parsed = parse_complexity(*c); parsed.ok()) e.context.complexity = *parsed;
+  }
+  if (json tags = ParseJsonColumn(st.column_text(7)); tags.is_array()) {
+    for (const auto& t : tags) {
+      if (t.is_string()) e.context.tags.push_back(t.get<std::string>());
+    }
+  }
+  e.status = st.column_text(8) == "completed" ? EpisodeStatus::kCompleted : EpisodeStatus::kOpen;
+  e.started_at = st.column_text(9);
+  e.ended_at = st.column_optional_text(10);
+  if (json o = ParseJsonColumn(st.column_optional_text(11)); o.is_object()) {
+    if (auto outcome = outcome_from_json(o); outcome.ok()) e.outcome = std::move(*outcome);
+  }
+  e.reward = ParseJsonColumn(st.column_optional_text(12));
+  e.reflection = ParseJsonColumn(st.column_optional_text(13));
+  e.metadata = ParseJsonColumn(st.column_text(14));
+  if (!e.metadata.is_object()) e.metadata = json::object();
+  return e;
+}
+
+ExecutionStep StepFromRow(const Statement& st) {
+  ExecutionStep s;
+  s.step_number = st.column_int(0);
+  s.timestamp = st.column_text(1);
+  s.tool = st.column_text(2);
+  s.action = st.column_text(3);
+  s.latency_ms = st.column_int(4);
+  if (!st.column_is_null(5)) s.tokens = st.column_int(5);
+  s.success = st.column_int(6) != 0;
+  s.observation = st.column_text(7);
+  s.parameters = ParseJsonColumn(st.column_text(8));
+  if (!s.parameters.is_object()) s.parameters = json::object();
+  if (json meta = ParseJsonColumn(st.column_text(9)); meta.is_object()) {
+    for (const auto& item : meta.items()) {
+      if (item.value().is_string()) s.metadata[item.key()] = item.value().get<std::string>();
+    }
+  }
+  return s;
+}
+
+// BEGIN IMMEDIATE … COMMIT, rolled back unless committed.
+class ImmediateTransaction {
+ public:
+  explicit ImmediateTransaction(Connection& conn) : conn_(conn) {
+    begin_ = conn_.exec("BEGIN IMMEDIATE");
+  }
+  ~ImmediateTransaction() {
+    if (begin_.ok() && !done_) (void)conn_.exec("ROLLBACK");
+  }
+  const Status& begin_status() const { return begin_; }
+  Status commit() {
+    done_ = true;
+    Status s = conn_.exec("COMMIT");
+    if (!s.ok()) (void)conn_.exec("ROLLBACK");
+    return s;
+  }
+
+ private:
+  Connection& conn_;
+  Status begin_;
+  bool done_ = false;
+};
+
+class SqliteStore;
+
+class SqliteWriteTransaction final : public WriteTransaction {
+ public:
+  SqliteWriteTransaction(std::unique_lock<std::mutex> lock, Connection& conn)
+      : lock_(std::move(lock)), conn_(conn), txn_(conn) {}
+
+  const Status& begin_status() const { return txn_.begin_status(); }
+
+  Result<EpisodeHead> head(int64_t key) override {
+    auto st = conn_.cached("SELECT status, (SELECT max(step_number) FROM steps WHERE "
+                           "episode_key = ?1) FROM episodes WHERE key = ?1");
+    if (!st.ok()) return st.status();
+    (*st)->bind(1, key);
+    Status s;
+    if (!(*st)->step(s)) {
+      if (!s.ok()) return s;
+      return Status::NotFound("episode was deleted");
+    }
+    EpisodeHead h;
+    h.key = key;
+    h.status = (*st)->column_text(0) == "completed" ? EpisodeStatus::kCompleted
+                                                    : EpisodeStatus::kOpen;
+    h.last_step = (*st)->column_int(1);
+    (*st)->reset();
+    return h;
+  }
+
+  Status insert_step(int64_t key, int64_t number, const PreparedStep& p) override {
+    auto st = conn_.cached(
+        "INSERT INTO steps (episode_key, step_number, timestamp, tool, action, latency_ms, "
+        "tokens, success, observation, parameters, metadata) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    if (!st.ok()) return st.status();
+    const ExecutionStep& s = p.step;
+    Statement& q = **st;
+    q.bind(1, key).bind(2, number).bind_text_static(3, s.timestamp);
+    q.bind_text_static(4, s.tool).bind_text_static(5, s.action).bind(6, s.latency_ms);
+    if (s.tokens) {
+      q.bind(7, *s.tokens);
+    } else {
+      q.bind(7, nullptr);
+    }
+    q.bind(8, int64_t{s.success ? 1 : 0}).bind_text_static(9, s.observation);
+    q.bind_text_static(10, p.parameters_json).bind_text_static(11, p.metadata_json);
+    return q.run();
+  }
+
+  Status commit() override { return txn_.commit(); }
+
+ private:
+  std::unique_lock<std::mutex> lock_;
+  Connection& conn_;
+  ImmediateTransaction txn_;
+};
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(std::string path, Options options, std::unique_ptr<Connection> writer)
+      : path_(std::move(path)), options_(std::move(options)), writer_(std::move(writer)) {}
+
+  Result<int64_t> insert_episode(const Episode& e) override {
+    std::unique_lock lock(writer_mu_);
+    ImmediateTransaction txn(*writer_);
+    if (!txn.begin_status().ok()) return txn.begin_status();
+    auto st = writer_->cached(fmt::format(
+        "INSERT INTO episodes ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        kEpisodeColumns));
+    if (!st.ok()) return st.status();
+    Statement& q = **st;
+    q.bind(1, e.id).bind(2, e.task).bind(3, to_string(e.task_type));
+    q.bind_optional(4, e.context.domain).bind_optional(5, e.context.language);
+    q.bind_optional(6, e.context.framework);
+    if (e.context.complexity) {
+      q.bind(7, to_string(*e.context.complexity));
+    } else {
+      q.bind(7, nullptr);
+    }
+    q.bind(8, json(e.context.tags).dump()).bind(9, to_string(e.status)).bind(10, e.started_at);
+    q.bind_optional(11, e.ended_at).bind(12, nullptr).bind(13, nullptr).bind(14, nullptr);
+    q.bind(15, e.metadata.dump());
+    if (Status s = q.run(); !s.ok()) return s;
+    const int64_t key = writer_->last_insert_rowid();
+    for (const auto& tag : e.context.tags) {
+      auto t = writer_->cached("INSERT OR IGNORE INTO episode_tags (tag, episode_key) VALUES (?, ?)");
+      if (!t.ok()) return t.status();
+      if (Status s = (*t)->bind(1, tag).bind(2, key).run(); !s.ok()) return s;
+    }
+    if (Status s = txn.commit(); !s.ok()) return s;
+    return key;
+  }
+
+  Result<EpisodeHead> find_episode(std::string_view id) override {
+    auto lease = reader();
+    auto st = lease->cached(
+        "SELECT key, status, (SELECT max(step_number) FROM steps WHERE episode_key = key) "
+        "FROM episodes WHERE id = ?");
+    if (!st.ok()) return st.status();
+    (*st)->bind(1, id);
+    Status s;
+    if (!(*st)->step(s)) {
+      if (!s.ok()) return s;
+      return Status::NotFound(fmt::format("episode {} not found", id));
+    }
+    EpisodeHead h;
+    h.key = (*st)->column_int(0);
+    h.status =
+        (*st)->column_text(1) == "completed" ? EpisodeStatus::kCompleted : EpisodeStatus::kOpen;
+    h.last_step = (*st)->column_int(2);
+    (*st)->reset();
+    return h;
+  }
+
+  Result<std::unique_ptr<WriteTransaction>> begin_write() override {
+    auto txn = std::make_unique<SqliteWriteTransaction>(std::unique_lock(writer_mu_), *writer_);
+    if (!txn->begin_status().ok()) return txn->begin_status();
+    return std::unique_ptr<WriteTransaction>(std::move(txn));
+  }
+
+  Status complete_episode(int64_t key, const Outcome& outcome,
+                          const std::string& ended_at) override {
+    std::unique_lock lock(writer_mu_);
+    ImmediateTransaction txn(*writer_);
+    if (!txn.begin_status().ok()) return txn.begin_status();
+    auto st = writer_->cached("SELECT status FROM episodes WHERE key = ?");
+    if (!st.ok()) return st.status();
+    (*st)->bind(1, key);
+    Status s;
+    const bool found = (*st)->step(s);
+    const std::string status = found ? (*st)->column_text(0) : "";
+    (*st)->reset();
+    if (!s.ok()) return s;
+    if (!found) return Status::NotFound("episode was deleted");
+    if (status == "completed") return Status::FailedPrecondition("episode is completed");
+    auto up = writer_->cached(
+        "UPDATE episodes SET status = 'completed', outcome = ?, ended_at = ? WHERE key = ?");
+    if (!up.ok()) return up.status();
+    if (s = (*up)->bind(1, to_json(outcome).dump()).bind(2, ended_at).bind(3, key).run(); !s.ok()) {
+      return s;
+    }
+    return txn.commit();
+  }
+
+  Result<Episode> load_episode(std::string_view id) override {
+    auto lease = reader();
+    Connection& conn = *lease;
+    // One read transaction, so the episode row and its steps are one snapshot.
+    if (Status s = conn.exec("BEGIN"); !s.ok()) return s;
+    auto result = load_in_snapshot(conn, id);
+    (void)conn.exec("COMMIT");
+    return result;
+  }
+
+  Result<EpisodePage> list_episodes(const EpisodeFilter& f) override {
+    std::string sql = fmt::format("SELECT {} FROM episodes WHERE 1", kEpisodeColumns);
+    std::vector<std::string> args;
+    auto add = [&](std::string_view clause, std::string value) {
+      sql += clause;
+      args.push_back(std::move(value));
+    };
+    if (f.status) add(" AND status = ?", std::string(to_string(*f.status)));
+    if (f.domain) add(" AND domain = ?", *f.domain);
+    if (f.task_type) add(" AND task_type = ?", std::string(to_string(*f.task_type)));
+    if (f.tag) {
+      add(" AND key IN (SELECT episode_key FROM episode_tags WHERE tag = ?)", *f.tag);
+    }
+    if (f.since) add(" AND started_at >= ?", *f.since);
+    if (f.until) add(" AND started_at < ?", *f.until);
+    if (!f.cursor.empty()) add(" AND id < ?", f.cursor);
+    sql += fmt::format(" ORDER BY id DESC LIMIT {}", f.limit + 1);
+
+    auto lease = reader();
+    auto st = lease->prepare(sql);
+    if (!st.ok()) return st.status();
+    for (size_t i = 0; i < args.size(); ++i) st->bind(static_cast<int>(i + 1), args[i]);
+    EpisodePage page;
+    Status s;
+    while (st->step(s)) {
+      if (static_cast<int64_t>(page.episodes.size()) == f.limit) {
+        page.next_cursor = page.episodes.back().id;
+        break;
+      }
+      page.episodes.push_back(EpisodeFromRow(*st));
+    }
+    if (!s.ok()) return s;
+    return page;
+  }
+
+  Status delete_episode(std::string_view id) override {
+    std::unique_lock lock(writer_mu_);
+    ImmediateTransaction txn(*writer_);
+    if (!txn.begin_status().ok()) return txn.begin_status();
+    auto st = writer_->cached("SELECT key FROM episodes WHERE id = ?");
+    if (!st.ok()) return st.status();
+    (*st)->bind(1, id);
+    Status s;
+    const bool found = (*st)->step(s);
+    const int64_t key = found ? (*st)->column_int(0) : 0;
+    (*st)->reset();
+    if (!s.ok()) return s;
+    if (!found) return Status::NotFound(fmt::format("episode {} not found", id));
+    for (const char* sql : {"DELETE FROM steps WHERE episode_key = ?",
+                            "DELETE FROM episode_tags WHERE episode_key = ?",
+                            "DELETE FROM episodes WHERE key = ?"}) {
+      auto del = writer_->cached(sql);
+      if (!del.ok()) return del.status();
+      if (s = (*del)->bind(1, key).run(); !s.ok()) return s;
+    }
+    return txn.commit();
+  }
+
+ private:
+  // A reader connection for the calling thread's use; returned to the pool on destruction.
+  // An in-memory database has one connection, shared with the writer under its mutex.
+  class Lease {
+   public:
+    Lease(SqliteStore& store, std::unique_ptr<Connection> conn)
+        : store_(store), conn_(std::move(conn)) {
+      if (!conn_) shared_ = std::unique_lock(store_.writer_mu_);
+    }
+    ~Lease() {
+      if (conn_) {
+        std::lock_guard lock(store_.pool_mu_);
+        store_.pool_.push_back(std::move(conn_));
+      }
+    }
+    Connection* operator->() { return conn_ ? conn_.get() : store_.writer_.get(); }
+    Connection& operator*() { return *operator->(); }
+
+   private:
+    SqliteStore& store_;
+    std::unique_ptr<Connection> conn_;
+    std::unique_lock<std::mutex> shared_;
+  };
+
+  Lease reader() {
+    if (path_ == ":memory:") return Lease(*this, nullptr);
+    {
+      std::lock_guard lock(pool_mu_);
+      if (!pool_.empty()) {
+        auto conn = std::move(pool_.back());
+        pool_.pop_back();
+        return Lease(*this, std::move(conn));
+      }
+    }
+    auto conn = Connection::Open(path_, /*create=*/false, options_.busy_timeout);
+    // A reader that cannot be opened falls back to the writer connection, shared.
+    if (!conn.ok()) return Lease(*this, nullptr);
+    return Lease(*this, std::move(*conn));
+  }
+
+  Result<Episode> load_in_snapshot(Connection& conn, std::string_view id) {
+    auto st = conn.cached(fmt::format("SELECT {}, key FROM episodes WHERE id = ?", kEpisodeColumns));
+    if (!st.ok()) return st.status();
+    (*st)->bind(1, id);
+    Status s;
+    if (!(*st)->step(s)) {
+      if (!s.ok()) return s;
+      return Status::NotFound(fmt::format("episode {} not found", id));
+    }
+    Episode e = EpisodeFromRow(**st);
+    const int64_t key = (*st)->column_int(15);
+    (*st)->reset();
+    auto steps = conn.cached(
+        "SELECT step_number, timestamp, tool, action, latency_ms, tokens, success, observation, "
+        "parameters, metadata FROM steps WHERE episode_key = ? ORDER BY step_number");
+    if (!steps.ok()) return steps.status();
+    (*steps)->bind(1, key);
+    while ((*steps)->step(s)) e.steps.push_back(StepFromRow(**steps));
+    (*steps)->reset();
+    if (!s.ok()) return s;
+    return e;
+  }
+
+  const std::string path_;
+  const Options options_;
+  std::mutex writer_mu_;  // guards writer_
+  std::unique_ptr<Connection> writer_;
+  std::mutex pool_mu_;  // guards pool_
+  std::vector<std::unique_ptr<Connection>> pool_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path, const Options& options) {
+  auto conn = sqlite::Connection::Open(path, /*create=*/true, options.busy_timeout);
+  if (!conn.ok()) return conn.status();
+  Connection& c = **conn;
+  // The first read of the file: a file that is not SQLite at all fails here.
+  if (Status s = c.exec("PRAGMA journal_mode = WAL"); !s.ok()) {
+    if (s.IsCorruption()) {
+      return Status::Corruption(
+          fmt::format("database {} is not an engram database (not a SQLite file, or corrupt): {}",
+                      path, s.message()));
+    }
+    return s;
+  }
+  const char* sync = options.synchronous == Synchronous::kFull ? "FULL" : "NORMAL";
+  if (Status s = c.exec(fmt::format("PRAGMA synchronous = {}", sync)); !s.ok()) return s;
+  if (Status s = sqlite::MigrateSchema(c); !s.ok()) return s;
+  return std::unique_ptr<Store>(new SqliteStore(path, options, std::move(*conn)));
+}
+
+}  // namespace engram

@@ -1,0 +1,58 @@
+// The seam between the engine and a database. SQLite implements it today; PostgreSQL will sit
+// behind the same interface. The engine owns validation, numbering and batching; a store only
+// keeps what it is given, inside transactions.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/validation.h"
+#include "engram/options.h"
+#include "engram/status.h"
+#include "engram/types.h"
+
+namespace engram {
+
+// What the engine needs to know about an episode to accept steps for it.
+struct EpisodeHead {
+  int64_t key = 0;  // the store's compact internal key
+  EpisodeStatus status = EpisodeStatus::kOpen;
+  int64_t last_step = 0;  // the highest committed step_number, 0 when none
+};
+
+// A write transaction holding the store's write lock. Destroying it uncommitted rolls back.
+class WriteTransaction {
+ public:
+  virtual ~WriteTransaction() = default;
+  // NotFound when the episode has been deleted (by this process or another).
+  virtual Result<EpisodeHead> head(int64_t episode_key) = 0;
+  virtual Status insert_step(int64_t episode_key, int64_t step_number,
+                             const PreparedStep& step) = 0;
+  virtual Status commit() = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Inserts a new open episode (its steps are ignored) and returns its key.
+  virtual Result<int64_t> insert_episode(const Episode& episode) = 0;
+  // NotFound when there is no episode with this id.
+  virtual Result<EpisodeHead> find_episode(std::string_view id) = 0;
+  virtual Result<std::unique_ptr<WriteTransaction>> begin_write() = 0;
+  // Stores the outcome and ended_at and marks the episode completed, only if it is still open:
+  // FailedPrecondition when it was completed already, NotFound when it is gone.
+  virtual Status complete_episode(int64_t episode_key, const Outcome& outcome,
+                                  const std::string& ended_at) = 0;
+  // The whole episode with its committed steps in step_number order.
+  virtual Result<Episode> load_episode(std::string_view id) = 0;
+  virtual Result<EpisodePage> list_episodes(const EpisodeFilter& filter) = 0;
+  // NotFound when there is no such episode.
+  virtual Status delete_episode(std::string_view id) = 0;
+};
+
+// Opens the store named by `url` (see Memory::open).
+Result<std::unique_ptr<Store>> OpenStore(std::string_view url, const Options& options);
+
+}  // namespace engram
