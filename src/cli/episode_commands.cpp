@@ -1,1 +1,303 @@
+// engram episode start | log-step | log-steps | complete | show | list | delete
+#include <fmt/format.h>
 
+#include <charconv>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "cli/cli.h"
+#include "core/validation.h"
+
+namespace engram::cli {
+namespace {
+
+using nlohmann::json;
+
+// Number flags are read as text so the error names the field as the data model does.
+int64_t ParseCount(std::string_view field, const std::string& text, int64_t min) {
+  int64_t v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size()) {
+    throw CommandError{fmt::format("{} must be an integer >= {}, got \"{}\"", field, min, text), 2};
+  }
+  return v;
+}
+
+void PrintJson(const json& j) { std::cout << j.dump(2) << "\n"; }
+
+struct StartArgs {
+  std::string task, type = "other", domain, language, framework, complexity;
+  std::vector<std::string> tags;
+};
+
+void AddStart(CLI::App& group, GlobalFlags& flags) {
+  auto args = std::make_shared<StartArgs>();
+  auto* cmd = group.add_subcommand("start", "Start an episode and print its id");
+  cmd->add_option("--task", args->task, "What the agent is asked to do")->required();
+  cmd->add_option("--type", args->type,
+                  "code_generation, debugging, refactoring, testing, analysis, documentation or "
+                  "other")
+      ->capture_default_str();
+  cmd->add_option("--domain", args->domain, "e.g. web, cli, data");
+  cmd->add_option("--language", args->language, "e.g. rust, python");
+  cmd->add_option("--framework", args->framework, "e.g. axum, django");
+  cmd->add_option("--complexity", args->complexity, "simple, moderate or complex");
+  cmd->add_option("--tag", args->tags, "A tag; repeat for several");
+  cmd->callback([args, &flags] {
+    EpisodeSpec spec;
+    spec.task = args->task;
+    spec.task_type = Check(parse_task_type(args->type));
+    if (!args->domain.empty()) spec.context.domain = args->domain;
+    if (!args->language.empty()) spec.context.language = args->language;
+    if (!args->framework.empty()) spec.context.framework = args->framework;
+    if (!args->complexity.empty()) spec.context.complexity = Check(parse_complexity(args->complexity));
+    spec.context.tags = args->tags;
+    auto memory = OpenMemory(flags);
+    const std::string id = Check(memory->start_episode(spec));
+    if (flags.json) {
+      PrintJson(json{{"id", id}});
+    } else {
+      std::cout << id << "\n";
+    }
+  });
+}
+
+struct LogStepArgs {
+  std::string id, tool, action, latency = "0", tokens, observation, parameters;
+  bool success = false, failure = false;
+};
+
+void AddLogStep(CLI::App& group, GlobalFlags& flags) {
+  auto args = std::make_shared<LogStepArgs>();
+  auto* cmd = group.add_subcommand("log-step", "Log one execution step; returns once it is durable");
+  cmd->add_option("id", args->id, "Episode id")->required();
+  cmd->add_option("--tool", args->tool, "The tool used, e.g. cargo, git, bash")->required();
+  cmd->add_option("--action", args->action, "The command or operation")->required();
+  cmd->add_option("--latency-ms", args->latency, "How long the step took, in ms (default 0)");
+  cmd->add_option("--tokens", args->tokens, "Tokens used, when an LLM was involved");
+  auto* ok = cmd->add_flag("--success", args->success, "The step worked (the default)");
+  auto* bad = cmd->add_flag("--failure", args->failure, "The step failed");
+  ok->excludes(bad);
+  cmd->add_option("--observation", args->observation, "Output summary or error message");
+  cmd->add_option("--parameters", args->parameters, "A JSON object");
+  cmd->callback([args, &flags] {
+    ExecutionStep step;
+    step.tool = args->tool;
+    step.action = args->action;
+    step.latency_ms = ParseCount("latency_ms", args->latency, 0);
+    if (!args->tokens.empty()) step.tokens = ParseCount("tokens", args->tokens, 0);
+    step.success = !args->failure;
+    step.observation = args->observation;
+    if (!args->parameters.empty()) {
+      step.parameters = json::parse(args->parameters, nullptr, /*allow_exceptions=*/false);
+      if (step.parameters.is_discarded()) {
+        throw CommandError{fmt::format("parameters is not valid JSON: {}", args->parameters)};
+      }
+    }
+    auto memory = OpenMemory(flags);
+    const int64_t n = Check(memory->log_step(args->id, std::move(step)));
+    if (flags.json) {
+      PrintJson(json{{"episode_id", args->id}, {"step_number", n}});
+    } else {
+      std::cout << fmt::format("step {} logged to {}\n", n, args->id);
+    }
+  });
+}
+
+// Parse-error messages of nlohmann carry a "[json.exception…] " prefix that helps nobody.
+std::string JsonParseMessage(const json::parse_error& e) {
+  std::string_view what = e.what();
+  if (auto pos = what.find("] "); pos != std::string_view::npos) what.remove_prefix(pos + 2);
+  return std::string(what);
+}
+
+void LogStepsFromStdin(const std::string& id, const GlobalFlags& flags) {
+  Check(ValidateEpisodeId(id));
+  auto memory = OpenMemory(flags);
+  struct Accepted {
+    int64_t line;
+    StepTicket ticket;
+  };
+  std::vector<Accepted> window;
+  std::vector<int64_t> numbers;
+  json rejected = json::array();
+  auto reject = [&](int64_t line, const std::string& why) {
+    std::cerr << fmt::format("error: line {}: {}\n", line, why);
+    rejected.push_back(json{{"line", line}, {"error", why}});
+  };
+  // Waiting on a window of tickets at a time keeps memory flat for any input size while many
+  // steps share each commit.
+  auto drain = [&] {
+    for (auto& a : window) {
+      auto n = a.ticket.wait();
+      if (n.ok()) {
+        numbers.push_back(*n);
+      } else {
+        reject(a.line, n.status().message());
+      }
+    }
+    window.clear();
+  };
+
+  std::string text;
+  int64_t line = 0;
+  while (std::getline(std::cin, text)) {
+    ++line;
+    if (text.find_first_not_of(" \t\r") == std::string::npos) continue;
+    json j;
+    try {
+      j = json::parse(text);
+    } catch (const json::parse_error& e) {
+      reject(line, "not valid JSON: " + JsonParseMessage(e));
+      continue;
+    }
+    auto step = step_from_json(j);
+    if (!step.ok()) {
+      reject(line, step.status().message());
+      continue;
+    }
+    auto ticket = memory->log_step_async(id, std::move(*step));
+    if (!ticket.ok()) {
+      const Status& s = ticket.status();
+      // A bad episode fails every line alike: stop at once rather than repeat it.
+      if (s.IsNotFound() || s.IsFailedPrecondition() || s.code() == Status::Code::kAborted) {
+        drain();
+        Check(s);
+      }
+      reject(line, s.message());
+      continue;
+    }
+    window.push_back(Accepted{line, std::move(*ticket)});
+    if (window.size() >= 8192) drain();
+  }
+  drain();  // every ticket has been waited on: nothing is left for close() to report
+
+  if (flags.json) {
+    PrintJson(json{{"episode_id", id},
+                   {"logged", numbers.size()},
+                   {"step_numbers", numbers},
+                   {"rejected", rejected}});
+  } else if (numbers.empty()) {
+    std::cout << fmt::format("no steps logged to {}\n", id);
+  } else {
+    std::cout << fmt::format("logged {} step(s) to {}: steps {}-{}\n", numbers.size(), id,
+                             numbers.front(), numbers.back());
+  }
+  if (!rejected.empty()) {
+    throw CommandError{fmt::format("{} of {} line(s) rejected", rejected.size(),
+                                   rejected.size() + numbers.size())};
+  }
+}
+
+struct CompleteArgs {
+  std::string id, outcome, summary;
+  std::vector<std::string> artifacts;
+};
+
+void AddComplete(CLI::App& group, GlobalFlags& flags) {
+  auto args = std::make_shared<CompleteArgs>();
+  auto* cmd = group.add_subcommand("complete", "Complete an episode with its outcome");
+  cmd->add_option("id", args->id, "Episode id")->required();
+  cmd->add_option("--outcome", args->outcome, "success, partial_success, failure or abstained")
+      ->required();
+  cmd->add_option("--summary", args->summary, "What came of it");
+  cmd->add_option("--artifact", args->artifacts, "Something produced; repeat for several");
+  cmd->callback([args, &flags] {
+    Outcome outcome;
+    outcome.kind = Check(parse_outcome_kind(args->outcome));
+    outcome.summary = args->summary;
+    outcome.artifacts = args->artifacts;
+    auto memory = OpenMemory(flags);
+    Episode e = Check(memory->complete_episode(args->id, outcome));
+    if (flags.json) {
+      PrintJson(to_json(e));
+    } else {
+      std::cout << fmt::format("episode {} completed: {} ({} steps)\n", e.id,
+                               to_string(outcome.kind), e.steps.size());
+    }
+  });
+}
+
+struct ListArgs {
+  std::string status, domain, type, tag, since, until, limit = "100", cursor;
+};
+
+void AddList(CLI::App& group, GlobalFlags& flags) {
+  auto args = std::make_shared<ListArgs>();
+  auto* cmd = group.add_subcommand("list", "List episodes, newest first");
+  cmd->add_option("--status", args->status, "open or completed");
+  cmd->add_option("--domain", args->domain, "Only this domain");
+  cmd->add_option("--type", args->type, "Only this task type");
+  cmd->add_option("--tag", args->tag, "Only episodes with this tag");
+  cmd->add_option("--since", args->since, "Started at or after (RFC 3339)");
+  cmd->add_option("--until", args->until, "Started before (RFC 3339)");
+  cmd->add_option("--limit", args->limit, "At most this many (1-10000, default 100)");
+  cmd->add_option("--cursor", args->cursor, "The next_cursor of the previous page");
+  cmd->callback([args, &flags] {
+    EpisodeFilter f;
+    if (!args->status.empty()) f.status = Check(parse_episode_status(args->status));
+    if (!args->domain.empty()) f.domain = args->domain;
+    if (!args->type.empty()) f.task_type = Check(parse_task_type(args->type));
+    if (!args->tag.empty()) f.tag = args->tag;
+    if (!args->since.empty()) f.since = args->since;
+    if (!args->until.empty()) f.until = args->until;
+    f.limit = ParseCount("limit", args->limit, 1);
+    f.cursor = args->cursor;
+    auto memory = OpenMemory(flags);
+    EpisodePage page = Check(memory->list_episodes(f));
+    if (flags.json) {
+      json list = json::array();
+      for (const auto& e : page.episodes) list.push_back(to_json(e, /*include_steps=*/false));
+      PrintJson(json{{"episodes", std::move(list)},
+                     {"next_cursor", page.next_cursor ? json(*page.next_cursor) : json(nullptr)}});
+    } else {
+      std::cout << RenderEpisodeList(page);
+    }
+  });
+}
+
+}  // namespace
+
+void AddEpisodeCommands(CLI::App& app, GlobalFlags& flags) {
+  auto* group = app.add_subcommand("episode", "Record and read episodes");
+  group->require_subcommand(1);
+  AddStart(*group, flags);
+  AddLogStep(*group, flags);
+
+  auto id = std::make_shared<std::string>();
+  auto* steps = group->add_subcommand(
+      "log-steps", "Log steps read from stdin, one ExecutionStep JSON a line (JSON Lines)");
+  steps->add_option("id", *id, "Episode id")->required();
+  steps->callback([id, &flags] { LogStepsFromStdin(*id, flags); });
+
+  AddComplete(*group, flags);
+
+  auto show_id = std::make_shared<std::string>();
+  auto* show = group->add_subcommand("show", "Show an episode with its steps");
+  show->add_option("id", *show_id, "Episode id")->required();
+  show->callback([show_id, &flags] {
+    Episode e = Check(OpenMemory(flags)->get_episode(*show_id));
+    if (flags.json) {
+      PrintJson(to_json(e));
+    } else {
+      std::cout << RenderEpisode(e);
+    }
+  });
+
+  AddList(*group, flags);
+
+  auto del_id = std::make_shared<std::string>();
+  auto* del = group->add_subcommand("delete", "Delete an episode and its steps");
+  del->add_option("id", *del_id, "Episode id")->required();
+  del->callback([del_id, &flags] {
+    Check(OpenMemory(flags)->delete_episode(*del_id));
+    if (flags.json) {
+      PrintJson(json{{"deleted", *del_id}});
+    } else {
+      std::cout << fmt::format("episode {} deleted\n", *del_id);
+    }
+  });
+}
+
+}  // namespace engram::cli

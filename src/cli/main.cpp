@@ -1,1 +1,88 @@
+// engram: episodic memory for AI agents, from the command line.
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
 
+#include <fmt/format.h>
+
+#include "cli/cli.h"
+
+namespace engram::cli {
+
+Result<std::string> ResolveDatabaseUrl(const GlobalFlags& flags) {
+  if (!flags.db.empty()) return flags.db;
+  if (const char* env = std::getenv("ENGRAM_DB"); env && *env) return std::string(env);
+  std::filesystem::path dir;
+  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg) {
+    dir = std::filesystem::path(xdg) / "engram";
+  } else if (const char* home = std::getenv("HOME"); home && *home) {
+    dir = std::filesystem::path(home) / ".local" / "share" / "engram";
+  } else {
+    return Status::InvalidArgument("no database given: pass --db URL or set ENGRAM_DB");
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    return Status::IOError(fmt::format("cannot create {}: {}", dir.string(), ec.message()));
+  }
+  return "sqlite://" + (dir / "engram.db").string();
+}
+
+std::unique_ptr<Memory> OpenMemory(const GlobalFlags& flags) {
+  std::string url = Check(ResolveDatabaseUrl(flags));
+  return Check(Memory::open(url));
+}
+
+void Check(const Status& s) {
+  if (!s.ok()) throw CommandError{s.message(), 1};
+}
+
+namespace {
+
+// CLI11 messages can span lines; the contract is one line on stderr.
+std::string OneLine(std::string s) {
+  for (char& c : s) {
+    if (c == '\n') c = ' ';
+  }
+  while (!s.empty() && s.back() == ' ') s.pop_back();
+  return s;
+}
+
+int Run(int argc, char** argv) {
+  CLI::App app{"engram: episodic memory for AI agents", "engram"};
+  app.fallthrough();
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "engram 0.1.0");
+  GlobalFlags flags;
+  app.add_option("--db", flags.db,
+                 "Database URL (sqlite:///path/engram.db, sqlite::memory:); default: $ENGRAM_DB, "
+                 "else $XDG_DATA_HOME/engram/engram.db");
+  app.add_flag("--json", flags.json, "Print machine-readable JSON");
+  AddEpisodeCommands(app, flags);
+  AddDemoCommand(app, flags);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "error: " << OneLine(e.what()) << " (see --help)\n";
+    return 2;
+  } catch (const CommandError& e) {
+    std::cerr << "error: " << OneLine(e.message) << "\n";
+    return e.exit_code;
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace engram::cli
+
+int main(int argc, char** argv) {
+  std::ios::sync_with_stdio(false);
+  return engram::cli::Run(argc, argv);
+}

@@ -1,0 +1,48 @@
+// The engram command line: shared pieces of the commands.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <memory>
+#include <string>
+
+#include "engram/engram.h"
+
+namespace engram::cli {
+
+// Global flags, accepted anywhere on the line.
+struct GlobalFlags {
+  std::string db;  // --db URL; empty means ENGRAM_DB, then the default path
+  bool json = false;
+};
+
+// A command's failure: printed as "error: <message>" with exit status 1 (2 for usage).
+struct CommandError {
+  std::string message;
+  int exit_code = 1;
+};
+
+// The database URL the flags and the environment choose. For the default path
+// ($XDG_DATA_HOME/engram/engram.db, else ~/.local/share/engram/engram.db) the folder is created.
+Result<std::string> ResolveDatabaseUrl(const GlobalFlags& flags);
+
+// Opens the chosen store, or throws CommandError.
+std::unique_ptr<Memory> OpenMemory(const GlobalFlags& flags);
+
+// Throws CommandError with the status's message when it is not ok.
+void Check(const Status& s);
+template <typename T>
+T Check(Result<T> r) {
+  Check(r.status());
+  return std::move(r).value();
+}
+
+// Adds the `episode` command group and `demo`.
+void AddEpisodeCommands(CLI::App& app, GlobalFlags& flags);
+void AddDemoCommand(CLI::App& app, GlobalFlags& flags);
+
+// Human renderings.
+std::string RenderEpisode(const Episode& e);
+std::string RenderEpisodeList(const EpisodePage& page);
+
+}  // namespace engram::cli
