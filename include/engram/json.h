@@ -23,11 +23,12 @@ Result<EpisodeStatus> parse_episode_status(std::string_view s);
 Result<OutcomeKind> parse_outcome_kind(std::string_view s);
 
 // Every field is always present: absent values are null, empty lists [], empty maps {}.
-nlohmann::json to_json(const ExecutionStep& step);
-nlohmann::json to_json(const Context& context);
-nlohmann::json to_json(const Outcome& outcome);
+// Fields keep the order of the data model (DESIGN.md section 1), so documents read well.
+nlohmann::ordered_json to_json(const ExecutionStep& step);
+nlohmann::ordered_json to_json(const Context& context);
+nlohmann::ordered_json to_json(const Outcome& outcome);
 // With include_steps false the "steps" field is left out, as in episode lists.
-nlohmann::json to_json(const Episode& episode, bool include_steps = true);
+nlohmann::ordered_json to_json(const Episode& episode, bool include_steps = true);
 
 // Reads a step as an agent sends it. step_number, if present, is ignored: engram assigns it.
 // Type errors name the field: "latency_ms must be an integer >= 0, got \"fast\"".

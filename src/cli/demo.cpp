@@ -8,7 +8,7 @@
 namespace engram::cli {
 namespace {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 
 struct DemoStep {
   const char* tool;

@@ -12,7 +12,7 @@
 namespace engram::cli {
 namespace {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 
 // Number flags are read as text so the error names the field as the data model does.
 int64_t ParseCount(std::string_view field, const std::string& text, int64_t min) {

@@ -12,6 +12,7 @@ namespace engram {
 namespace {
 
 using nlohmann::json;
+using nlohmann::ordered_json;
 
 template <typename Enum, size_t N>
 struct EnumNames {
@@ -111,7 +112,9 @@ Status ReadEnum(const json& j, std::string_view field, const EnumNames<Enum, N>&
   return Status::Ok();
 }
 
-json OrNull(const std::optional<std::string>& v) { return v ? json(*v) : json(nullptr); }
+ordered_json OrNull(const std::optional<std::string>& v) {
+  return v ? ordered_json(*v) : ordered_json(nullptr);
+}
 
 Result<Context> ContextFromJson(const json& j) {
   Context c;
@@ -144,31 +147,31 @@ Result<OutcomeKind> parse_outcome_kind(std::string_view s) {
   return kOutcomeKinds.parse("outcome", s);
 }
 
-json to_json(const ExecutionStep& step) {
-  json meta = json::object();
+ordered_json to_json(const ExecutionStep& step) {
+  ordered_json meta = ordered_json::object();
   for (const auto& [k, v] : step.metadata) meta[k] = v;
-  return json{{"step_number", step.step_number},
+  return ordered_json{{"step_number", step.step_number},
               {"timestamp", step.timestamp},
               {"tool", step.tool},
               {"action", step.action},
               {"latency_ms", step.latency_ms},
-              {"tokens", step.tokens ? json(*step.tokens) : json(nullptr)},
+              {"tokens", step.tokens ? ordered_json(*step.tokens) : ordered_json(nullptr)},
               {"success", step.success},
               {"observation", step.observation},
-              {"parameters", step.parameters.is_null() ? json::object() : step.parameters},
+              {"parameters", step.parameters.is_null() ? ordered_json::object() : ordered_json(step.parameters)},
               {"metadata", std::move(meta)}};
 }
 
-json to_json(const Context& c) {
-  return json{{"domain", OrNull(c.domain)},
+ordered_json to_json(const Context& c) {
+  return ordered_json{{"domain", OrNull(c.domain)},
               {"language", OrNull(c.language)},
               {"framework", OrNull(c.framework)},
-              {"complexity", c.complexity ? json(to_string(*c.complexity)) : json(nullptr)},
+              {"complexity", c.complexity ? ordered_json(to_string(*c.complexity)) : ordered_json(nullptr)},
               {"tags", c.tags}};
 }
 
-json to_json(const Outcome& o) {
-  json j{{"kind", to_string(o.kind)}, {"summary", o.summary}, {"artifacts", o.artifacts}};
+ordered_json to_json(const Outcome& o) {
+  ordered_json j{{"kind", to_string(o.kind)}, {"summary", o.summary}, {"artifacts", o.artifacts}};
   if (o.kind == OutcomeKind::kPartialSuccess || !o.completed.empty() || !o.failed.empty()) {
     j["completed"] = o.completed;
     j["failed"] = o.failed;
@@ -176,20 +179,20 @@ json to_json(const Outcome& o) {
   return j;
 }
 
-json to_json(const Episode& e, bool include_steps) {
-  json j{{"id", e.id},
+ordered_json to_json(const Episode& e, bool include_steps) {
+  ordered_json j{{"id", e.id},
          {"task", e.task},
          {"task_type", to_string(e.task_type)},
          {"context", to_json(e.context)},
          {"status", to_string(e.status)},
          {"started_at", e.started_at},
          {"ended_at", OrNull(e.ended_at)},
-         {"outcome", e.outcome ? to_json(*e.outcome) : json(nullptr)},
-         {"reward", e.reward},
-         {"reflection", e.reflection},
-         {"metadata", e.metadata.is_null() ? json::object() : e.metadata}};
+         {"outcome", e.outcome ? to_json(*e.outcome) : ordered_json(nullptr)},
+         {"reward", ordered_json(e.reward)},
+         {"reflection", ordered_json(e.reflection)},
+         {"metadata", e.metadata.is_null() ? ordered_json::object() : ordered_json(e.metadata)}};
   if (include_steps) {
-    json steps = json::array();
+    ordered_json steps = ordered_json::array();
     for (const auto& s : e.steps) steps.push_back(to_json(s));
     j["steps"] = std::move(steps);
   }

@@ -35,8 +35,9 @@ std::string_view JsonTypeName(const nlohmann::json& j) {
   }
 }
 
-// Serialises a JSON object, reporting invalid UTF-8 inside it by field name.
+// Serialises a JSON object (null counts as {}), reporting invalid UTF-8 inside it by field name.
 Result<std::string> DumpObject(std::string_view field, const nlohmann::json& j) {
+  if (j.is_null()) return std::string("{}");
   if (!j.is_object()) {
     return Status::InvalidArgument(
         fmt::format("{} must be a JSON object, got {}", field, JsonTypeName(j)));
@@ -83,6 +84,7 @@ Result<PreparedStep> PrepareStep(ExecutionStep step, const Limits& limits,
                                                params->size(), limits.max_parameters_bytes));
   }
   out.parameters_json = std::move(*params);
+  if (step.parameters.is_null()) step.parameters = nlohmann::json::object();
 
   nlohmann::json meta = nlohmann::json::object();
   for (const auto& [key, value] : step.metadata) {

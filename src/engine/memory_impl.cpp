@@ -17,7 +17,6 @@ constexpr int64_t kMaxListLimit = 10'000;
 }  // namespace
 
 Result<std::unique_ptr<Memory>> Memory::open(std::string_view url, Options options) {
-  if (!options.clock) options.clock = SystemClock();
   if (options.max_batch_steps == 0) {
     return Status::InvalidArgument("max_batch_steps must be at least 1, got 0");
   }
@@ -29,8 +28,19 @@ Result<std::unique_ptr<Memory>> Memory::open(std::string_view url, Options optio
   return std::unique_ptr<Memory>(new MemoryImpl(std::move(*store), std::move(options)));
 }
 
+namespace {
+
+Options WithDefaults(Options options) {
+  if (!options.clock) options.clock = SystemClock();
+  options.max_batch_steps = std::max<size_t>(options.max_batch_steps, 1);
+  options.max_pending_steps = std::max<size_t>(options.max_pending_steps, 1);
+  return options;
+}
+
+}  // namespace
+
 MemoryImpl::MemoryImpl(std::unique_ptr<Store> store, Options options)
-    : store_(std::move(store)), options_(std::move(options)) {
+    : store_(std::move(store)), options_(WithDefaults(std::move(options))) {
   writer_ = std::thread([this] { WriterLoop(); });
 }
 
@@ -55,7 +65,7 @@ Result<std::string> MemoryImpl::start_episode(const EpisodeSpec& spec) {
   e.context = spec.context;
   e.status = EpisodeStatus::kOpen;
   e.started_at = FormatTimestamp(now);
-  e.metadata = spec.metadata;
+  e.metadata = spec.metadata.is_null() ? nlohmann::json::object() : spec.metadata;
   auto key = store_->insert_episode(e);
   if (!key.ok()) return key.status();
   std::lock_guard lock(mu_);

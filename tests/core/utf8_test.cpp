@@ -1,0 +1,27 @@
+#include "core/utf8.h"
+
+#include <gtest/gtest.h>
+
+namespace engram {
+namespace {
+
+TEST(Utf8, AcceptsValidText) {
+  EXPECT_FALSE(FindInvalidUtf8(""));
+  EXPECT_FALSE(FindInvalidUtf8("plain ascii"));
+  EXPECT_FALSE(FindInvalidUtf8("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"));  // é € 😀
+  EXPECT_FALSE(FindInvalidUtf8("\xF4\x8F\xBF\xBF"));                            // U+10FFFF
+}
+
+TEST(Utf8, FindsTheFirstBadByte) {
+  EXPECT_EQ(FindInvalidUtf8("ab\xFF"), 2u);
+  EXPECT_EQ(FindInvalidUtf8("\xC3"), 0u);              // truncated
+  EXPECT_EQ(FindInvalidUtf8("x\xC0\xAF"), 1u);         // overlong '/'
+  EXPECT_EQ(FindInvalidUtf8("\xE0\x80\xAF"), 0u);      // overlong
+  EXPECT_EQ(FindInvalidUtf8("\xED\xA0\x80"), 0u);      // surrogate
+  EXPECT_EQ(FindInvalidUtf8("\xF4\x90\x80\x80"), 0u);  // above U+10FFFF
+  EXPECT_EQ(FindInvalidUtf8("ok\xE2\x82"), 2u);        // cut short
+  EXPECT_EQ(FindInvalidUtf8("\x80"), 0u);              // lone continuation
+}
+
+}  // namespace
+}  // namespace engram

@@ -1,0 +1,243 @@
+// Group commit as DESIGN.md section 2 states it, observed through a store that records every
+// transaction and can hold a commit in flight.
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "engine/memory_impl.h"
+#include "test_util.h"
+
+namespace engram {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::TempDir;
+
+// Forwards to a real SQLite store; records the size of each committed transaction; can hold
+// commits at a gate and fail the next one.
+class RecordingStore final : public Store {
+ public:
+  explicit RecordingStore(std::unique_ptr<Store> inner) : inner_(std::move(inner)) {}
+
+  struct Txn final : WriteTransaction {
+    Txn(RecordingStore& s, std::unique_ptr<WriteTransaction> t) : store(s), inner(std::move(t)) {}
+    Result<EpisodeHead> head(int64_t key) override { return inner->head(key); }
+    Status insert_step(int64_t key, int64_t n, const PreparedStep& p) override {
+      ++steps;
+      return inner->insert_step(key, n, p);
+    }
+    Status commit() override {
+      std::unique_lock lock(store.mu);
+      ++store.commits_entered;
+      store.cv.notify_all();
+      store.cv.wait(lock, [&] { return store.gate_open; });
+      if (store.fail_next) {
+        store.fail_next = false;
+        return Status::IOError("disk on fire");  // inner is rolled back on destruction
+      }
+      lock.unlock();
+      Status s = inner->commit();
+      lock.lock();
+      store.batch_sizes.push_back(steps);
+      return s;
+    }
+    RecordingStore& store;
+    std::unique_ptr<WriteTransaction> inner;
+    int steps = 0;
+  };
+
+  Result<int64_t> insert_episode(const Episode& e) override { return inner_->insert_episode(e); }
+  Result<EpisodeHead> find_episode(std::string_view id) override {
+    return inner_->find_episode(id);
+  }
+  Result<std::unique_ptr<WriteTransaction>> begin_write() override {
+    auto t = inner_->begin_write();
+    if (!t.ok()) return t.status();
+    return std::unique_ptr<WriteTransaction>(new Txn(*this, std::move(*t)));
+  }
+  Status complete_episode(int64_t key, const Outcome& o, const std::string& at) override {
+    return inner_->complete_episode(key, o, at);
+  }
+  Result<Episode> load_episode(std::string_view id) override { return inner_->load_episode(id); }
+  Result<EpisodePage> list_episodes(const EpisodeFilter& f) override {
+    return inner_->list_episodes(f);
+  }
+  Status delete_episode(std::string_view id) override { return inner_->delete_episode(id); }
+
+  void close_gate() {
+    std::lock_guard lock(mu);
+    gate_open = false;
+  }
+  void open_gate() {
+    std::lock_guard lock(mu);
+    gate_open = true;
+    cv.notify_all();
+  }
+  void wait_for_commits(int n) {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return commits_entered >= n; });
+  }
+  std::vector<int> sizes() {
+    std::lock_guard lock(mu);
+    return batch_sizes;
+  }
+
+  std::mutex mu;
+  std::condition_variable cv;
+  bool gate_open = true;
+  bool fail_next = false;
+  int commits_entered = 0;
+  std::vector<int> batch_sizes;
+
+ private:
+  std::unique_ptr<Store> inner_;
+};
+
+class Batching : public ::testing::Test {
+ protected:
+  void Open(Options options) {
+    auto inner = OpenStore(dir_.url("b.db"), options);
+    ASSERT_OK(inner);
+    auto store = std::make_unique<RecordingStore>(std::move(*inner));
+    store_ = store.get();
+    memory_ = std::make_unique<MemoryImpl>(std::move(store), options);
+    auto id = memory_->start_episode(EpisodeSpec{"batching", TaskType::kTesting, {}, {}});
+    ASSERT_OK(id);
+    id_ = *id;
+  }
+  static ExecutionStep Step(int i) {
+    ExecutionStep s;
+    s.tool = "tool" + std::to_string(i);
+    return s;
+  }
+
+  TempDir dir_;
+  RecordingStore* store_ = nullptr;
+  std::unique_ptr<MemoryImpl> memory_;
+  std::string id_;
+};
+
+TEST_F(Batching, ALoneStepIsCommittedAtOnceNotAfterTheDelay) {
+  Options o;
+  o.max_batch_delay = 30s;  // were the delay imposed on a lone step, this test would hang
+  Open(o);
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_OK(memory_->log_step(id_, Step(1)));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
+  EXPECT_EQ(store_->sizes(), std::vector<int>{1});
+}
+
+TEST_F(Batching, StepsArrivingDuringACommitShareTheNextOne) {
+  Open(Options{});
+  store_->close_gate();
+  ASSERT_OK(memory_->log_step_async(id_, Step(0)));
+  store_->wait_for_commits(1);  // the first batch is in flight, held at the gate
+  std::vector<StepTicket> tickets;
+  for (int i = 1; i <= 100; ++i) tickets.push_back(*memory_->log_step_async(id_, Step(i)));
+  store_->open_gate();
+  for (size_t i = 0; i < tickets.size(); ++i) EXPECT_EQ(*tickets[i].wait(), int64_t(i + 2));
+  EXPECT_EQ(store_->sizes(), (std::vector<int>{1, 100}));
+}
+
+TEST_F(Batching, ABatchClosesAtMaxBatchSteps) {
+  Options o;
+  o.max_batch_steps = 32;
+  Open(o);
+  store_->close_gate();
+  ASSERT_OK(memory_->log_step_async(id_, Step(0)));
+  store_->wait_for_commits(1);
+  for (int i = 1; i <= 100; ++i) ASSERT_OK(memory_->log_step_async(id_, Step(i)));
+  store_->open_gate();
+  ASSERT_OK(memory_->flush());
+  EXPECT_EQ(store_->sizes(), (std::vector<int>{1, 32, 32, 32, 4}));
+}
+
+TEST_F(Batching, ABatchClosesAtMaxBatchDelayAfterItsFirstStep) {
+  Options o;
+  o.max_batch_delay = 50ms;
+  Open(o);
+  store_->close_gate();
+  ASSERT_OK(memory_->log_step_async(id_, Step(0)));
+  store_->wait_for_commits(1);
+  for (int i = 1; i <= 5; ++i) ASSERT_OK(memory_->log_step_async(id_, Step(i)));
+  std::this_thread::sleep_for(200ms);  // the open batch is now older than its delay
+  for (int i = 6; i <= 10; ++i) ASSERT_OK(memory_->log_step_async(id_, Step(i)));
+  store_->open_gate();
+  ASSERT_OK(memory_->flush());
+  EXPECT_EQ(store_->sizes(), (std::vector<int>{1, 5, 5}));
+}
+
+TEST_F(Batching, AFireAndForgetStepBecomesDurableWithoutAnotherCall) {
+  Open(Options{});
+  { auto ticket = memory_->log_step_async(id_, Step(1)); }  // ticket dropped
+  // Another connection, as another process would, sees it once committed.
+  auto other = Memory::open(dir_.url("b.db"));
+  ASSERT_OK(other);
+  for (int i = 0; i < 500 && (*other)->get_episode(id_)->steps.empty(); ++i) {
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_EQ((*other)->get_episode(id_)->steps.size(), 1u);
+}
+
+TEST_F(Batching, BackPressureBoundsTheQueueAndLosesNothing) {
+  Options o;
+  o.max_pending_steps = 8;
+  Open(o);
+  store_->close_gate();
+  ASSERT_OK(memory_->log_step_async(id_, Step(0)));
+  store_->wait_for_commits(1);
+  std::atomic<int> accepted = 0;
+  std::thread producer([&] {
+    for (int i = 1; i <= 50; ++i) {
+      ASSERT_OK(memory_->log_step_async(id_, Step(i)));
+      ++accepted;
+    }
+  });
+  std::this_thread::sleep_for(200ms);
+  EXPECT_LE(accepted.load(), 8);  // blocked while 8 steps wait for the held commit
+  store_->open_gate();
+  producer.join();
+  ASSERT_OK(memory_->flush());
+  auto e = memory_->get_episode(id_);
+  ASSERT_OK(e);
+  ASSERT_EQ(e->steps.size(), 51u);
+  for (size_t i = 0; i < e->steps.size(); ++i) EXPECT_EQ(e->steps[i].step_number, int64_t(i + 1));
+}
+
+TEST_F(Batching, AFailedCommitFailsItsStepsAndWritesNoneOfThem) {
+  Open(Options{});
+  ASSERT_OK(memory_->log_step(id_, Step(1)));
+  {
+    std::lock_guard lock(store_->mu);
+    store_->fail_next = true;
+  }
+  auto r = memory_->log_step(id_, Step(2));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(), "disk on fire");
+  EXPECT_EQ(memory_->flush().message(), "disk on fire");  // reported once to flush
+  EXPECT_TRUE(memory_->flush().ok());
+  // The next step takes the number the failed one would have had: no gap.
+  EXPECT_EQ(*memory_->log_step(id_, Step(3)), 2);
+  auto e = memory_->get_episode(id_);
+  ASSERT_OK(e);
+  ASSERT_EQ(e->steps.size(), 2u);
+  EXPECT_EQ(e->steps[1].tool, "tool3");
+}
+
+TEST_F(Batching, ReadYourWritesBeforeTheBatchCommits) {
+  Open(Options{});
+  store_->close_gate();
+  ASSERT_OK(memory_->log_step_async(id_, Step(1)));
+  store_->wait_for_commits(1);
+  ASSERT_OK(memory_->log_step_async(id_, Step(2)));
+  auto e = memory_->get_episode(id_);  // neither step has committed
+  ASSERT_OK(e);
+  ASSERT_EQ(e->steps.size(), 2u);
+  EXPECT_EQ(e->steps[0].tool, "tool1");
+  EXPECT_EQ(e->steps[1].step_number, 2);
+  store_->open_gate();
+  ASSERT_OK(memory_->flush());
+}
+
+}  // namespace
+}  // namespace engram

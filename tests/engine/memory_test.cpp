@@ -1,0 +1,259 @@
+// The Memory API end to end on a real SQLite file: the lifecycle of an episode and every
+// bad-input case of DESIGN.md section 2 at the library boundary.
+#include "engram/engram.h"
+#include "test_util.h"
+
+namespace engram {
+namespace {
+
+using testing::TempDir;
+
+class MemoryTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Reopen(); }
+  void Reopen(Options options = {}) {
+    memory_.reset();
+    auto m = Memory::open(dir_.url("m.db"), options);
+    ASSERT_OK(m);
+    memory_ = std::move(*m);
+  }
+  std::string Start(std::string task = "fix the build", EpisodeSpec spec = {}) {
+    spec.task = std::move(task);
+    auto id = memory_->start_episode(spec);
+    EXPECT_TRUE(id.ok()) << id.status().message();
+    return id.ok() ? *id : "";
+  }
+  static ExecutionStep Step(std::string tool, bool success = true) {
+    ExecutionStep s;
+    s.tool = std::move(tool);
+    s.action = "run";
+    s.success = success;
+    return s;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Memory> memory_;
+};
+
+TEST_F(MemoryTest, RecordsAnEpisodeAndReadsItBack) {
+  EpisodeSpec spec;
+  spec.task_type = TaskType::kDebugging;
+  spec.context.domain = "cli";
+  spec.context.language = "rust";
+  spec.context.complexity = Complexity::kModerate;
+  spec.context.tags = {"flaky", "ci"};
+  spec.metadata = {{"agent", "claude"}};
+  const std::string id = Start("fix the flaky test", spec);
+  ExecutionStep s = Step("cargo", false);
+  s.action = "test --test integration_test";
+  s.latency_ms = 8200;
+  s.observation = "1 failed";
+  s.parameters = {{"jobs", 2}};
+  s.metadata = {{"host", "ci-3"}};
+  EXPECT_EQ(*memory_->log_step(id, s), 1);
+  ExecutionStep g = Step("claude");
+  g.tokens = 1234;
+  EXPECT_EQ(*memory_->log_step(id, g), 2);
+
+  auto e = memory_->get_episode(id);
+  ASSERT_OK(e);
+  EXPECT_EQ(e->task, "fix the flaky test");
+  EXPECT_EQ(e->task_type, TaskType::kDebugging);
+  EXPECT_EQ(e->context.tags, (std::vector<std::string>{"flaky", "ci"}));
+  EXPECT_EQ(e->status, EpisodeStatus::kOpen);
+  EXPECT_EQ(e->metadata["agent"], "claude");
+  ASSERT_EQ(e->steps.size(), 2u);
+  EXPECT_EQ(e->steps[0].observation, "1 failed");
+  EXPECT_EQ(e->steps[0].parameters["jobs"], 2);
+  EXPECT_EQ(e->steps[0].metadata.at("host"), "ci-3");
+  EXPECT_FALSE(e->steps[0].success);
+  EXPECT_FALSE(e->steps[0].tokens.has_value());
+  EXPECT_EQ(e->steps[1].tokens, 1234);
+  EXPECT_EQ(e->steps[1].timestamp.size(), 24u);  // 2026-11-24T15:47:00.123Z
+}
+
+TEST_F(MemoryTest, CompletingStoresTheOutcomeAndEndsTheEpisode) {
+  const std::string id = Start();
+  ASSERT_OK(memory_->log_step_async(id, Step("git")));  // flushed by complete
+  Outcome o{OutcomeKind::kPartialSuccess, "half done", {"a.rs"}, {"parse"}, {"emit"}};
+  auto e = memory_->complete_episode(id, o);
+  ASSERT_OK(e);
+  EXPECT_EQ(e->status, EpisodeStatus::kCompleted);
+  ASSERT_TRUE(e->ended_at.has_value());
+  ASSERT_TRUE(e->outcome.has_value());
+  EXPECT_EQ(e->outcome->failed, std::vector<std::string>{"emit"});
+  EXPECT_EQ(e->steps.size(), 1u);
+
+  auto again = memory_->complete_episode(id, o);
+  ASSERT_FALSE(again.ok());
+  EXPECT_TRUE(again.status().IsFailedPrecondition());
+  EXPECT_EQ(again.status().message(), "episode " + id + " is already completed");
+
+  auto late = memory_->log_step(id, Step("git"));
+  ASSERT_FALSE(late.ok());
+  EXPECT_TRUE(late.status().IsFailedPrecondition());
+  EXPECT_EQ(late.status().message(), "episode " + id + " is completed: it accepts no more steps");
+}
+
+TEST_F(MemoryTest, AnEpisodeWithNoStepsMayComplete) {
+  const std::string id = Start();
+  auto e = memory_->complete_episode(id, Outcome{OutcomeKind::kAbstained, "not my job", {}, {}, {}});
+  ASSERT_OK(e);
+  EXPECT_TRUE(e->steps.empty());
+}
+
+TEST_F(MemoryTest, CompletedStateSurvivesReopening) {
+  const std::string id = Start();
+  ASSERT_OK(memory_->complete_episode(id, Outcome{}));
+  Reopen();
+  auto r = memory_->log_step(id, Step("git"));
+  EXPECT_TRUE(r.status().IsFailedPrecondition()) << r.status().message();
+}
+
+TEST_F(MemoryTest, UnknownAndMalformedIdsAreRejected) {
+  auto unknown = memory_->log_step("0192f0c1-7c4e-7d3a-9b1e-4f2a6c8d0e1f", Step("git"));
+  EXPECT_TRUE(unknown.status().IsNotFound());
+  EXPECT_EQ(unknown.status().message(), "episode 0192f0c1-7c4e-7d3a-9b1e-4f2a6c8d0e1f not found");
+  auto malformed = memory_->log_step("not-an-id", Step("git"));
+  EXPECT_TRUE(malformed.status().IsInvalidArgument());
+  EXPECT_NE(malformed.status().message().find("episode id \"not-an-id\" is malformed"),
+            std::string::npos);
+  EXPECT_TRUE(memory_->get_episode("nope").status().IsInvalidArgument());
+  EXPECT_TRUE(memory_->get_episode("0192f0c1-7c4e-7d3a-9b1e-4f2a6c8d0e1f").status().IsNotFound());
+  EXPECT_TRUE(memory_->complete_episode("x", Outcome{}).status().IsInvalidArgument());
+  EXPECT_TRUE(memory_->delete_episode("0192f0c1-7c4e-7d3a-9b1e-4f2a6c8d0e1f").IsNotFound());
+}
+
+TEST_F(MemoryTest, IdsAreCaseInsensitive) {
+  const std::string id = Start();
+  std::string upper = id;
+  for (char& c : upper) c = static_cast<char>(std::toupper(c));
+  ASSERT_OK(memory_->log_step(upper, Step("git")));
+  EXPECT_EQ(memory_->get_episode(upper)->steps.size(), 1u);
+}
+
+TEST_F(MemoryTest, RejectedStepsLeaveNothingBehind) {
+  const std::string id = Start();
+  ExecutionStep big = Step("cat");
+  big.observation = std::string(70000, 'x');
+  auto r = memory_->log_step(id, big);
+  EXPECT_EQ(r.status().message(), "observation is 70000 bytes, limit 65536 bytes");
+  ExecutionStep empty = Step("");
+  EXPECT_EQ(memory_->log_step(id, empty).status().message(), "tool is empty");
+  // The next good step is number 1: the rejected ones took no number.
+  EXPECT_EQ(*memory_->log_step(id, Step("git")), 1);
+  EXPECT_EQ(memory_->get_episode(id)->steps.size(), 1u);
+}
+
+TEST_F(MemoryTest, LogStepsIsAllOrNothing) {
+  const std::string id = Start();
+  std::vector<ExecutionStep> steps = {Step("a"), Step("b"), Step(""), Step("d")};
+  auto r = memory_->log_steps(id, steps);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(), "steps[2]: tool is empty");
+  EXPECT_TRUE(memory_->get_episode(id)->steps.empty());
+  steps[2].tool = "c";
+  auto ok = memory_->log_steps(id, steps);
+  ASSERT_OK(ok);
+  EXPECT_EQ(*ok, (std::vector<int64_t>{1, 2, 3, 4}));
+}
+
+TEST_F(MemoryTest, TheStepLimitPerEpisodeIsInclusive) {
+  Options o;
+  o.limits.max_steps_per_episode = 3;
+  Reopen(o);
+  const std::string id = Start();
+  ASSERT_OK(memory_->log_steps(id, {Step("a"), Step("b")}));
+  auto over = memory_->log_steps(id, {Step("c"), Step("d")});
+  ASSERT_FALSE(over.ok());
+  EXPECT_TRUE(over.status().IsResourceExhausted());
+  EXPECT_EQ(over.status().message(),
+            "episode " + id + " has 2 steps, limit 3 steps: 2 more do not fit");
+  EXPECT_EQ(*memory_->log_step(id, Step("c")), 3);  // exactly the limit is accepted
+  EXPECT_TRUE(memory_->log_step(id, Step("d")).status().IsResourceExhausted());
+  EXPECT_EQ(memory_->get_episode(id)->steps.size(), 3u);
+}
+
+TEST_F(MemoryTest, ListFiltersAndPages) {
+  EpisodeSpec web;
+  web.task_type = TaskType::kCodeGeneration;
+  web.context.domain = "web";
+  web.context.tags = {"frontend"};
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) ids.push_back(Start("web " + std::to_string(i), web));
+  for (int i = 0; i < 3; ++i) ids.push_back(Start("other " + std::to_string(i)));
+  ASSERT_OK(memory_->complete_episode(ids[0], Outcome{}));
+
+  EpisodeFilter all;
+  auto page = memory_->list_episodes(all);
+  ASSERT_OK(page);
+  ASSERT_EQ(page->episodes.size(), 8u);
+  EXPECT_EQ(page->episodes.front().id, ids.back());  // newest first
+  EXPECT_FALSE(page->next_cursor.has_value());
+
+  EpisodeFilter f;
+  f.domain = "web";
+  EXPECT_EQ(memory_->list_episodes(f)->episodes.size(), 5u);
+  f = {};
+  f.tag = "frontend";
+  f.status = EpisodeStatus::kOpen;
+  EXPECT_EQ(memory_->list_episodes(f)->episodes.size(), 4u);
+  f = {};
+  f.task_type = TaskType::kOther;
+  EXPECT_EQ(memory_->list_episodes(f)->episodes.size(), 3u);
+  f = {};
+  f.since = "2000-01-01T00:00:00Z";
+  f.until = "2000-01-02T00:00:00Z";
+  EXPECT_EQ(memory_->list_episodes(f)->episodes.size(), 0u);
+
+  // Pages of 3 walk every episode exactly once.
+  EpisodeFilter paged;
+  paged.limit = 3;
+  std::vector<std::string> seen;
+  for (;;) {
+    auto p = memory_->list_episodes(paged);
+    ASSERT_OK(p);
+    for (const auto& e : p->episodes) seen.push_back(e.id);
+    if (!p->next_cursor) break;
+    paged.cursor = *p->next_cursor;
+  }
+  EXPECT_EQ(seen, std::vector<std::string>(ids.rbegin(), ids.rend()));
+}
+
+TEST_F(MemoryTest, ListRejectsBadFilters) {
+  EpisodeFilter f;
+  f.limit = 0;
+  EXPECT_EQ(memory_->list_episodes(f).status().message(),
+            "limit must be between 1 and 10000, got 0");
+  f.limit = 10001;
+  EXPECT_FALSE(memory_->list_episodes(f).ok());
+  f.limit = 10000;
+  EXPECT_TRUE(memory_->list_episodes(f).ok());
+  f.since = "last week";
+  EXPECT_NE(memory_->list_episodes(f).status().message().find("since must be an RFC 3339"),
+            std::string::npos);
+  f.since.reset();
+  f.cursor = "garbage";
+  EXPECT_NE(memory_->list_episodes(f).status().message().find("cursor"), std::string::npos);
+}
+
+TEST_F(MemoryTest, DeleteRemovesTheEpisodeAndItsSteps) {
+  const std::string id = Start();
+  ASSERT_OK(memory_->log_steps(id, {Step("a"), Step("b")}));
+  ASSERT_OK(memory_->delete_episode(id));
+  EXPECT_TRUE(memory_->get_episode(id).status().IsNotFound());
+  EXPECT_TRUE(memory_->log_step(id, Step("c")).status().IsNotFound());
+  EXPECT_TRUE(memory_->delete_episode(id).IsNotFound());
+}
+
+TEST_F(MemoryTest, ClosedMemoryRefusesCalls) {
+  const std::string id = Start();
+  ASSERT_OK(memory_->close());
+  ASSERT_OK(memory_->close());  // idempotent
+  auto r = memory_->log_step(id, Step("a"));
+  EXPECT_EQ(r.status().code(), Status::Code::kAborted);
+  EXPECT_EQ(r.status().message(), "memory is closed");
+}
+
+}  // namespace
+}  // namespace engram

@@ -1,0 +1,44 @@
+// Helpers shared by the tests: a temporary folder that cleans up after itself.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include <gtest/gtest.h>
+
+namespace engram::testing {
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "engram-test-XXXXXX").string();
+    path_ = mkdtemp(tmpl.data());
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  const std::filesystem::path& path() const { return path_; }
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+  std::string url(const std::string& name) const { return "sqlite://" + file(name); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+}  // namespace engram::testing
+
+// Asserts a Result or Status is ok, printing its message when it is not.
+#define ASSERT_OK(expr)                                  \
+  do {                                                   \
+    const auto& _r = (expr);                             \
+    ASSERT_TRUE(_r.ok()) << ::engram::testing::Msg(_r);  \
+  } while (0)
+
+namespace engram::testing {
+inline std::string Msg(const Status& s) { return s.message(); }
+template <typename T>
+std::string Msg(const Result<T>& r) {
+  return r.status().message();
+}
+}  // namespace engram::testing
