@@ -24,6 +24,13 @@ int64_t ParseCount(std::string_view field, const std::string& text, int64_t min)
   return v;
 }
 
+// Parse-error messages of nlohmann carry a "[json.exception…] " prefix that helps nobody.
+std::string JsonParseMessage(const nlohmann::json::parse_error& e) {
+  std::string_view what = e.what();
+  if (auto pos = what.find("] "); pos != std::string_view::npos) what.remove_prefix(pos + 2);
+  return std::string(what);
+}
+
 void PrintJson(const json& j) { std::cout << j.dump(2) << "\n"; }
 
 struct StartArgs {
@@ -90,9 +97,10 @@ void AddLogStep(CLI::App& group, GlobalFlags& flags) {
     step.success = !args->failure;
     step.observation = args->observation;
     if (!args->parameters.empty()) {
-      step.parameters = json::parse(args->parameters, nullptr, /*allow_exceptions=*/false);
-      if (step.parameters.is_discarded()) {
-        throw CommandError{fmt::format("parameters is not valid JSON: {}", args->parameters)};
+      try {
+        step.parameters = nlohmann::json::parse(args->parameters);
+      } catch (const nlohmann::json::parse_error& e) {
+        throw CommandError{"parameters is not valid JSON: " + JsonParseMessage(e)};
       }
     }
     auto memory = OpenMemory(flags);
@@ -103,13 +111,6 @@ void AddLogStep(CLI::App& group, GlobalFlags& flags) {
       std::cout << fmt::format("step {} logged to {}\n", n, args->id);
     }
   });
-}
-
-// Parse-error messages of nlohmann carry a "[json.exception…] " prefix that helps nobody.
-std::string JsonParseMessage(const json::parse_error& e) {
-  std::string_view what = e.what();
-  if (auto pos = what.find("] "); pos != std::string_view::npos) what.remove_prefix(pos + 2);
-  return std::string(what);
 }
 
 void LogStepsFromStdin(const std::string& id, const GlobalFlags& flags) {

@@ -1,6 +1,6 @@
 // Runs a CLI transcript: a file of shell commands, each followed by the output it must print.
 //
-//   # a comment
+//   # a comment (a line starting with # is never expected output)
 //   $ engram episode start --task "fix the build"
 //   {{uuid:ID}}                 <- captures the id into $ID for the commands that follow
 //   $ engram episode show $ID --json
@@ -43,9 +43,9 @@ std::vector<Case> Parse(std::istream& in) {
     ++line;
     if (text.rfind("$ ", 0) == 0) {
       cases.push_back(Case{line, text.substr(2), {}, 0});
-    } else if (cases.empty() || (text.rfind("#", 0) == 0 && cases.back().expected.empty()) ||
+    } else if (cases.empty() || text.rfind("#", 0) == 0 ||
                (text.empty() && cases.back().expected.empty())) {
-      continue;  // comments and blank lines between cases
+      continue;  // comments, and blank lines between cases
     } else if (std::smatch m; std::regex_match(text, m, std::regex(R"(\[exit (\d+)\])"))) {
       cases.back().exit_code = std::stoi(m[1]);
     } else {

@@ -1,0 +1,24 @@
+# engram demo, as `make run` shows it to a newcomer.
+
+$ engram demo | grep -E '^(episode|task|outcome|steps)'
+episode  {{uuid}}  [completed]
+task     Add a --verbose flag to the ripgrep-lite CLI (code_generation)
+outcome  success: --verbose prints each file searched
+steps    8 (1 failed, 42415 ms, 2950 tokens)
+episode  {{uuid}}  [completed]
+task     Fix the flaky integration test test_concurrent_downloads (debugging)
+outcome  success: permit released in a guard; test passes 50 runs in a row
+steps    7 (2 failed, 56470 ms, 2230 tokens)
+episode  {{uuid}}  [completed]
+task     Write the API reference for the search module (documentation)
+outcome  partial_success: search module documented; examples for the glob matcher still missing
+steps    5 (1 failed, 43200 ms, 5100 tokens)
+
+$ engram episode list --status completed
+ID                                    STATUS     OUTCOME          STARTED                   TASK
+{{uuid}}  completed  partial_success  {{ts}}  Write the API reference for the search module
+{{uuid}}  completed  success          {{ts}}  Fix the flaky integration test test_concurrent_downloads
+{{uuid}}  completed  success          {{ts}}  Add a --verbose flag to the ripgrep-lite CLI
+
+$ engram demo --json | grep -c '"step_number"'
+20
