@@ -37,7 +37,8 @@ std::unique_ptr<Memory> OpenOrDie(const std::string& url, Options options = {}) 
 
 std::vector<std::string> StartEpisodes(Memory& m, int n) {
   std::vector<std::string> ids;
-  for (int e = 0; e < n; ++e) ids.push_back(*m.start_episode({"bench", TaskType::kTesting, {}, {}}));
+  for (int e = 0; e < n; ++e)
+    ids.push_back(*m.start_episode({"bench", TaskType::kTesting, {}, {}}));
   return ids;
 }
 
@@ -164,7 +165,9 @@ Latency DurableLatency(const std::string& url, int per_thread) {
   std::vector<double> all;
   for (auto& v : samples) all.insert(all.end(), v.begin(), v.end());
   std::sort(all.begin(), all.end());
-  auto at = [&](double q) { return all[static_cast<size_t>(q * static_cast<double>(all.size() - 1))]; };
+  auto at = [&](double q) {
+    return all[static_cast<size_t>(q * static_cast<double>(all.size() - 1))];
+  };
   return {at(0.50), at(0.99), all.back()};
 }
 
@@ -180,7 +183,9 @@ int RssChild(const std::string& url, int64_t steps) {
   return 0;
 }
 
-std::string Rate(double v) { return fmt::format("{:>12.0f}", v); }
+std::string Rate(double v) {
+  return fmt::format("{:>12.0f}", v);
+}
 
 }  // namespace
 }  // namespace engram::bench
@@ -190,14 +195,16 @@ int main(int argc, char** argv) {
   if (argc == 4 && std::string(argv[1]) == "--rss-child") {
     return RssChild(argv[2], std::atoll(argv[3]));
   }
-  const int64_t steps = std::getenv("ENGRAM_BENCH_STEPS") ? std::atoll(std::getenv("ENGRAM_BENCH_STEPS")) : 200'000;
+  const int64_t steps =
+      std::getenv("ENGRAM_BENCH_STEPS") ? std::atoll(std::getenv("ENGRAM_BENCH_STEPS")) : 200'000;
   const int64_t rss_steps = 1'000'000;
   std::string tmpl = (std::filesystem::temp_directory_path() / "engram-bench-XXXXXX").string();
   const std::filesystem::path dir = mkdtemp(tmpl.data());
   auto url = [&](const char* name) { return "sqlite://" + (dir / name).string(); };
 
-  fmt::print("engram ingest benchmark: {} steps, 1 KiB observations, {} episodes, {} writer threads\n",
-             steps, kEpisodes, kThreads);
+  fmt::print(
+      "engram ingest benchmark: {} steps, 1 KiB observations, {} episodes, {} writer threads\n",
+      steps, kEpisodes, kThreads);
   fmt::print("SQLite {} (WAL, synchronous=NORMAL), {} cores\n\n", sqlite3_libversion(),
              std::thread::hardware_concurrency());
 
@@ -212,7 +219,8 @@ int main(int argc, char** argv) {
   const double d = Cli(dir, 100'000);
   const Latency lat = DurableLatency(url("e.db"), 5000);
 
-  const std::string child = fmt::format("'{}' --rss-child '{}' {}", argv[0], url("f.db"), rss_steps);
+  const std::string child =
+      fmt::format("'{}' --rss-child '{}' {}", argv[0], url("f.db"), rss_steps);
   long rss_kb = 0;
   double fire_and_forget = 0;
   if (FILE* p = popen(child.c_str(), "r")) {
@@ -226,7 +234,8 @@ int main(int argc, char** argv) {
     fmt::print("| {} | {} | {} | {} | {} |\n", name, Rate(v), ratio, target, met ? "yes" : "NO");
   };
   row("(a) engram, durable, batched", a, "", "", true);
-  row("(b) raw SQLite inserts, 256 per transaction", b, fmt::format("a/b = {:.2f}", a / b), "a/b >= 0.6", a / b >= 0.6);
+  row("(b) raw SQLite inserts, 256 per transaction", b, fmt::format("a/b = {:.2f}", a / b),
+      "a/b >= 0.6", a / b >= 0.6);
   row("(c) naive JSON array rewritten per append, 1,000 steps/episode", c,
       fmt::format("a/c = {:.0f}", a / c), "a/c >= 50", a / c >= 50);
   row("(d) `engram episode log-steps` through a pipe, 100,000 steps", d,
@@ -236,8 +245,10 @@ int main(int argc, char** argv) {
   fmt::print("| durable log_step latency, 4 threads, p99 | {:.3f} ms | < 10 ms | {} |\n",
              lat.p99_ms, lat.p99_ms < 10 ? "yes" : "NO");
   fmt::print("| durable log_step latency, 4 threads, max | {:.3f} ms | | |\n", lat.max_ms);
-  fmt::print("| peak RSS ingesting {} steps (fire-and-forget, {:.0f} steps/s) | {:.1f} MB | < 200 MB | {} |\n",
-             rss_steps, fire_and_forget, static_cast<double>(rss_kb) / 1024.0,
-             static_cast<double>(rss_kb) / 1024.0 < 200 && rss_kb > 0 ? "yes" : "NO");
+  fmt::print(
+      "| peak RSS ingesting {} steps (fire-and-forget, {:.0f} steps/s) | {:.1f} MB | < 200 MB | {} "
+      "|\n",
+      rss_steps, fire_and_forget, static_cast<double>(rss_kb) / 1024.0,
+      static_cast<double>(rss_kb) / 1024.0 < 200 && rss_kb > 0 ? "yes" : "NO");
   return 0;
 }

@@ -31,8 +31,8 @@ double RunNaive(const std::string& path, int episodes, int steps_per_episode) {
   sqlite3_stmt* read = nullptr;
   sqlite3_stmt* write = nullptr;
   Check(db, sqlite3_prepare_v2(db, "SELECT steps FROM episodes WHERE id = ?", -1, &read, nullptr));
-  Check(db, sqlite3_prepare_v2(db, "UPDATE episodes SET steps = ? WHERE id = ?", -1, &write,
-                               nullptr));
+  Check(db,
+        sqlite3_prepare_v2(db, "UPDATE episodes SET steps = ? WHERE id = ?", -1, &write, nullptr));
   Stopwatch watch;
   int64_t n = 0;
   for (int i = 0; i < steps_per_episode; ++i) {

@@ -29,14 +29,16 @@ class TempDir {
 }  // namespace engram::testing
 
 // Asserts a Result or Status is ok, printing its message when it is not.
-#define ASSERT_OK(expr)                                  \
-  do {                                                   \
-    const auto& _r = (expr);                             \
-    ASSERT_TRUE(_r.ok()) << ::engram::testing::Msg(_r);  \
+#define ASSERT_OK(expr)                                 \
+  do {                                                  \
+    const auto& _r = (expr);                            \
+    ASSERT_TRUE(_r.ok()) << ::engram::testing::Msg(_r); \
   } while (0)
 
 namespace engram::testing {
-inline std::string Msg(const Status& s) { return s.message(); }
+inline std::string Msg(const Status& s) {
+  return s.message();
+}
 template <typename T>
 std::string Msg(const Result<T>& r) {
   return r.status().message();

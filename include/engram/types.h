@@ -39,7 +39,7 @@ struct ExecutionStep {
   int64_t latency_ms = 0;
   std::optional<int64_t> tokens;  // tokens used, when an LLM was involved
   bool success = true;
-  std::string observation;  // outcome, output summary or error message
+  std::string observation;                               // outcome, output summary or error message
   nlohmann::json parameters = nlohmann::json::object();  // must be a JSON object
   std::map<std::string, std::string> metadata;
 };

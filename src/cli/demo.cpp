@@ -35,10 +35,14 @@ std::vector<DemoEpisode> Episodes() {
   add_flag.spec.context = {"cli", "rust", "clap", Complexity::kModerate, {"feature", "demo"}};
   add_flag.steps = {
       {"git", "status --short", 35, {}, true, "clean working tree on branch feat/verbose"},
-      {"claude", "generate: add a verbose flag to Args and thread it to the searcher", 6400,
-       2310, true, "patched src/args.rs and src/search.rs (+41 -6)",
+      {"claude", "generate: add a verbose flag to Args and thread it to the searcher", 6400, 2310,
+       true, "patched src/args.rs and src/search.rs (+41 -6)",
        json{{"model", "claude-sonnet"}, {"temperature", 0.2}}},
-      {"cargo", "build", 8200, {}, false,
+      {"cargo",
+       "build",
+       8200,
+       {},
+       false,
        "error[E0425]: cannot find value `verbose` in this scope --> src/search.rs:88:12"},
       {"claude", "fix: pass args.verbose into Searcher::new", 2100, 640, true,
        "patched src/search.rs (+2 -1)"},
@@ -47,29 +51,54 @@ std::vector<DemoEpisode> Episodes() {
       {"cargo", "test", 12400, {}, true, "test result: ok. 48 passed; 0 failed"},
       {"git", "commit -am \"Add --verbose flag\"", 80, {}, true, "[feat/verbose 3f2a9c1] 2 files"},
   };
-  add_flag.outcome = {OutcomeKind::kSuccess, "--verbose prints each file searched", {"src/args.rs", "src/search.rs"}, {}, {}};
+  add_flag.outcome = {OutcomeKind::kSuccess,
+                      "--verbose prints each file searched",
+                      {"src/args.rs", "src/search.rs"},
+                      {},
+                      {}};
   out.push_back(std::move(add_flag));
 
   DemoEpisode flaky;
   flaky.spec.task = "Fix the flaky integration test test_concurrent_downloads";
   flaky.spec.task_type = TaskType::kDebugging;
-  flaky.spec.context = {"networking", "rust", "tokio", Complexity::kComplex, {"flaky", "ci", "demo"}};
+  flaky.spec.context = {
+      "networking", "rust", "tokio", Complexity::kComplex, {"flaky", "ci", "demo"}};
   flaky.steps = {
-      {"cargo", "test --test integration_test", 31000, {}, false,
+      {"cargo",
+       "test --test integration_test",
+       31000,
+       {},
+       false,
        "test test_concurrent_downloads ... FAILED: timed out after 30s"},
-      {"bash", "grep -n 'Semaphore' tests/integration_test.rs", 20, {}, true,
+      {"bash",
+       "grep -n 'Semaphore' tests/integration_test.rs",
+       20,
+       {},
+       true,
        "42: let permits = Semaphore::new(4);"},
       {"claude", "explain why 8 downloads hang on 4 permits", 4800, 1520, true,
        "permits are acquired twice per download and never released on the error path"},
       {"bash", "apply patch: release the permit in a guard", 150, {}, true, "1 file changed"},
-      {"cargo", "test --test integration_test", 9100, {}, false,
+      {"cargo",
+       "test --test integration_test",
+       9100,
+       {},
+       false,
        "assertion failed: `(left == right)` left: 7, right: 8"},
       {"claude", "fix: count completed downloads after join_all", 2600, 710, true,
        "patched tests/integration_test.rs (+3 -2)"},
-      {"cargo", "test --test integration_test", 8800, {}, true,
+      {"cargo",
+       "test --test integration_test",
+       8800,
+       {},
+       true,
        "test result: ok. 12 passed; 0 failed"},
   };
-  flaky.outcome = {OutcomeKind::kSuccess, "permit released in a guard; test passes 50 runs in a row", {}, {}, {}};
+  flaky.outcome = {OutcomeKind::kSuccess,
+                   "permit released in a guard; test passes 50 runs in a row",
+                   {},
+                   {},
+                   {}};
   out.push_back(std::move(flaky));
 
   DemoEpisode docs;

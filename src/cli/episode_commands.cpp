@@ -31,7 +31,9 @@ std::string JsonParseMessage(const nlohmann::json::parse_error& e) {
   return std::string(what);
 }
 
-void PrintJson(const json& j) { std::cout << j.dump(2) << "\n"; }
+void PrintJson(const json& j) {
+  std::cout << j.dump(2) << "\n";
+}
 
 struct StartArgs {
   std::string task, type = "other", domain, language, framework, complexity;
@@ -58,7 +60,8 @@ void AddStart(CLI::App& group, GlobalFlags& flags) {
     if (!args->domain.empty()) spec.context.domain = args->domain;
     if (!args->language.empty()) spec.context.language = args->language;
     if (!args->framework.empty()) spec.context.framework = args->framework;
-    if (!args->complexity.empty()) spec.context.complexity = Check(parse_complexity(args->complexity));
+    if (!args->complexity.empty())
+      spec.context.complexity = Check(parse_complexity(args->complexity));
     spec.context.tags = args->tags;
     auto memory = OpenMemory(flags);
     const std::string id = Check(memory->start_episode(spec));
@@ -77,7 +80,8 @@ struct LogStepArgs {
 
 void AddLogStep(CLI::App& group, GlobalFlags& flags) {
   auto args = std::make_shared<LogStepArgs>();
-  auto* cmd = group.add_subcommand("log-step", "Log one execution step; returns once it is durable");
+  auto* cmd =
+      group.add_subcommand("log-step", "Log one execution step; returns once it is durable");
   cmd->add_option("id", args->id, "Episode id")->required();
   cmd->add_option("--tool", args->tool, "The tool used, e.g. cargo, git, bash")->required();
   cmd->add_option("--action", args->action, "The command or operation")->required();

@@ -70,7 +70,13 @@ int Run(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::cerr << "error: " << OneLine(e.what()) << " (see --help)\n";
+    // CLI11 reports a missing subcommand before an unexpected word; the word is the real news.
+    const auto extra = app.remaining(/*recurse=*/true);
+    if (!extra.empty() && e.get_name() == "RequiredError") {
+      std::cerr << "error: unknown command or argument \"" << extra.front() << "\" (see --help)\n";
+    } else {
+      std::cerr << "error: " << OneLine(e.what()) << " (see --help)\n";
+    }
     return 2;
   } catch (const CommandError& e) {
     std::cerr << "error: " << OneLine(e.message) << "\n";

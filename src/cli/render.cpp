@@ -47,8 +47,8 @@ std::string RenderEpisode(const Episode& e) {
     tokens += s.tokens.value_or(0);
     failed += s.success ? 0 : 1;
   }
-  out += fmt::format("steps    {} ({} failed, {} ms, {} tokens)\n", e.steps.size(), failed,
-                     latency, tokens);
+  out += fmt::format("steps    {} ({} failed, {} ms, {} tokens)\n", e.steps.size(), failed, latency,
+                     tokens);
   for (const auto& s : e.steps) {
     out += fmt::format("  {:>4} {} {:<10} {:>7}ms {:>6}  {}\n", s.step_number,
                        s.success ? "ok  " : "FAIL", Clip(s.tool, 10), s.latency_ms,
@@ -60,13 +60,12 @@ std::string RenderEpisode(const Episode& e) {
 
 std::string RenderEpisodeList(const EpisodePage& page) {
   if (page.episodes.empty()) return "no episodes\n";
-  std::string out =
-      fmt::format("{:<36}  {:<9}  {:<15}  {:<24}  {}\n", "ID", "STATUS", "OUTCOME", "STARTED",
-                  "TASK");
+  std::string out = fmt::format("{:<36}  {:<9}  {:<15}  {:<24}  {}\n", "ID", "STATUS", "OUTCOME",
+                                "STARTED", "TASK");
   for (const auto& e : page.episodes) {
-    out += fmt::format("{:<36}  {:<9}  {:<15}  {:<24}  {}\n", e.id, to_string(e.status),
-                       e.outcome ? to_string(e.outcome->kind) : "-", e.started_at,
-                       Clip(e.task, 60));
+    out +=
+        fmt::format("{:<36}  {:<9}  {:<15}  {:<24}  {}\n", e.id, to_string(e.status),
+                    e.outcome ? to_string(e.outcome->kind) : "-", e.started_at, Clip(e.task, 60));
   }
   if (page.next_cursor) out += fmt::format("more: --cursor {}\n", *page.next_cursor);
   return out;

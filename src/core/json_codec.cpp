@@ -131,12 +131,22 @@ Result<Context> ContextFromJson(const json& j) {
 
 }  // namespace
 
-std::string_view to_string(TaskType t) { return kTaskTypes.name(t); }
-std::string_view to_string(Complexity c) { return kComplexities.name(c); }
-std::string_view to_string(EpisodeStatus s) { return kStatuses.name(s); }
-std::string_view to_string(OutcomeKind k) { return kOutcomeKinds.name(k); }
+std::string_view to_string(TaskType t) {
+  return kTaskTypes.name(t);
+}
+std::string_view to_string(Complexity c) {
+  return kComplexities.name(c);
+}
+std::string_view to_string(EpisodeStatus s) {
+  return kStatuses.name(s);
+}
+std::string_view to_string(OutcomeKind k) {
+  return kOutcomeKinds.name(k);
+}
 
-Result<TaskType> parse_task_type(std::string_view s) { return kTaskTypes.parse("task_type", s); }
+Result<TaskType> parse_task_type(std::string_view s) {
+  return kTaskTypes.parse("task_type", s);
+}
 Result<Complexity> parse_complexity(std::string_view s) {
   return kComplexities.parse("complexity", s);
 }
@@ -151,23 +161,25 @@ ordered_json to_json(const ExecutionStep& step) {
   ordered_json meta = ordered_json::object();
   for (const auto& [k, v] : step.metadata) meta[k] = v;
   return ordered_json{{"step_number", step.step_number},
-              {"timestamp", step.timestamp},
-              {"tool", step.tool},
-              {"action", step.action},
-              {"latency_ms", step.latency_ms},
-              {"tokens", step.tokens ? ordered_json(*step.tokens) : ordered_json(nullptr)},
-              {"success", step.success},
-              {"observation", step.observation},
-              {"parameters", step.parameters.is_null() ? ordered_json::object() : ordered_json(step.parameters)},
-              {"metadata", std::move(meta)}};
+                      {"timestamp", step.timestamp},
+                      {"tool", step.tool},
+                      {"action", step.action},
+                      {"latency_ms", step.latency_ms},
+                      {"tokens", step.tokens ? ordered_json(*step.tokens) : ordered_json(nullptr)},
+                      {"success", step.success},
+                      {"observation", step.observation},
+                      {"parameters", step.parameters.is_null() ? ordered_json::object()
+                                                               : ordered_json(step.parameters)},
+                      {"metadata", std::move(meta)}};
 }
 
 ordered_json to_json(const Context& c) {
-  return ordered_json{{"domain", OrNull(c.domain)},
-              {"language", OrNull(c.language)},
-              {"framework", OrNull(c.framework)},
-              {"complexity", c.complexity ? ordered_json(to_string(*c.complexity)) : ordered_json(nullptr)},
-              {"tags", c.tags}};
+  return ordered_json{
+      {"domain", OrNull(c.domain)},
+      {"language", OrNull(c.language)},
+      {"framework", OrNull(c.framework)},
+      {"complexity", c.complexity ? ordered_json(to_string(*c.complexity)) : ordered_json(nullptr)},
+      {"tags", c.tags}};
 }
 
 ordered_json to_json(const Outcome& o) {
@@ -180,17 +192,18 @@ ordered_json to_json(const Outcome& o) {
 }
 
 ordered_json to_json(const Episode& e, bool include_steps) {
-  ordered_json j{{"id", e.id},
-         {"task", e.task},
-         {"task_type", to_string(e.task_type)},
-         {"context", to_json(e.context)},
-         {"status", to_string(e.status)},
-         {"started_at", e.started_at},
-         {"ended_at", OrNull(e.ended_at)},
-         {"outcome", e.outcome ? to_json(*e.outcome) : ordered_json(nullptr)},
-         {"reward", ordered_json(e.reward)},
-         {"reflection", ordered_json(e.reflection)},
-         {"metadata", e.metadata.is_null() ? ordered_json::object() : ordered_json(e.metadata)}};
+  ordered_json j{
+      {"id", e.id},
+      {"task", e.task},
+      {"task_type", to_string(e.task_type)},
+      {"context", to_json(e.context)},
+      {"status", to_string(e.status)},
+      {"started_at", e.started_at},
+      {"ended_at", OrNull(e.ended_at)},
+      {"outcome", e.outcome ? to_json(*e.outcome) : ordered_json(nullptr)},
+      {"reward", ordered_json(e.reward)},
+      {"reflection", ordered_json(e.reflection)},
+      {"metadata", e.metadata.is_null() ? ordered_json::object() : ordered_json(e.metadata)}};
   if (include_steps) {
     ordered_json steps = ordered_json::array();
     for (const auto& s : e.steps) steps.push_back(to_json(s));

@@ -11,9 +11,9 @@ namespace {
 
 Status CheckUtf8(std::string_view field, std::string_view value) {
   if (auto bad = FindInvalidUtf8(value)) {
-    return Status::InvalidArgument(
-        fmt::format("{} is not valid UTF-8: byte 0x{:02x} at offset {}", field,
-                    static_cast<unsigned char>(value[*bad]), *bad));
+    return Status::InvalidArgument(fmt::format("{} is not valid UTF-8: byte 0x{:02x} at offset {}",
+                                               field, static_cast<unsigned char>(value[*bad]),
+                                               *bad));
   }
   return Status::Ok();
 }
@@ -45,7 +45,8 @@ Result<std::string> DumpObject(std::string_view field, const nlohmann::json& j) 
   try {
     return j.dump();
   } catch (const nlohmann::json::type_error&) {
-    return Status::InvalidArgument(fmt::format("{} contains a string that is not valid UTF-8", field));
+    return Status::InvalidArgument(
+        fmt::format("{} contains a string that is not valid UTF-8", field));
   }
 }
 
@@ -89,8 +90,8 @@ Result<PreparedStep> PrepareStep(ExecutionStep step, const Limits& limits,
   nlohmann::json meta = nlohmann::json::object();
   for (const auto& [key, value] : step.metadata) {
     if (Status s = CheckUtf8("metadata key", key); !s.ok()) return s;
-    if (Status s = ValidateText(fmt::format("metadata[\"{}\"]", key), value,
-                                limits.max_observation_bytes);
+    if (Status s =
+            ValidateText(fmt::format("metadata[\"{}\"]", key), value, limits.max_observation_bytes);
         !s.ok()) {
       return s;
     }
@@ -114,9 +115,9 @@ Status ValidateEpisodeSpec(const EpisodeSpec& spec, const Limits& limits) {
   if (spec.task.empty()) return Status::InvalidArgument("task is empty");
   if (Status s = ValidateText("task", spec.task, limits.max_task_bytes); !s.ok()) return s;
   const auto& c = spec.context;
-  for (const auto& [field, value] : {std::pair{"context.domain", &c.domain},
-                                     std::pair{"context.language", &c.language},
-                                     std::pair{"context.framework", &c.framework}}) {
+  for (const auto& [field, value] :
+       {std::pair{"context.domain", &c.domain}, std::pair{"context.language", &c.language},
+        std::pair{"context.framework", &c.framework}}) {
     if (value->has_value()) {
       if (Status s = ValidateText(field, **value, limits.max_tool_bytes); !s.ok()) return s;
     }
@@ -128,8 +129,8 @@ Status ValidateEpisodeSpec(const EpisodeSpec& spec, const Limits& limits) {
   auto meta = DumpObject("metadata", spec.metadata);
   if (!meta.ok()) return meta.status();
   if (meta->size() > limits.max_parameters_bytes) {
-    return Status::InvalidArgument(fmt::format("metadata is {} bytes, limit {} bytes",
-                                               meta->size(), limits.max_parameters_bytes));
+    return Status::InvalidArgument(fmt::format("metadata is {} bytes, limit {} bytes", meta->size(),
+                                               limits.max_parameters_bytes));
   }
   return Status::Ok();
 }
@@ -138,9 +139,9 @@ Status ValidateOutcome(const Outcome& outcome, const Limits& limits) {
   if (Status s = ValidateText("summary", outcome.summary, limits.max_task_bytes); !s.ok()) {
     return s;
   }
-  for (const auto& [field, list] : {std::pair{"artifacts", &outcome.artifacts},
-                                    std::pair{"completed", &outcome.completed},
-                                    std::pair{"failed", &outcome.failed}}) {
+  for (const auto& [field, list] :
+       {std::pair{"artifacts", &outcome.artifacts}, std::pair{"completed", &outcome.completed},
+        std::pair{"failed", &outcome.failed}}) {
     for (const auto& item : *list) {
       if (Status s = ValidateText(field, item, limits.max_action_bytes); !s.ok()) return s;
     }

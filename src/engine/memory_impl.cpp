@@ -44,7 +44,9 @@ MemoryImpl::MemoryImpl(std::unique_ptr<Store> store, Options options)
   writer_ = std::thread([this] { WriterLoop(); });
 }
 
-MemoryImpl::~MemoryImpl() { (void)close(); }
+MemoryImpl::~MemoryImpl() {
+  (void)close();
+}
 
 Status MemoryImpl::CheckOpen() const {
   if (closed_) return Status::Aborted("memory is closed");
@@ -77,7 +79,7 @@ Result<std::string> MemoryImpl::start_episode(const EpisodeSpec& spec) {
 }
 
 Result<MemoryImpl::EpisodeState*> MemoryImpl::State(std::unique_lock<std::mutex>& lock,
-                                                     std::string_view episode_id, int64_t* key) {
+                                                    std::string_view episode_id, int64_t* key) {
   auto normalized = NormalizeEpisodeId(episode_id);
   if (!normalized.ok()) return normalized.status();
   const std::string& id = *normalized;

@@ -53,18 +53,18 @@ class MemoryImpl final : public Memory {
   struct EpisodeState {
     std::string id;
     EpisodeStatus status = EpisodeStatus::kOpen;
-    bool closing = false;      // being completed or deleted: no more steps accepted
-    int64_t next_step = 1;     // the number the next accepted step gets
-    int64_t uncommitted = 0;   // accepted steps whose batch has not finished
+    bool closing = false;     // being completed or deleted: no more steps accepted
+    int64_t next_step = 1;    // the number the next accepted step gets
+    int64_t uncommitted = 0;  // accepted steps whose batch has not finished
   };
 
   // The result of committing one batch, for the writer's bookkeeping.
   struct CommitOutcome {
-    std::vector<Result<int64_t>> results;  // one per step of the batch
-    std::unordered_map<int64_t, int64_t> batch_steps;  // per episode key: steps in the batch
-    std::unordered_map<int64_t, int64_t> last_step;  // per episode key, when the commit held
+    std::vector<Result<int64_t>> results;               // one per step of the batch
+    std::unordered_map<int64_t, int64_t> batch_steps;   // per episode key: steps in the batch
+    std::unordered_map<int64_t, int64_t> last_step;     // per episode key, when the commit held
     std::unordered_map<int64_t, EpisodeStatus> status;  // per key, as the transaction saw it
-    std::vector<int64_t> deleted;                      // keys the transaction found gone
+    std::vector<int64_t> deleted;                       // keys the transaction found gone
   };
 
   // Validates the id and finds the episode's state, loading it from the store on first use.
@@ -95,7 +95,7 @@ class MemoryImpl final : public Memory {
   uint64_t accepted_ = 0;             // steps accepted since open
   uint64_t finished_ = 0;             // steps committed or failed since open
   Status first_error_;                // the first commit error since the last flush
-  std::unordered_map<int64_t, EpisodeState> episodes_;     // by store key
+  std::unordered_map<int64_t, EpisodeState> episodes_;  // by store key
   std::unordered_map<std::string, int64_t> key_by_id_;
   bool closed_ = false;
   std::thread writer_;

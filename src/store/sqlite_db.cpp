@@ -31,7 +31,9 @@ Statement& Statement::operator=(Statement&& o) noexcept {
   return *this;
 }
 
-Statement::~Statement() { sqlite3_finalize(stmt_); }
+Statement::~Statement() {
+  sqlite3_finalize(stmt_);
+}
 
 Statement& Statement::bind(int i, int64_t v) {
   sqlite3_bind_int64(stmt_, i, v);
@@ -94,8 +96,8 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path, bo
   if (create) flags |= SQLITE_OPEN_CREATE;
   const int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
   if (rc != SQLITE_OK) {
-    Status s = Status::IOError(
-        fmt::format("cannot open database {}: {}", path, db ? sqlite3_errmsg(db) : "out of memory"));
+    Status s = Status::IOError(fmt::format("cannot open database {}: {}", path,
+                                           db ? sqlite3_errmsg(db) : "out of memory"));
     sqlite3_close_v2(db);
     return s;
   }

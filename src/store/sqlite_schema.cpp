@@ -68,7 +68,9 @@ Result<int64_t> QueryInt(Connection& conn, std::string_view sql) {
 
 }  // namespace
 
-int SchemaVersion() { return static_cast<int>(Migrations().size()); }
+int SchemaVersion() {
+  return static_cast<int>(Migrations().size());
+}
 
 Status MigrateSchema(Connection& conn) {
   // The write lock first, so two processes opening a new file do not both create the schema.

@@ -107,8 +107,9 @@ class SqliteWriteTransaction final : public WriteTransaction {
   const Status& begin_status() const { return txn_.begin_status(); }
 
   Result<EpisodeHead> head(int64_t key) override {
-    auto st = conn_.cached("SELECT status, (SELECT max(step_number) FROM steps WHERE "
-                           "episode_key = ?1) FROM episodes WHERE key = ?1");
+    auto st = conn_.cached(
+        "SELECT status, (SELECT max(step_number) FROM steps WHERE "
+        "episode_key = ?1) FROM episodes WHERE key = ?1");
     if (!st.ok()) return st.status();
     (*st)->bind(1, key);
     Status s;
@@ -118,8 +119,8 @@ class SqliteWriteTransaction final : public WriteTransaction {
     }
     EpisodeHead h;
     h.key = key;
-    h.status = (*st)->column_text(0) == "completed" ? EpisodeStatus::kCompleted
-                                                    : EpisodeStatus::kOpen;
+    h.status =
+        (*st)->column_text(0) == "completed" ? EpisodeStatus::kCompleted : EpisodeStatus::kOpen;
     h.last_step = (*st)->column_int(1);
     (*st)->reset();
     return h;
@@ -181,7 +182,8 @@ class SqliteStore final : public Store {
     if (Status s = q.run(); !s.ok()) return s;
     const int64_t key = writer_->last_insert_rowid();
     for (const auto& tag : e.context.tags) {
-      auto t = writer_->cached("INSERT OR IGNORE INTO episode_tags (tag, episode_key) VALUES (?, ?)");
+      auto t =
+          writer_->cached("INSERT OR IGNORE INTO episode_tags (tag, episode_key) VALUES (?, ?)");
       if (!t.ok()) return t.status();
       if (Status s = (*t)->bind(1, tag).bind(2, key).run(); !s.ok()) return s;
     }
@@ -192,7 +194,7 @@ class SqliteStore final : public Store {
   Result<EpisodeHead> find_episode(std::string_view id) override {
     auto lease = reader();
     auto st = lease->cached(
-        "SELECT key, status, (SELECT max(step_number) FROM steps WHERE episode_key = key) "
+        "SELECT key, status, (SELECT max(step_number) FROM steps WHERE episode_key = episodes.key) "
         "FROM episodes WHERE id = ?");
     if (!st.ok()) return st.status();
     (*st)->bind(1, id);
@@ -298,9 +300,9 @@ class SqliteStore final : public Store {
     (*st)->reset();
     if (!s.ok()) return s;
     if (!found) return Status::NotFound(fmt::format("episode {} not found", id));
-    for (const char* sql : {"DELETE FROM steps WHERE episode_key = ?",
-                            "DELETE FROM episode_tags WHERE episode_key = ?",
-                            "DELETE FROM episodes WHERE key = ?"}) {
+    for (const char* sql :
+         {"DELETE FROM steps WHERE episode_key = ?",
+          "DELETE FROM episode_tags WHERE episode_key = ?", "DELETE FROM episodes WHERE key = ?"}) {
       auto del = writer_->cached(sql);
       if (!del.ok()) return del.status();
       if (s = (*del)->bind(1, key).run(); !s.ok()) return s;
@@ -349,7 +351,8 @@ class SqliteStore final : public Store {
   }
 
   Result<Episode> load_in_snapshot(Connection& conn, std::string_view id) {
-    auto st = conn.cached(fmt::format("SELECT {}, key FROM episodes WHERE id = ?", kEpisodeColumns));
+    auto st =
+        conn.cached(fmt::format("SELECT {}, key FROM episodes WHERE id = ?", kEpisodeColumns));
     if (!st.ok()) return st.status();
     (*st)->bind(1, id);
     Status s;

@@ -132,3 +132,11 @@ error: database fresh.db is not an engram database (not a SQLite file, or corrup
 $ engram --db mysql://localhost/engram episode list
 error: database URL "mysql://localhost/engram" has an unknown scheme "mysql" (expected sqlite:///path/engram.db, sqlite::memory: or a file path)
 [exit 1]
+
+$ engram episode bogus
+error: unknown command or argument "bogus" (see --help)
+[exit 2]
+
+$ engram episode start --task x --bogus
+error: The following argument was not expected: --bogus (see --help)
+[exit 2]

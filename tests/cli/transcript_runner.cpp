@@ -68,11 +68,12 @@ std::regex Pattern(const std::string& expected, std::vector<std::string>& names)
   size_t pos = 0;
   for (auto it = begin; it != std::sregex_iterator(); ++it) {
     const auto& m = *it;
-    re += std::regex_replace(expected.substr(pos, static_cast<size_t>(m.position()) - pos),
-                             special, R"(\$&)");
+    re += std::regex_replace(expected.substr(pos, static_cast<size_t>(m.position()) - pos), special,
+                             R"(\$&)");
     const std::string kind = m[1];
-    std::string group = kind == "uuid" ? "[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
-                        : kind == "ts" ? R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)"
+    std::string group = kind == "uuid"
+                            ? "[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
+                        : kind == "ts"  ? R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)"
                         : kind == "int" ? R"(-?\d+)"
                                         : ".*";
     re += "(" + group + ")";
@@ -84,8 +85,9 @@ std::regex Pattern(const std::string& expected, std::vector<std::string>& names)
 }
 
 // Matches actual lines against expected ones, "..." standing for any run of lines.
-bool Match(const std::vector<std::string>& expected, size_t e, const std::vector<std::string>& actual,
-           size_t a, std::map<std::string, std::string>& vars) {
+bool Match(const std::vector<std::string>& expected, size_t e,
+           const std::vector<std::string>& actual, size_t a,
+           std::map<std::string, std::string>& vars) {
   if (e == expected.size()) return a == actual.size();
   if (expected[e] == "...") {
     for (size_t skip = a; skip <= actual.size(); ++skip) {

@@ -46,10 +46,11 @@ TEST(JsonCodec, StepRoundTrips) {
   auto back = step_from_json(to_json(s));
   ASSERT_TRUE(back.ok()) << back.status().message();
   EXPECT_EQ(to_json(*back).dump(), to_json([&] {
-              ExecutionStep c = s;
-              c.step_number = 0;  // engram assigns numbers; a read step has none
-              return c;
-            }())
+                                     ExecutionStep c = s;
+                                     c.step_number =
+                                         0;  // engram assigns numbers; a read step has none
+                                     return c;
+                                   }())
                                        .dump());
 }
 

@@ -15,15 +15,14 @@ TEST(Timestamp, NormalizesOffsetsAndFractions) {
   EXPECT_EQ(*NormalizeTimestamp("t", "2026-11-24T16:47:00.5+01:00"), "2026-11-24T15:47:00.500Z");
   EXPECT_EQ(*NormalizeTimestamp("t", "2026-11-24t10:17:00.123456-05:30"),
             "2026-11-24T15:47:00.123Z");
-  EXPECT_EQ(*NormalizeTimestamp("t", "2026-12-31T23:59:59.999-01:00"),
-            "2027-01-01T00:59:59.999Z");
+  EXPECT_EQ(*NormalizeTimestamp("t", "2026-12-31T23:59:59.999-01:00"), "2027-01-01T00:59:59.999Z");
 }
 
 TEST(Timestamp, RejectsMalformedTextNamingTheField) {
-  for (const char* bad : {"", "yesterday", "2026-11-24", "2026-11-24T15:47:00",
-                          "2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z", "2026-11-24T24:00:00Z",
-                          "2026-11-24T15:47:00.Z", "2026-11-24T15:47:00Zjunk",
-                          "2026-11-24T15:47:00+1:00"}) {
+  for (const char* bad :
+       {"", "yesterday", "2026-11-24", "2026-11-24T15:47:00", "2026-13-01T00:00:00Z",
+        "2026-02-30T00:00:00Z", "2026-11-24T24:00:00Z", "2026-11-24T15:47:00.Z",
+        "2026-11-24T15:47:00Zjunk", "2026-11-24T15:47:00+1:00"}) {
     auto r = NormalizeTimestamp("timestamp", bad);
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_TRUE(r.status().IsInvalidArgument());

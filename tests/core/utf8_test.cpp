@@ -9,7 +9,7 @@ TEST(Utf8, AcceptsValidText) {
   EXPECT_FALSE(FindInvalidUtf8(""));
   EXPECT_FALSE(FindInvalidUtf8("plain ascii"));
   EXPECT_FALSE(FindInvalidUtf8("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"));  // é € 😀
-  EXPECT_FALSE(FindInvalidUtf8("\xF4\x8F\xBF\xBF"));                            // U+10FFFF
+  EXPECT_FALSE(FindInvalidUtf8("\xF4\x8F\xBF\xBF"));                           // U+10FFFF
 }
 
 TEST(Utf8, FindsTheFirstBadByte) {

@@ -136,7 +136,8 @@ TEST(Validation, EpisodeSpecAndOutcome) {
   spec.task = "fix it";
   EXPECT_TRUE(ValidateEpisodeSpec(spec, {}).ok());
   spec.metadata = 3;
-  EXPECT_EQ(ValidateEpisodeSpec(spec, {}).message(), "metadata must be a JSON object, got a number");
+  EXPECT_EQ(ValidateEpisodeSpec(spec, {}).message(),
+            "metadata must be a JSON object, got a number");
   spec.metadata = nlohmann::json::object();
   spec.context.tags = {"ok", ""};
   EXPECT_EQ(ValidateEpisodeSpec(spec, {}).message(), "context.tags contains an empty tag");

@@ -128,7 +128,9 @@ TEST_F(Batching, ALoneStepIsCommittedAtOnceNotAfterTheDelay) {
 }
 
 TEST_F(Batching, StepsArrivingDuringACommitShareTheNextOne) {
-  Open(Options{});
+  Options o;
+  o.max_batch_delay = 60s;  // only the commit in flight decides here, however slow the machine
+  Open(o);
   store_->close_gate();
   ASSERT_OK(memory_->log_step_async(id_, Step(0)));
   store_->wait_for_commits(1);  // the first batch is in flight, held at the gate
@@ -142,6 +144,7 @@ TEST_F(Batching, StepsArrivingDuringACommitShareTheNextOne) {
 TEST_F(Batching, ABatchClosesAtMaxBatchSteps) {
   Options o;
   o.max_batch_steps = 32;
+  o.max_batch_delay = 60s;
   Open(o);
   store_->close_gate();
   ASSERT_OK(memory_->log_step_async(id_, Step(0)));
@@ -154,13 +157,13 @@ TEST_F(Batching, ABatchClosesAtMaxBatchSteps) {
 
 TEST_F(Batching, ABatchClosesAtMaxBatchDelayAfterItsFirstStep) {
   Options o;
-  o.max_batch_delay = 50ms;
+  o.max_batch_delay = 100ms;
   Open(o);
   store_->close_gate();
   ASSERT_OK(memory_->log_step_async(id_, Step(0)));
   store_->wait_for_commits(1);
   for (int i = 1; i <= 5; ++i) ASSERT_OK(memory_->log_step_async(id_, Step(i)));
-  std::this_thread::sleep_for(200ms);  // the open batch is now older than its delay
+  std::this_thread::sleep_for(400ms);  // the open batch is now older than its delay
   for (int i = 6; i <= 10; ++i) ASSERT_OK(memory_->log_step_async(id_, Step(i)));
   store_->open_gate();
   ASSERT_OK(memory_->flush());

@@ -47,7 +47,8 @@ TEST(Concurrency, ThreadsOfOneMemoryKeepStepNumbersContiguous) {
   auto m = Memory::open(dir.url("c.db"));
   ASSERT_OK(m);
   std::vector<std::string> ids;
-  for (int e = 0; e < 4; ++e) ids.push_back(*(*m)->start_episode({"task", TaskType::kOther, {}, {}}));
+  for (int e = 0; e < 4; ++e)
+    ids.push_back(*(*m)->start_episode({"task", TaskType::kOther, {}, {}}));
   constexpr int kThreads = 8, kSteps = 300;
   std::vector<std::thread> threads;
   std::atomic<int> failures = 0;
@@ -56,8 +57,8 @@ TEST(Concurrency, ThreadsOfOneMemoryKeepStepNumbersContiguous) {
       for (int i = 0; i < kSteps; ++i) {
         const std::string& id = ids[(t + i) % ids.size()];
         // Half the writers wait for durability, half fire and forget.
-        bool ok = t % 2 ? (*m)->log_step(id, Step(t, i)).ok()
-                        : (*m)->log_step_async(id, Step(t, i)).ok();
+        bool ok =
+            t % 2 ? (*m)->log_step(id, Step(t, i)).ok() : (*m)->log_step_async(id, Step(t, i)).ok();
         if (!ok) ++failures;
         if (i % 50 == 0) (void)(*m)->get_episode(id);  // readers in the mix
       }
@@ -76,7 +77,8 @@ TEST(Concurrency, SeparateMemoriesOnOneFileShareEpisodesWithoutLockErrors) {
   ASSERT_OK(a);
   ASSERT_OK(b);
   std::vector<std::string> ids;
-  for (int e = 0; e < 2; ++e) ids.push_back(*(*a)->start_episode({"task", TaskType::kOther, {}, {}}));
+  for (int e = 0; e < 2; ++e)
+    ids.push_back(*(*a)->start_episode({"task", TaskType::kOther, {}, {}}));
   constexpr int kSteps = 400;
   std::vector<std::thread> threads;
   std::vector<std::string> errors;

@@ -97,7 +97,8 @@ TEST_F(MemoryTest, CompletingStoresTheOutcomeAndEndsTheEpisode) {
 
 TEST_F(MemoryTest, AnEpisodeWithNoStepsMayComplete) {
   const std::string id = Start();
-  auto e = memory_->complete_episode(id, Outcome{OutcomeKind::kAbstained, "not my job", {}, {}, {}});
+  auto e =
+      memory_->complete_episode(id, Outcome{OutcomeKind::kAbstained, "not my job", {}, {}, {}});
   ASSERT_OK(e);
   EXPECT_TRUE(e->steps.empty());
 }

@@ -63,7 +63,8 @@ TEST(SqliteStore, UrlFormsOpenTheSameFile) {
 TEST(SqliteStore, InMemoryStoreWorks) {
   auto m = Memory::open("sqlite::memory:");
   ASSERT_OK(m);
-  auto id = (*m)->start_episode(EpisodeSpec{"task", TaskType::kOther, {}, nlohmann::json::object()});
+  auto id =
+      (*m)->start_episode(EpisodeSpec{"task", TaskType::kOther, {}, nlohmann::json::object()});
   ASSERT_OK(id);
   ExecutionStep s;
   s.tool = "git";
