@@ -186,8 +186,11 @@ void LogStepsFromStdin(const std::string& id, const GlobalFlags& flags) {
   } else if (numbers.empty()) {
     std::cout << fmt::format("no steps logged to {}\n", id);
   } else {
-    std::cout << fmt::format("logged {} step(s) to {}: steps {}-{}\n", numbers.size(), id,
-                             numbers.front(), numbers.back());
+    // Another process appending to the same episode at once interleaves its steps with ours.
+    const bool interleaved = numbers.back() - numbers.front() + 1 != std::ssize(numbers);
+    std::cout << fmt::format("logged {} step(s) to {}: steps {}-{}{}\n", numbers.size(), id,
+                             numbers.front(), numbers.back(),
+                             interleaved ? " (interleaved with another writer's)" : "");
   }
   if (!rejected.empty()) {
     throw CommandError{fmt::format("{} of {} line(s) rejected", rejected.size(),

@@ -74,6 +74,31 @@ ExecutionStep StepFromRow(const Statement& st) {
   return s;
 }
 
+// The head of the episode whose `column` (key or id) equals `value`; NotFound with
+// `not_found` as its message when there is none.
+template <typename Value>
+Result<EpisodeHead> ReadHead(Connection& conn, std::string_view column, const Value& value,
+                             std::string not_found) {
+  auto st = conn.cached(fmt::format(
+      "SELECT key, status, (SELECT max(step_number) FROM steps WHERE episode_key = episodes.key) "
+      "FROM episodes WHERE {} = ?",
+      column));
+  if (!st.ok()) return st.status();
+  Statement& q = **st;
+  q.bind(1, value);
+  Status s;
+  if (!q.step(s)) {
+    if (!s.ok()) return s;
+    return Status::NotFound(std::move(not_found));
+  }
+  EpisodeHead h;
+  h.key = q.column_int(0);
+  h.status = q.column_text(1) == "completed" ? EpisodeStatus::kCompleted : EpisodeStatus::kOpen;
+  h.last_step = q.column_int(2);
+  q.reset();
+  return h;
+}
+
 // BEGIN IMMEDIATE … COMMIT, rolled back unless committed.
 class ImmediateTransaction {
  public:
@@ -107,23 +132,7 @@ class SqliteWriteTransaction final : public WriteTransaction {
   const Status& begin_status() const { return txn_.begin_status(); }
 
   Result<EpisodeHead> head(int64_t key) override {
-    auto st = conn_.cached(
-        "SELECT status, (SELECT max(step_number) FROM steps WHERE "
-        "episode_key = ?1) FROM episodes WHERE key = ?1");
-    if (!st.ok()) return st.status();
-    (*st)->bind(1, key);
-    Status s;
-    if (!(*st)->step(s)) {
-      if (!s.ok()) return s;
-      return Status::NotFound("episode was deleted");
-    }
-    EpisodeHead h;
-    h.key = key;
-    h.status =
-        (*st)->column_text(0) == "completed" ? EpisodeStatus::kCompleted : EpisodeStatus::kOpen;
-    h.last_step = (*st)->column_int(1);
-    (*st)->reset();
-    return h;
+    return ReadHead(conn_, "key", key, "episode was deleted");
   }
 
   Status insert_step(int64_t key, int64_t number, const PreparedStep& p) override {
@@ -193,23 +202,7 @@ class SqliteStore final : public Store {
 
   Result<EpisodeHead> find_episode(std::string_view id) override {
     auto lease = reader();
-    auto st = lease->cached(
-        "SELECT key, status, (SELECT max(step_number) FROM steps WHERE episode_key = episodes.key) "
-        "FROM episodes WHERE id = ?");
-    if (!st.ok()) return st.status();
-    (*st)->bind(1, id);
-    Status s;
-    if (!(*st)->step(s)) {
-      if (!s.ok()) return s;
-      return Status::NotFound(fmt::format("episode {} not found", id));
-    }
-    EpisodeHead h;
-    h.key = (*st)->column_int(0);
-    h.status =
-        (*st)->column_text(1) == "completed" ? EpisodeStatus::kCompleted : EpisodeStatus::kOpen;
-    h.last_step = (*st)->column_int(2);
-    (*st)->reset();
-    return h;
+    return ReadHead(*lease, "id", id, fmt::format("episode {} not found", id));
   }
 
   Result<std::unique_ptr<WriteTransaction>> begin_write() override {
@@ -223,20 +216,16 @@ class SqliteStore final : public Store {
     std::unique_lock lock(writer_mu_);
     ImmediateTransaction txn(*writer_);
     if (!txn.begin_status().ok()) return txn.begin_status();
-    auto st = writer_->cached("SELECT status FROM episodes WHERE key = ?");
-    if (!st.ok()) return st.status();
-    (*st)->bind(1, key);
-    Status s;
-    const bool found = (*st)->step(s);
-    const std::string status = found ? (*st)->column_text(0) : "";
-    (*st)->reset();
-    if (!s.ok()) return s;
-    if (!found) return Status::NotFound("episode was deleted");
-    if (status == "completed") return Status::FailedPrecondition("episode is completed");
+    auto head = ReadHead(*writer_, "key", key, "episode was deleted");
+    if (!head.ok()) return head.status();
+    if (head->status == EpisodeStatus::kCompleted) {
+      return Status::FailedPrecondition("episode is completed");
+    }
     auto up = writer_->cached(
         "UPDATE episodes SET status = 'completed', outcome = ?, ended_at = ? WHERE key = ?");
     if (!up.ok()) return up.status();
-    if (s = (*up)->bind(1, to_json(outcome).dump()).bind(2, ended_at).bind(3, key).run(); !s.ok()) {
+    if (Status s = (*up)->bind(1, to_json(outcome).dump()).bind(2, ended_at).bind(3, key).run();
+        !s.ok()) {
       return s;
     }
     return txn.commit();
@@ -291,21 +280,15 @@ class SqliteStore final : public Store {
     std::unique_lock lock(writer_mu_);
     ImmediateTransaction txn(*writer_);
     if (!txn.begin_status().ok()) return txn.begin_status();
-    auto st = writer_->cached("SELECT key FROM episodes WHERE id = ?");
-    if (!st.ok()) return st.status();
-    (*st)->bind(1, id);
-    Status s;
-    const bool found = (*st)->step(s);
-    const int64_t key = found ? (*st)->column_int(0) : 0;
-    (*st)->reset();
-    if (!s.ok()) return s;
-    if (!found) return Status::NotFound(fmt::format("episode {} not found", id));
+    auto head = ReadHead(*writer_, "id", id, fmt::format("episode {} not found", id));
+    if (!head.ok()) return head.status();
+    const int64_t key = head->key;
     for (const char* sql :
          {"DELETE FROM steps WHERE episode_key = ?",
           "DELETE FROM episode_tags WHERE episode_key = ?", "DELETE FROM episodes WHERE key = ?"}) {
       auto del = writer_->cached(sql);
       if (!del.ok()) return del.status();
-      if (s = (*del)->bind(1, key).run(); !s.ok()) return s;
+      if (Status s = (*del)->bind(1, key).run(); !s.ok()) return s;
     }
     return txn.commit();
   }

@@ -170,5 +170,23 @@ TEST(SqliteStore, DataSurvivesReopening) {
   EXPECT_EQ(e->task_type, TaskType::kTesting);
 }
 
+TEST(SqliteStore, SynchronousFullIsAnOption) {
+  TempDir dir;
+  Options o;
+  o.synchronous = Synchronous::kFull;
+  std::string id;
+  {
+    auto m = Memory::open(dir.url("full.db"), o);
+    ASSERT_OK(m);
+    id = *(*m)->start_episode({"power loss", TaskType::kOther, {}, {}});
+    ExecutionStep s;
+    s.tool = "sync";
+    ASSERT_OK((*m)->log_step(id, s));
+  }
+  auto m = Memory::open(dir.url("full.db"));
+  ASSERT_OK(m);
+  EXPECT_EQ((*m)->get_episode(id)->steps.size(), 1u);
+}
+
 }  // namespace
 }  // namespace engram
