@@ -21,7 +21,9 @@ build: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
 
 # Records a few realistic agent episodes in the default store and prints them back.
-run: build
+# Builds only the engram command, so the first run is quick.
+run: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS) --target engram_cli
 	$(BUILD)/engram demo
 
 # The sanitizer suite runs first; the release suite last, so CTest's summary closes the output.

@@ -89,8 +89,8 @@ struct EpisodeFilter {
   std::optional<std::string> domain;
   std::optional<TaskType> task_type;
   std::optional<std::string> tag;
-  std::optional<std::string> since;  // RFC 3339, inclusive, on started_at
-  std::optional<std::string> until;  // RFC 3339, exclusive, on started_at
+  std::optional<std::string> since;  // RFC 3339 or a date (midnight UTC), inclusive, on started_at
+  std::optional<std::string> until;  // RFC 3339 or a date (midnight UTC), exclusive
   int64_t limit = 100;               // 1 … 10,000
   std::string cursor;                // next_cursor of the previous page, or empty
 };

@@ -238,8 +238,9 @@ void AddList(CLI::App& group, GlobalFlags& flags) {
   cmd->add_option("--domain", args->domain, "Only this domain");
   cmd->add_option("--type", args->type, "Only this task type");
   cmd->add_option("--tag", args->tag, "Only episodes with this tag");
-  cmd->add_option("--since", args->since, "Started at or after (RFC 3339)");
-  cmd->add_option("--until", args->until, "Started before (RFC 3339)");
+  cmd->add_option("--since", args->since,
+                  "Started at or after (RFC 3339, or a date: midnight UTC)");
+  cmd->add_option("--until", args->until, "Started before (RFC 3339, or a date: midnight UTC)");
   cmd->add_option("--limit", args->limit, "At most this many (1-10000, default 100)");
   cmd->add_option("--cursor", args->cursor, "The next_cursor of the previous page");
   cmd->callback([args, &flags] {

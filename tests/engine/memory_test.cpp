@@ -206,6 +206,12 @@ TEST_F(MemoryTest, ListFiltersAndPages) {
   f.since = "2000-01-01T00:00:00Z";
   f.until = "2000-01-02T00:00:00Z";
   EXPECT_EQ(memory_->list_episodes(f)->episodes.size(), 0u);
+  f.since = "2000-01-01";  // a bare date is midnight UTC
+  f.until.reset();
+  EXPECT_EQ(memory_->list_episodes(f)->episodes.size(), 8u);
+  f.since.reset();
+  f.until = "2000-01-01";
+  EXPECT_EQ(memory_->list_episodes(f)->episodes.size(), 0u);
 
   // Pages of 3 walk every episode exactly once.
   EpisodeFilter paged;
