@@ -135,18 +135,20 @@ Result<std::vector<StepTicket>> MemoryImpl::Enqueue(std::string_view episode_id,
                     state.next_step - 1, limit, steps.size()));
   }
 
+  // A batch stays open to new steps until it is full or max_batch_delay old; the writer takes
+  // the front batch the moment it is free, so a lone step never waits for the timer. The steps
+  // of one call always share a batch, even past max_batch_steps: they commit all or none.
+  const auto now = std::chrono::steady_clock::now();
+  if (queue_.empty() || queue_.back().steps.size() + steps.size() > options_.max_batch_steps ||
+      now - queue_.back().opened >= options_.max_batch_delay) {
+    queue_.push_back(Batch{{}, now});
+    queue_.back().steps.reserve(std::max<size_t>(steps.size(), 16));
+  }
+  Batch& batch = queue_.back();
   std::vector<StepTicket> tickets;
   tickets.reserve(steps.size());
-  const auto now = std::chrono::steady_clock::now();
   for (auto& prepared : steps) {
-    // A batch stays open to new steps until it is full or max_batch_delay old; the writer
-    // takes the front batch the moment it is free, so a lone step never waits for the timer.
-    if (queue_.empty() || queue_.back().steps.size() >= options_.max_batch_steps ||
-        now - queue_.back().opened >= options_.max_batch_delay) {
-      queue_.push_back(Batch{{}, now});
-      queue_.back().steps.reserve(std::min<size_t>(options_.max_batch_steps, 64));
-    }
-    PendingStep& p = queue_.back().steps.emplace_back();
+    PendingStep& p = batch.steps.emplace_back();
     p.episode_key = key;
     p.step_number = state.next_step++;
     p.step = std::move(prepared);

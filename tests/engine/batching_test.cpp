@@ -155,6 +155,23 @@ TEST_F(Batching, ABatchClosesAtMaxBatchSteps) {
   EXPECT_EQ(store_->sizes(), (std::vector<int>{1, 32, 32, 32, 4}));
 }
 
+TEST_F(Batching, TheStepsOfOneCallShareOneTransaction) {
+  Options o;
+  o.max_batch_steps = 32;
+  Open(o);
+  std::vector<ExecutionStep> steps;
+  for (int i = 0; i < 100; ++i) steps.push_back(Step(i));
+  ASSERT_OK(memory_->log_steps(id_, steps));
+  EXPECT_EQ(store_->sizes(), std::vector<int>{100});
+  // And so a failed commit fails them all: none of the call's steps is written.
+  {
+    std::lock_guard lock(store_->mu);
+    store_->fail_next = true;
+  }
+  EXPECT_FALSE(memory_->log_steps(id_, steps).ok());
+  EXPECT_EQ(memory_->get_episode(id_)->steps.size(), 100u);
+}
+
 TEST_F(Batching, ABatchClosesAtMaxBatchDelayAfterItsFirstStep) {
   Options o;
   o.max_batch_delay = 100ms;
