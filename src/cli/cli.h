@@ -14,6 +14,7 @@ namespace engram::cli {
 struct GlobalFlags {
   std::string db;  // --db URL; empty means ENGRAM_DB, then the default path
   bool json = false;
+  std::string program = "engram";  // as invoked, for hints such as "Try: build/engram …"
 };
 
 // A command's failure: printed as "error: <message>" with exit status 1 (2 for usage).

@@ -156,9 +156,8 @@ void AddDemoCommand(CLI::App& app, GlobalFlags& flags) {
       std::cout << json{{"episodes", all}}.dump(2) << "\n";
     } else {
       std::cout << fmt::format(
-          "Recorded {} episodes in {}.\nTry: engram episode list   |   engram episode show ID "
-          "--json\n",
-          all.empty() ? Episodes().size() : all.size(), url);
+          "Recorded {} episodes in {}.\nTry: {} episode list   |   {} episode show ID --json\n",
+          Episodes().size(), url, flags.program, flags.program);
     }
   });
 }
