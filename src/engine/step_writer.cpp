@@ -38,8 +38,8 @@ void MemoryImpl::WriterLoop() {
     finished_ += batch->steps.size();
     in_flight_.reset();
     lock.unlock();
-    // Tickets resolve only after the steps left in_flight_, so a reader never sees a committed
-    // step missing from both the store and the queue.
+    // Tickets resolve outside the lock; the steps are in the store by now, so a caller woken
+    // by its ticket finds them there.
     for (size_t i = 0; i < batch->steps.size(); ++i) {
       batch->steps[i].committed.set_value(std::move(outcome.results[i]));
     }
