@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "cli/cli.h"
+#include "core/utf8.h"
 
 namespace engram::cli {
 namespace {
@@ -10,9 +11,7 @@ namespace {
 std::string Clip(std::string_view text, size_t width) {
   text = text.substr(0, text.find('\n'));
   if (text.size() <= width) return std::string(text);
-  size_t cut = width - 3;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-  return std::string(text.substr(0, cut)) + "...";
+  return std::string(Utf8Prefix(text, width - 3)) + "...";
 }
 
 std::string ContextLine(const Context& c) {
@@ -40,6 +39,25 @@ std::string RenderEpisode(const Episode& e) {
     out += fmt::format("outcome  {}{}{}\n", to_string(e.outcome->kind),
                        e.outcome->summary.empty() ? "" : ": ", e.outcome->summary);
     for (const auto& a : e.outcome->artifacts) out += fmt::format("         artifact {}\n", a);
+  }
+  if (e.reward.is_object()) {
+    const auto& r = e.reward;
+    const auto part = [&](const char* name) {
+      return r.contains(name) && r[name].is_number() ? fmt::format("{:.2f}", r[name].get<double>())
+                                                     : std::string("-");
+    };
+    out += fmt::format("reward   {} (outcome {}, efficiency {}, error rate {}, recovery +{})\n",
+                       part("total"), part("outcome_base"), part("efficiency"), part("error_rate"),
+                       part("recovery_bonus"));
+  }
+  if (e.reflection.is_object()) {
+    for (const char* section : {"worked", "improve", "insights"}) {
+      if (!e.reflection.contains(section)) continue;
+      for (const auto& item : e.reflection[section]) {
+        if (!item.is_object() || !item.contains("text")) continue;
+        out += fmt::format("{:<8} {}\n", section, item["text"].get<std::string>());
+      }
+    }
   }
   int64_t latency = 0, tokens = 0, failed = 0;
   for (const auto& s : e.steps) {

@@ -7,12 +7,15 @@
 
 #include "core/timestamp.h"
 #include "core/uuid.h"
+#include "learn/learner.h"
 
 namespace engram {
 namespace {
 
 constexpr size_t kMaxCachedEpisodes = 4096;
 constexpr int64_t kMaxListLimit = 10'000;
+// How many similar completed episodes the reward's efficiency compares with.
+constexpr int kHistoryEpisodes = 50;
 
 }  // namespace
 
@@ -237,7 +240,20 @@ Result<Episode> MemoryImpl::complete_episode(std::string_view episode_id, const 
   auto key = CloseEpisode(lock, episode_id);
   if (!key.ok()) return key.status();
   lock.unlock();
-  Status s = store_->complete_episode(*key, outcome, FormatTimestamp(options_.clock->now()));
+  // Every step is committed now: learn from the whole episode, then store what was learnt with
+  // the outcome in one transaction.
+  const std::string id = *NormalizeEpisodeId(episode_id);  // CloseEpisode validated it
+  Status s;
+  auto episode = store_->load_episode(id);
+  if (!episode.ok()) s = episode.status();
+  Result<std::vector<EpisodeCost>> history = std::vector<EpisodeCost>{};
+  if (s.ok()) {
+    history = store_->recent_costs(episode->task_type, episode->context.domain, kHistoryEpisodes);
+    if (!history.ok()) s = history.status();
+  }
+  if (s.ok()) {
+    s = store_->complete_episode(*key, Learn(*episode, outcome, options_.clock->now(), *history));
+  }
   lock.lock();
   if (auto it = episodes_.find(*key); it != episodes_.end()) {
     it->second.closing = false;
@@ -245,11 +261,11 @@ Result<Episode> MemoryImpl::complete_episode(std::string_view episode_id, const 
   }
   lock.unlock();
   if (s.IsFailedPrecondition()) {
-    return Status::FailedPrecondition(fmt::format("episode {} is already completed", episode_id));
+    return Status::FailedPrecondition(fmt::format("episode {} is already completed", id));
   }
-  if (s.IsNotFound()) return Status::NotFound(fmt::format("episode {} not found", episode_id));
+  if (s.IsNotFound()) return Status::NotFound(fmt::format("episode {} not found", id));
   if (!s.ok()) return s;
-  return get_episode(episode_id);
+  return get_episode(id);
 }
 
 Status MemoryImpl::delete_episode(std::string_view episode_id) {

@@ -53,6 +53,12 @@ CREATE TABLE steps (
   PRIMARY KEY (episode_key, step_number)
 );
 )sql",
+      // 1 -> 2: what a completed episode cost, so the reward can compare it with similar ones.
+      R"sql(
+ALTER TABLE episodes ADD COLUMN step_count INTEGER;
+ALTER TABLE episodes ADD COLUMN duration_ms INTEGER;
+CREATE INDEX episodes_completed ON episodes(task_type, status, ended_at);
+)sql",
   };
   return migrations;
 }

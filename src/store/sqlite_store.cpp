@@ -211,8 +211,7 @@ class SqliteStore final : public Store {
     return std::unique_ptr<WriteTransaction>(std::move(txn));
   }
 
-  Status complete_episode(int64_t key, const Outcome& outcome,
-                          const std::string& ended_at) override {
+  Status complete_episode(int64_t key, const Completion& c) override {
     std::unique_lock lock(writer_mu_);
     ImmediateTransaction txn(*writer_);
     if (!txn.begin_status().ok()) return txn.begin_status();
@@ -222,13 +221,34 @@ class SqliteStore final : public Store {
       return Status::FailedPrecondition("episode is completed");
     }
     auto up = writer_->cached(
-        "UPDATE episodes SET status = 'completed', outcome = ?, ended_at = ? WHERE key = ?");
+        "UPDATE episodes SET status = 'completed', outcome = ?, ended_at = ?, reward = ?, "
+        "reflection = ?, step_count = ?, duration_ms = ? WHERE key = ?");
     if (!up.ok()) return up.status();
-    if (Status s = (*up)->bind(1, to_json(outcome).dump()).bind(2, ended_at).bind(3, key).run();
-        !s.ok()) {
-      return s;
-    }
+    Statement& q = **up;
+    q.bind(1, to_json(c.outcome).dump()).bind(2, c.ended_at);
+    q.bind(3, c.reward.dump()).bind(4, c.reflection.dump());
+    q.bind(5, c.step_count).bind(6, c.duration_ms).bind(7, key);
+    if (Status s = q.run(); !s.ok()) return s;
     return txn.commit();
+  }
+
+  Result<std::vector<EpisodeCost>> recent_costs(TaskType type,
+                                                const std::optional<std::string>& domain,
+                                                int limit) override {
+    auto lease = reader();
+    auto st = lease->cached(
+        "SELECT step_count, duration_ms FROM episodes WHERE task_type = ? AND status = "
+        "'completed' AND step_count IS NOT NULL AND (?2 IS NULL OR domain = ?2) "
+        "ORDER BY ended_at DESC LIMIT ?3");
+    if (!st.ok()) return st.status();
+    Statement& q = **st;
+    q.bind(1, to_string(type)).bind_optional(2, domain).bind(3, int64_t{limit});
+    std::vector<EpisodeCost> out;
+    Status s;
+    while (q.step(s)) out.push_back({q.column_int(0), q.column_int(1)});
+    q.reset();
+    if (!s.ok()) return s;
+    return out;
   }
 
   Result<Episode> load_episode(std::string_view id) override {

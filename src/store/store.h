@@ -32,6 +32,22 @@ class WriteTransaction {
   virtual Status commit() = 0;
 };
 
+// What completing an episode writes, in one transaction.
+struct Completion {
+  Outcome outcome;
+  std::string ended_at;
+  nlohmann::json reward;
+  nlohmann::json reflection;
+  int64_t step_count = 0;
+  int64_t duration_ms = 0;
+};
+
+// What a completed episode cost, for comparing a new episode with similar past ones.
+struct EpisodeCost {
+  int64_t steps = 0;
+  int64_t duration_ms = 0;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -41,10 +57,14 @@ class Store {
   // NotFound when there is no episode with this id.
   virtual Result<EpisodeHead> find_episode(std::string_view id) = 0;
   virtual Result<std::unique_ptr<WriteTransaction>> begin_write() = 0;
-  // Stores the outcome and ended_at and marks the episode completed, only if it is still open:
+  // Stores the completion and marks the episode completed, only if it is still open:
   // FailedPrecondition when it was completed already, NotFound when it is gone.
-  virtual Status complete_episode(int64_t episode_key, const Outcome& outcome,
-                                  const std::string& ended_at) = 0;
+  virtual Status complete_episode(int64_t episode_key, const Completion& completion) = 0;
+  // The costs of up to `limit` most recently completed episodes of this task type (and domain,
+  // when given), newest first.
+  virtual Result<std::vector<EpisodeCost>> recent_costs(TaskType task_type,
+                                                        const std::optional<std::string>& domain,
+                                                        int limit) = 0;
   // The whole episode with its committed steps in step_number order.
   virtual Result<Episode> load_episode(std::string_view id) = 0;
   virtual Result<EpisodePage> list_episodes(const EpisodeFilter& filter) = 0;

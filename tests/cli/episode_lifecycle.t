@@ -107,7 +107,7 @@ $ engram episode start --task "Nothing to do" --json
   "id": "{{uuid:EMPTY}}"
 }
 
-$ engram episode complete $EMPTY --outcome abstained --json | grep -E '"(status|kind)"|"steps"'
+$ engram episode complete $EMPTY --outcome abstained --json | grep -E '"(status|kind)"|^  "steps"'
   "status": "completed",
     "kind": "abstained",
   "steps": []

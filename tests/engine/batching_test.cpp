@@ -55,8 +55,12 @@ class RecordingStore final : public Store {
     if (!t.ok()) return t.status();
     return std::unique_ptr<WriteTransaction>(new Txn(*this, std::move(*t)));
   }
-  Status complete_episode(int64_t key, const Outcome& o, const std::string& at) override {
-    return inner_->complete_episode(key, o, at);
+  Status complete_episode(int64_t key, const Completion& c) override {
+    return inner_->complete_episode(key, c);
+  }
+  Result<std::vector<EpisodeCost>> recent_costs(TaskType t, const std::optional<std::string>& d,
+                                                int limit) override {
+    return inner_->recent_costs(t, d, limit);
   }
   Result<Episode> load_episode(std::string_view id) override { return inner_->load_episode(id); }
   Result<EpisodePage> list_episodes(const EpisodeFilter& f) override {

@@ -95,6 +95,38 @@ TEST_F(MemoryTest, CompletingStoresTheOutcomeAndEndsTheEpisode) {
   EXPECT_EQ(late.status().message(), "episode " + id + " is completed: it accepts no more steps");
 }
 
+TEST_F(MemoryTest, CompletingScoresAndReflectsAndComparesWithSimilarEpisodes) {
+  EpisodeSpec spec;
+  spec.task_type = TaskType::kDebugging;
+  spec.context.domain = "cli";
+  const std::string first = Start("fix it", spec);
+  ASSERT_OK(memory_->log_steps(first, {Step("cargo", false), Step("claude"), Step("cargo")}));
+  auto e = memory_->complete_episode(first, Outcome{});
+  ASSERT_OK(e);
+  EXPECT_DOUBLE_EQ(e->reward["outcome_base"].get<double>(), 1.0);
+  EXPECT_EQ(e->reward["recovered_errors"], 1);
+  EXPECT_TRUE(e->reward["efficiency"].is_null());  // nothing to compare with yet
+  EXPECT_EQ(e->reflection["worked"][0]["steps"], nlohmann::json::array({1, 2, 3}));
+
+  // The next debugging episode in the same domain is compared with the first.
+  const std::string second = Start("fix it again", spec);
+  ASSERT_OK(memory_->log_steps(second, {Step("cargo"), Step("cargo"), Step("cargo"), Step("cargo"),
+                                        Step("cargo"), Step("cargo")}));
+  auto e2 = memory_->complete_episode(second, Outcome{});
+  ASSERT_OK(e2);
+  EXPECT_EQ(e2->reward["similar_episodes"], 1);
+  ASSERT_TRUE(e2->reward["efficiency"].is_number());
+  EXPECT_LE(e2->reward["efficiency"].get<double>(), 0.75 + 1e-9);  // 6 steps where 3 did
+  // Another domain has no history.
+  EpisodeSpec web = spec;
+  web.context.domain = "web";
+  auto e3 = memory_->complete_episode(Start("web", web), Outcome{});
+  EXPECT_EQ(e3->reward["similar_episodes"], 0);
+  // Reward and reflection survive reopening.
+  Reopen();
+  EXPECT_EQ(memory_->get_episode(first)->reflection, e->reflection);
+}
+
 TEST_F(MemoryTest, AnEpisodeWithNoStepsMayComplete) {
   const std::string id = Start();
   auto e =

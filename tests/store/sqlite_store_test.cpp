@@ -35,7 +35,7 @@ TEST(SqliteStore, CreatesAVersionedSchemaInWalMode) {
     auto m = Memory::open(dir.url("e.db"));
     ASSERT_OK(m);
   }
-  EXPECT_EQ(QueryInt(dir.file("e.db"), "PRAGMA user_version"), 1);
+  EXPECT_EQ(QueryInt(dir.file("e.db"), "PRAGMA user_version"), 2);
   EXPECT_EQ(QueryInt(dir.file("e.db"), "PRAGMA application_id"), 0x656E6772);
   sqlite3* db = nullptr;
   sqlite3_open(dir.file("e.db").c_str(), &db);
@@ -146,6 +146,28 @@ TEST(SqliteStore, ANewerSchemaIsRefused) {
   EXPECT_NE(r.status().message().find("schema version 99, newer than this engram build"),
             std::string::npos)
       << r.status().message();
+}
+
+TEST(SqliteStore, AnOlderSchemaIsMigratedForward) {
+  TempDir dir;
+  std::string id;
+  {
+    auto m = Memory::open(dir.url("old.db"));
+    ASSERT_OK(m);
+    id = *(*m)->start_episode({"from version 1", TaskType::kOther, {}, {}});
+  }
+  // Take the file back to schema version 1, as an older engram left it.
+  Exec(dir.file("old.db"),
+       "DROP INDEX episodes_completed; ALTER TABLE episodes DROP COLUMN step_count; "
+       "ALTER TABLE episodes DROP COLUMN duration_ms; PRAGMA user_version = 1");
+  auto m = Memory::open(dir.url("old.db"));
+  ASSERT_OK(m);
+  EXPECT_EQ(QueryInt(dir.file("old.db"), "PRAGMA user_version"), 2);
+  auto e = (*m)->complete_episode(id, Outcome{});
+  ASSERT_OK(e);
+  EXPECT_EQ(QueryInt(dir.file("old.db"),
+                     "SELECT count(*) FROM episodes WHERE step_count = 0 AND duration_ms >= 0"),
+            1);
 }
 
 TEST(SqliteStore, DataSurvivesReopening) {
