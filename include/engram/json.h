@@ -15,12 +15,14 @@ std::string_view to_string(TaskType t);
 std::string_view to_string(Complexity c);
 std::string_view to_string(EpisodeStatus s);
 std::string_view to_string(OutcomeKind k);
+std::string_view to_string(PatternType t);
 
 // Each returns InvalidArgument naming the field and listing the accepted values.
 Result<TaskType> parse_task_type(std::string_view s);
 Result<Complexity> parse_complexity(std::string_view s);
 Result<EpisodeStatus> parse_episode_status(std::string_view s);
 Result<OutcomeKind> parse_outcome_kind(std::string_view s);
+Result<PatternType> parse_pattern_type(std::string_view s);
 
 // Every field is always present: absent values are null, empty lists [], empty maps {}.
 // Fields keep the order of the data model (DESIGN.md section 1), so documents read well.
@@ -29,6 +31,7 @@ nlohmann::ordered_json to_json(const Context& context);
 nlohmann::ordered_json to_json(const Outcome& outcome);
 // With include_steps false the "steps" field is left out, as in episode lists.
 nlohmann::ordered_json to_json(const Episode& episode, bool include_steps = true);
+nlohmann::ordered_json to_json(const Pattern& pattern);
 
 // Reads a step as an agent sends it. step_number, if present, is ignored: engram assigns it.
 // Type errors name the field: "latency_ms must be an integer >= 0, got \"fast\"".

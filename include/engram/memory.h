@@ -78,8 +78,16 @@ class Memory {
   // A page of episodes without their steps, newest first.
   virtual Result<EpisodePage> list_episodes(const EpisodeFilter& filter) = 0;
 
-  // Removes the episode and its steps. NotFound when there is no such episode.
+  // Removes the episode and its steps. NotFound when there is no such episode. The patterns it
+  // contributed to keep their counts; it leaves their evidence lists.
   virtual Status delete_episode(std::string_view episode_id) = 0;
+
+  // The patterns mined from completed episodes that pass the filter, by support then success
+  // rate. With the default filter, every pattern.
+  virtual Result<std::vector<Pattern>> list_patterns(const PatternFilter& filter) = 0;
+
+  // One pattern by id. NotFound when there is none.
+  virtual Result<Pattern> get_pattern(std::string_view pattern_id) = 0;
 
   // Flushes and closes. Later calls return Aborted. Idempotent.
   virtual Status close() = 0;

@@ -27,6 +27,8 @@ enum class EpisodeStatus { kOpen, kCompleted };
 
 enum class OutcomeKind { kSuccess, kPartialSuccess, kFailure, kAbstained };
 
+enum class PatternType { kToolSequence, kErrorRecovery, kDecisionPoint, kContext };
+
 // One thing the agent did.
 struct ExecutionStep {
   // Assigned by engram (1, 2, 3 … per episode, in arrival order); ignored on input.
@@ -98,6 +100,31 @@ struct EpisodeFilter {
 struct EpisodePage {
   std::vector<Episode> episodes;  // without their steps
   std::optional<std::string> next_cursor;
+};
+
+// A pattern mined across episodes: one per distinct tool sequence, error recovery, decision
+// point or context, updated as evidence arrives.
+struct Pattern {
+  std::string id;
+  PatternType type = PatternType::kToolSequence;
+  nlohmann::json description;  // what the pattern is; its fields depend on the type
+  int64_t support = 0;         // episodes that showed it
+  double success_rate = 0;     // the mean outcome of those episodes, 0 … 1
+  int64_t occurrences = 0;     // times it occurred, over all those episodes
+  double mean_latency_ms = 0;  // per occurrence
+  double mean_tokens = 0;      // per occurrence
+  std::string first_seen;
+  std::string last_seen;
+  std::vector<std::string> evidence;  // episode ids, newest first (at most 100)
+  // decision_point: per next tool, {"taken", "succeeded", "success_rate"}.
+  nlohmann::json branches;
+};
+
+struct PatternFilter {
+  std::optional<PatternType> type;
+  std::optional<std::string> domain;  // patterns seen in episodes of this domain
+  int64_t min_support = 1;
+  double min_success = 0;  // 0 … 1
 };
 
 }  // namespace engram

@@ -38,12 +38,19 @@ T Check(Result<T> r) {
   return std::move(r).value();
 }
 
-// Adds the `episode` command group and `demo`.
+// Reads a whole number flag, or throws a usage CommandError naming the field.
+int64_t ParseCount(std::string_view field, const std::string& text, int64_t min);
+
+// Adds the `episode` and `pattern` command groups and `demo`.
 void AddEpisodeCommands(CLI::App& app, GlobalFlags& flags);
+void AddPatternCommands(CLI::App& app, GlobalFlags& flags);
 void AddDemoCommand(CLI::App& app, GlobalFlags& flags);
 
 // Human renderings.
 std::string RenderEpisode(const Episode& e);
 std::string RenderEpisodeList(const EpisodePage& page);
+std::string DescribePattern(const Pattern& p);  // one line
+std::string RenderPattern(const Pattern& p);
+std::string RenderPatternList(const std::vector<Pattern>& patterns);
 
 }  // namespace engram::cli

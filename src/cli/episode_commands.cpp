@@ -10,10 +10,6 @@
 #include "core/validation.h"
 
 namespace engram::cli {
-namespace {
-
-using json = nlohmann::ordered_json;
-
 // Number flags are read as text so the error names the field as the data model does.
 int64_t ParseCount(std::string_view field, const std::string& text, int64_t min) {
   int64_t v = 0;
@@ -30,6 +26,10 @@ std::string JsonParseMessage(const nlohmann::json::parse_error& e) {
   if (auto pos = what.find("] "); pos != std::string_view::npos) what.remove_prefix(pos + 2);
   return std::string(what);
 }
+
+namespace {
+
+using json = nlohmann::ordered_json;
 
 void PrintJson(const json& j) {
   std::cout << j.dump(2) << "\n";

@@ -60,6 +60,7 @@ int Run(int argc, char** argv) {
                  "else $XDG_DATA_HOME/engram/engram.db");
   app.add_flag("--json", flags.json, "Print machine-readable JSON");
   AddEpisodeCommands(app, flags);
+  AddPatternCommands(app, flags);
   AddDemoCommand(app, flags);
 
   try {

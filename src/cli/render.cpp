@@ -89,4 +89,69 @@ std::string RenderEpisodeList(const EpisodePage& page) {
   return out;
 }
 
+std::string DescribePattern(const Pattern& p) {
+  const auto& d = p.description;
+  auto str = [&](const char* k) {
+    return d.contains(k) && d[k].is_string() ? d[k].get<std::string>() : std::string();
+  };
+  auto tools = [&](const char* k) {
+    std::vector<std::string> out;
+    if (d.contains(k) && d[k].is_array()) {
+      for (const auto& t : d[k]) out.push_back(t.is_string() ? t.get<std::string>() : t.dump());
+    }
+    return fmt::format("{}", fmt::join(out, " > "));
+  };
+  switch (p.type) {
+    case PatternType::kToolSequence:
+      return tools("tools");
+    case PatternType::kErrorRecovery:
+      return fmt::format("{} failing with \"{}\" -> {}", str("error_tool"),
+                         Clip(str("error_signature"), 60), tools("recovery"));
+    case PatternType::kDecisionPoint: {
+      std::vector<std::string> branches;
+      if (p.branches.is_object()) {
+        for (const auto& [tool, b] : p.branches.items()) {
+          branches.push_back(fmt::format("{} {}/{}", tool, b.value("succeeded", int64_t{0}),
+                                         b.value("taken", int64_t{0})));
+        }
+      }
+      const bool ok = d.contains("after_success") && d["after_success"].is_boolean() &&
+                      d["after_success"].get<bool>();
+      return fmt::format("after {} {}: {}", str("after_tool"), ok ? "succeeded" : "failed",
+                         fmt::join(branches, ", "));
+    }
+    case PatternType::kContext: {
+      std::vector<std::string> where;
+      for (const char* k : {"domain", "language", "framework"}) {
+        if (!str(k).empty()) where.push_back(str(k));
+      }
+      return fmt::format("{}: {}", fmt::join(where, "/"), str("tool"));
+    }
+  }
+  return d.dump();
+}
+
+std::string RenderPatternList(const std::vector<Pattern>& patterns) {
+  if (patterns.empty()) return "no patterns yet: they are mined when episodes complete\n";
+  std::string out = fmt::format("{:<17}  {:<14}  {:>7}  {:>7}  {}\n", "ID", "TYPE", "SUPPORT",
+                                "SUCCESS", "PATTERN");
+  for (const auto& p : patterns) {
+    out += fmt::format("{:<17}  {:<14}  {:>7}  {:>6.0f}%  {}\n", p.id, to_string(p.type), p.support,
+                       p.success_rate * 100, Clip(DescribePattern(p), 100));
+  }
+  return out;
+}
+
+std::string RenderPattern(const Pattern& p) {
+  std::string out = fmt::format("pattern  {}  [{}]\n", p.id, to_string(p.type));
+  out += fmt::format("what     {}\n", DescribePattern(p));
+  out += fmt::format("support  {} episodes, {} occurrences, success rate {:.0f}%\n", p.support,
+                     p.occurrences, p.success_rate * 100);
+  out += fmt::format("cost     {:.0f} ms and {:.0f} tokens per occurrence\n", p.mean_latency_ms,
+                     p.mean_tokens);
+  out += fmt::format("seen     {} to {}\n", p.first_seen, p.last_seen);
+  for (const auto& id : p.evidence) out += fmt::format("evidence {}\n", id);
+  return out;
+}
+
 }  // namespace engram::cli

@@ -33,6 +33,8 @@ constexpr EnumNames<TaskType, 7> kTaskTypes{{"code_generation", "debugging", "re
                                              "testing", "analysis", "documentation", "other"}};
 constexpr EnumNames<Complexity, 3> kComplexities{{"simple", "moderate", "complex"}};
 constexpr EnumNames<EpisodeStatus, 2> kStatuses{{"open", "completed"}};
+constexpr EnumNames<PatternType, 4> kPatternTypes{
+    {"tool_sequence", "error_recovery", "decision_point", "context"}};
 constexpr EnumNames<OutcomeKind, 4> kOutcomeKinds{
     {"success", "partial_success", "failure", "abstained"}};
 
@@ -143,6 +145,12 @@ std::string_view to_string(EpisodeStatus s) {
 std::string_view to_string(OutcomeKind k) {
   return kOutcomeKinds.name(k);
 }
+std::string_view to_string(PatternType t) {
+  return kPatternTypes.name(t);
+}
+Result<PatternType> parse_pattern_type(std::string_view s) {
+  return kPatternTypes.parse("type", s);
+}
 
 Result<TaskType> parse_task_type(std::string_view s) {
   return kTaskTypes.parse("task_type", s);
@@ -209,6 +217,22 @@ ordered_json to_json(const Episode& e, bool include_steps) {
     for (const auto& s : e.steps) steps.push_back(to_json(s));
     j["steps"] = std::move(steps);
   }
+  return j;
+}
+
+ordered_json to_json(const Pattern& p) {
+  ordered_json j{{"id", p.id},
+                 {"type", to_string(p.type)},
+                 {"description", ordered_json(p.description)},
+                 {"support", p.support},
+                 {"success_rate", p.success_rate},
+                 {"occurrences", p.occurrences},
+                 {"mean_latency_ms", p.mean_latency_ms},
+                 {"mean_tokens", p.mean_tokens},
+                 {"first_seen", p.first_seen},
+                 {"last_seen", p.last_seen},
+                 {"evidence", p.evidence}};
+  if (p.type == PatternType::kDecisionPoint) j["branches"] = ordered_json(p.branches);
   return j;
 }
 

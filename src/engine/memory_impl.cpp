@@ -338,6 +338,30 @@ Result<EpisodePage> MemoryImpl::list_episodes(const EpisodeFilter& filter) {
   return store_->list_episodes(f);
 }
 
+Result<std::vector<Pattern>> MemoryImpl::list_patterns(const PatternFilter& filter) {
+  if (filter.min_support < 1) {
+    return Status::InvalidArgument(
+        fmt::format("min_support must be at least 1, got {}", filter.min_support));
+  }
+  if (!(filter.min_success >= 0 && filter.min_success <= 1)) {
+    return Status::InvalidArgument(
+        fmt::format("min_success must be between 0 and 1, got {}", filter.min_success));
+  }
+  {
+    std::lock_guard lock(mu_);
+    if (Status s = CheckOpen(); !s.ok()) return s;
+  }
+  return store_->list_patterns(filter);
+}
+
+Result<Pattern> MemoryImpl::get_pattern(std::string_view pattern_id) {
+  {
+    std::lock_guard lock(mu_);
+    if (Status s = CheckOpen(); !s.ok()) return s;
+  }
+  return store_->get_pattern(pattern_id);
+}
+
 Status MemoryImpl::close() {
   {
     std::lock_guard lock(mu_);

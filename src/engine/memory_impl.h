@@ -33,6 +33,8 @@ class MemoryImpl final : public Memory {
   Result<Episode> get_episode(std::string_view episode_id) override;
   Result<EpisodePage> list_episodes(const EpisodeFilter& filter) override;
   Status delete_episode(std::string_view episode_id) override;
+  Result<std::vector<Pattern>> list_patterns(const PatternFilter& filter) override;
+  Result<Pattern> get_pattern(std::string_view pattern_id) override;
   Status close() override;
 
  private:

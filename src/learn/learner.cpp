@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/timestamp.h"
+#include "learn/patterns.h"
 #include "learn/reflection.h"
 #include "learn/reward.h"
 
@@ -45,6 +46,7 @@ Completion Learn(const Episode& episode, const Outcome& outcome,
   const Reward reward =
       ComputeReward(outcome, episode.steps, static_cast<double>(c.duration_ms), Summarize(history));
   c.reward = ToJson(reward);
+  c.patterns = ExtractPatterns(episode, reward.outcome_base);
   c.reflection = ToJson(Reflect(episode.steps, outcome));
   return c;
 }

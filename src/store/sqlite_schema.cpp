@@ -59,6 +59,30 @@ ALTER TABLE episodes ADD COLUMN step_count INTEGER;
 ALTER TABLE episodes ADD COLUMN duration_ms INTEGER;
 CREATE INDEX episodes_completed ON episodes(task_type, status, ended_at);
 )sql",
+      // 2 -> 3: patterns mined across episodes, one row per distinct pattern, with evidence.
+      R"sql(
+CREATE TABLE patterns (
+  id              TEXT PRIMARY KEY,
+  key             TEXT NOT NULL UNIQUE,
+  type            TEXT NOT NULL,
+  description     TEXT NOT NULL,
+  support         INTEGER NOT NULL,
+  success_sum     REAL NOT NULL,
+  occurrences     INTEGER NOT NULL,
+  latency_ms_sum  INTEGER NOT NULL,
+  tokens_sum      INTEGER NOT NULL,
+  branches        TEXT,
+  first_seen      TEXT NOT NULL,
+  last_seen       TEXT NOT NULL
+);
+CREATE INDEX patterns_type ON patterns(type, support);
+CREATE TABLE pattern_evidence (
+  pattern_id   TEXT NOT NULL,
+  episode_key  INTEGER NOT NULL,
+  PRIMARY KEY (pattern_id, episode_key)
+) WITHOUT ROWID;
+CREATE INDEX pattern_evidence_episode ON pattern_evidence(episode_key);
+)sql",
   };
   return migrations;
 }

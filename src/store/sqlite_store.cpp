@@ -7,6 +7,7 @@
 
 #include "engram/json.h"
 #include "store/sqlite_db.h"
+#include "store/sqlite_patterns.h"
 #include "store/sqlite_schema.h"
 
 namespace engram {
@@ -229,6 +230,7 @@ class SqliteStore final : public Store {
     q.bind(3, c.reward.dump()).bind(4, c.reflection.dump());
     q.bind(5, c.step_count).bind(6, c.duration_ms).bind(7, key);
     if (Status s = q.run(); !s.ok()) return s;
+    if (Status s = sqlite::MergePatterns(*writer_, key, c.patterns, c.ended_at); !s.ok()) return s;
     return txn.commit();
   }
 
@@ -296,6 +298,16 @@ class SqliteStore final : public Store {
     return page;
   }
 
+  Result<std::vector<Pattern>> list_patterns(const PatternFilter& filter) override {
+    auto lease = reader();
+    return sqlite::ListPatterns(*lease, filter);
+  }
+
+  Result<Pattern> get_pattern(std::string_view id) override {
+    auto lease = reader();
+    return sqlite::GetPattern(*lease, id);
+  }
+
   Status delete_episode(std::string_view id) override {
     std::unique_lock lock(writer_mu_);
     ImmediateTransaction txn(*writer_);
@@ -303,9 +315,10 @@ class SqliteStore final : public Store {
     auto head = ReadHead(*writer_, "id", id, fmt::format("episode {} not found", id));
     if (!head.ok()) return head.status();
     const int64_t key = head->key;
-    for (const char* sql :
-         {"DELETE FROM steps WHERE episode_key = ?",
-          "DELETE FROM episode_tags WHERE episode_key = ?", "DELETE FROM episodes WHERE key = ?"}) {
+    for (const char* sql : {"DELETE FROM steps WHERE episode_key = ?",
+                            "DELETE FROM episode_tags WHERE episode_key = ?",
+                            "DELETE FROM pattern_evidence WHERE episode_key = ?",
+                            "DELETE FROM episodes WHERE key = ?"}) {
       auto del = writer_->cached(sql);
       if (!del.ok()) return del.status();
       if (Status s = (*del)->bind(1, key).run(); !s.ok()) return s;

@@ -3,9 +3,12 @@
 // keeps what it is given, inside transactions.
 #pragma once
 
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/validation.h"
 #include "engram/options.h"
@@ -32,6 +35,20 @@ class WriteTransaction {
   virtual Status commit() = 0;
 };
 
+// One episode's evidence for one pattern.
+struct PatternContribution {
+  std::string type;            // tool_sequence | error_recovery | decision_point | context
+  std::string key;             // the pattern's identity, unique across types
+  nlohmann::json description;  // what the pattern is, for people and for recall
+  std::optional<std::string> domain, language, framework;  // the episode's context
+  int64_t occurrences = 0;                                 // how often it occurred in this episode
+  double success = 0;                                      // this episode's success, in [0, 1]
+  int64_t latency_ms = 0;                                  // summed over the occurrences' steps
+  int64_t tokens = 0;                                      // summed over the occurrences' steps
+  // decision_point only: per branch (the next tool), how often it was taken and succeeded.
+  std::map<std::string, std::pair<int64_t, int64_t>> branches;
+};
+
 // What completing an episode writes, in one transaction.
 struct Completion {
   Outcome outcome;
@@ -40,6 +57,7 @@ struct Completion {
   nlohmann::json reflection;
   int64_t step_count = 0;
   int64_t duration_ms = 0;
+  std::vector<PatternContribution> patterns;  // merged into the patterns of all episodes
 };
 
 // What a completed episode cost, for comparing a new episode with similar past ones.
@@ -70,6 +88,9 @@ class Store {
   virtual Result<EpisodePage> list_episodes(const EpisodeFilter& filter) = 0;
   // NotFound when there is no such episode.
   virtual Status delete_episode(std::string_view id) = 0;
+  virtual Result<std::vector<Pattern>> list_patterns(const PatternFilter& filter) = 0;
+  // NotFound when there is no such pattern.
+  virtual Result<Pattern> get_pattern(std::string_view id) = 0;
 };
 
 // Opens the store named by `url` (see Memory::open).

@@ -43,6 +43,7 @@ $ engram --help
 engram: episodic memory for AI agents
 ...
   episode                     Record and read episodes
+  pattern                     Patterns mined across completed episodes
   demo{{*}}
 ...
 

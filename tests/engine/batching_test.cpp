@@ -67,6 +67,10 @@ class RecordingStore final : public Store {
     return inner_->list_episodes(f);
   }
   Status delete_episode(std::string_view id) override { return inner_->delete_episode(id); }
+  Result<std::vector<Pattern>> list_patterns(const PatternFilter& f) override {
+    return inner_->list_patterns(f);
+  }
+  Result<Pattern> get_pattern(std::string_view id) override { return inner_->get_pattern(id); }
 
   void close_gate() {
     std::lock_guard lock(mu);

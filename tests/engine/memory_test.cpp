@@ -127,6 +127,72 @@ TEST_F(MemoryTest, CompletingScoresAndReflectsAndComparesWithSimilarEpisodes) {
   EXPECT_EQ(memory_->get_episode(first)->reflection, e->reflection);
 }
 
+TEST_F(MemoryTest, PatternsMergeAcrossEpisodesOneRowEach) {
+  EpisodeSpec spec;
+  spec.context.domain = "cli";
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    ids.push_back(Start("build it", spec));
+    ASSERT_OK(memory_->log_steps(
+        ids.back(), {Step("git"), Step("cargo", false), Step("claude"), Step("cargo")}));
+    Outcome o;
+    o.kind = i == 2 ? OutcomeKind::kFailure : OutcomeKind::kSuccess;
+    ASSERT_OK(memory_->complete_episode(ids.back(), o));
+  }
+  PatternFilter f;
+  f.type = PatternType::kToolSequence;
+  auto patterns = memory_->list_patterns(f);
+  ASSERT_OK(patterns);
+  const Pattern* seq = nullptr;
+  for (const auto& p : *patterns) {
+    if (p.description["tools"] == nlohmann::json::array({"cargo", "claude", "cargo"})) seq = &p;
+  }
+  ASSERT_NE(seq, nullptr);
+  EXPECT_EQ(seq->support, 3);
+  EXPECT_NEAR(seq->success_rate, 2.0 / 3.0, 1e-9);
+  EXPECT_EQ(seq->evidence, (std::vector<std::string>{ids[2], ids[1], ids[0]}));
+  int same = 0;
+  for (const auto& p : *patterns) same += p.description == seq->description;
+  EXPECT_EQ(same, 1);  // one row, not one per episode
+
+  auto shown = memory_->get_pattern(seq->id);
+  ASSERT_OK(shown);
+  EXPECT_EQ(shown->support, 3);
+  EXPECT_TRUE(memory_->get_pattern("p0000000000000000").status().IsNotFound());
+
+  f = {};
+  f.type = PatternType::kDecisionPoint;
+  f.min_support = 3;
+  auto decisions = memory_->list_patterns(f);
+  ASSERT_OK(decisions);
+  bool found = false;
+  for (const auto& p : *decisions) {
+    if (p.description["after_tool"] == "cargo" && p.description["after_success"] == false) {
+      found = true;
+      EXPECT_EQ(p.branches["claude"]["taken"], 3);
+      EXPECT_EQ(p.branches["claude"]["succeeded"], 3);
+    }
+  }
+  EXPECT_TRUE(found);
+  f = {};
+  f.min_success = 0.6;  // every pattern here comes from 2 successes in 3 episodes
+  auto good = memory_->list_patterns(f);
+  ASSERT_OK(good);
+  EXPECT_FALSE(good->empty());
+  for (const auto& p : *good) EXPECT_GE(p.success_rate, 0.6);
+  f.min_success = 0.7;
+  EXPECT_TRUE(memory_->list_patterns(f)->empty());
+  f.domain = "web";
+  EXPECT_TRUE(memory_->list_patterns(f)->empty());
+  f = {};
+  f.min_support = 0;
+  EXPECT_EQ(memory_->list_patterns(f).status().message(), "min_support must be at least 1, got 0");
+  f.min_support = 1;
+  f.min_success = 1.5;
+  EXPECT_EQ(memory_->list_patterns(f).status().message(),
+            "min_success must be between 0 and 1, got 1.5");
+}
+
 TEST_F(MemoryTest, AnEpisodeWithNoStepsMayComplete) {
   const std::string id = Start();
   auto e =

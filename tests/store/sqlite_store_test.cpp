@@ -35,7 +35,7 @@ TEST(SqliteStore, CreatesAVersionedSchemaInWalMode) {
     auto m = Memory::open(dir.url("e.db"));
     ASSERT_OK(m);
   }
-  EXPECT_EQ(QueryInt(dir.file("e.db"), "PRAGMA user_version"), 2);
+  EXPECT_EQ(QueryInt(dir.file("e.db"), "PRAGMA user_version"), 3);
   EXPECT_EQ(QueryInt(dir.file("e.db"), "PRAGMA application_id"), 0x656E6772);
   sqlite3* db = nullptr;
   sqlite3_open(dir.file("e.db").c_str(), &db);
@@ -158,11 +158,12 @@ TEST(SqliteStore, AnOlderSchemaIsMigratedForward) {
   }
   // Take the file back to schema version 1, as an older engram left it.
   Exec(dir.file("old.db"),
-       "DROP INDEX episodes_completed; ALTER TABLE episodes DROP COLUMN step_count; "
-       "ALTER TABLE episodes DROP COLUMN duration_ms; PRAGMA user_version = 1");
+       "DROP TABLE patterns; DROP TABLE pattern_evidence; DROP INDEX episodes_completed; "
+       "ALTER TABLE episodes DROP COLUMN step_count; ALTER TABLE episodes DROP COLUMN duration_ms; "
+       "PRAGMA user_version = 1");
   auto m = Memory::open(dir.url("old.db"));
   ASSERT_OK(m);
-  EXPECT_EQ(QueryInt(dir.file("old.db"), "PRAGMA user_version"), 2);
+  EXPECT_EQ(QueryInt(dir.file("old.db"), "PRAGMA user_version"), 3);
   auto e = (*m)->complete_episode(id, Outcome{});
   ASSERT_OK(e);
   EXPECT_EQ(QueryInt(dir.file("old.db"),

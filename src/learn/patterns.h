@@ -1,0 +1,27 @@
+// Patterns: what one completed episode contributes to the patterns engram keeps across all
+// episodes. The store merges these contributions, one row per distinct pattern.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "engram/types.h"
+#include "store/store.h"
+
+namespace engram {
+
+struct PatternRules {
+  int min_ngram = 2;
+  int max_ngram = 5;
+};
+
+// `success` is the episode's outcome base (1 success … 0 failure; see reward.h). Deterministic:
+// contributions come sorted by key.
+std::vector<PatternContribution> ExtractPatterns(const Episode& episode, double success,
+                                                 const PatternRules& rules = {});
+
+}  // namespace engram

@@ -1,0 +1,166 @@
+#include "store/sqlite_patterns.h"
+
+#include <fmt/format.h>
+
+#include "engram/json.h"
+
+namespace engram::sqlite {
+namespace {
+
+using nlohmann::json;
+
+constexpr int kMaxEvidence = 100;
+
+// Adds this episode's branches to the stored ones: {"tool": {"taken", "succeeded"}}.
+json MergeBranches(const std::optional<std::string>& stored,
+                   const std::map<std::string, std::pair<int64_t, int64_t>>& added) {
+  json out = stored ? json::parse(*stored, nullptr, false) : json::object();
+  if (!out.is_object()) out = json::object();
+  for (const auto& [tool, counts] : added) {
+    json& b = out[tool];
+    if (!b.is_object()) b = json::object();
+    b["taken"] = b.value("taken", int64_t{0}) + counts.first;
+    b["succeeded"] = b.value("succeeded", int64_t{0}) + counts.second;
+  }
+  return out;
+}
+
+constexpr const char* kColumns =
+    "id, type, description, support, success_sum, occurrences, latency_ms_sum, tokens_sum, "
+    "branches, first_seen, last_seen";
+
+Pattern FromRow(const Statement& st) {
+  Pattern p;
+  p.id = st.column_text(0);
+  if (auto t = parse_pattern_type(st.column_text(1)); t.ok()) p.type = *t;
+  p.description = json::parse(st.column_text(2), nullptr, false);
+  p.support = st.column_int(3);
+  p.success_rate = p.support ? st.column_double(4) / static_cast<double>(p.support) : 0;
+  p.occurrences = st.column_int(5);
+  const double n = p.occurrences ? static_cast<double>(p.occurrences) : 1;
+  p.mean_latency_ms = static_cast<double>(st.column_int(6)) / n;
+  p.mean_tokens = static_cast<double>(st.column_int(7)) / n;
+  if (auto b = st.column_optional_text(8)) {
+    p.branches = json::parse(*b, nullptr, false);
+    if (!p.branches.is_object()) p.branches = json::object();
+    for (auto& [tool, v] : p.branches.items()) {
+      if (!v.is_object()) continue;
+      const auto taken = v.value("taken", int64_t{0});
+      v["success_rate"] =
+          taken ? static_cast<double>(v.value("succeeded", int64_t{0})) / static_cast<double>(taken)
+                : 0.0;
+    }
+  }
+  p.first_seen = st.column_text(9);
+  p.last_seen = st.column_text(10);
+  return p;
+}
+
+Status LoadEvidence(Connection& conn, Pattern& p) {
+  auto st = conn.cached(
+      "SELECT e.id FROM pattern_evidence pe JOIN episodes e ON e.key = pe.episode_key "
+      "WHERE pe.pattern_id = ? ORDER BY e.key DESC LIMIT " +
+      std::to_string(kMaxEvidence));
+  if (!st.ok()) return st.status();
+  (*st)->bind(1, p.id);
+  Status s;
+  while ((*st)->step(s)) p.evidence.push_back((*st)->column_text(0));
+  (*st)->reset();
+  return s;
+}
+
+}  // namespace
+
+std::string PatternId(std::string_view key) {
+  uint64_t h = 14695981039346656037ull;  // FNV-1a
+  for (unsigned char c : key) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return fmt::format("p{:016x}", h);
+}
+
+Status MergePatterns(Connection& conn, int64_t episode_key,
+                     const std::vector<PatternContribution>& contributions,
+                     const std::string& seen_at) {
+  for (const auto& c : contributions) {
+    const std::string id = PatternId(c.key);
+    std::optional<std::string> branches;
+    if (!c.branches.empty()) {
+      auto read = conn.cached("SELECT branches FROM patterns WHERE id = ?");
+      if (!read.ok()) return read.status();
+      (*read)->bind(1, id);
+      Status s;
+      std::optional<std::string> stored;
+      if ((*read)->step(s)) stored = (*read)->column_optional_text(0);
+      (*read)->reset();
+      if (!s.ok()) return s;
+      branches = MergeBranches(stored, c.branches).dump();
+    }
+    auto up = conn.cached(
+        "INSERT INTO patterns (id, key, type, description, support, success_sum, occurrences, "
+        "latency_ms_sum, tokens_sum, branches, first_seen, last_seen) "
+        "VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6, ?7, ?8, ?9, ?10, ?10) "
+        "ON CONFLICT (id) DO UPDATE SET support = support + 1, "
+        "success_sum = success_sum + excluded.success_sum, "
+        "occurrences = occurrences + excluded.occurrences, "
+        "latency_ms_sum = latency_ms_sum + excluded.latency_ms_sum, "
+        "tokens_sum = tokens_sum + excluded.tokens_sum, "
+        "branches = excluded.branches, last_seen = excluded.last_seen");
+    if (!up.ok()) return up.status();
+    Statement& q = **up;
+    q.bind(1, id).bind(2, c.key).bind(3, c.type).bind(4, c.description.dump());
+    q.bind(5, c.success).bind(6, c.occurrences).bind(7, c.latency_ms).bind(8, c.tokens);
+    q.bind_optional(9, branches).bind(10, seen_at);
+    if (Status s = q.run(); !s.ok()) return s;
+    auto ev = conn.cached(
+        "INSERT OR IGNORE INTO pattern_evidence (pattern_id, episode_key) VALUES (?, ?)");
+    if (!ev.ok()) return ev.status();
+    if (Status s = (*ev)->bind(1, id).bind(2, episode_key).run(); !s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<Pattern>> ListPatterns(Connection& conn, const PatternFilter& f) {
+  std::string sql = fmt::format(
+      "SELECT {} FROM patterns WHERE support >= ? AND success_sum >= "
+      "? * support",
+      kColumns);
+  if (f.type) sql += " AND type = ?3";
+  if (f.domain) {
+    sql +=
+        " AND id IN (SELECT pe.pattern_id FROM pattern_evidence pe JOIN episodes e ON "
+        "e.key = pe.episode_key WHERE e.domain = ?4)";
+  }
+  sql += " ORDER BY support DESC, success_sum * 1.0 / support DESC, id";
+  auto st = conn.prepare(sql);
+  if (!st.ok()) return st.status();
+  st->bind(1, f.min_support).bind(2, f.min_success - 1e-9);
+  if (f.type) st->bind(3, to_string(*f.type));
+  if (f.domain) st->bind(4, *f.domain);
+  std::vector<Pattern> out;
+  Status s;
+  while (st->step(s)) out.push_back(FromRow(*st));
+  if (!s.ok()) return s;
+  for (auto& p : out) {
+    if (Status e = LoadEvidence(conn, p); !e.ok()) return e;
+  }
+  return out;
+}
+
+Result<Pattern> GetPattern(Connection& conn, std::string_view id) {
+  auto st = conn.cached(fmt::format("SELECT {} FROM patterns WHERE id = ?", kColumns));
+  if (!st.ok()) return st.status();
+  (*st)->bind(1, id);
+  Status s;
+  if (!(*st)->step(s)) {
+    if (!s.ok()) return s;
+    return Status::NotFound(fmt::format("pattern {} not found", id));
+  }
+  Pattern p = FromRow(**st);
+  (*st)->reset();
+  if (Status e = LoadEvidence(conn, p); !e.ok()) return e;
+  return p;
+}
+
+}  // namespace engram::sqlite
