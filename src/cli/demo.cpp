@@ -155,6 +155,14 @@ void AddDemoCommand(CLI::App& app, GlobalFlags& flags) {
     if (flags.json) {
       std::cout << json{{"episodes", all}}.dump(2) << "\n";
     } else {
+      PatternFilter recurring;
+      recurring.min_support = 2;
+      auto patterns = Check(memory->list_patterns(recurring));
+      if (patterns.size() > 6) patterns.resize(6);
+      if (!patterns.empty()) {
+        std::cout << "Patterns engram has learnt so far (seen in at least two episodes):\n"
+                  << RenderPatternList(patterns) << "\n";
+      }
       std::cout << fmt::format(
           "Recorded {} episodes in {}.\nTry: {} episode list   |   {} episode show ID --json\n",
           Episodes().size(), url, flags.program, flags.program);
