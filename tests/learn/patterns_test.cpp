@@ -53,7 +53,8 @@ TEST(Patterns, ToolSequencesAreContiguousNgramsOfTwoToFive) {
 TEST(Patterns, RepeatedNgramsCountOccurrencesInOneContribution) {
   Episode e;
   e.steps = {S(1, "a", true), S(2, "b", true), S(3, "a", true), S(4, "b", true)};
-  const auto* p = Find(ExtractPatterns(e, 0.5), "tool_sequence:a > b");
+  const auto all = ExtractPatterns(e, 0.5);
+  const auto* p = Find(all, "tool_sequence:a > b");
   ASSERT_NE(p, nullptr);
   EXPECT_EQ(p->occurrences, 2);
   EXPECT_DOUBLE_EQ(p->success, 0.5);
@@ -72,7 +73,8 @@ TEST(Patterns, DecisionPointsCountEachBranch) {
   Episode e;
   e.steps = {S(1, "cargo", false), S(2, "claude", true), S(3, "cargo", false),
              S(4, "bash", false),  S(5, "cargo", false), S(6, "claude", true)};
-  const auto* p = Find(ExtractPatterns(e, 0.0), "decision_point:cargo failed");
+  const auto all = ExtractPatterns(e, 0.0);
+  const auto* p = Find(all, "decision_point:cargo failed");
   ASSERT_NE(p, nullptr);
   EXPECT_EQ(p->occurrences, 3);
   ASSERT_EQ(p->branches.size(), 2u);
