@@ -89,6 +89,9 @@ class Memory {
   // One pattern by id. NotFound when there is none.
   virtual Result<Pattern> get_pattern(std::string_view pattern_id) = 0;
 
+  // Tool and episode statistics. Includes every step accepted before the call (it flushes).
+  virtual Result<Stats> stats(const StatsFilter& filter) = 0;
+
   // Flushes and closes. Later calls return Aborted. Idempotent.
   virtual Status close() = 0;
 };

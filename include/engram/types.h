@@ -120,6 +120,44 @@ struct Pattern {
   nlohmann::json branches;
 };
 
+// Per tool: how often it ran, how well, how fast. Percentiles are exact (nearest rank: the
+// smallest latency with at least p% of the calls at or below it).
+struct ToolStats {
+  std::string tool;
+  int64_t calls = 0;
+  double success_rate = 0;
+  int64_t latency_p50_ms = 0;
+  int64_t latency_p95_ms = 0;
+  int64_t latency_p99_ms = 0;
+  int64_t latency_max_ms = 0;
+  int64_t tokens_total = 0;
+  double tokens_mean = 0;  // per call
+};
+
+struct SlowStep {
+  std::string episode_id;
+  int64_t step_number = 0;
+  std::string tool;
+  std::string action;
+  int64_t latency_ms = 0;
+};
+
+struct Stats {
+  int64_t steps = 0;
+  std::vector<ToolStats> tools;                       // by calls, most first
+  std::map<std::string, int64_t> episodes_by_status;  // "open", "completed"
+  std::map<std::string, int64_t> outcomes;            // "success", "failure", …
+  std::vector<SlowStep> slowest_steps;                // at most 10, slowest first
+};
+
+// Every set field must match: steps of this tool, episodes of this domain, steps (and
+// episodes started) at or after `since` (RFC 3339 or a date).
+struct StatsFilter {
+  std::optional<std::string> tool;
+  std::optional<std::string> domain;
+  std::optional<std::string> since;
+};
+
 struct PatternFilter {
   std::optional<PatternType> type;
   std::optional<std::string> domain;  // patterns seen in episodes of this domain

@@ -35,6 +35,7 @@ class MemoryImpl final : public Memory {
   Status delete_episode(std::string_view episode_id) override;
   Result<std::vector<Pattern>> list_patterns(const PatternFilter& filter) override;
   Result<Pattern> get_pattern(std::string_view pattern_id) override;
+  Result<Stats> stats(const StatsFilter& filter) override;
   Status close() override;
 
  private:

@@ -303,6 +303,56 @@ class SqliteStore final : public Store {
     return sqlite::ListPatterns(*lease, filter);
   }
 
+  Status scan_steps(const StatsFilter& f,
+                    const std::function<void(const StepFacts&)>& visit) override {
+    auto lease = reader();
+    Connection& conn = *lease;
+    if (Status s = conn.exec("BEGIN"); !s.ok()) return s;  // one snapshot
+    auto st = conn.cached(
+        "SELECT e.id, s.step_number, s.tool, substr(s.action, 1, 200), s.latency_ms, s.tokens, "
+        "s.success FROM steps s JOIN episodes e ON e.key = s.episode_key "
+        "WHERE (?1 IS NULL OR s.tool = ?1) AND (?2 IS NULL OR e.domain = ?2) "
+        "AND (?3 IS NULL OR s.timestamp >= ?3)");
+    Status s = st.status();
+    if (s.ok()) {
+      Statement& q = **st;
+      q.bind_optional(1, f.tool).bind_optional(2, f.domain).bind_optional(3, f.since);
+      while (q.step(s)) {
+        const std::string id = q.column_text(0), tool = q.column_text(2), action = q.column_text(3);
+        StepFacts facts;
+        facts.episode_id = id;
+        facts.step_number = q.column_int(1);
+        facts.tool = tool;
+        facts.action = action;
+        facts.latency_ms = q.column_int(4);
+        if (!q.column_is_null(5)) facts.tokens = q.column_int(5);
+        facts.success = q.column_int(6) != 0;
+        visit(facts);
+      }
+      q.reset();
+    }
+    (void)conn.exec("COMMIT");
+    return s;
+  }
+
+  Status count_episodes(const StatsFilter& f, std::map<std::string, int64_t>& by_status,
+                        std::map<std::string, int64_t>& by_outcome) override {
+    auto lease = reader();
+    auto st = lease->cached(
+        "SELECT status, json_extract(outcome, '$.kind'), count(*) FROM episodes "
+        "WHERE (?1 IS NULL OR domain = ?1) AND (?2 IS NULL OR started_at >= ?2) GROUP BY 1, 2");
+    if (!st.ok()) return st.status();
+    Statement& q = **st;
+    q.bind_optional(1, f.domain).bind_optional(2, f.since);
+    Status s;
+    while (q.step(s)) {
+      by_status[q.column_text(0)] += q.column_int(2);
+      if (auto kind = q.column_optional_text(1)) by_outcome[*kind] += q.column_int(2);
+    }
+    q.reset();
+    return s;
+  }
+
   Result<Pattern> get_pattern(std::string_view id) override {
     auto lease = reader();
     return sqlite::GetPattern(*lease, id);

@@ -3,6 +3,7 @@
 // keeps what it is given, inside transactions.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -66,6 +67,17 @@ struct EpisodeCost {
   int64_t duration_ms = 0;
 };
 
+// What statistics need of one step.
+struct StepFacts {
+  std::string_view episode_id;
+  int64_t step_number = 0;
+  std::string_view tool;
+  std::string_view action;
+  int64_t latency_ms = 0;
+  std::optional<int64_t> tokens;
+  bool success = true;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -89,6 +101,13 @@ class Store {
   // NotFound when there is no such episode.
   virtual Status delete_episode(std::string_view id) = 0;
   virtual Result<std::vector<Pattern>> list_patterns(const PatternFilter& filter) = 0;
+  // Calls `visit` for every committed step that passes the filter (since already normalised).
+  virtual Status scan_steps(const StatsFilter& filter,
+                            const std::function<void(const StepFacts&)>& visit) = 0;
+  // Episode counts by status and by outcome kind, for episodes passing the filter.
+  virtual Status count_episodes(const StatsFilter& filter,
+                                std::map<std::string, int64_t>& by_status,
+                                std::map<std::string, int64_t>& by_outcome) = 0;
   // NotFound when there is no such pattern.
   virtual Result<Pattern> get_pattern(std::string_view id) = 0;
 };

@@ -71,6 +71,14 @@ class RecordingStore final : public Store {
     return inner_->list_patterns(f);
   }
   Result<Pattern> get_pattern(std::string_view id) override { return inner_->get_pattern(id); }
+  Status scan_steps(const StatsFilter& f,
+                    const std::function<void(const StepFacts&)>& visit) override {
+    return inner_->scan_steps(f, visit);
+  }
+  Status count_episodes(const StatsFilter& f, std::map<std::string, int64_t>& s,
+                        std::map<std::string, int64_t>& o) override {
+    return inner_->count_episodes(f, s, o);
+  }
 
   void close_gate() {
     std::lock_guard lock(mu);

@@ -193,6 +193,49 @@ TEST_F(MemoryTest, PatternsMergeAcrossEpisodesOneRowEach) {
             "min_success must be between 0 and 1, got 1.5");
 }
 
+TEST_F(MemoryTest, StatsCountEveryAcceptedStepWithExactPercentiles) {
+  EpisodeSpec spec;
+  spec.context.domain = "cli";
+  const std::string id = Start("measure", spec);
+  for (int i = 1; i <= 100; ++i) {
+    ExecutionStep s = Step("cargo", i % 4 != 0);
+    s.latency_ms = i;  // 1 … 100 ms
+    s.tokens = 2;
+    ASSERT_OK(memory_->log_step_async(id, s));  // not waited on: stats must still see them
+  }
+  ASSERT_OK(memory_->log_step(Start("other"), Step("git")));
+  auto st = memory_->stats({});
+  ASSERT_OK(st);
+  EXPECT_EQ(st->steps, 101);
+  ASSERT_EQ(st->tools.size(), 2u);
+  const ToolStats& cargo = st->tools[0];
+  EXPECT_EQ(cargo.tool, "cargo");
+  EXPECT_EQ(cargo.calls, 100);
+  EXPECT_DOUBLE_EQ(cargo.success_rate, 0.75);
+  EXPECT_EQ(cargo.latency_p50_ms, 50);
+  EXPECT_EQ(cargo.latency_p95_ms, 95);
+  EXPECT_EQ(cargo.latency_p99_ms, 99);
+  EXPECT_EQ(cargo.latency_max_ms, 100);
+  EXPECT_EQ(cargo.tokens_total, 200);
+  EXPECT_DOUBLE_EQ(cargo.tokens_mean, 2.0);
+  ASSERT_EQ(st->slowest_steps.size(), 10u);
+  EXPECT_EQ(st->slowest_steps[0].latency_ms, 100);
+  EXPECT_EQ(st->slowest_steps[9].latency_ms, 91);
+  EXPECT_EQ(st->episodes_by_status["open"], 2);
+
+  StatsFilter f;
+  f.domain = "cli";
+  EXPECT_EQ(memory_->stats(f)->steps, 100);
+  f = {};
+  f.tool = "git";
+  EXPECT_EQ(memory_->stats(f)->steps, 1);
+  f = {};
+  f.since = "2200-01-01";
+  EXPECT_EQ(memory_->stats(f)->steps, 0);
+  f.since = "soon";
+  EXPECT_TRUE(memory_->stats(f).status().IsInvalidArgument());
+}
+
 TEST_F(MemoryTest, AnEpisodeWithNoStepsMayComplete) {
   const std::string id = Start();
   auto e =

@@ -1,0 +1,95 @@
+// Memory::stats: one pass over the committed steps, after a flush so that every accepted step
+// counts. Percentiles are exact (nearest rank over the sorted latencies of each tool).
+#include <algorithm>
+#include <cmath>
+#include <unordered_map>
+
+#include "core/timestamp.h"
+#include "engine/memory_impl.h"
+
+namespace engram {
+namespace {
+
+constexpr size_t kSlowest = 10;
+
+struct ToolAccumulator {
+  std::vector<int64_t> latencies;
+  int64_t succeeded = 0;
+  int64_t tokens = 0;
+};
+
+// The smallest value with at least p% of the values at or below it. REQUIRES: sorted, non-empty.
+int64_t NearestRank(const std::vector<int64_t>& sorted, double p) {
+  const auto rank = static_cast<size_t>(std::ceil(p / 100.0 * static_cast<double>(sorted.size())));
+  return sorted[std::clamp<size_t>(rank, 1, sorted.size()) - 1];
+}
+
+}  // namespace
+
+Result<Stats> MemoryImpl::stats(const StatsFilter& filter) {
+  StatsFilter f = filter;
+  if (f.since) {
+    if (f.since->size() == 10) *f.since += "T00:00:00Z";  // a bare date: midnight UTC
+    auto ts = NormalizeTimestamp("since", *f.since);
+    if (!ts.ok()) return ts.status();
+    f.since = std::move(*ts);
+  }
+  {
+    std::lock_guard lock(mu_);
+    if (Status s = CheckOpen(); !s.ok()) return s;
+  }
+  // Read your writes: everything accepted so far is committed first. A commit error is the
+  // business of flush's own callers; the statistics report what is stored.
+  (void)flush();
+
+  std::unordered_map<std::string, ToolAccumulator> by_tool;
+  auto slower = [](const SlowStep& a, const SlowStep& b) { return a.latency_ms > b.latency_ms; };
+  std::vector<SlowStep> slowest;  // a min-heap on latency of the kSlowest slowest so far
+  Stats out;
+  Status s = store_->scan_steps(f, [&](const StepFacts& step) {
+    ++out.steps;
+    auto& acc = by_tool[std::string(step.tool)];
+    acc.latencies.push_back(step.latency_ms);
+    acc.succeeded += step.success ? 1 : 0;
+    acc.tokens += step.tokens.value_or(0);
+    if (slowest.size() < kSlowest || step.latency_ms > slowest.front().latency_ms) {
+      slowest.push_back(SlowStep{std::string(step.episode_id), step.step_number,
+                                 std::string(step.tool), std::string(step.action),
+                                 step.latency_ms});
+      std::push_heap(slowest.begin(), slowest.end(), slower);
+      if (slowest.size() > kSlowest) {
+        std::pop_heap(slowest.begin(), slowest.end(), slower);
+        slowest.pop_back();
+      }
+    }
+  });
+  if (!s.ok()) return s;
+  if (s = store_->count_episodes(f, out.episodes_by_status, out.outcomes); !s.ok()) return s;
+
+  for (auto& [tool, acc] : by_tool) {
+    std::sort(acc.latencies.begin(), acc.latencies.end());
+    ToolStats t;
+    t.tool = tool;
+    t.calls = static_cast<int64_t>(acc.latencies.size());
+    t.success_rate = static_cast<double>(acc.succeeded) / static_cast<double>(t.calls);
+    t.latency_p50_ms = NearestRank(acc.latencies, 50);
+    t.latency_p95_ms = NearestRank(acc.latencies, 95);
+    t.latency_p99_ms = NearestRank(acc.latencies, 99);
+    t.latency_max_ms = acc.latencies.back();
+    t.tokens_total = acc.tokens;
+    t.tokens_mean = static_cast<double>(acc.tokens) / static_cast<double>(t.calls);
+    out.tools.push_back(std::move(t));
+  }
+  std::sort(out.tools.begin(), out.tools.end(), [](const ToolStats& a, const ToolStats& b) {
+    return a.calls != b.calls ? a.calls > b.calls : a.tool < b.tool;
+  });
+  std::sort(slowest.begin(), slowest.end(), [](const SlowStep& a, const SlowStep& b) {
+    return a.latency_ms != b.latency_ms
+               ? a.latency_ms > b.latency_ms
+               : std::tie(a.episode_id, a.step_number) < std::tie(b.episode_id, b.step_number);
+  });
+  out.slowest_steps = std::move(slowest);
+  return out;
+}
+
+}  // namespace engram
