@@ -87,4 +87,9 @@ Result<std::string> NormalizeTimestamp(std::string_view field, std::string_view 
   return FormatTimestamp(*t);
 }
 
+Result<std::string> NormalizeBound(std::string_view field, std::string_view text) {
+  if (text.size() == 10) return NormalizeTimestamp(field, std::string(text) + "T00:00:00Z");
+  return NormalizeTimestamp(field, text);
+}
+
 }  // namespace engram

@@ -19,4 +19,7 @@ Result<std::chrono::system_clock::time_point> ParseTimestamp(std::string_view fi
 // Parses and rewrites in engram's canonical form, so stored timestamps compare as text.
 Result<std::string> NormalizeTimestamp(std::string_view field, std::string_view text);
 
+// For filter bounds: like NormalizeTimestamp, and a bare date (2026-11-24) means midnight UTC.
+Result<std::string> NormalizeBound(std::string_view field, std::string_view text);
+
 }  // namespace engram

@@ -321,9 +321,7 @@ Result<EpisodePage> MemoryImpl::list_episodes(const EpisodeFilter& filter) {
   EpisodeFilter f = filter;
   for (auto* bound : {&f.since, &f.until}) {
     if (!bound->has_value()) continue;
-    // A bare date means midnight UTC: --since 2026-11-24.
-    if ((*bound)->size() == 10) **bound += "T00:00:00Z";
-    auto ts = NormalizeTimestamp(bound == &f.since ? "since" : "until", **bound);
+    auto ts = NormalizeBound(bound == &f.since ? "since" : "until", **bound);
     if (!ts.ok()) return ts.status();
     *bound = std::move(*ts);
   }

@@ -29,8 +29,7 @@ int64_t NearestRank(const std::vector<int64_t>& sorted, double p) {
 Result<Stats> MemoryImpl::stats(const StatsFilter& filter) {
   StatsFilter f = filter;
   if (f.since) {
-    if (f.since->size() == 10) *f.since += "T00:00:00Z";  // a bare date: midnight UTC
-    auto ts = NormalizeTimestamp("since", *f.since);
+    auto ts = NormalizeBound("since", *f.since);
     if (!ts.ok()) return ts.status();
     f.since = std::move(*ts);
   }
