@@ -32,6 +32,7 @@ nlohmann::ordered_json to_json(const Outcome& outcome);
 // With include_steps false the "steps" field is left out, as in episode lists.
 nlohmann::ordered_json to_json(const Episode& episode, bool include_steps = true);
 nlohmann::ordered_json to_json(const Pattern& pattern);
+nlohmann::ordered_json to_json(const Stats& stats);
 
 // Reads a step as an agent sends it. step_number, if present, is ignored: engram assigns it.
 // Type errors name the field: "latency_ms must be an integer >= 0, got \"fast\"".

@@ -45,6 +45,7 @@ int64_t ParseCount(std::string_view field, const std::string& text, int64_t min)
 void AddEpisodeCommands(CLI::App& app, GlobalFlags& flags);
 void AddPatternCommands(CLI::App& app, GlobalFlags& flags);
 void AddDemoCommand(CLI::App& app, GlobalFlags& flags);
+void AddStatsCommand(CLI::App& app, GlobalFlags& flags);
 
 // Human renderings.
 std::string RenderEpisode(const Episode& e);
@@ -52,5 +53,6 @@ std::string RenderEpisodeList(const EpisodePage& page);
 std::string DescribePattern(const Pattern& p);  // one line
 std::string RenderPattern(const Pattern& p);
 std::string RenderPatternList(const std::vector<Pattern>& patterns);
+std::string RenderStats(const Stats& s);
 
 }  // namespace engram::cli

@@ -236,6 +236,34 @@ ordered_json to_json(const Pattern& p) {
   return j;
 }
 
+ordered_json to_json(const Stats& s) {
+  ordered_json tools = ordered_json::array();
+  for (const auto& t : s.tools) {
+    tools.push_back({{"tool", t.tool},
+                     {"calls", t.calls},
+                     {"success_rate", t.success_rate},
+                     {"latency_p50_ms", t.latency_p50_ms},
+                     {"latency_p95_ms", t.latency_p95_ms},
+                     {"latency_p99_ms", t.latency_p99_ms},
+                     {"latency_max_ms", t.latency_max_ms},
+                     {"tokens_total", t.tokens_total},
+                     {"tokens_mean", t.tokens_mean}});
+  }
+  ordered_json slowest = ordered_json::array();
+  for (const auto& x : s.slowest_steps) {
+    slowest.push_back({{"episode_id", x.episode_id},
+                       {"step_number", x.step_number},
+                       {"tool", x.tool},
+                       {"action", x.action},
+                       {"latency_ms", x.latency_ms}});
+  }
+  return {{"steps", s.steps},
+          {"tools", std::move(tools)},
+          {"episodes_by_status", s.episodes_by_status},
+          {"outcomes", s.outcomes},
+          {"slowest_steps", std::move(slowest)}};
+}
+
 Result<ExecutionStep> step_from_json(const json& j) {
   ExecutionStep step;
   Status s = RequireObject("step", j,

@@ -7,6 +7,9 @@ namespace {
 
 using std::chrono::system_clock;
 
+constexpr int kMinYear = 1678;
+constexpr int kMaxYear = 2261;
+
 bool ReadDigits(std::string_view s, size_t pos, size_t n, int& out) {
   if (pos + n > s.size()) return false;
   out = 0;
@@ -75,6 +78,11 @@ Result<system_clock::time_point> ParseTimestamp(std::string_view field, std::str
   const std::chrono::year_month_day ymd{std::chrono::year{y}, std::chrono::month{unsigned(mo)},
                                         std::chrono::day{unsigned(d)}};
   if (!ymd.ok() || h > 23 || mi > 59 || sec > 60) return bad();
+  // The clock counts nanoseconds in 64 bits: 1677-09-21 to 2262-04-11.
+  if (y < kMinYear || y > kMaxYear) {
+    return Status::InvalidArgument(fmt::format("{} year must be {} to {}, got \"{}\"", field,
+                                               kMinYear, kMaxYear, s.substr(0, 64)));
+  }
   auto t = std::chrono::sys_days{ymd} + std::chrono::hours{h} + std::chrono::minutes{mi} +
            std::chrono::seconds{sec} - std::chrono::minutes{offset_minutes};
   return system_clock::time_point{std::chrono::duration_cast<system_clock::duration>(

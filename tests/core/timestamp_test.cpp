@@ -32,5 +32,17 @@ TEST(Timestamp, RejectsMalformedTextNamingTheField) {
   }
 }
 
+TEST(Timestamp, RejectsYearsTheClockCannotHold) {
+  EXPECT_EQ(*NormalizeTimestamp("t", "2261-12-31T23:59:59.999Z"), "2261-12-31T23:59:59.999Z");
+  EXPECT_EQ(*NormalizeTimestamp("t", "1678-01-01T00:00:00Z"), "1678-01-01T00:00:00.000Z");
+  for (const char* bad : {"2262-06-01T00:00:00Z", "2999-01-01T00:00:00Z", "1677-01-01T00:00:00Z",
+                          "0000-01-01T00:00:00Z"}) {
+    auto r = NormalizeTimestamp("timestamp", bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.status().message(),
+              std::string("timestamp year must be 1678 to 2261, got \"") + bad + "\"");
+  }
+}
+
 }  // namespace
 }  // namespace engram
