@@ -33,6 +33,9 @@ nlohmann::ordered_json to_json(const Outcome& outcome);
 nlohmann::ordered_json to_json(const Episode& episode, bool include_steps = true);
 nlohmann::ordered_json to_json(const Pattern& pattern);
 nlohmann::ordered_json to_json(const Stats& stats);
+// {"episodes": [{"id", "task", "score", "why", "outcome", …}], "patterns": [Pattern with
+// "seen_in" and "success_here"…], "playbook", "playbook_tokens"}.
+nlohmann::ordered_json to_json(const Recall& recall);
 
 // Reads a step as an agent sends it. step_number, if present, is ignored: engram assigns it.
 // Type errors name the field: "latency_ms must be an integer >= 0, got \"fast\"".

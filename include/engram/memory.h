@@ -92,6 +92,11 @@ class Memory {
   // Tool and episode statistics. Includes every step accepted before the call (it flushes).
   virtual Result<Stats> stats(const StatsFilter& filter) = 0;
 
+  // The past experience relevant to a new task: the k best completed episodes (failed ones
+  // marked as warnings), the patterns they show and a playbook within the token budget.
+  // InvalidArgument for an empty task or k / token_budget out of range.
+  virtual Result<Recall> recall(const RecallQuery& query) = 0;
+
   // Flushes and closes. Later calls return Aborted. Idempotent.
   virtual Status close() = 0;
 };

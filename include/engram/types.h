@@ -165,4 +165,50 @@ struct PatternFilter {
   double min_success = 0;  // 0 … 1
 };
 
+// How recall weighs its signals; each signal is in [0, 1] and the score is their weighted sum.
+struct RecallWeights {
+  double text = 0.6;     // BM25 over task, reflection and step text, relative to the best match
+  double context = 0.2;  // share of the query's context (domain, language, framework, tags) matched
+  double outcome = 0.1;  // the episode's reward (0 for a failure)
+  double recency = 0.1;  // 1 for an episode that just ended, halving every 30 days
+};
+
+// What a new task needs from past experience.
+struct RecallQuery {
+  std::string task;            // the new task's description; must not be empty
+  Context context;             // a signal, not a filter: matching episodes rank higher
+  int64_t k = 5;               // episodes to return, 1 … 100
+  int64_t token_budget = 500;  // the playbook's size, in estimated tokens (bytes / 4), 0 … 100,000
+  RecallWeights weights;
+};
+
+// A past episode recall chose, and why.
+struct RecalledEpisode {
+  std::string id;
+  std::string task;
+  TaskType task_type = TaskType::kOther;
+  Context context;
+  std::optional<Outcome> outcome;
+  std::optional<double> reward;  // the reward's total
+  std::string ended_at;
+  double score = 0;                   // the sum of `why`
+  std::map<std::string, double> why;  // signal -> its weighted contribution to the score
+  bool warning = false;               // it failed: what to avoid rather than what to repeat
+  std::vector<std::string> lessons;   // from its reflection: what worked, or what went wrong
+};
+
+// A pattern that applies to the new task: seen among the best-matching past episodes.
+struct RecalledPattern {
+  Pattern pattern;
+  int64_t seen_in = 0;      // how many of the best-matching episodes show it
+  double success_here = 0;  // the mean outcome of those episodes, 0 … 1
+};
+
+struct Recall {
+  std::vector<RecalledEpisode> episodes;  // best first
+  std::vector<RecalledPattern> patterns;  // best first: success here × seen_in / (seen_in + 1)
+  std::string playbook;                   // plain text, ready for a prompt
+  int64_t playbook_tokens = 0;            // its estimated size, never over the budget
+};
+
 }  // namespace engram

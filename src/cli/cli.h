@@ -46,6 +46,7 @@ void AddEpisodeCommands(CLI::App& app, GlobalFlags& flags);
 void AddPatternCommands(CLI::App& app, GlobalFlags& flags);
 void AddDemoCommand(CLI::App& app, GlobalFlags& flags);
 void AddStatsCommand(CLI::App& app, GlobalFlags& flags);
+void AddRecallCommand(CLI::App& app, GlobalFlags& flags);
 
 // Human renderings.
 std::string RenderEpisode(const Episode& e);
@@ -54,5 +55,6 @@ std::string DescribePattern(const Pattern& p);  // one line
 std::string RenderPattern(const Pattern& p);
 std::string RenderPatternList(const std::vector<Pattern>& patterns);
 std::string RenderStats(const Stats& s);
+std::string RenderRecall(const Recall& r);
 
 }  // namespace engram::cli

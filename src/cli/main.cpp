@@ -61,6 +61,7 @@ int Run(int argc, char** argv) {
   app.add_flag("--json", flags.json, "Print machine-readable JSON");
   AddEpisodeCommands(app, flags);
   AddPatternCommands(app, flags);
+  AddRecallCommand(app, flags);
   AddStatsCommand(app, flags);
   AddDemoCommand(app, flags);
 

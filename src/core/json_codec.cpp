@@ -264,6 +264,34 @@ ordered_json to_json(const Stats& s) {
           {"slowest_steps", std::move(slowest)}};
 }
 
+ordered_json to_json(const Recall& r) {
+  ordered_json episodes = ordered_json::array();
+  for (const auto& e : r.episodes) {
+    episodes.push_back({{"id", e.id},
+                        {"task", e.task},
+                        {"score", e.score},
+                        {"why", e.why},
+                        {"outcome", e.outcome ? to_json(*e.outcome) : ordered_json(nullptr)},
+                        {"reward", e.reward ? ordered_json(*e.reward) : ordered_json(nullptr)},
+                        {"warning", e.warning},
+                        {"lessons", e.lessons},
+                        {"task_type", to_string(e.task_type)},
+                        {"context", to_json(e.context)},
+                        {"ended_at", e.ended_at}});
+  }
+  ordered_json patterns = ordered_json::array();
+  for (const auto& p : r.patterns) {
+    ordered_json j = to_json(p.pattern);
+    j["seen_in"] = p.seen_in;
+    j["success_here"] = p.success_here;
+    patterns.push_back(std::move(j));
+  }
+  return {{"episodes", std::move(episodes)},
+          {"patterns", std::move(patterns)},
+          {"playbook", r.playbook},
+          {"playbook_tokens", r.playbook_tokens}};
+}
+
 Result<ExecutionStep> step_from_json(const json& j) {
   ExecutionStep step;
   Status s = RequireObject("step", j,

@@ -36,6 +36,7 @@ class MemoryImpl final : public Memory {
   Result<std::vector<Pattern>> list_patterns(const PatternFilter& filter) override;
   Result<Pattern> get_pattern(std::string_view pattern_id) override;
   Result<Stats> stats(const StatsFilter& filter) override;
+  Result<Recall> recall(const RecallQuery& query) override;
   Status close() override;
 
  private:

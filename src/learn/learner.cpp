@@ -4,6 +4,7 @@
 
 #include "core/timestamp.h"
 #include "learn/patterns.h"
+#include "learn/recall.h"
 #include "learn/reflection.h"
 #include "learn/reward.h"
 
@@ -48,6 +49,8 @@ Completion Learn(const Episode& episode, const Outcome& outcome,
   c.reward = ToJson(reward);
   c.patterns = ExtractPatterns(episode, reward.outcome_base);
   c.reflection = ToJson(Reflect(episode.steps, outcome));
+  c.reflection_text = ReflectionText(c.reflection);
+  c.steps_text = StepsText(episode.steps);
   return c;
 }
 

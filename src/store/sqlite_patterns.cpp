@@ -163,4 +163,31 @@ Result<Pattern> GetPattern(Connection& conn, std::string_view id) {
   return p;
 }
 
+Result<std::vector<PatternHit>> PatternsOfEpisodes(Connection& conn,
+                                                   const std::vector<int64_t>& keys) {
+  std::vector<PatternHit> out;
+  if (keys.empty()) return out;
+  std::string sql = fmt::format(
+      "SELECT {}, hits.keys FROM (SELECT pattern_id, group_concat(episode_key) AS keys "
+      "FROM pattern_evidence WHERE episode_key IN ({}) GROUP BY pattern_id) hits "
+      "JOIN patterns ON patterns.id = hits.pattern_id",
+      kColumns, fmt::join(keys, ", "));
+  auto st = conn.prepare(sql);
+  if (!st.ok()) return st.status();
+  Status s;
+  while (st->step(s)) {
+    PatternHit hit{FromRow(*st), {}};
+    const std::string list = st->column_text(11);
+    for (size_t pos = 0; pos < list.size();) {
+      size_t end = list.find(',', pos);
+      if (end == std::string::npos) end = list.size();
+      hit.episode_keys.push_back(std::stoll(list.substr(pos, end - pos)));
+      pos = end + 1;
+    }
+    out.push_back(std::move(hit));
+  }
+  if (!s.ok()) return s;
+  return out;
+}
+
 }  // namespace engram::sqlite

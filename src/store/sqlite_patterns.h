@@ -20,5 +20,8 @@ Status MergePatterns(Connection& conn, int64_t episode_key,
 
 Result<std::vector<Pattern>> ListPatterns(Connection& conn, const PatternFilter& filter);
 Result<Pattern> GetPattern(Connection& conn, std::string_view id);
+// Without their evidence.
+Result<std::vector<PatternHit>> PatternsOfEpisodes(Connection& conn,
+                                                   const std::vector<int64_t>& keys);
 
 }  // namespace engram::sqlite

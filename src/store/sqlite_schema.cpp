@@ -83,6 +83,20 @@ CREATE TABLE pattern_evidence (
 ) WITHOUT ROWID;
 CREATE INDEX pattern_evidence_episode ON pattern_evidence(episode_key);
 )sql",
+      // 3 -> 4: full-text search for recall over completed episodes (rowid = episodes.key),
+      // filled for the episodes completed before.
+      R"sql(
+CREATE VIRTUAL TABLE episode_fts USING fts5(
+  task, reflection, steps, tokenize = 'porter unicode61 remove_diacritics 2');
+INSERT INTO episode_fts (rowid, task, reflection, steps)
+SELECT key, task,
+  coalesce((SELECT group_concat(value, ' ') FROM json_tree(episodes.reflection)
+            WHERE type = 'text'), ''),
+  coalesce(substr((SELECT group_concat(tool || ' ' || action || ' ' || substr(observation, 1, 300),
+                                       ' ')
+                   FROM steps WHERE episode_key = episodes.key), 1, 16384), '')
+FROM episodes WHERE status = 'completed';
+)sql",
   };
   return migrations;
 }

@@ -231,6 +231,12 @@ class SqliteStore final : public Store {
     q.bind(5, c.step_count).bind(6, c.duration_ms).bind(7, key);
     if (Status s = q.run(); !s.ok()) return s;
     if (Status s = sqlite::MergePatterns(*writer_, key, c.patterns, c.ended_at); !s.ok()) return s;
+    auto fts = writer_->cached(
+        "INSERT INTO episode_fts (rowid, task, reflection, steps) "
+        "SELECT key, task, ?, ? FROM episodes WHERE key = ?");
+    if (!fts.ok()) return fts.status();
+    (*fts)->bind_text_static(1, c.reflection_text).bind_text_static(2, c.steps_text).bind(3, key);
+    if (Status s = (*fts)->run(); !s.ok()) return s;
     return txn.commit();
   }
 
@@ -358,6 +364,37 @@ class SqliteStore final : public Store {
     return sqlite::GetPattern(*lease, id);
   }
 
+  Result<std::vector<SearchHit>> search_episodes(const std::string& match, int limit) override {
+    auto lease = reader();
+    // bm25 weights: a word of the task counts four times a word of the reflection or the steps.
+    auto st =
+        match.empty()
+            ? lease->cached(fmt::format("SELECT {}, key, 0.0 FROM episodes "
+                                        "WHERE status = 'completed' ORDER BY key DESC LIMIT ?2",
+                                        kEpisodeColumns))
+            : lease->cached(
+                  fmt::format("SELECT {}, key, hits.score FROM (SELECT rowid, "
+                              "bm25(episode_fts, 4.0, 1.0, 1.0) AS score FROM episode_fts "
+                              "WHERE episode_fts MATCH ?1 ORDER BY score LIMIT ?2) hits "
+                              "JOIN episodes ON episodes.key = hits.rowid ORDER BY hits.score",
+                              kEpisodeColumns));
+    if (!st.ok()) return st.status();
+    Statement& q = **st;
+    if (!match.empty()) q.bind(1, match);
+    q.bind(2, int64_t{limit});
+    std::vector<SearchHit> out;
+    Status s;
+    while (q.step(s)) out.push_back({q.column_int(15), q.column_double(16), EpisodeFromRow(q)});
+    q.reset();
+    if (!s.ok()) return s;
+    return out;
+  }
+
+  Result<std::vector<PatternHit>> patterns_of_episodes(const std::vector<int64_t>& keys) override {
+    auto lease = reader();
+    return sqlite::PatternsOfEpisodes(*lease, keys);
+  }
+
   Status delete_episode(std::string_view id) override {
     std::unique_lock lock(writer_mu_);
     ImmediateTransaction txn(*writer_);
@@ -365,10 +402,11 @@ class SqliteStore final : public Store {
     auto head = ReadHead(*writer_, "id", id, fmt::format("episode {} not found", id));
     if (!head.ok()) return head.status();
     const int64_t key = head->key;
-    for (const char* sql : {"DELETE FROM steps WHERE episode_key = ?",
-                            "DELETE FROM episode_tags WHERE episode_key = ?",
-                            "DELETE FROM pattern_evidence WHERE episode_key = ?",
-                            "DELETE FROM episodes WHERE key = ?"}) {
+    for (const char* sql :
+         {"DELETE FROM steps WHERE episode_key = ?",
+          "DELETE FROM episode_tags WHERE episode_key = ?",
+          "DELETE FROM pattern_evidence WHERE episode_key = ?",
+          "DELETE FROM episode_fts WHERE rowid = ?", "DELETE FROM episodes WHERE key = ?"}) {
       auto del = writer_->cached(sql);
       if (!del.ok()) return del.status();
       if (Status s = (*del)->bind(1, key).run(); !s.ok()) return s;

@@ -59,6 +59,22 @@ struct Completion {
   int64_t step_count = 0;
   int64_t duration_ms = 0;
   std::vector<PatternContribution> patterns;  // merged into the patterns of all episodes
+  // Indexed for recall's full-text search, beside the task.
+  std::string reflection_text;
+  std::string steps_text;
+};
+
+// A completed episode found by recall's search.
+struct SearchHit {
+  int64_t key = 0;
+  double bm25 = 0;  // FTS5 bm25(): more negative is a better match; 0 when found without text
+  Episode episode;  // without its steps
+};
+
+// A pattern seen in some of the episodes recall found.
+struct PatternHit {
+  Pattern pattern;                    // without its evidence
+  std::vector<int64_t> episode_keys;  // those of the episodes that show it
 };
 
 // What a completed episode cost, for comparing a new episode with similar past ones.
@@ -110,6 +126,12 @@ class Store {
                                 std::map<std::string, int64_t>& by_outcome) = 0;
   // NotFound when there is no such pattern.
   virtual Result<Pattern> get_pattern(std::string_view id) = 0;
+  // Up to `limit` completed episodes matching the FTS5 expression `match` over task, reflection
+  // and step text, best first; with an empty expression, the most recently completed.
+  virtual Result<std::vector<SearchHit>> search_episodes(const std::string& match, int limit) = 0;
+  // The patterns with evidence among the episodes with these keys.
+  virtual Result<std::vector<PatternHit>> patterns_of_episodes(
+      const std::vector<int64_t>& keys) = 0;
 };
 
 // Opens the store named by `url` (see Memory::open).

@@ -44,6 +44,8 @@ engram: episodic memory for AI agents
 ...
   episode                     Record and read episodes
   pattern                     Patterns mined across completed episodes
+  recall{{*}}
+  stats{{*}}
   demo{{*}}
 ...
 

@@ -35,7 +35,7 @@ TEST(SqliteStore, CreatesAVersionedSchemaInWalMode) {
     auto m = Memory::open(dir.url("e.db"));
     ASSERT_OK(m);
   }
-  EXPECT_EQ(QueryInt(dir.file("e.db"), "PRAGMA user_version"), 3);
+  EXPECT_EQ(QueryInt(dir.file("e.db"), "PRAGMA user_version"), 4);
   EXPECT_EQ(QueryInt(dir.file("e.db"), "PRAGMA application_id"), 0x656E6772);
   sqlite3* db = nullptr;
   sqlite3_open(dir.file("e.db").c_str(), &db);
@@ -158,17 +158,46 @@ TEST(SqliteStore, AnOlderSchemaIsMigratedForward) {
   }
   // Take the file back to schema version 1, as an older engram left it.
   Exec(dir.file("old.db"),
-       "DROP TABLE patterns; DROP TABLE pattern_evidence; DROP INDEX episodes_completed; "
+       "DROP TABLE episode_fts; DROP TABLE patterns; DROP TABLE pattern_evidence; "
+       "DROP INDEX episodes_completed; "
        "ALTER TABLE episodes DROP COLUMN step_count; ALTER TABLE episodes DROP COLUMN duration_ms; "
        "PRAGMA user_version = 1");
   auto m = Memory::open(dir.url("old.db"));
   ASSERT_OK(m);
-  EXPECT_EQ(QueryInt(dir.file("old.db"), "PRAGMA user_version"), 3);
+  EXPECT_EQ(QueryInt(dir.file("old.db"), "PRAGMA user_version"), 4);
   auto e = (*m)->complete_episode(id, Outcome{});
   ASSERT_OK(e);
   EXPECT_EQ(QueryInt(dir.file("old.db"),
                      "SELECT count(*) FROM episodes WHERE step_count = 0 AND duration_ms >= 0"),
             1);
+}
+
+TEST(SqliteStore, EpisodesCompletedBeforeVersion4AreIndexedForRecall) {
+  TempDir dir;
+  std::string id;
+  {
+    auto m = Memory::open(dir.url("v3.db"));
+    ASSERT_OK(m);
+    id = *(*m)->start_episode({"Rotate the signing keys", TaskType::kOther, {}, {}});
+    ExecutionStep s;
+    s.tool = "vault";
+    s.action = "write transit/keys/rotate";
+    s.observation = "permission denied on kms";
+    s.success = false;
+    ASSERT_OK((*m)->log_step(id, s));
+    ASSERT_OK((*m)->complete_episode(id, Outcome{OutcomeKind::kFailure, "", {}, {}, {}}));
+  }
+  Exec(dir.file("v3.db"), "DROP TABLE episode_fts; PRAGMA user_version = 3");
+  auto m = Memory::open(dir.url("v3.db"));
+  ASSERT_OK(m);
+  EXPECT_EQ(QueryInt(dir.file("v3.db"), "SELECT count(*) FROM episode_fts"), 1);
+  for (const char* words : {"signing keys", "kms permission", "vault transit"}) {
+    auto r = (*m)->recall(RecallQuery{words, {}, 5, 500, {}});
+    ASSERT_OK(r);
+    ASSERT_EQ(r->episodes.size(), 1u) << words;
+    EXPECT_EQ(r->episodes[0].id, id);
+    EXPECT_GT(r->episodes[0].why.at("text"), 0) << words;
+  }
 }
 
 TEST(SqliteStore, DataSurvivesReopening) {

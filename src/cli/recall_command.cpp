@@ -1,0 +1,73 @@
+// engram recall
+#include <fmt/format.h>
+
+#include <iostream>
+
+#include "cli/cli.h"
+
+namespace engram::cli {
+namespace {
+
+struct RecallArgs {
+  std::string task, domain, language, framework, k = "5", budget = "500";
+  std::vector<std::string> tags;
+};
+
+}  // namespace
+
+std::string RenderRecall(const Recall& r) {
+  if (r.episodes.empty()) return "no past episodes match; complete some episodes first\n";
+  std::string out;
+  for (size_t i = 0; i < r.episodes.size(); ++i) {
+    const auto& e = r.episodes[i];
+    std::string outcome = e.outcome ? std::string(to_string(e.outcome->kind)) : "open";
+    if (e.reward) outcome += fmt::format(", reward {:.2f}", *e.reward);
+    out += fmt::format("{:>2}. {:.2f}  {}{}  [{}]\n", i + 1, e.score, e.warning ? "WARNING " : "",
+                       e.task, outcome);
+    std::vector<std::string> why;
+    for (const auto& [signal, part] : e.why) why.push_back(fmt::format("{} {:.2f}", signal, part));
+    out += fmt::format("      {}  why: {}\n", e.id, fmt::join(why, ", "));
+    for (const auto& l : e.lessons) out += fmt::format("      - {}\n", l);
+  }
+  if (!r.patterns.empty()) {
+    out += "\npatterns that apply\n";
+    for (const auto& p : r.patterns) {
+      out += fmt::format("  {}  {:<15} in {} here, {:.0f}% success  {}\n", p.pattern.id,
+                         to_string(p.pattern.type), p.seen_in, p.success_here * 100,
+                         DescribePattern(p.pattern));
+    }
+  }
+  out += fmt::format("\nplaybook ({} tokens)\n{}", r.playbook_tokens, r.playbook);
+  return out;
+}
+
+void AddRecallCommand(CLI::App& app, GlobalFlags& flags) {
+  auto args = std::make_shared<RecallArgs>();
+  auto* cmd = app.add_subcommand(
+      "recall", "Past episodes, patterns and a playbook for a new task, each with why");
+  cmd->add_option("task", args->task, "The new task, in words")->required();
+  cmd->add_option("--domain", args->domain, "The task's domain (matching episodes rank higher)");
+  cmd->add_option("--language", args->language, "The task's language");
+  cmd->add_option("--framework", args->framework, "The task's framework");
+  cmd->add_option("--tag", args->tags, "A tag of the task (repeatable)");
+  cmd->add_option("--k", args->k, "Episodes to return, 1-100 (default 5)");
+  cmd->add_option("--budget", args->budget, "The playbook's size in tokens (default 500)");
+  cmd->callback([args, &flags] {
+    RecallQuery q;
+    q.task = args->task;
+    if (!args->domain.empty()) q.context.domain = args->domain;
+    if (!args->language.empty()) q.context.language = args->language;
+    if (!args->framework.empty()) q.context.framework = args->framework;
+    q.context.tags = args->tags;
+    q.k = ParseCount("k", args->k, 1);
+    q.token_budget = ParseCount("budget", args->budget, 0);
+    Recall r = Check(OpenMemory(flags)->recall(q));
+    if (flags.json) {
+      std::cout << to_json(r).dump(2) << "\n";
+    } else {
+      std::cout << RenderRecall(r);
+    }
+  });
+}
+
+}  // namespace engram::cli
