@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <cmath>
 #include <initializer_list>
 #include <limits>
 
@@ -265,12 +266,15 @@ ordered_json to_json(const Stats& s) {
 }
 
 ordered_json to_json(const Recall& r) {
+  auto round4 = [](double x) { return std::round(x * 1e4) / 1e4; };
   ordered_json episodes = ordered_json::array();
   for (const auto& e : r.episodes) {
+    ordered_json why = ordered_json::object();
+    for (const auto& [signal, part] : e.why) why[signal] = round4(part);
     episodes.push_back({{"id", e.id},
                         {"task", e.task},
-                        {"score", e.score},
-                        {"why", e.why},
+                        {"score", round4(e.score)},
+                        {"why", std::move(why)},
                         {"outcome", e.outcome ? to_json(*e.outcome) : ordered_json(nullptr)},
                         {"reward", e.reward ? ordered_json(*e.reward) : ordered_json(nullptr)},
                         {"warning", e.warning},
@@ -283,7 +287,7 @@ ordered_json to_json(const Recall& r) {
   for (const auto& p : r.patterns) {
     ordered_json j = to_json(p.pattern);
     j["seen_in"] = p.seen_in;
-    j["success_here"] = p.success_here;
+    j["success_here"] = round4(p.success_here);
     patterns.push_back(std::move(j));
   }
   return {{"episodes", std::move(episodes)},

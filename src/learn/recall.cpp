@@ -235,7 +235,7 @@ std::vector<RecalledPattern> RankPatterns(const std::vector<PatternHit>& hits,
         sum += it->second;
       }
     }
-    if (r.p.seen_in == 0) continue;
+    if (r.p.seen_in == 0 || sum == 0) continue;  // not here, or never part of a success here
     r.p.success_here = sum / static_cast<double>(r.p.seen_in);
     const auto n = static_cast<double>(r.p.seen_in);
     r.rank = r.p.success_here * n / (n + 1);
@@ -324,28 +324,26 @@ std::string WritePlaybook(const std::vector<RecalledEpisode>& episodes,
                      Clip(p.description.value("error_signature", ""), 120),
                      Tools(p.description["recovery"]), r.seen_in, Percent(r.success_here))});
   }
-  // One lesson per episode that went well (the first: a fix, when there was one), two per
-  // failure; the best-scored episodes first.
-  for (size_t round = 0; round < 2; ++round) {
-    for (const auto& e : episodes) {
-      if (round >= (e.warning ? 2 : 1)) continue;
-      if (round >= e.lessons.size() && !(round == 0 && e.lessons.empty())) continue;
-      std::string outcome = e.outcome ? std::string(to_string(e.outcome->kind)) : "open";
-      if (e.reward) outcome += fmt::format(", reward {:.2f}", *e.reward);
-      if (e.outcome && !e.outcome->summary.empty()) {
-        outcome += fmt::format(": {}", Clip(e.outcome->summary, 80));
-      }
-      const std::string lesson = round < e.lessons.size() ? Clip(e.lessons[round], 240) : "";
-      if (e.warning) {
-        pitfalls.push_back(
-            {kPitfalls, pitfalls.size(),
-             fmt::format("- Failed before: \"{}\" ({}){}{}", Clip(e.task, 80), outcome,
-                         lesson.empty() ? "" : ": ", lesson)});
-      } else if (!lesson.empty()) {
-        worked.push_back(
-            {kWorked, worked.size(),
-             fmt::format("- \"{}\" ({}): {}", Clip(e.task, 80), outcome, lesson)});
-      }
+  // One line per episode, best-scored first: for one that went well its first lesson (a fix,
+  // when there was one), for a failure its first two.
+  for (const auto& e : episodes) {
+    std::string outcome = e.outcome ? std::string(to_string(e.outcome->kind)) : "open";
+    if (e.reward) outcome += fmt::format(", reward {:.2f}", *e.reward);
+    if (e.outcome && !e.outcome->summary.empty()) {
+      outcome += fmt::format(": {}", Clip(e.outcome->summary, 80));
+    }
+    std::vector<std::string> lessons;
+    for (size_t i = 0; i < std::min<size_t>(e.lessons.size(), e.warning ? 2 : 1); ++i) {
+      lessons.push_back(Clip(e.lessons[i], 240));
+    }
+    const std::string lesson = fmt::format("{}", fmt::join(lessons, "; "));
+    if (e.warning) {
+      pitfalls.push_back({kPitfalls, pitfalls.size(),
+                          fmt::format("- Failed before: \"{}\" ({}){}{}", Clip(e.task, 80), outcome,
+                                      lesson.empty() ? "" : ": ", lesson)});
+    } else if (!lesson.empty()) {
+      worked.push_back({kWorked, worked.size(),
+                        fmt::format("- \"{}\" ({}): {}", Clip(e.task, 80), outcome, lesson)});
     }
   }
 

@@ -57,6 +57,7 @@ RecalledEpisode ToRecalled(const ScoredHit& scored);
 
 // The patterns that apply, best first: success_here × seen_in / (seen_in + 1), where seen_in
 // counts the source episodes showing the pattern and success_here is their mean outcome value.
+// Patterns seen only in failures here are left out.
 // At most 3 tool sequences, 3 error recoveries, 2 decision points and 2 contexts.
 std::vector<RecalledPattern> RankPatterns(const std::vector<PatternHit>& hits,
                                           const std::vector<ScoredHit>& sources);

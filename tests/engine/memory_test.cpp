@@ -394,6 +394,100 @@ TEST_F(MemoryTest, DeleteRemovesTheEpisodeAndItsSteps) {
   EXPECT_TRUE(memory_->delete_episode(id).IsNotFound());
 }
 
+TEST_F(MemoryTest, RecallFindsPastAttemptsAndSaysWhy) {
+  auto record = [&](std::string task, std::optional<std::string> domain, OutcomeKind kind,
+                    std::vector<ExecutionStep> steps) {
+    EpisodeSpec spec;
+    spec.context.domain = std::move(domain);
+    const std::string id = Start(std::move(task), spec);
+    EXPECT_TRUE(memory_->log_steps(id, std::move(steps)).ok());
+    EXPECT_TRUE(memory_->complete_episode(id, Outcome{kind, "", {}, {}, {}}).ok());
+    return id;
+  };
+  ExecutionStep timeout = Step("cargo", false);
+  timeout.observation = "test downloads::parallel timed out after 30s";
+  const std::string fixed = record("Fix the flaky download test", "networking",
+                                   OutcomeKind::kSuccess, {timeout, Step("claude"), Step("cargo")});
+  const std::string failed = record("Fix the flaky download test with retries", "networking",
+                                    OutcomeKind::kFailure, {timeout, Step("cargo", false)});
+  const std::string other =
+      record("Write the changelog for 2.0", "docs", OutcomeKind::kSuccess, {Step("git")});
+  const std::string open = Start("Fix the flaky download test, open");
+
+  RecallQuery q;
+  q.task = "flaky download test";
+  q.context.domain = "networking";
+  auto r = memory_->recall(q);
+  ASSERT_OK(r);
+  ASSERT_EQ(r->episodes.size(),
+            2u);  // the changelog shares no word; open episodes are not recalled
+  EXPECT_EQ(r->episodes[0].id, fixed);
+  EXPECT_FALSE(r->episodes[0].warning);
+  EXPECT_EQ(r->episodes[1].id, failed);
+  EXPECT_TRUE(r->episodes[1].warning);  // recalled too, as a warning
+  for (const auto& e : r->episodes) {
+    double sum = 0;
+    for (const auto& [signal, part] : e.why) sum += part;
+    EXPECT_NEAR(sum, e.score, 1e-9);
+    EXPECT_NEAR(e.why.at("context"), 0.2, 1e-9);
+  }
+  EXPECT_NE(r->playbook.find("Pitfalls and fixes:"), std::string::npos) << r->playbook;
+  EXPECT_NE(r->playbook.find("recovered by claude > cargo"), std::string::npos) << r->playbook;
+  EXPECT_LE(r->playbook_tokens, q.token_budget);
+  ASSERT_FALSE(r->patterns.empty());
+  for (const auto& p : r->patterns) {
+    EXPECT_GE(p.seen_in, 1);
+    EXPECT_FALSE(p.pattern.evidence.empty());
+  }
+
+  // Step text counts: the error message finds both attempts.
+  q.task = "timed out";
+  q.context = {};
+  r = memory_->recall(q);
+  ASSERT_OK(r);
+  EXPECT_EQ(r->episodes.size(), 2u);
+
+  q.k = 1;
+  q.task = "changelog";
+  r = memory_->recall(q);
+  ASSERT_OK(r);
+  ASSERT_EQ(r->episodes.size(), 1u);
+  EXPECT_EQ(r->episodes[0].id, other);
+
+  // A deleted episode is no longer recalled.
+  ASSERT_OK(memory_->delete_episode(other));
+  r = memory_->recall(q);
+  ASSERT_OK(r);
+  EXPECT_TRUE(r->episodes.empty());
+  EXPECT_EQ(r->playbook, "");
+}
+
+TEST_F(MemoryTest, RecallRejectsBadQueries) {
+  RecallQuery q;
+  EXPECT_EQ(memory_->recall(q).status().message(), "task is empty");
+  q.task = "x";
+  q.k = 0;
+  EXPECT_EQ(memory_->recall(q).status().message(), "k must be 1 to 100, got 0");
+  q.k = 101;
+  EXPECT_EQ(memory_->recall(q).status().message(), "k must be 1 to 100, got 101");
+  q.k = 5;
+  q.token_budget = -1;
+  EXPECT_EQ(memory_->recall(q).status().message(), "token_budget must be 0 to 100000, got -1");
+  q.token_budget = 100000;
+  EXPECT_TRUE(memory_->recall(q).ok());
+  q.weights.recency = -0.5;
+  EXPECT_EQ(memory_->recall(q).status().message(),
+            "weights.recency must be a number >= 0, got -0.5");
+  q.weights.recency = 0.1;
+  q.task = std::string(70000, 'x');
+  EXPECT_NE(memory_->recall(q).status().message().find("task is 70000 bytes, limit 65536 bytes"),
+            std::string::npos);
+  q.task = "bad \xff byte";
+  EXPECT_NE(memory_->recall(q).status().message().find("task is not valid UTF-8"),
+            std::string::npos)
+      << memory_->recall(q).status().message();
+}
+
 TEST_F(MemoryTest, ClosedMemoryRefusesCalls) {
   const std::string id = Start();
   ASSERT_OK(memory_->close());

@@ -1,0 +1,259 @@
+// Recall's scorers and the playbook, on hand-made hits with hand-worked values.
+#include "learn/recall.h"
+
+#include <gtest/gtest.h>
+
+#include "core/timestamp.h"
+
+namespace engram {
+namespace {
+
+using std::chrono::hours;
+using std::chrono::system_clock;
+
+const system_clock::time_point kNow = *ParseTimestamp("now", "2026-11-24T12:00:00Z");
+
+SearchHit Hit(int64_t key, double bm25, std::optional<std::string> domain, OutcomeKind kind,
+              double reward, std::string ended_at = "2026-11-24T12:00:00.000Z") {
+  SearchHit h;
+  h.key = key;
+  h.bm25 = bm25;
+  h.episode.id = "episode-" + std::to_string(key);
+  h.episode.task = "task " + std::to_string(key);
+  h.episode.context.domain = std::move(domain);
+  h.episode.outcome = Outcome{kind, "", {}, {}, {}};
+  h.episode.reward = {{"total", reward}};
+  h.episode.ended_at = std::move(ended_at);
+  return h;
+}
+
+TEST(Recall, TheQueryIsTheTasksDistinctWordsQuotedAndOred) {
+  EXPECT_EQ(FtsQuery("Fix the failing integration_test in src/main.rs, then fix it!"),
+            R"("fix" OR "failing" OR "integration" OR "test" OR "src" OR "main" OR "rs")");
+  EXPECT_EQ(FtsQuery("Übersetze die Datei"), R"("Übersetze" OR "die" OR "datei")");
+  EXPECT_EQ(FtsQuery("the of a to \"\" ' *"), "");  // nothing left: recall falls back to recency
+  std::string many;
+  for (int i = 0; i < 40; ++i) many += "word" + std::to_string(i) + " ";
+  const std::string q = FtsQuery(many);
+  EXPECT_EQ(std::count(q.begin(), q.end(), '"'), 64);  // 32 words at most
+}
+
+TEST(Recall, ContextMatchIsTheShareOfTheQuerysContextMatched) {
+  Context q;
+  q.domain = "web";
+  q.language = "rust";
+  q.tags = {"ci", "flaky"};
+  Context e;
+  e.domain = "web";
+  e.language = "go";
+  e.tags = {"ci"};
+  EXPECT_DOUBLE_EQ(ContextMatch(q, e), (1 + 0 + 0.5) / 3);
+  EXPECT_DOUBLE_EQ(ContextMatch(q, q), 1);
+  EXPECT_DOUBLE_EQ(ContextMatch(Context{}, e), 0);  // no context asked: no signal
+  Context framework_only;
+  framework_only.framework = "axum";
+  EXPECT_DOUBLE_EQ(ContextMatch(framework_only, e), 0);
+}
+
+TEST(Recall, RecencyHalvesEveryThirtyDays) {
+  EXPECT_DOUBLE_EQ(Recency("2026-11-24T12:00:00Z", kNow), 1);
+  EXPECT_NEAR(Recency("2026-10-25T12:00:00Z", kNow), 0.5, 1e-12);
+  EXPECT_NEAR(Recency("2026-09-25T12:00:00Z", kNow), 0.25, 1e-12);
+  EXPECT_DOUBLE_EQ(Recency("2027-01-01T00:00:00Z", kNow), 1);  // a clock ahead of ours
+  EXPECT_DOUBLE_EQ(Recency("garbage", kNow), 0);
+}
+
+TEST(Recall, OutcomeValueIsTheRewardElseTheOutcomesBase) {
+  EXPECT_DOUBLE_EQ(OutcomeValue(Hit(1, -1, {}, OutcomeKind::kSuccess, 0.8).episode), 0.8);
+  Episode e;
+  e.outcome = Outcome{OutcomeKind::kPartialSuccess, "", {}, {}, {}};
+  EXPECT_DOUBLE_EQ(OutcomeValue(e), 0.5);
+  e.outcome->kind = OutcomeKind::kAbstained;
+  EXPECT_DOUBLE_EQ(OutcomeValue(e), 0.1);
+  e.outcome->kind = OutcomeKind::kFailure;
+  EXPECT_DOUBLE_EQ(OutcomeValue(e), 0);
+}
+
+TEST(Recall, TheScoreIsTheWeightedSumOfItsSignals) {
+  std::vector<SearchHit> hits = {
+      Hit(1, -4.0, "web", OutcomeKind::kSuccess, 0.9, "2026-11-24T12:00:00.000Z"),
+      Hit(2, -3.0, "cli", OutcomeKind::kFailure, 0.0, "2026-10-25T12:00:00.000Z"),
+      Hit(3, -0.2, "web", OutcomeKind::kSuccess, 1.0),  // 0.05 of the best: left out
+  };
+  RecallQuery q;
+  q.task = "anything";
+  q.context.domain = "cli";
+  auto scored = ScoreHits(hits, q, kNow);
+  ASSERT_EQ(scored.size(), 2u);
+  // Hit 1: text 1 × 0.6, context 0 × 0.2, outcome 0.9 × 0.1, recency 1 × 0.1 = 0.79.
+  // Hit 2: text 0.75 × 0.6, context 1 × 0.2, outcome 0 × 0.1, recency 0.5 × 0.1 = 0.70.
+  EXPECT_EQ(scored[0].hit->key, 1);
+  EXPECT_NEAR(scored[0].score, 0.79, 1e-9);
+  EXPECT_NEAR(scored[0].why.at("text"), 0.6, 1e-9);
+  EXPECT_NEAR(scored[0].why.at("outcome"), 0.09, 1e-9);
+  EXPECT_EQ(scored[1].hit->key, 2);
+  EXPECT_NEAR(scored[1].score, 0.70, 1e-9);
+  EXPECT_NEAR(scored[1].why.at("text"), 0.45, 1e-9);
+  EXPECT_NEAR(scored[1].why.at("context"), 0.2, 1e-9);
+  EXPECT_NEAR(scored[1].why.at("recency"), 0.05, 1e-9);
+
+  // Context weighed more, the failure in the right domain comes first.
+  q.weights.context = 0.5;
+  scored = ScoreHits(hits, q, kNow);
+  EXPECT_EQ(scored[0].hit->key, 2);
+  // Text alone is plain BM25 order.
+  q.weights = {1, 0, 0, 0};
+  scored = ScoreHits(hits, q, kNow);
+  EXPECT_EQ(scored[0].hit->key, 1);
+  EXPECT_DOUBLE_EQ(scored[1].score, 0.75);
+}
+
+TEST(Recall, WithoutTextEveryHitIsScoredOnTheOtherSignals) {
+  std::vector<SearchHit> hits = {Hit(1, 0, {}, OutcomeKind::kSuccess, 1.0),
+                                 Hit(2, 0, {}, OutcomeKind::kFailure, 0.0)};
+  auto scored = ScoreHits(hits, RecallQuery{"the", {}, 5, 500, {}}, kNow);
+  ASSERT_EQ(scored.size(), 2u);
+  EXPECT_DOUBLE_EQ(scored[0].why.at("text"), 0);
+  EXPECT_NEAR(scored[0].score, 0.2, 1e-12);
+  EXPECT_NEAR(scored[1].score, 0.1, 1e-12);
+}
+
+TEST(Recall, AFailureIsAWarningAndTeachesWhatWentWrong) {
+  SearchHit failed = Hit(7, -1, {}, OutcomeKind::kFailure, 0);
+  failed.episode.reflection = {
+      {"worked", {{{"text", "`git` succeeded in all 2 calls"}, {"steps", {1, 2}}}}},
+      {"improve", {{{"text", "`psql` failed 3 times (steps 3, 4, 5)"}, {"steps", {3, 4, 5}}}}}};
+  std::vector<SearchHit> hits = {failed};
+  auto scored = ScoreHits(hits, RecallQuery{"x", {}, 5, 500, {}}, kNow);
+  RecalledEpisode r = ToRecalled(scored[0]);
+  EXPECT_TRUE(r.warning);
+  EXPECT_EQ(r.lessons, std::vector<std::string>{"`psql` failed 3 times (steps 3, 4, 5)"});
+  EXPECT_DOUBLE_EQ(*r.reward, 0);
+}
+
+Pattern P(std::string id, PatternType type, nlohmann::json description, int64_t support) {
+  Pattern p;
+  p.id = std::move(id);
+  p.type = type;
+  p.description = std::move(description);
+  p.support = support;
+  return p;
+}
+
+TEST(Recall, PatternsRankBySuccessHereAndHowOftenTheyAreSeenHere) {
+  std::vector<SearchHit> hits = {Hit(1, -3, {}, OutcomeKind::kSuccess, 1.0),
+                                 Hit(2, -2, {}, OutcomeKind::kSuccess, 0.8),
+                                 Hit(3, -1, {}, OutcomeKind::kFailure, 0.0)};
+  auto sources = ScoreHits(hits, RecallQuery{"x", {}, 5, 500, {}}, kNow);
+  const nlohmann::json abc = {{"tools", {"a", "b", "c"}}};
+  const nlohmann::json ab = {{"tools", {"a", "b"}}};
+  const nlohmann::json bc = {{"tools", {"b", "c"}}};
+  std::vector<PatternHit> patterns = {
+      // in 1 and 2: success here 0.9, rank 0.9 × 2/3 = 0.6
+      {P("abc", PatternType::kToolSequence, abc, 5), {1, 2}},
+      // inside abc and seen as often: says nothing new
+      {P("ab", PatternType::kToolSequence, ab, 9), {1, 2}},
+      // in all three: success here 0.6, rank 0.6 × 3/4 = 0.45
+      {P("bc", PatternType::kToolSequence, bc, 50), {1, 2, 3}},
+      // in 1 only: 1 × 1/2 = 0.5
+      {P("recovery", PatternType::kErrorRecovery, {{"recovery", {"b"}}}, 2), {1}},
+      // evidence outside the sources: not here
+      {P("elsewhere", PatternType::kContext, {{"tool", "z"}}, 99), {42}},
+  };
+  auto ranked = RankPatterns(patterns, sources);
+  ASSERT_EQ(ranked.size(), 3u);
+  EXPECT_EQ(ranked[0].pattern.id, "abc");
+  EXPECT_EQ(ranked[0].seen_in, 2);
+  EXPECT_NEAR(ranked[0].success_here, 0.9, 1e-12);
+  EXPECT_EQ(ranked[1].pattern.id, "recovery");
+  EXPECT_EQ(ranked[2].pattern.id, "bc");
+  EXPECT_NEAR(ranked[2].success_here, 0.6, 1e-12);
+}
+
+TEST(Recall, TokensAreEstimatedAtFourBytesEach) {
+  EXPECT_EQ(EstimateTokens(""), 0);
+  EXPECT_EQ(EstimateTokens("abcd"), 1);
+  EXPECT_EQ(EstimateTokens("abcde"), 2);
+}
+
+std::vector<RecalledEpisode> PlaybookEpisodes() {
+  RecalledEpisode ok;
+  ok.task = "Fix the flaky download test";
+  ok.outcome = Outcome{OutcomeKind::kSuccess, "permit released in a guard", {}, {}, {}};
+  ok.reward = 0.96;
+  ok.lessons = {"`cargo test` failed at step 1 and succeeded at step 4 after `claude fix`",
+                "`git` succeeded in all 2 calls"};
+  RecalledEpisode bad;
+  bad.task = "Fix the download test by retrying";
+  bad.outcome = Outcome{OutcomeKind::kFailure, "", {}, {}, {}};
+  bad.reward = 0;
+  bad.warning = true;
+  bad.lessons = {"`cargo` failed 3 times (steps 1, 2, 3)"};
+  return {ok, bad};
+}
+
+std::vector<RecalledPattern> PlaybookPatterns() {
+  RecalledPattern seq{
+      P("s", PatternType::kToolSequence, {{"tools", {"cargo", "claude", "cargo"}}}, 4), 2, 0.5};
+  RecalledPattern fix{P("r", PatternType::kErrorRecovery,
+                        {{"error_tool", "cargo"},
+                         {"error_signature", "timed out after <n>s"},
+                         {"recovery", {"claude", "cargo"}}},
+                        3),
+                      1, 0.96};
+  return {seq, fix};
+}
+
+TEST(Recall, ThePlaybookSaysWhatWorkedThePitfallsAndTheSequence) {
+  const std::string playbook = WritePlaybook(PlaybookEpisodes(), PlaybookPatterns(), 1000);
+  EXPECT_EQ(playbook,
+            "From 2 similar past episode(s): 1 succeeded, 1 failed.\n"
+            "Recommended tool sequence: cargo > claude > cargo (in 2 of them, 50% success).\n"
+            "What worked:\n"
+            "- \"Fix the flaky download test\" (success, reward 0.96: permit released in a "
+            "guard): `cargo test` failed at step 1 and succeeded at step 4 after `claude fix`\n"
+            "Pitfalls and fixes:\n"
+            "- cargo failing with \"timed out after <n>s\": recovered by claude > cargo (1 "
+            "episode(s), 96% success).\n"
+            "- Failed before: \"Fix the download test by retrying\" (failure, reward 0.00): "
+            "`cargo` failed 3 times (steps 1, 2, 3)\n");
+}
+
+TEST(Recall, ThePlaybookNeverExceedsItsBudget) {
+  const auto episodes = PlaybookEpisodes();
+  const auto patterns = PlaybookPatterns();
+  const std::string full = WritePlaybook(episodes, patterns, 100000);
+  int64_t previous = 0;
+  for (int64_t budget = 0; budget <= EstimateTokens(full) + 5; ++budget) {
+    const std::string p = WritePlaybook(episodes, patterns, budget);
+    EXPECT_LE(EstimateTokens(p), budget);
+    EXPECT_GE(EstimateTokens(p), previous);  // more budget never says less
+    previous = EstimateTokens(p);
+  }
+  EXPECT_EQ(WritePlaybook(episodes, patterns, 0), "");
+  // The summary line first, then the recommended sequence: the most useful lines survive.
+  const std::string small = WritePlaybook(episodes, patterns, 40);
+  EXPECT_EQ(small,
+            "From 2 similar past episode(s): 1 succeeded, 1 failed.\n"
+            "Recommended tool sequence: cargo > claude > cargo (in 2 of them, 50% success).\n");
+  EXPECT_EQ(WritePlaybook({}, patterns, 1000), "");
+}
+
+TEST(Recall, SearchTextCoversReflectionAndStepsWithinItsCap) {
+  nlohmann::json reflection = {{"worked", {{{"text", "alpha"}, {"steps", {1}}}}},
+                               {"improve", {{{"text", "beta"}, {"steps", {2}}}}}};
+  EXPECT_EQ(ReflectionText(reflection), "beta alpha");  // nlohmann orders object keys
+  std::vector<ExecutionStep> steps(1000);
+  for (auto& s : steps) {
+    s.tool = "cargo";
+    s.action = "test";
+    s.observation = std::string(1000, 'x');
+  }
+  const std::string text = StepsText(steps);
+  EXPECT_LE(text.size(), 16u * 1024);
+  EXPECT_EQ(text.substr(0, 11), "cargo test ");
+  EXPECT_EQ(text.find(std::string(301, 'x')), std::string::npos);  // 300 bytes per observation
+}
+
+}  // namespace
+}  // namespace engram
