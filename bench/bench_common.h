@@ -2,6 +2,9 @@
 #pragma once
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
 #include <string>
 
 #include "engram/engram.h"
@@ -25,6 +28,17 @@ inline ExecutionStep MakeStep(int64_t i) {
   return s;
 }
 
+[[noreturn]] inline void Die(const char* what, const Status& s) {
+  std::fprintf(stderr, "bench: %s: %s\n", what, s.message().c_str());
+  std::exit(1);
+}
+
+inline std::unique_ptr<Memory> OpenOrDie(const std::string& url, Options options = {}) {
+  auto m = Memory::open(url, options);
+  if (!m.ok()) Die("open", m.status());
+  return std::move(*m);
+}
+
 class Stopwatch {
  public:
   double seconds() const {
@@ -38,5 +52,33 @@ class Stopwatch {
 // (c) The naive design: the steps of an episode kept as one JSON array in the episode row,
 // read, appended to and rewritten on every log_step. Returns steps/s.
 double RunNaive(const std::string& path, int episodes, int steps_per_episode);
+
+// Retrieval quality over the evaluation set, in 5 folds: each fold stores 10 attempts at each
+// task in 4 of its 5 phrasings and asks for every task in the fifth. recall@5 is the share of
+// the top 5 that are attempts at the same task, MRR the mean of 1 / rank of the first one
+// (within the top 10).
+struct Quality {
+  double recall_at_5 = 0;
+  double mrr = 0;
+  int queries = 0;
+};
+
+struct RecallEval {
+  int episodes = 0, tasks = 0, failed = 0;  // per fold
+  Quality combined;                  // engram's recall, the asking attempt's context given
+  Quality combined_without_context;  // engram's recall, the task text alone
+  Quality bm25;                      // plain BM25 over the same index, the task text alone
+};
+// Each fold's store is url_prefix + "-N.db".
+RecallEval EvaluateRecall(const std::string& url_prefix);
+
+struct RecallSpeed {
+  int64_t episodes = 0;
+  double build_s = 0;
+  double p50_ms = 0, p95_ms = 0, p99_ms = 0;
+};
+// Records `episodes` attempts of 10 steps each, then times `queries` recalls drawn from the
+// evaluation set's tasks.
+RecallSpeed MeasureRecallSpeed(const std::string& url, int64_t episodes, int queries);
 
 }  // namespace engram::bench

@@ -27,15 +27,6 @@
 namespace engram::bench {
 namespace {
 
-std::unique_ptr<Memory> OpenOrDie(const std::string& url, Options options = {}) {
-  auto m = Memory::open(url, options);
-  if (!m.ok()) {
-    fmt::print(stderr, "bench: {}\n", m.status().message());
-    std::exit(1);
-  }
-  return std::move(*m);
-}
-
 std::vector<std::string> StartEpisodes(Memory& m, int n) {
   std::vector<std::string> ids;
   for (int e = 0; e < n; ++e)

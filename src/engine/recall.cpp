@@ -47,7 +47,7 @@ Result<Recall> MemoryImpl::recall(const RecallQuery& query) {
     if (Status s = CheckOpen(); !s.ok()) return s;
   }
   // A task of common words only finds no text: the most recent episodes are scored instead.
-  auto hits = store_->search_episodes(FtsQuery(query.task),
+  auto hits = store_->search_episodes(QueryWords(query.task),
                                       std::max<int>(kCandidates, static_cast<int>(query.k)));
   if (!hits.ok()) return hits.status();
   const std::vector<ScoredHit> scored = ScoreHits(*hits, query, options_.clock->now());

@@ -109,7 +109,7 @@ std::string StepsText(const std::vector<ExecutionStep>& steps) {
   return std::string(Utf8Prefix(out, kStepsTextBytes));
 }
 
-std::string FtsQuery(std::string_view task) {
+std::vector<std::string> QueryWords(std::string_view task) {
   std::vector<std::string> words;
   std::set<std::string> seen;
   for (size_t i = 0; i < task.size() && words.size() < kMaxQueryWords;) {
@@ -120,9 +120,9 @@ std::string FtsQuery(std::string_view task) {
     i = end;
     for (char& c : w) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (w.size() < 2 || IsStopWord(w) || !seen.insert(w).second) continue;
-    words.push_back("\"" + w + "\"");
+    words.push_back(std::move(w));
   }
-  return fmt::format("{}", fmt::join(words, " OR "));
+  return words;
 }
 
 double ContextMatch(const Context& q, const Context& e) {

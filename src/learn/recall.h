@@ -24,9 +24,9 @@ inline constexpr size_t kMaxRecalledPatterns = 10;
 std::string ReflectionText(const nlohmann::json& reflection);
 std::string StepsText(const std::vector<ExecutionStep>& steps);
 
-// The FTS5 expression for a task: its distinct words of two letters or more, common English
-// words left out, each quoted, joined by OR; at most 32 words. Empty when there are none.
-std::string FtsQuery(std::string_view task);
+// The words recall searches for: the task's distinct words of two letters or more (lowercase
+// ASCII; other bytes kept), common English words left out; at most 32.
+std::vector<std::string> QueryWords(std::string_view task);
 
 // The share of the query's context that the episode matches: domain, language and framework
 // count one each when the query gives them, tags one (the share of the query's tags the

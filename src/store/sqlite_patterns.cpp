@@ -59,7 +59,7 @@ Pattern FromRow(const Statement& st) {
 Status LoadEvidence(Connection& conn, Pattern& p) {
   auto st = conn.cached(
       "SELECT e.id FROM pattern_evidence pe JOIN episodes e ON e.key = pe.episode_key "
-      "WHERE pe.pattern_id = ? ORDER BY e.key DESC LIMIT " +
+      "WHERE pe.pattern_id = ? ORDER BY pe.episode_key DESC LIMIT " +
       std::to_string(kMaxEvidence));
   if (!st.ok()) return st.status();
   (*st)->bind(1, p.id);

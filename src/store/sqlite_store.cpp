@@ -9,6 +9,7 @@
 #include "store/sqlite_db.h"
 #include "store/sqlite_patterns.h"
 #include "store/sqlite_schema.h"
+#include "store/sqlite_search.h"
 
 namespace engram {
 namespace {
@@ -364,30 +365,14 @@ class SqliteStore final : public Store {
     return sqlite::GetPattern(*lease, id);
   }
 
-  Result<std::vector<SearchHit>> search_episodes(const std::string& match, int limit) override {
+  Result<std::vector<SearchHit>> search_episodes(const std::vector<std::string>& words,
+                                                 int limit) override {
     auto lease = reader();
-    // bm25 weights: a word of the task counts four times a word of the reflection or the steps.
-    auto st =
-        match.empty()
-            ? lease->cached(fmt::format("SELECT {}, key, 0.0 FROM episodes "
-                                        "WHERE status = 'completed' ORDER BY key DESC LIMIT ?2",
-                                        kEpisodeColumns))
-            : lease->cached(
-                  fmt::format("SELECT {}, key, hits.score FROM (SELECT rowid, "
-                              "bm25(episode_fts, 4.0, 1.0, 1.0) AS score FROM episode_fts "
-                              "WHERE episode_fts MATCH ?1 ORDER BY score LIMIT ?2) hits "
-                              "JOIN episodes ON episodes.key = hits.rowid ORDER BY hits.score",
-                              kEpisodeColumns));
-    if (!st.ok()) return st.status();
-    Statement& q = **st;
-    if (!match.empty()) q.bind(1, match);
-    q.bind(2, int64_t{limit});
-    std::vector<SearchHit> out;
-    Status s;
-    while (q.step(s)) out.push_back({q.column_int(15), q.column_double(16), EpisodeFromRow(q)});
-    q.reset();
-    if (!s.ok()) return s;
-    return out;
+    Connection& conn = *lease;
+    if (Status s = conn.exec("BEGIN"); !s.ok()) return s;  // one snapshot
+    auto hits = search_in_snapshot(conn, words, limit);
+    (void)conn.exec("COMMIT");
+    return hits;
   }
 
   Result<std::vector<PatternHit>> patterns_of_episodes(const std::vector<int64_t>& keys) override {
@@ -452,6 +437,35 @@ class SqliteStore final : public Store {
     // A reader that cannot be opened falls back to the writer connection, shared.
     if (!conn.ok()) return Lease(*this, nullptr);
     return Lease(*this, std::move(*conn));
+  }
+
+  Result<std::vector<SearchHit>> search_in_snapshot(Connection& conn,
+                                                    const std::vector<std::string>& words,
+                                                    int limit) {
+    auto plan = sqlite::PlanSearch(conn, words);
+    if (!plan.ok()) return plan.status();
+    if (!words.empty() && plan->match.empty()) return std::vector<SearchHit>{};  // none indexed
+    // bm25 weights: a word of the task counts four times a word of the reflection or the steps.
+    auto st = plan->match.empty()
+                  ? conn.cached(fmt::format("SELECT {}, key, 0.0 FROM episodes "
+                                            "WHERE status = 'completed' ORDER BY key DESC LIMIT ?2",
+                                            kEpisodeColumns))
+                  : conn.cached(fmt::format(
+                        "SELECT {}, key, hits.score FROM (SELECT rowid, "
+                        "bm25(episode_fts, 4.0, 1.0, 1.0) AS score FROM episode_fts "
+                        "WHERE episode_fts MATCH ?1 AND rowid >= ?3 ORDER BY score LIMIT ?2) hits "
+                        "JOIN episodes ON episodes.key = hits.rowid ORDER BY hits.score",
+                        kEpisodeColumns));
+    if (!st.ok()) return st.status();
+    Statement& q = **st;
+    if (!plan->match.empty()) q.bind(1, plan->match).bind(3, plan->min_rowid.value_or(0));
+    q.bind(2, int64_t{limit});
+    std::vector<SearchHit> out;
+    Status s;
+    while (q.step(s)) out.push_back({q.column_int(15), q.column_double(16), EpisodeFromRow(q)});
+    q.reset();
+    if (!s.ok()) return s;
+    return out;
   }
 
   Result<Episode> load_in_snapshot(Connection& conn, std::string_view id) {

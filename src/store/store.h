@@ -126,9 +126,10 @@ class Store {
                                 std::map<std::string, int64_t>& by_outcome) = 0;
   // NotFound when there is no such pattern.
   virtual Result<Pattern> get_pattern(std::string_view id) = 0;
-  // Up to `limit` completed episodes matching the FTS5 expression `match` over task, reflection
-  // and step text, best first; with an empty expression, the most recently completed.
-  virtual Result<std::vector<SearchHit>> search_episodes(const std::string& match, int limit) = 0;
+  // Up to `limit` completed episodes whose task, reflection or step text holds any of `words`,
+  // best BM25 first; without words, the most recently completed.
+  virtual Result<std::vector<SearchHit>> search_episodes(const std::vector<std::string>& words,
+                                                         int limit) = 0;
   // The patterns with evidence among the episodes with these keys.
   virtual Result<std::vector<PatternHit>> patterns_of_episodes(
       const std::vector<int64_t>& keys) = 0;

@@ -79,8 +79,9 @@ class RecordingStore final : public Store {
                         std::map<std::string, int64_t>& o) override {
     return inner_->count_episodes(f, s, o);
   }
-  Result<std::vector<SearchHit>> search_episodes(const std::string& match, int limit) override {
-    return inner_->search_episodes(match, limit);
+  Result<std::vector<SearchHit>> search_episodes(const std::vector<std::string>& words,
+                                                 int limit) override {
+    return inner_->search_episodes(words, limit);
   }
   Result<std::vector<PatternHit>> patterns_of_episodes(const std::vector<int64_t>& keys) override {
     return inner_->patterns_of_episodes(keys);

@@ -1,0 +1,120 @@
+// make bench, recall: retrieval quality on the labelled evaluation set against plain BM25, and
+// recall latency over a large store.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+
+#include "bench_common.h"
+#include "eval_set.h"
+
+namespace engram::bench {
+namespace {
+
+std::string Record(Memory& m, const Attempt& a) {
+  auto id = m.start_episode(a.spec);
+  if (!id.ok()) Die("start_episode", id.status());
+  if (auto s = m.log_steps(*id, a.steps); !s.ok()) Die("log_steps", s.status());
+  if (auto e = m.complete_episode(*id, a.outcome); !e.ok()) Die("complete_episode", e.status());
+  return *id;
+}
+
+// The queries of one fold: each task asked in the phrasing no stored attempt used, so a hit
+// is never the same words found again. Relevant: every stored attempt at that task.
+void Evaluate(Memory& m, const std::map<std::string, size_t>& task_of, size_t fold,
+              RecallWeights weights, bool with_context, Quality& q) {
+  std::map<size_t, int> attempts;
+  for (const auto& [id, task] : task_of) ++attempts[task];
+  for (size_t t = 0; t < EvalTasks().size(); ++t) {
+    const EvalTask& task = EvalTasks()[t];
+    RecallQuery query;
+    query.task = task.phrasings[fold];
+    if (with_context) {
+      query.context.domain = task.domain;
+      query.context.language = task.language;
+      query.context.framework = task.framework;
+    }
+    query.k = 10;
+    query.weights = weights;
+    query.token_budget = 0;
+    auto got = m.recall(query);
+    if (!got.ok()) Die("recall", got.status());
+    int found = 0;
+    double reciprocal = 0;
+    for (size_t i = 0; i < got->episodes.size(); ++i) {
+      if (task_of.at(got->episodes[i].id) != t) continue;
+      if (i < 5) ++found;
+      if (reciprocal == 0) reciprocal = 1.0 / static_cast<double>(i + 1);
+    }
+    q.recall_at_5 += static_cast<double>(found) / std::min(5, attempts[t]);
+    q.mrr += reciprocal;
+    ++q.queries;
+  }
+}
+
+}  // namespace
+
+RecallEval EvaluateRecall(const std::string& url_prefix) {
+  constexpr int kAttempts = 10;
+  constexpr size_t kFolds = 5;  // every task has 5 phrasings; each fold holds one out
+  RecallEval out;
+  out.tasks = static_cast<int>(EvalTasks().size());
+  std::mt19937_64 rng(42);
+  for (size_t fold = 0; fold < kFolds; ++fold) {
+    auto m = OpenOrDie(fmt::format("{}-{}.db", url_prefix, fold));
+    std::map<std::string, size_t> task_of;
+    for (int n = 0; n < kAttempts; ++n) {
+      for (size_t t = 0; t < EvalTasks().size(); ++t) {
+        Attempt a = MakeAttempt(t, n, rng);
+        const size_t phrasing = static_cast<size_t>(n) % (kFolds - 1);
+        a.spec.task = EvalTasks()[t].phrasings[phrasing < fold ? phrasing : phrasing + 1];
+        task_of[Record(*m, a)] = t;
+        out.failed += a.outcome.kind == OutcomeKind::kFailure ? 1 : 0;
+      }
+    }
+    out.episodes = static_cast<int>(task_of.size());
+    Evaluate(*m, task_of, fold, RecallWeights{}, true, out.combined);
+    Evaluate(*m, task_of, fold, RecallWeights{}, false, out.combined_without_context);
+    Evaluate(*m, task_of, fold, RecallWeights{1, 0, 0, 0}, false, out.bm25);
+  }
+  out.failed /= static_cast<int>(kFolds);
+  for (Quality* q : {&out.combined, &out.combined_without_context, &out.bm25}) {
+    q->recall_at_5 /= q->queries;
+    q->mrr /= q->queries;
+  }
+  return out;
+}
+
+RecallSpeed MeasureRecallSpeed(const std::string& url, int64_t episodes, int queries) {
+  auto m = OpenOrDie(url);
+  std::mt19937_64 rng(7);
+  RecallSpeed out;
+  out.episodes = episodes;
+  Stopwatch build;
+  for (int64_t i = 0; i < episodes; ++i) {
+    const auto task = static_cast<size_t>(i) % EvalTasks().size();
+    Record(*m, MakeAttempt(task, static_cast<int>(i / static_cast<int64_t>(EvalTasks().size())), rng, /*noise=*/true, /*pad_to=*/10));
+  }
+  out.build_s = build.seconds();
+  std::vector<double> ms;
+  for (int i = 0; i < queries; ++i) {
+    const EvalTask& t = EvalTasks()[static_cast<size_t>(i) % EvalTasks().size()];
+    RecallQuery q;
+    q.task = t.phrasings[static_cast<size_t>(i) / EvalTasks().size() % t.phrasings.size()];
+    q.context.domain = t.domain;
+    q.context.language = t.language;
+    q.context.framework = t.framework;
+    Stopwatch watch;
+    auto r = m->recall(q);
+    ms.push_back(watch.seconds() * 1000);
+    if (!r.ok() || r->episodes.empty()) Die("recall", r.status());
+  }
+  std::sort(ms.begin(), ms.end());
+  auto at = [&](double p) { return ms[static_cast<size_t>(p * static_cast<double>(ms.size() - 1))]; };
+  out.p50_ms = at(0.50);
+  out.p95_ms = at(0.95);
+  out.p99_ms = at(0.99);
+  return out;
+}
+
+}  // namespace engram::bench
