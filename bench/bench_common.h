@@ -65,9 +65,9 @@ struct Quality {
 
 struct RecallEval {
   int episodes = 0, tasks = 0, failed = 0;  // per fold
-  Quality combined;                  // engram's recall, the asking attempt's context given
-  Quality combined_without_context;  // engram's recall, the task text alone
-  Quality bm25;                      // plain BM25 over the same index, the task text alone
+  Quality combined;                         // engram's recall, the asking attempt's context given
+  Quality combined_without_context;         // engram's recall, the task text alone
+  Quality bm25;                             // plain BM25 over the same index, the task text alone
 };
 // Each fold's store is url_prefix + "-N.db".
 RecallEval EvaluateRecall(const std::string& url_prefix);

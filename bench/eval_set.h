@@ -1,6 +1,6 @@
 // The labelled evaluation set of recall: agent work on 28 distinct tasks (4 of them twins of
-// others: the same kind of task in another project), each attempted many times in other words, some attempts failing. "Relevant" to an attempt means another attempt
-// at the same task.
+// others: the same kind of task in another project), each attempted many times in other words, some
+// attempts failing. "Relevant" to an attempt means another attempt at the same task.
 #pragma once
 
 #include <cstdint>

@@ -93,7 +93,8 @@ RecallSpeed MeasureRecallSpeed(const std::string& url, int64_t episodes, int que
   Stopwatch build;
   for (int64_t i = 0; i < episodes; ++i) {
     const auto task = static_cast<size_t>(i) % EvalTasks().size();
-    Record(*m, MakeAttempt(task, static_cast<int>(i / static_cast<int64_t>(EvalTasks().size())), rng, /*noise=*/true, /*pad_to=*/10));
+    Record(*m, MakeAttempt(task, static_cast<int>(i / static_cast<int64_t>(EvalTasks().size())),
+                           rng, /*noise=*/true, /*pad_to=*/10));
   }
   out.build_s = build.seconds();
   std::vector<double> ms;
@@ -110,7 +111,9 @@ RecallSpeed MeasureRecallSpeed(const std::string& url, int64_t episodes, int que
     if (!r.ok() || r->episodes.empty()) Die("recall", r.status());
   }
   std::sort(ms.begin(), ms.end());
-  auto at = [&](double p) { return ms[static_cast<size_t>(p * static_cast<double>(ms.size() - 1))]; };
+  auto at = [&](double p) {
+    return ms[static_cast<size_t>(p * static_cast<double>(ms.size() - 1))];
+  };
   out.p50_ms = at(0.50);
   out.p95_ms = at(0.95);
   out.p99_ms = at(0.99);

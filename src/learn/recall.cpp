@@ -212,7 +212,11 @@ RecalledEpisode ToRecalled(const ScoredHit& scored) {
   r.score = scored.score;
   r.why = scored.why;
   r.warning = e.outcome && e.outcome->kind == OutcomeKind::kFailure;
-  r.lessons = ReflectionItems(e.reflection, r.warning ? "improve" : "worked");
+  const nlohmann::json reflection =
+      e.reflection.is_null()
+          ? nlohmann::json::parse(scored.hit->reflection_json, nullptr, /*allow_exceptions=*/false)
+          : e.reflection;
+  r.lessons = ReflectionItems(reflection, r.warning ? "improve" : "worked");
   if (r.lessons.size() > kMaxLessons) r.lessons.resize(kMaxLessons);
   return r;
 }

@@ -84,11 +84,10 @@ CREATE TABLE pattern_evidence (
 CREATE INDEX pattern_evidence_episode ON pattern_evidence(episode_key);
 )sql",
       // 3 -> 4: full-text search for recall over completed episodes (rowid = episodes.key),
-      // filled for the episodes completed before, and its terms' document frequencies.
+      // filled for the episodes completed before.
       R"sql(
 CREATE VIRTUAL TABLE episode_fts USING fts5(
   task, reflection, steps, tokenize = 'porter unicode61 remove_diacritics 2');
-CREATE VIRTUAL TABLE episode_fts_vocab USING fts5vocab(episode_fts, 'row');
 INSERT INTO episode_fts (rowid, task, reflection, steps)
 SELECT key, task,
   coalesce((SELECT group_concat(value, ' ') FROM json_tree(episodes.reflection)

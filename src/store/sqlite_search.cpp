@@ -21,7 +21,9 @@ fts5_api* Fts5Api(sqlite3* db) {
   return api;
 }
 
-// The terms the index holds for `text`: the tokenizer of episode_fts, run in query mode.
+// The words whose terms (as the tokenizer of episode_fts makes them, stemmed) differ: "tests"
+// after "test" adds nothing. MATCH takes the words, not the terms: the tokenizer stems what it is
+// given again, and stemming a stem can change it.
 Result<std::vector<std::string>> Terms(sqlite3* db, const std::vector<std::string>& words) {
   fts5_api* api = Fts5Api(db);
   if (!api) return Status::IOError("SQLite was built without FTS5");
@@ -35,19 +37,20 @@ Result<std::vector<std::string>> Terms(sqlite3* db, const std::vector<std::strin
   if (tokenizer.xCreate(user_data, args, 3, &t) != SQLITE_OK) {
     return Status::IOError("cannot create the FTS5 tokenizer");
   }
-  std::vector<std::string> terms;
   auto collect = [](void* ctx, int, const char* token, int n, int, int) {
-    static_cast<std::vector<std::string>*>(ctx)->emplace_back(token, static_cast<size_t>(n));
+    static_cast<std::string*>(ctx)->append(token, static_cast<size_t>(n)).push_back(' ');
     return SQLITE_OK;
   };
+  std::vector<std::string> distinct;
+  std::set<std::string> seen;
   for (const auto& w : words) {
+    std::string terms;
     tokenizer.xTokenize(t, &terms, FTS5_TOKENIZE_QUERY, w.data(), static_cast<int>(w.size()),
                         collect);
+    if (!terms.empty() && seen.insert(terms).second) distinct.push_back(w);
   }
   tokenizer.xDelete(t);
-  std::set<std::string> seen;
-  std::erase_if(terms, [&](const std::string& term) { return !seen.insert(term).second; });
-  return terms;
+  return distinct;
 }
 
 std::string Quote(const std::string& term) {
@@ -64,27 +67,38 @@ Result<SearchPlan> PlanSearch(Connection& conn, const std::vector<std::string>& 
   if (!terms.ok()) return terms.status();
   if (terms->empty()) return plan;
 
+  // How common each term is, in a sample of the most recently completed episodes.
+  auto sample_start = conn.cached(fmt::format(
+      "SELECT id FROM episode_fts_docsize ORDER BY id DESC LIMIT 1 OFFSET {}", kTermSample - 1));
   auto total = conn.cached("SELECT count(*) FROM episode_fts_docsize");
-  auto df = conn.cached("SELECT doc FROM episode_fts_vocab WHERE term = ?");
-  if (!total.ok()) return total.status();
-  if (!df.ok()) return df.status();
+  auto count = conn.cached(
+      "SELECT count(*) FROM episode_fts WHERE episode_fts MATCH ? AND rowid >= ?");
+  for (auto* st : {&sample_start, &total, &count}) {
+    if (!st->ok()) return st->status();
+  }
   Status s;
-  const int64_t docs = (*total)->step(s) ? (*total)->column_int(0) : 0;
-  (*total)->reset();
+  int64_t from = 0, sample = kTermSample;
+  if ((*sample_start)->step(s)) {
+    from = (*sample_start)->column_int(0);
+  } else {
+    sample = (*total)->step(s) ? (*total)->column_int(0) : 0;
+    (*total)->reset();
+  }
+  (*sample_start)->reset();
   if (!s.ok()) return s;
   std::vector<std::pair<int64_t, std::string>> by_frequency;
   for (const auto& term : *terms) {
-    (*df)->bind(1, term);
-    const int64_t n = (*df)->step(s) ? (*df)->column_int(0) : 0;
-    (*df)->reset();
+    (*count)->bind(1, Quote(term)).bind(2, from);
+    const int64_t n = (*count)->step(s) ? (*count)->column_int(0) : 0;
+    (*count)->reset();
     if (!s.ok()) return s;
-    if (n > 0) by_frequency.emplace_back(n, term);
+    by_frequency.emplace_back(n, term);
   }
-  if (by_frequency.empty()) return plan;
-  std::sort(by_frequency.begin(), by_frequency.end());
+  std::stable_sort(by_frequency.begin(), by_frequency.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<std::string> kept;
   for (const auto& [n, term] : by_frequency) {
-    if (kept.empty() || static_cast<double>(n) <= kCommonTermShare * static_cast<double>(docs)) {
+    if (kept.empty() || static_cast<double>(n) <= kCommonTermShare * static_cast<double>(sample)) {
       kept.push_back(Quote(term));
     }
   }

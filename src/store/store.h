@@ -68,7 +68,10 @@ struct Completion {
 struct SearchHit {
   int64_t key = 0;
   double bm25 = 0;  // FTS5 bm25(): more negative is a better match; 0 when found without text
-  Episode episode;  // without its steps
+  // id, task, task_type, context, ended_at, outcome and the reward's total ({"total": x});
+  // no steps, metadata or reflection.
+  Episode episode;
+  std::string reflection_json;  // parsed only for the episodes recall returns
 };
 
 // A pattern seen in some of the episodes recall found.

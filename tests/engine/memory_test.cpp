@@ -462,6 +462,24 @@ TEST_F(MemoryTest, RecallFindsPastAttemptsAndSaysWhy) {
   EXPECT_EQ(r->playbook, "");
 }
 
+TEST_F(MemoryTest, RecallLooksPastWordsCommonToMostEpisodes) {
+  auto record = [&](const std::string& task) {
+    const std::string id = Start(task);
+    EXPECT_TRUE(memory_->log_step(id, Step("pytest")).ok());
+    EXPECT_TRUE(memory_->complete_episode(id, Outcome{}).ok());
+    return id;
+  };
+  const std::string rotation = record("Rotate the signing keys and test them");
+  for (int i = 0; i < 30; ++i) record("Run the test suite, attempt " + std::to_string(i));
+  RecallQuery q;
+  q.task = "rotating keys tests";  // other forms of the words: the index stems them alike
+  q.k = 1;
+  auto r = memory_->recall(q);
+  ASSERT_OK(r);
+  ASSERT_EQ(r->episodes.size(), 1u);
+  EXPECT_EQ(r->episodes[0].id, rotation);
+}
+
 TEST_F(MemoryTest, RecallRejectsBadQueries) {
   RecallQuery q;
   EXPECT_EQ(memory_->recall(q).status().message(), "task is empty");
