@@ -235,6 +235,11 @@ int main(int argc, char** argv) {
   const double d = Cli(dir, 100'000);
   const Latency lat = DurableLatency(url("e.db"), 5000);
   const double extraction_ms = PatternExtractionMs();
+  const RecallEval eval = EvaluateRecall("sqlite://" + (dir / "eval").string());
+  const int64_t recall_episodes = std::getenv("ENGRAM_BENCH_RECALL_EPISODES")
+                                      ? std::atoll(std::getenv("ENGRAM_BENCH_RECALL_EPISODES"))
+                                      : 100'000;
+  const RecallSpeed speed = MeasureRecallSpeed(url("recall.db"), recall_episodes, 1000);
 
   const std::string child =
       fmt::format("'{}' --rss-child '{}' {}", argv[0], url("f.db"), rss_steps);
@@ -270,5 +275,31 @@ int main(int argc, char** argv) {
       "|\n",
       rss_steps, fire_and_forget, static_cast<double>(rss_kb) / 1024.0,
       static_cast<double>(rss_kb) / 1024.0 < 200 && rss_kb > 0 ? "yes" : "NO");
+
+  fmt::print(
+      "\nrecall quality: {} tasks, {} episodes per fold ({} failed), 5 folds, each task asked in "
+      "the phrasing its fold held out\n\n",
+      eval.tasks, eval.episodes, eval.failed);
+  fmt::print("| ranking | recall@5 | MRR | vs BM25 |\n|---|---:|---:|---|\n");
+  auto quality = [&](const char* name, const Quality& q) {
+    fmt::print("| {} | {:.3f} | {:.3f} | {} |\n", name, q.recall_at_5, q.mrr,
+               &q == &eval.bm25
+                   ? std::string("baseline")
+                   : fmt::format("recall@5 {:+.3f}, MRR {:+.3f}",
+                                 q.recall_at_5 - eval.bm25.recall_at_5, q.mrr - eval.bm25.mrr));
+  };
+  quality("engram recall, task and context", eval.combined);
+  quality("engram recall, task only", eval.combined_without_context);
+  quality("plain BM25 (FTS5 bm25 alone), task only", eval.bm25);
+  fmt::print(
+      "\n| recall latency over {} episodes of 10 steps, {} queries | value | target | met |\n",
+      speed.episodes, 1000);
+  fmt::print("|---|---:|---|---|\n");
+  fmt::print("| p50 | {:.2f} ms | | |\n", speed.p50_ms);
+  fmt::print("| p95 | {:.2f} ms | < 20 ms | {} |\n", speed.p95_ms,
+             speed.p95_ms < 20 ? "yes" : "NO");
+  fmt::print("| p99 | {:.2f} ms | | |\n", speed.p99_ms);
+  fmt::print("| (recording the {} episodes took {:.0f} s) | | | |\n", speed.episodes,
+             speed.build_s);
   return 0;
 }

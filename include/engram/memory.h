@@ -97,6 +97,15 @@ class Memory {
   // InvalidArgument for an empty task or k / token_budget out of range.
   virtual Result<Recall> recall(const RecallQuery& query) = 0;
 
+  // Imports whole episodes, as `export` wrote them: ids, step numbers and timestamps are kept
+  // (an empty id gets a new one, an empty timestamp the current time). Each episode is
+  // validated like the calls that would have recorded it; a completed one is indexed for recall
+  // and merged into the patterns, and one without a reward or reflection is scored as
+  // complete_episode would. Returns one Status per episode, in order: ok, AlreadyExists (the
+  // id is taken; skipped), or why it was rejected (nothing of it written). The batch is one
+  // transaction: an error of the store itself fails the call and writes nothing.
+  virtual Result<std::vector<Status>> import_episodes(std::vector<Episode> episodes) = 0;
+
   // Flushes and closes. Later calls return Aborted. Idempotent.
   virtual Status close() = 0;
 };

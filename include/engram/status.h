@@ -21,6 +21,7 @@ class Status {
     kIOError,             // the store could not be opened, read or written
     kBusy,                // the store stayed locked by another process past the busy timeout
     kAborted,             // the memory was closed before the operation finished
+    kAlreadyExists,       // an import met an episode id the store already holds
   };
 
   Status() = default;
@@ -40,6 +41,7 @@ class Status {
   static Status IOError(std::string msg) { return {Code::kIOError, std::move(msg)}; }
   static Status Busy(std::string msg) { return {Code::kBusy, std::move(msg)}; }
   static Status Aborted(std::string msg) { return {Code::kAborted, std::move(msg)}; }
+  static Status AlreadyExists(std::string msg) { return {Code::kAlreadyExists, std::move(msg)}; }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }
@@ -50,6 +52,7 @@ class Status {
   bool IsCorruption() const { return code_ == Code::kCorruption; }
   bool IsIOError() const { return code_ == Code::kIOError; }
   bool IsBusy() const { return code_ == Code::kBusy; }
+  bool IsAlreadyExists() const { return code_ == Code::kAlreadyExists; }
 
   // The message a user can act on, e.g. "observation is 70000 bytes, limit 65536 bytes".
   const std::string& message() const { return message_; }

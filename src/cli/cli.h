@@ -47,6 +47,7 @@ void AddPatternCommands(CLI::App& app, GlobalFlags& flags);
 void AddDemoCommand(CLI::App& app, GlobalFlags& flags);
 void AddStatsCommand(CLI::App& app, GlobalFlags& flags);
 void AddRecallCommand(CLI::App& app, GlobalFlags& flags);
+void AddTransferCommands(CLI::App& app, GlobalFlags& flags);
 
 // Human renderings.
 std::string RenderEpisode(const Episode& e);

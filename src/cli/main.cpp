@@ -63,6 +63,7 @@ int Run(int argc, char** argv) {
   AddPatternCommands(app, flags);
   AddRecallCommand(app, flags);
   AddStatsCommand(app, flags);
+  AddTransferCommands(app, flags);
   AddDemoCommand(app, flags);
 
   try {

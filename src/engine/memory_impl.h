@@ -18,6 +18,9 @@
 
 namespace engram {
 
+// How many similar completed episodes the reward compares an episode with.
+inline constexpr int kHistoryEpisodes = 50;
+
 class MemoryImpl final : public Memory {
  public:
   MemoryImpl(std::unique_ptr<Store> store, Options options);
@@ -37,6 +40,7 @@ class MemoryImpl final : public Memory {
   Result<Pattern> get_pattern(std::string_view pattern_id) override;
   Result<Stats> stats(const StatsFilter& filter) override;
   Result<Recall> recall(const RecallQuery& query) override;
+  Result<std::vector<Status>> import_episodes(std::vector<Episode> episodes) override;
   Status close() override;
 
  private:

@@ -71,8 +71,8 @@ Result<SearchPlan> PlanSearch(Connection& conn, const std::vector<std::string>& 
   auto sample_start = conn.cached(fmt::format(
       "SELECT id FROM episode_fts_docsize ORDER BY id DESC LIMIT 1 OFFSET {}", kTermSample - 1));
   auto total = conn.cached("SELECT count(*) FROM episode_fts_docsize");
-  auto count = conn.cached(
-      "SELECT count(*) FROM episode_fts WHERE episode_fts MATCH ? AND rowid >= ?");
+  auto count =
+      conn.cached("SELECT count(*) FROM episode_fts WHERE episode_fts MATCH ? AND rowid >= ?");
   for (auto* st : {&sample_start, &total, &count}) {
     if (!st->ok()) return st->status();
   }

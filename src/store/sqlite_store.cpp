@@ -124,6 +124,75 @@ class ImmediateTransaction {
   bool done_ = false;
 };
 
+Status InsertStep(Connection& conn, int64_t key, int64_t number, const PreparedStep& p) {
+  auto st = conn.cached(
+      "INSERT INTO steps (episode_key, step_number, timestamp, tool, action, latency_ms, "
+      "tokens, success, observation, parameters, metadata) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  if (!st.ok()) return st.status();
+  const ExecutionStep& s = p.step;
+  Statement& q = **st;
+  q.bind(1, key).bind(2, number).bind_text_static(3, s.timestamp);
+  q.bind_text_static(4, s.tool).bind_text_static(5, s.action).bind(6, s.latency_ms);
+  if (s.tokens) {
+    q.bind(7, *s.tokens);
+  } else {
+    q.bind(7, nullptr);
+  }
+  q.bind(8, int64_t{s.success ? 1 : 0}).bind_text_static(9, s.observation);
+  q.bind_text_static(10, p.parameters_json).bind_text_static(11, p.metadata_json);
+  return q.run();
+}
+
+// Inserts the episode's row and tags (not its steps) and returns its key. With a completion, the
+// row is written completed: outcome, ended_at, reward, reflection and costs from it.
+Result<int64_t> InsertEpisodeRow(Connection& conn, const Episode& e,
+                                 const Completion* c = nullptr) {
+  auto st =
+      conn.cached(fmt::format("INSERT INTO episodes ({}, step_count, duration_ms) "
+                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                              kEpisodeColumns));
+  if (!st.ok()) return st.status();
+  Statement& q = **st;
+  q.bind(1, e.id).bind(2, e.task).bind(3, to_string(e.task_type));
+  q.bind_optional(4, e.context.domain).bind_optional(5, e.context.language);
+  q.bind_optional(6, e.context.framework);
+  if (e.context.complexity) {
+    q.bind(7, to_string(*e.context.complexity));
+  } else {
+    q.bind(7, nullptr);
+  }
+  q.bind(8, json(e.context.tags).dump()).bind(10, e.started_at);
+  if (c) {
+    q.bind(9, "completed").bind(11, c->ended_at).bind(12, to_json(c->outcome).dump());
+    q.bind(13, c->reward.dump()).bind(14, c->reflection.dump());
+    q.bind(16, c->step_count).bind(17, c->duration_ms);
+  } else {
+    q.bind(9, "open").bind(11, nullptr).bind(12, nullptr).bind(13, nullptr).bind(14, nullptr);
+    q.bind(16, nullptr).bind(17, nullptr);
+  }
+  q.bind(15, e.metadata.dump());
+  if (Status s = q.run(); !s.ok()) return s;
+  const int64_t key = conn.last_insert_rowid();
+  for (const auto& tag : e.context.tags) {
+    auto t = conn.cached("INSERT OR IGNORE INTO episode_tags (tag, episode_key) VALUES (?, ?)");
+    if (!t.ok()) return t.status();
+    if (Status s = (*t)->bind(1, tag).bind(2, key).run(); !s.ok()) return s;
+  }
+  return key;
+}
+
+// What completing writes beside the row: the patterns merged and the search index entry.
+Status IndexCompletion(Connection& conn, int64_t key, const Completion& c) {
+  if (Status s = sqlite::MergePatterns(conn, key, c.patterns, c.ended_at); !s.ok()) return s;
+  auto fts = conn.cached(
+      "INSERT INTO episode_fts (rowid, task, reflection, steps) "
+      "SELECT key, task, ?, ? FROM episodes WHERE key = ?");
+  if (!fts.ok()) return fts.status();
+  (*fts)->bind_text_static(1, c.reflection_text).bind_text_static(2, c.steps_text).bind(3, key);
+  return (*fts)->run();
+}
+
 class SqliteStore;
 
 class SqliteWriteTransaction final : public WriteTransaction {
@@ -138,23 +207,7 @@ class SqliteWriteTransaction final : public WriteTransaction {
   }
 
   Status insert_step(int64_t key, int64_t number, const PreparedStep& p) override {
-    auto st = conn_.cached(
-        "INSERT INTO steps (episode_key, step_number, timestamp, tool, action, latency_ms, "
-        "tokens, success, observation, parameters, metadata) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    if (!st.ok()) return st.status();
-    const ExecutionStep& s = p.step;
-    Statement& q = **st;
-    q.bind(1, key).bind(2, number).bind_text_static(3, s.timestamp);
-    q.bind_text_static(4, s.tool).bind_text_static(5, s.action).bind(6, s.latency_ms);
-    if (s.tokens) {
-      q.bind(7, *s.tokens);
-    } else {
-      q.bind(7, nullptr);
-    }
-    q.bind(8, int64_t{s.success ? 1 : 0}).bind_text_static(9, s.observation);
-    q.bind_text_static(10, p.parameters_json).bind_text_static(11, p.metadata_json);
-    return q.run();
+    return InsertStep(conn_, key, number, p);
   }
 
   Status commit() override { return txn_.commit(); }
@@ -174,32 +227,38 @@ class SqliteStore final : public Store {
     std::unique_lock lock(writer_mu_);
     ImmediateTransaction txn(*writer_);
     if (!txn.begin_status().ok()) return txn.begin_status();
-    auto st = writer_->cached(fmt::format(
-        "INSERT INTO episodes ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        kEpisodeColumns));
-    if (!st.ok()) return st.status();
-    Statement& q = **st;
-    q.bind(1, e.id).bind(2, e.task).bind(3, to_string(e.task_type));
-    q.bind_optional(4, e.context.domain).bind_optional(5, e.context.language);
-    q.bind_optional(6, e.context.framework);
-    if (e.context.complexity) {
-      q.bind(7, to_string(*e.context.complexity));
-    } else {
-      q.bind(7, nullptr);
-    }
-    q.bind(8, json(e.context.tags).dump()).bind(9, to_string(e.status)).bind(10, e.started_at);
-    q.bind_optional(11, e.ended_at).bind(12, nullptr).bind(13, nullptr).bind(14, nullptr);
-    q.bind(15, e.metadata.dump());
-    if (Status s = q.run(); !s.ok()) return s;
-    const int64_t key = writer_->last_insert_rowid();
-    for (const auto& tag : e.context.tags) {
-      auto t =
-          writer_->cached("INSERT OR IGNORE INTO episode_tags (tag, episode_key) VALUES (?, ?)");
-      if (!t.ok()) return t.status();
-      if (Status s = (*t)->bind(1, tag).bind(2, key).run(); !s.ok()) return s;
-    }
+    auto key = InsertEpisodeRow(*writer_, e);
+    if (!key.ok()) return key.status();
     if (Status s = txn.commit(); !s.ok()) return s;
     return key;
+  }
+
+  Result<std::vector<Status>> import_episodes(const std::vector<ImportedEpisode>& batch) override {
+    std::unique_lock lock(writer_mu_);
+    ImmediateTransaction txn(*writer_);
+    if (!txn.begin_status().ok()) return txn.begin_status();
+    std::vector<Status> out;
+    for (const auto& item : batch) {
+      const Episode& e = item.episode;
+      auto exists = ReadHead(*writer_, "id", e.id, "");
+      if (exists.ok()) {
+        out.push_back(Status::AlreadyExists(fmt::format("episode {} already exists", e.id)));
+        continue;
+      }
+      if (!exists.status().IsNotFound()) return exists.status();
+      auto key = InsertEpisodeRow(*writer_, e, item.completion ? &*item.completion : nullptr);
+      if (!key.ok()) return key.status();
+      for (size_t i = 0; i < item.steps.size(); ++i) {
+        Status s = InsertStep(*writer_, *key, static_cast<int64_t>(i + 1), item.steps[i]);
+        if (!s.ok()) return s;
+      }
+      if (item.completion) {
+        if (Status s = IndexCompletion(*writer_, *key, *item.completion); !s.ok()) return s;
+      }
+      out.push_back(Status::Ok());
+    }
+    if (Status s = txn.commit(); !s.ok()) return s;
+    return out;
   }
 
   Result<EpisodeHead> find_episode(std::string_view id) override {
@@ -231,13 +290,7 @@ class SqliteStore final : public Store {
     q.bind(3, c.reward.dump()).bind(4, c.reflection.dump());
     q.bind(5, c.step_count).bind(6, c.duration_ms).bind(7, key);
     if (Status s = q.run(); !s.ok()) return s;
-    if (Status s = sqlite::MergePatterns(*writer_, key, c.patterns, c.ended_at); !s.ok()) return s;
-    auto fts = writer_->cached(
-        "INSERT INTO episode_fts (rowid, task, reflection, steps) "
-        "SELECT key, task, ?, ? FROM episodes WHERE key = ?");
-    if (!fts.ok()) return fts.status();
-    (*fts)->bind_text_static(1, c.reflection_text).bind_text_static(2, c.steps_text).bind(3, key);
-    if (Status s = (*fts)->run(); !s.ok()) return s;
+    if (Status s = IndexCompletion(*writer_, key, c); !s.ok()) return s;
     return txn.commit();
   }
 

@@ -97,6 +97,13 @@ struct StepFacts {
   bool success = true;
 };
 
+// An episode to import whole, validated and (when completed) learnt from.
+struct ImportedEpisode {
+  Episode episode;  // its steps are in `steps`
+  std::vector<PreparedStep> steps;
+  std::optional<Completion> completion;  // set for a completed episode
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -129,6 +136,10 @@ class Store {
                                 std::map<std::string, int64_t>& by_outcome) = 0;
   // NotFound when there is no such pattern.
   virtual Result<Pattern> get_pattern(std::string_view id) = 0;
+  // Inserts whole episodes in one transaction: per episode ok, or AlreadyExists when its id is
+  // taken (nothing of it written).
+  virtual Result<std::vector<Status>> import_episodes(
+      const std::vector<ImportedEpisode>& batch) = 0;
   // Up to `limit` completed episodes whose task, reflection or step text holds any of `words`,
   // best BM25 first; without words, the most recently completed.
   virtual Result<std::vector<SearchHit>> search_episodes(const std::vector<std::string>& words,

@@ -188,8 +188,7 @@ TEST(SqliteStore, EpisodesCompletedBeforeVersion4AreIndexedForRecall) {
     ASSERT_OK((*m)->log_step(id, s));
     ASSERT_OK((*m)->complete_episode(id, Outcome{OutcomeKind::kFailure, "", {}, {}, {}}));
   }
-  Exec(dir.file("v3.db"),
-       "DROP TABLE episode_fts; PRAGMA user_version = 3");
+  Exec(dir.file("v3.db"), "DROP TABLE episode_fts; PRAGMA user_version = 3");
   auto m = Memory::open(dir.url("v3.db"));
   ASSERT_OK(m);
   EXPECT_EQ(QueryInt(dir.file("v3.db"), "SELECT count(*) FROM episode_fts"), 1);

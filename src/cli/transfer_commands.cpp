@@ -1,0 +1,211 @@
+// engram export | import
+#include <fmt/format.h>
+
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "cli/cli.h"
+#include "core/openai_chat.h"
+
+namespace engram::cli {
+namespace {
+
+using ojson = nlohmann::ordered_json;
+
+constexpr size_t kImportBatch = 512;  // episodes per transaction
+
+struct ExportArgs {
+  std::string format = "jsonl", out;
+};
+
+struct ImportArgs {
+  std::string file, format = "jsonl";
+};
+
+// Reads records, hands them to the store in batches, and keeps the score.
+class Importer {
+ public:
+  Importer(Memory& memory, const GlobalFlags& flags) : memory_(memory), flags_(flags) {}
+
+  void Add(std::string record, Result<Episode> episode) {
+    if (!episode.ok()) {
+      Reject(record, episode.status().message());
+      return;
+    }
+    pending_.emplace_back(std::move(record), std::move(*episode));
+    if (pending_.size() == kImportBatch) Flush();
+  }
+
+  void Reject(const std::string& record, const std::string& why) {
+    ++rejected_;
+    errors_.push_back({{"record", record}, {"error", why}});
+    if (!flags_.json) std::cerr << record << ": " << why << "\n";
+  }
+
+  void Flush() {
+    if (pending_.empty()) return;
+    std::vector<Episode> episodes;
+    for (auto& [record, e] : pending_) episodes.push_back(std::move(e));
+    auto results = Check(memory_.import_episodes(std::move(episodes)));
+    for (size_t i = 0; i < results.size(); ++i) {
+      const Status& s = results[i];
+      if (s.ok()) {
+        ++imported_;
+      } else if (s.IsAlreadyExists()) {
+        ++skipped_;
+        if (!flags_.json) std::cerr << pending_[i].first << ": " << s.message() << ", skipped\n";
+        errors_.push_back({{"record", pending_[i].first}, {"skipped", s.message()}});
+      } else {
+        Reject(pending_[i].first, s.message());
+      }
+    }
+    pending_.clear();
+  }
+
+  // Prints the summary; exit status 1 when a record was rejected.
+  void Finish() {
+    Flush();
+    if (flags_.json) {
+      std::cout << ojson{{"imported", imported_},
+                         {"skipped", skipped_},
+                         {"rejected", rejected_},
+                         {"problems", errors_}}
+                       .dump(2)
+                << "\n";
+    } else {
+      std::cout << fmt::format("imported {} episode(s), skipped {} existing, rejected {}\n",
+                               imported_, skipped_, rejected_);
+    }
+    if (rejected_ > 0) {
+      std::cout.flush();
+      throw CommandError{fmt::format("{} record(s) rejected", rejected_), 1};
+    }
+  }
+
+ private:
+  Memory& memory_;
+  const GlobalFlags& flags_;
+  std::vector<std::pair<std::string, Episode>> pending_;
+  int64_t imported_ = 0, skipped_ = 0, rejected_ = 0;
+  ojson errors_ = ojson::array();
+};
+
+std::string ParseError(const nlohmann::json::parse_error& e) {
+  std::string_view what = e.what();
+  if (auto pos = what.find("] "); pos != std::string_view::npos) what.remove_prefix(pos + 2);
+  return "not valid JSON: " + std::string(what);
+}
+
+// Calls `each(line_number, text)` for every non-blank line.
+template <typename Each>
+void ForEachLine(std::istream& in, Each each) {
+  std::string text;
+  for (int64_t line = 1; std::getline(in, text); ++line) {
+    if (text.find_first_not_of(" \t\r") == std::string::npos) continue;
+    each(line, text);
+  }
+}
+
+void ImportJsonl(std::istream& in, Importer& importer) {
+  ForEachLine(in, [&](int64_t line, const std::string& text) {
+    const std::string record = fmt::format("line {}", line);
+    try {
+      importer.Add(record, episode_from_json(nlohmann::json::parse(text)));
+    } catch (const nlohmann::json::parse_error& e) {
+      importer.Reject(record, ParseError(e));
+    }
+  });
+}
+
+bool IsMessage(const nlohmann::json& j) {
+  return j.is_object() && j.contains("role");
+}
+
+void ImportOpenAiChat(std::istream& in, Importer& importer, const Limits& limits) {
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  const std::string text = buffer.str();
+  // One JSON document holding a list of conversations; else JSON Lines, a conversation a line
+  // (a one-line file holding a bare list of messages is one conversation).
+  const nlohmann::json whole = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (whole.is_array() && !whole.empty() && !IsMessage(whole.front())) {
+    for (size_t i = 0; i < whole.size(); ++i) {
+      importer.Add(fmt::format("conversations[{}]", i), EpisodeFromOpenAiChat(whole[i], limits));
+    }
+    return;
+  }
+  std::istringstream lines(text);
+  ForEachLine(lines, [&](int64_t line, const std::string& row) {
+    const std::string record = fmt::format("line {}", line);
+    try {
+      importer.Add(record, EpisodeFromOpenAiChat(nlohmann::json::parse(row), limits));
+    } catch (const nlohmann::json::parse_error& e) {
+      importer.Reject(record, ParseError(e));
+    }
+  });
+}
+
+}  // namespace
+
+void AddTransferCommands(CLI::App& app, GlobalFlags& flags) {
+  auto ex = std::make_shared<ExportArgs>();
+  auto* exp = app.add_subcommand("export", "Write every episode, one Episode JSON a line");
+  exp->add_option("--format", ex->format, "jsonl (the only format)");
+  exp->add_option("--out", ex->out, "Write to this file instead of stdout");
+  exp->callback([ex, &flags] {
+    if (ex->format != "jsonl") {
+      throw CommandError{fmt::format("format must be jsonl, got \"{}\"", ex->format), 2};
+    }
+    auto memory = OpenMemory(flags);
+    std::ofstream file;
+    if (!ex->out.empty()) {
+      file.open(ex->out, std::ios::binary | std::ios::trunc);
+      if (!file) throw CommandError{fmt::format("cannot write {}", ex->out)};
+    }
+    std::ostream& out = ex->out.empty() ? std::cout : file;
+    EpisodeFilter f;
+    f.limit = 10000;
+    int64_t n = 0;
+    for (;;) {
+      EpisodePage page = Check(memory->list_episodes(f));
+      for (const auto& head : page.episodes) {
+        out << to_json(Check(memory->get_episode(head.id))).dump() << "\n";
+        ++n;
+      }
+      if (!page.next_cursor) break;
+      f.cursor = *page.next_cursor;
+    }
+    out.flush();
+    if (!out) throw CommandError{"write failed: " + (ex->out.empty() ? "stdout" : ex->out)};
+    if (!ex->out.empty()) std::cout << fmt::format("exported {} episode(s) to {}\n", n, ex->out);
+  });
+
+  auto im = std::make_shared<ImportArgs>();
+  auto* imp = app.add_subcommand("import",
+                                 "Import episodes: jsonl (as exported) or openai-chat transcripts");
+  imp->add_option("file", im->file, "The file to read, - for stdin")->required();
+  imp->add_option("--format", im->format, "jsonl (default) or openai-chat");
+  imp->callback([im, &flags] {
+    if (im->format != "jsonl" && im->format != "openai-chat") {
+      throw CommandError{fmt::format("format must be jsonl or openai-chat, got \"{}\"", im->format),
+                         2};
+    }
+    std::ifstream file;
+    if (im->file != "-") {
+      file.open(im->file, std::ios::binary);
+      if (!file) throw CommandError{fmt::format("cannot read {}", im->file)};
+    }
+    std::istream& in = im->file == "-" ? std::cin : file;
+    auto memory = OpenMemory(flags);
+    Importer importer(*memory, flags);
+    if (im->format == "jsonl") {
+      ImportJsonl(in, importer);
+    } else {
+      ImportOpenAiChat(in, importer, Options{}.limits);
+    }
+    importer.Finish();
+  });
+}
+
+}  // namespace engram::cli
