@@ -97,9 +97,14 @@ Result<SearchPlan> PlanSearch(Connection& conn, const std::vector<std::string>& 
   std::stable_sort(by_frequency.begin(), by_frequency.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<std::string> kept;
+  bool found = false;  // whether a kept term occurs in the sample
   for (const auto& [n, term] : by_frequency) {
-    if (kept.empty() || static_cast<double>(n) <= kCommonTermShare * static_cast<double>(sample)) {
+    const bool common = n > kMinCommonTermEpisodes &&
+                        static_cast<double>(n) > kCommonTermShare * static_cast<double>(sample);
+    // All common: the least common of them still counts.
+    if (!common || !found) {
       kept.push_back(Quote(term));
+      found = found || n > 0;
     }
   }
   plan.match = fmt::format("{}", fmt::join(kept, " OR "));

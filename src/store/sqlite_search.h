@@ -2,6 +2,7 @@
 // that stays fast on a large store.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,6 +17,7 @@ inline constexpr int kMatchWindow = 1000;
 // out of the match: BM25 gives it little weight, and it would fill the window with episodes that
 // share nothing else with the task.
 inline constexpr double kCommonTermShare = 0.25;
+inline constexpr int64_t kMinCommonTermEpisodes = 50;  // a small store has no common terms
 inline constexpr int kTermSample = 1000;
 
 struct SearchPlan {

@@ -46,6 +46,8 @@ engram: episodic memory for AI agents
   pattern                     Patterns mined across completed episodes
   recall{{*}}
   stats{{*}}
+  export{{*}}
+  import{{*}}
   demo{{*}}
 ...
 

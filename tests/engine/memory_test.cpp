@@ -480,6 +480,111 @@ TEST_F(MemoryTest, RecallLooksPastWordsCommonToMostEpisodes) {
   EXPECT_EQ(r->episodes[0].id, rotation);
 }
 
+TEST_F(MemoryTest, ExportedEpisodesImportWithEveryFieldKept) {
+  EpisodeSpec spec;
+  spec.task_type = TaskType::kRefactoring;
+  spec.context = {"web", "rust", "axum", Complexity::kComplex, {"ci", "flaky"}};
+  spec.metadata = {{"agent", "claude"}, {"run", {{"n", 3}}}};
+  const std::string done = Start("Move the handlers to axum 0.7", spec);
+  ExecutionStep a = Step("cargo", false);
+  a.timestamp = "2026-11-20T10:00:00.125Z";
+  a.action = "build";
+  a.latency_ms = 8200;
+  a.observation = "error[E0432]: unresolved import `axum::Server`";
+  a.parameters = {{"jobs", 4}, {"features", {"full"}}};
+  a.metadata = {{"host", "ci-3"}};
+  ExecutionStep b = Step("claude");
+  b.tokens = 1520;
+  b.observation = "use tokio::net::TcpListener";
+  ASSERT_OK(memory_->log_steps(done, {a, b, Step("cargo")}));
+  ASSERT_OK(memory_->complete_episode(
+      done, Outcome{OutcomeKind::kPartialSuccess, "two of three", {"PR #12"}, {"a", "b"}, {"c"}}));
+  const std::string open = Start("still open", spec);
+  ASSERT_OK(memory_->log_step(open, Step("git")));
+
+  std::vector<Episode> exported;
+  std::vector<std::string> documents;
+  for (const auto& id : {done, open}) {
+    auto e = memory_->get_episode(id);
+    ASSERT_OK(e);
+    documents.push_back(to_json(*e).dump());
+    auto back = episode_from_json(nlohmann::json::parse(documents.back()));
+    ASSERT_OK(back);
+    exported.push_back(std::move(*back));
+  }
+  auto other = Memory::open(dir_.url("other.db"));
+  ASSERT_OK(other);
+  auto results = (*other)->import_episodes(exported);
+  ASSERT_OK(results);
+  ASSERT_EQ(results->size(), 2u);
+  EXPECT_TRUE((*results)[0].ok()) << (*results)[0].message();
+  EXPECT_TRUE((*results)[1].ok()) << (*results)[1].message();
+  for (size_t i = 0; i < 2; ++i) {
+    auto e = (*other)->get_episode(i == 0 ? done : open);
+    ASSERT_OK(e);
+    EXPECT_EQ(to_json(*e).dump(), documents[i]);  // nothing lost, nothing changed
+  }
+  // Imported episodes live on: the open one takes steps, the completed one is recalled and
+  // its patterns are merged.
+  auto n = (*other)->log_step(open, Step("git"));
+  ASSERT_OK(n);
+  EXPECT_EQ(*n, 2);
+  auto r = (*other)->recall(RecallQuery{"axum handlers", {}, 5, 500, {}});
+  ASSERT_OK(r);
+  ASSERT_EQ(r->episodes.size(), 1u);
+  EXPECT_EQ(r->episodes[0].id, done);
+  auto patterns = (*other)->list_patterns(PatternFilter{});
+  ASSERT_OK(patterns);
+  EXPECT_FALSE(patterns->empty());
+
+  // Again: the ids are taken, so both are skipped and nothing changes.
+  results = (*other)->import_episodes(exported);
+  ASSERT_OK(results);
+  EXPECT_EQ((*results)[0].code(), Status::Code::kAlreadyExists);
+  EXPECT_EQ((*results)[0].message(), "episode " + done + " already exists");
+  EXPECT_EQ((*results)[1].code(), Status::Code::kAlreadyExists);
+}
+
+TEST_F(MemoryTest, ImportRejectsBadEpisodesAndKeepsTheGoodOnes) {
+  auto make = [](std::string task) {
+    Episode e;
+    e.task = std::move(task);
+    ExecutionStep s;
+    s.tool = "git";
+    e.steps.push_back(s);
+    return e;
+  };
+  std::vector<Episode> batch;
+  batch.push_back(make("good"));
+  batch.push_back(make(""));
+  Episode gap = make("gap");
+  gap.steps.push_back(gap.steps[0]);
+  gap.steps[0].step_number = 1;
+  gap.steps[1].step_number = 3;
+  batch.push_back(gap);
+  Episode no_outcome = make("completed without outcome");
+  no_outcome.status = EpisodeStatus::kCompleted;
+  batch.push_back(no_outcome);
+  Episode bad_id = make("bad id");
+  bad_id.id = "abc";
+  batch.push_back(bad_id);
+  Episode bad_step = make("bad step");
+  bad_step.steps[0].tool = "";
+  batch.push_back(bad_step);
+  auto results = memory_->import_episodes(batch);
+  ASSERT_OK(results);
+  EXPECT_TRUE((*results)[0].ok());
+  EXPECT_EQ((*results)[1].message(), "task is empty");
+  EXPECT_EQ((*results)[2].message(), "steps[1]: step_number is 3, expected 2");
+  EXPECT_EQ((*results)[3].message(), "a completed episode needs an outcome");
+  EXPECT_NE((*results)[4].message().find("episode id \"abc\" is malformed"), std::string::npos);
+  EXPECT_EQ((*results)[5].message(), "steps[0]: tool is empty");
+  auto page = memory_->list_episodes(EpisodeFilter{});
+  ASSERT_OK(page);
+  ASSERT_EQ(page->episodes.size(), 1u);
+  EXPECT_EQ(page->episodes[0].task, "good");
+}
+
 TEST_F(MemoryTest, RecallRejectsBadQueries) {
   RecallQuery q;
   EXPECT_EQ(memory_->recall(q).status().message(), "task is empty");
