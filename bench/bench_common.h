@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -80,5 +81,10 @@ struct RecallSpeed {
 // Records `episodes` attempts of 10 steps each, then times `queries` recalls drawn from the
 // evaluation set's tasks.
 RecallSpeed MeasureRecallSpeed(const std::string& url, int64_t episodes, int queries);
+
+// `engram import FILE --format openai-chat` on `conversations` transcripts of about 10 tool
+// calls each, end to end (process start, parsing, learning, writing). Conversations per second.
+double ImportConversationsPerSecond(const std::filesystem::path& dir, const char* cli,
+                                    int conversations);
 
 }  // namespace engram::bench

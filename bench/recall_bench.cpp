@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <map>
 
 #include "bench_common.h"
@@ -90,11 +93,29 @@ RecallSpeed MeasureRecallSpeed(const std::string& url, int64_t episodes, int que
   std::mt19937_64 rng(7);
   RecallSpeed out;
   out.episodes = episodes;
+  // Loaded as an import would: completed episodes in batches, each learnt from and indexed.
   Stopwatch build;
+  std::vector<Episode> batch;
   for (int64_t i = 0; i < episodes; ++i) {
     const auto task = static_cast<size_t>(i) % EvalTasks().size();
-    Record(*m, MakeAttempt(task, static_cast<int>(i / static_cast<int64_t>(EvalTasks().size())),
-                           rng, /*noise=*/true, /*pad_to=*/10));
+    const auto n = static_cast<int>(i / static_cast<int64_t>(EvalTasks().size()));
+    Attempt a = MakeAttempt(task, n, rng, /*noise=*/true, /*pad_to=*/10);
+    Episode e;
+    e.task = a.spec.task;
+    e.task_type = a.spec.task_type;
+    e.context = a.spec.context;
+    e.status = EpisodeStatus::kCompleted;
+    e.outcome = a.outcome;
+    e.steps = std::move(a.steps);
+    batch.push_back(std::move(e));
+    if (batch.size() == 512 || i + 1 == episodes) {
+      auto r = m->import_episodes(std::move(batch));
+      if (!r.ok()) Die("import_episodes", r.status());
+      for (const auto& s : *r) {
+        if (!s.ok()) Die("import_episodes", s);
+      }
+      batch.clear();
+    }
   }
   out.build_s = build.seconds();
   std::vector<double> ms;
@@ -118,6 +139,57 @@ RecallSpeed MeasureRecallSpeed(const std::string& url, int64_t episodes, int que
   out.p95_ms = at(0.95);
   out.p99_ms = at(0.99);
   return out;
+}
+
+double ImportConversationsPerSecond(const std::filesystem::path& dir, const char* cli,
+                                    int conversations) {
+  // Each eval-set attempt as a transcript: the user's task, then per step an assistant turn
+  // calling the tool and the tool's reply; about 10 tool calls each.
+  const auto file = dir / "conversations.jsonl";
+  {
+    std::ofstream out(file);
+    std::mt19937_64 rng(11);
+    for (int c = 0; c < conversations; ++c) {
+      const auto task = static_cast<size_t>(c) % EvalTasks().size();
+      Attempt a = MakeAttempt(task, c, rng, /*noise=*/true, /*pad_to=*/10);
+      nlohmann::json messages = nlohmann::json::array();
+      messages.push_back({{"role", "user"}, {"content", a.spec.task}});
+      for (size_t i = 0; i < a.steps.size(); ++i) {
+        const auto& s = a.steps[i];
+        const std::string id = fmt::format("call_{}", i);
+        messages.push_back(
+            {{"role", "assistant"},
+             {"content", nullptr},
+             {"tool_calls",
+              {{{"id", id},
+                {"type", "function"},
+                {"function",
+                 {{"name", s.tool}, {"arguments", nlohmann::json{{"cmd", s.action}}.dump()}}}}}}});
+        messages.push_back({{"role", "tool"},
+                            {"tool_call_id", id},
+                            {"content", s.success ? s.observation : "Error: " + s.observation}});
+      }
+      out << nlohmann::json{{"messages", messages},
+                            {"reward", a.outcome.kind == OutcomeKind::kSuccess ? 1 : 0}}
+                 .dump()
+          << "\n";
+    }
+  }
+  const std::string cmd = fmt::format("'{}' --db 'sqlite://{}' import '{}' --format openai-chat",
+                                      cli, (dir / "import.db").string(), file.string());
+  Stopwatch watch;
+  FILE* p = popen(cmd.c_str(), "r");
+  char line[256] = {};
+  std::string summary;
+  while (p && std::fgets(line, sizeof line, p)) summary += line;
+  const int rc = p ? pclose(p) : -1;
+  const double seconds = watch.seconds();
+  if (rc != 0 ||
+      summary.find(fmt::format("imported {} episode(s)", conversations)) == std::string::npos) {
+    std::fprintf(stderr, "bench: %s: %s\n", cmd.c_str(), summary.c_str());
+    std::exit(1);
+  }
+  return conversations / seconds;
 }
 
 }  // namespace engram::bench

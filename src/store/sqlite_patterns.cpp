@@ -4,6 +4,9 @@
 
 #include "engram/json.h"
 
+#include <algorithm>
+#include <map>
+
 namespace engram::sqlite {
 namespace {
 
@@ -80,13 +83,44 @@ std::string PatternId(std::string_view key) {
   return fmt::format("p{:016x}", h);
 }
 
-Status MergePatterns(Connection& conn, int64_t episode_key,
-                     const std::vector<PatternContribution>& contributions,
-                     const std::string& seen_at) {
-  for (const auto& c : contributions) {
-    const std::string id = PatternId(c.key);
+Status MergePatterns(Connection& conn, const std::vector<EpisodePatterns>& episodes) {
+  // One row per distinct pattern, however many of these episodes show it: the contributions
+  // are summed here first, so a batch of similar episodes costs one upsert per pattern.
+  struct Merged {
+    const PatternContribution* first = nullptr;
+    int64_t support = 0, occurrences = 0, latency_ms = 0, tokens = 0;
+    double success = 0;
+    std::map<std::string, std::pair<int64_t, int64_t>> branches;
+    std::string_view first_seen, last_seen;
+    std::vector<int64_t> episode_keys;
+  };
+  std::map<std::string_view, Merged> merged;
+  for (const auto& ep : episodes) {
+    for (const auto& c : *ep.patterns) {
+      Merged& m = merged[c.key];
+      if (!m.first) {
+        m.first = &c;
+        m.first_seen = m.last_seen = ep.seen_at;
+      }
+      ++m.support;
+      m.occurrences += c.occurrences;
+      m.latency_ms += c.latency_ms;
+      m.tokens += c.tokens;
+      m.success += c.success;
+      for (const auto& [tool, counts] : c.branches) {
+        m.branches[tool].first += counts.first;
+        m.branches[tool].second += counts.second;
+      }
+      m.first_seen = std::min(m.first_seen, ep.seen_at);
+      m.last_seen = std::max(m.last_seen, ep.seen_at);
+      m.episode_keys.push_back(ep.episode_key);
+    }
+  }
+  for (const auto& [key, m] : merged) {
+    const PatternContribution& c = *m.first;
+    const std::string id = PatternId(key);
     std::optional<std::string> branches;
-    if (!c.branches.empty()) {
+    if (!m.branches.empty()) {
       auto read = conn.cached("SELECT branches FROM patterns WHERE id = ?");
       if (!read.ok()) return read.status();
       (*read)->bind(1, id);
@@ -95,28 +129,32 @@ Status MergePatterns(Connection& conn, int64_t episode_key,
       if ((*read)->step(s)) stored = (*read)->column_optional_text(0);
       (*read)->reset();
       if (!s.ok()) return s;
-      branches = MergeBranches(stored, c.branches).dump();
+      branches = MergeBranches(stored, m.branches).dump();
     }
     auto up = conn.cached(
         "INSERT INTO patterns (id, key, type, description, support, success_sum, occurrences, "
         "latency_ms_sum, tokens_sum, branches, first_seen, last_seen) "
-        "VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6, ?7, ?8, ?9, ?10, ?10) "
-        "ON CONFLICT (id) DO UPDATE SET support = support + 1, "
+        "VALUES (?1, ?2, ?3, ?4, ?11, ?5, ?6, ?7, ?8, ?9, ?10, ?12) "
+        "ON CONFLICT (id) DO UPDATE SET support = support + excluded.support, "
         "success_sum = success_sum + excluded.success_sum, "
         "occurrences = occurrences + excluded.occurrences, "
         "latency_ms_sum = latency_ms_sum + excluded.latency_ms_sum, "
         "tokens_sum = tokens_sum + excluded.tokens_sum, "
-        "branches = excluded.branches, last_seen = excluded.last_seen");
+        "branches = excluded.branches, first_seen = min(first_seen, excluded.first_seen), "
+        "last_seen = max(last_seen, excluded.last_seen)");
     if (!up.ok()) return up.status();
     Statement& q = **up;
     q.bind(1, id).bind(2, c.key).bind(3, c.type).bind(4, c.description.dump());
-    q.bind(5, c.success).bind(6, c.occurrences).bind(7, c.latency_ms).bind(8, c.tokens);
-    q.bind_optional(9, branches).bind(10, seen_at);
+    q.bind(5, m.success).bind(6, m.occurrences).bind(7, m.latency_ms).bind(8, m.tokens);
+    q.bind_optional(9, branches).bind(10, m.first_seen).bind(11, m.support);
+    q.bind(12, m.last_seen);
     if (Status s = q.run(); !s.ok()) return s;
     auto ev = conn.cached(
         "INSERT OR IGNORE INTO pattern_evidence (pattern_id, episode_key) VALUES (?, ?)");
     if (!ev.ok()) return ev.status();
-    if (Status s = (*ev)->bind(1, id).bind(2, episode_key).run(); !s.ok()) return s;
+    for (int64_t episode_key : m.episode_keys) {
+      if (Status s = (*ev)->bind(1, id).bind(2, episode_key).run(); !s.ok()) return s;
+    }
   }
   return Status::Ok();
 }

@@ -13,10 +13,16 @@ namespace engram::sqlite {
 // The stable id of the pattern with this key: "p" and 16 hexadecimal digits.
 std::string PatternId(std::string_view key);
 
+// What one completed episode contributes, and when.
+struct EpisodePatterns {
+  int64_t episode_key = 0;
+  const std::vector<PatternContribution>* patterns = nullptr;
+  std::string_view seen_at;
+};
+
+// Merges the contributions of these episodes into the patterns of all episodes.
 // REQUIRES: a write transaction is open on `conn`.
-Status MergePatterns(Connection& conn, int64_t episode_key,
-                     const std::vector<PatternContribution>& contributions,
-                     const std::string& seen_at);
+Status MergePatterns(Connection& conn, const std::vector<EpisodePatterns>& episodes);
 
 Result<std::vector<Pattern>> ListPatterns(Connection& conn, const PatternFilter& filter);
 Result<Pattern> GetPattern(Connection& conn, std::string_view id);

@@ -84,8 +84,9 @@ CREATE TABLE pattern_evidence (
 CREATE INDEX pattern_evidence_episode ON pattern_evidence(episode_key);
 )sql",
       // 3 -> 4: full-text search for recall over completed episodes (rowid = episodes.key),
-      // filled for the episodes completed before.
+      // filled for the episodes completed before; an index for finding similar episodes.
       R"sql(
+CREATE INDEX episodes_similar ON episodes(task_type, domain, status, ended_at);
 CREATE VIRTUAL TABLE episode_fts USING fts5(
   task, reflection, steps, tokenize = 'porter unicode61 remove_diacritics 2');
 INSERT INTO episode_fts (rowid, task, reflection, steps)

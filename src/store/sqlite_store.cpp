@@ -182,9 +182,8 @@ Result<int64_t> InsertEpisodeRow(Connection& conn, const Episode& e,
   return key;
 }
 
-// What completing writes beside the row: the patterns merged and the search index entry.
-Status IndexCompletion(Connection& conn, int64_t key, const Completion& c) {
-  if (Status s = sqlite::MergePatterns(conn, key, c.patterns, c.ended_at); !s.ok()) return s;
+// The search index entry of a completed episode.
+Status IndexForSearch(Connection& conn, int64_t key, const Completion& c) {
   auto fts = conn.cached(
       "INSERT INTO episode_fts (rowid, task, reflection, steps) "
       "SELECT key, task, ?, ? FROM episodes WHERE key = ?");
@@ -238,6 +237,7 @@ class SqliteStore final : public Store {
     ImmediateTransaction txn(*writer_);
     if (!txn.begin_status().ok()) return txn.begin_status();
     std::vector<Status> out;
+    std::vector<sqlite::EpisodePatterns> learnt;
     for (const auto& item : batch) {
       const Episode& e = item.episode;
       auto exists = ReadHead(*writer_, "id", e.id, "");
@@ -253,10 +253,12 @@ class SqliteStore final : public Store {
         if (!s.ok()) return s;
       }
       if (item.completion) {
-        if (Status s = IndexCompletion(*writer_, *key, *item.completion); !s.ok()) return s;
+        if (Status s = IndexForSearch(*writer_, *key, *item.completion); !s.ok()) return s;
+        learnt.push_back({*key, &item.completion->patterns, item.completion->ended_at});
       }
       out.push_back(Status::Ok());
     }
+    if (Status s = sqlite::MergePatterns(*writer_, learnt); !s.ok()) return s;
     if (Status s = txn.commit(); !s.ok()) return s;
     return out;
   }
@@ -290,7 +292,9 @@ class SqliteStore final : public Store {
     q.bind(3, c.reward.dump()).bind(4, c.reflection.dump());
     q.bind(5, c.step_count).bind(6, c.duration_ms).bind(7, key);
     if (Status s = q.run(); !s.ok()) return s;
-    if (Status s = IndexCompletion(*writer_, key, c); !s.ok()) return s;
+    Status s = sqlite::MergePatterns(*writer_, {{key, &c.patterns, c.ended_at}});
+    if (s.ok()) s = IndexForSearch(*writer_, key, c);
+    if (!s.ok()) return s;
     return txn.commit();
   }
 
@@ -298,13 +302,19 @@ class SqliteStore final : public Store {
                                                 const std::optional<std::string>& domain,
                                                 int limit) override {
     auto lease = reader();
-    auto st = lease->cached(
-        "SELECT step_count, duration_ms FROM episodes WHERE task_type = ? AND status = "
-        "'completed' AND step_count IS NOT NULL AND (?2 IS NULL OR domain = ?2) "
-        "ORDER BY ended_at DESC LIMIT ?3");
+    // Two statements, so that each uses an index.
+    auto st = domain ? lease->cached(
+                           "SELECT step_count, duration_ms FROM episodes WHERE task_type = ?1 "
+                           "AND domain = ?2 AND status = 'completed' AND step_count IS NOT NULL "
+                           "ORDER BY ended_at DESC LIMIT ?3")
+                     : lease->cached(
+                           "SELECT step_count, duration_ms FROM episodes WHERE task_type = ?1 "
+                           "AND status = 'completed' AND step_count IS NOT NULL "
+                           "ORDER BY ended_at DESC LIMIT ?3");
     if (!st.ok()) return st.status();
     Statement& q = **st;
-    q.bind(1, to_string(type)).bind_optional(2, domain).bind(3, int64_t{limit});
+    q.bind(1, to_string(type)).bind(3, int64_t{limit});
+    if (domain) q.bind(2, *domain);
     std::vector<EpisodeCost> out;
     Status s;
     while (q.step(s)) out.push_back({q.column_int(0), q.column_int(1)});

@@ -158,7 +158,7 @@ TEST(SqliteStore, AnOlderSchemaIsMigratedForward) {
   }
   // Take the file back to schema version 1, as an older engram left it.
   Exec(dir.file("old.db"),
-       "DROP TABLE episode_fts; DROP TABLE patterns; DROP TABLE "
+       "DROP INDEX episodes_similar; DROP TABLE episode_fts; DROP TABLE patterns; DROP TABLE "
        "pattern_evidence; "
        "DROP INDEX episodes_completed; "
        "ALTER TABLE episodes DROP COLUMN step_count; ALTER TABLE episodes DROP COLUMN duration_ms; "
@@ -188,7 +188,8 @@ TEST(SqliteStore, EpisodesCompletedBeforeVersion4AreIndexedForRecall) {
     ASSERT_OK((*m)->log_step(id, s));
     ASSERT_OK((*m)->complete_episode(id, Outcome{OutcomeKind::kFailure, "", {}, {}, {}}));
   }
-  Exec(dir.file("v3.db"), "DROP TABLE episode_fts; PRAGMA user_version = 3");
+  Exec(dir.file("v3.db"),
+       "DROP INDEX episodes_similar; DROP TABLE episode_fts; PRAGMA user_version = 3");
   auto m = Memory::open(dir.url("v3.db"));
   ASSERT_OK(m);
   EXPECT_EQ(QueryInt(dir.file("v3.db"), "SELECT count(*) FROM episode_fts"), 1);
