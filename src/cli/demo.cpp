@@ -163,9 +163,20 @@ void AddDemoCommand(CLI::App& app, GlobalFlags& flags) {
         std::cout << "Patterns engram has learnt so far (seen in at least two episodes):\n"
                   << RenderPatternList(patterns) << "\n";
       }
+      // A new task arrives: what does engram remember that helps?
+      RecallQuery q;
+      q.task = "Add a --quiet flag to the CLI and make sure the build passes";
+      q.context.domain = "cli";
+      q.context.language = "rust";
+      q.k = 3;
+      q.token_budget = 300;
+      Recall r = Check(memory->recall(q));
+      std::cout << fmt::format("A new task: \"{}\" (domain cli, language rust)\n", q.task)
+                << fmt::format("engram recall finds:\n") << RenderRecall(r) << "\n";
       std::cout << fmt::format(
-          "Recorded {} episodes in {}.\nTry: {} episode list   |   {} episode show ID --json\n",
-          Episodes().size(), url, flags.program, flags.program);
+          "Recorded {} episodes in {}.\nTry: {} episode list   |   {} episode show ID --json   "
+          "|   {} recall \"fix a flaky test\"   |   {} stats\n",
+          Episodes().size(), url, flags.program, flags.program, flags.program, flags.program);
     }
   });
 }

@@ -22,3 +22,9 @@ ID                                    STATUS     OUTCOME          STARTED       
 
 $ engram demo --json | grep -c '"step_number"'
 20
+
+# The demo ends with a recall for a new task: the past attempt that matches, and a playbook.
+$ engram --db demo2.db demo | sed -n '/^A new task/,/^playbook/p' | grep -E '^(A new task| 1\.|playbook)'
+A new task: "Add a --quiet flag to the CLI and make sure the build passes" (domain cli, language rust)
+ 1. {{*}}  Add a --verbose flag to the ripgrep-lite CLI  [success, reward {{*}}]
+playbook ({{int}} tokens)
