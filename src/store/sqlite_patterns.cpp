@@ -13,6 +13,14 @@ namespace {
 using nlohmann::json;
 
 constexpr int kMaxEvidence = 100;
+constexpr size_t kEvidenceRows = 64;
+
+// INSERT of `n` evidence rows of one pattern: ?1 is the pattern, ?2 … the episode keys.
+std::string EvidenceInsert(size_t n) {
+  std::string sql = "INSERT OR IGNORE INTO pattern_evidence (pattern_id, episode_key) VALUES ";
+  for (size_t i = 0; i < n; ++i) sql += fmt::format("{}(?1, ?{})", i ? ", " : "", i + 2);
+  return sql;
+}
 
 // Adds this episode's branches to the stored ones: {"tool": {"taken", "succeeded"}}.
 json MergeBranches(const std::optional<std::string>& stored,
@@ -149,11 +157,15 @@ Status MergePatterns(Connection& conn, const std::vector<EpisodePatterns>& episo
     q.bind_optional(9, branches).bind(10, m.first_seen).bind(11, m.support);
     q.bind(12, m.last_seen);
     if (Status s = q.run(); !s.ok()) return s;
-    auto ev = conn.cached(
-        "INSERT OR IGNORE INTO pattern_evidence (pattern_id, episode_key) VALUES (?, ?)");
-    if (!ev.ok()) return ev.status();
-    for (int64_t episode_key : m.episode_keys) {
-      if (Status s = (*ev)->bind(1, id).bind(2, episode_key).run(); !s.ok()) return s;
+    // The evidence rows, kEvidenceRows to a statement.
+    const auto& keys = m.episode_keys;
+    for (size_t from = 0; from < keys.size(); from += kEvidenceRows) {
+      const size_t n = std::min(kEvidenceRows, keys.size() - from);
+      auto ev = conn.cached(EvidenceInsert(n));
+      if (!ev.ok()) return ev.status();
+      (*ev)->bind(1, id);
+      for (size_t i = 0; i < n; ++i) (*ev)->bind(static_cast<int>(i + 2), keys[from + i]);
+      if (Status s = (*ev)->run(); !s.ok()) return s;
     }
   }
   return Status::Ok();
