@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include <fstream>
+#include <future>
 #include <iostream>
 #include <sstream>
 
@@ -43,29 +44,25 @@ class Importer {
     if (!flags_.json) std::cerr << record << ": " << why << "\n";
   }
 
+  // Hands the pending records to the store; the store writes them while the next ones are read.
   void Flush() {
+    Collect();
     if (pending_.empty()) return;
     std::vector<Episode> episodes;
-    for (auto& [record, e] : pending_) episodes.push_back(std::move(e));
-    auto results = Check(memory_.import_episodes(std::move(episodes)));
-    for (size_t i = 0; i < results.size(); ++i) {
-      const Status& s = results[i];
-      if (s.ok()) {
-        ++imported_;
-      } else if (s.IsAlreadyExists()) {
-        ++skipped_;
-        if (!flags_.json) std::cerr << pending_[i].first << ": " << s.message() << ", skipped\n";
-        errors_.push_back({{"record", pending_[i].first}, {"skipped", s.message()}});
-      } else {
-        Reject(pending_[i].first, s.message());
-      }
+    for (auto& [record, e] : pending_) {
+      episodes.push_back(std::move(e));
+      inflight_records_.push_back(std::move(record));
     }
     pending_.clear();
+    inflight_ = std::async(std::launch::async, [this, episodes = std::move(episodes)]() mutable {
+      return memory_.import_episodes(std::move(episodes));
+    });
   }
 
   // Prints the summary; exit status 1 when a record was rejected.
   void Finish() {
     Flush();
+    Collect();
     if (flags_.json) {
       std::cout << ojson{{"imported", imported_},
                          {"skipped", skipped_},
@@ -84,9 +81,31 @@ class Importer {
   }
 
  private:
+  // Waits for the batch in flight and counts what became of each of its records.
+  void Collect() {
+    if (!inflight_.valid()) return;
+    auto results = Check(inflight_.get());
+    for (size_t i = 0; i < results.size(); ++i) {
+      const Status& s = results[i];
+      const std::string& record = inflight_records_[i];
+      if (s.ok()) {
+        ++imported_;
+      } else if (s.IsAlreadyExists()) {
+        ++skipped_;
+        if (!flags_.json) std::cerr << record << ": " << s.message() << ", skipped\n";
+        errors_.push_back({{"record", record}, {"skipped", s.message()}});
+      } else {
+        Reject(record, s.message());
+      }
+    }
+    inflight_records_.clear();
+  }
+
   Memory& memory_;
   const GlobalFlags& flags_;
   std::vector<std::pair<std::string, Episode>> pending_;
+  std::future<Result<std::vector<Status>>> inflight_;
+  std::vector<std::string> inflight_records_;
   int64_t imported_ = 0, skipped_ = 0, rejected_ = 0;
   ojson errors_ = ojson::array();
 };

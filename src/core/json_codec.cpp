@@ -388,8 +388,9 @@ Result<Episode> episode_from_json(const json& j) {
         return Status::InvalidArgument(fmt::format("steps[{}]: {}", i, step.status().message()));
       }
       // An exported step keeps its number, so an import can check the sequence.
-      if (const auto& n = (*it)[i]["step_number"]; n.is_number_integer()) {
-        step->step_number = n.get<int64_t>();
+      const json& doc = (*it)[i];
+      if (auto n = doc.find("step_number"); n != doc.end() && n->is_number_integer()) {
+        step->step_number = n->get<int64_t>();
       }
       e.steps.push_back(std::move(*step));
     }

@@ -2,6 +2,9 @@
 // from when completed, and written in one transaction.
 #include <fmt/format.h>
 
+#include <future>
+#include <optional>
+
 #include "core/timestamp.h"
 #include "core/uuid.h"
 #include "engine/memory_impl.h"
@@ -98,13 +101,22 @@ Result<std::vector<Status>> MemoryImpl::import_episodes(std::vector<Episode> epi
     return item;
   };
 
+  // Validating and learning are independent per episode: the second half is prepared on
+  // another thread.
+  std::vector<std::optional<Result<ImportedEpisode>>> prepared(episodes.size());
+  auto prepare_range = [&](size_t from, size_t to) {
+    for (size_t i = from; i < to; ++i) prepared[i] = prepare(episodes[i]);
+  };
+  const size_t half = episodes.size() / 2;
+  auto second = std::async(std::launch::async, prepare_range, half, episodes.size());
+  prepare_range(0, half);
+  second.get();
   for (size_t i = 0; i < episodes.size(); ++i) {
-    auto item = prepare(episodes[i]);
-    if (!item.ok()) {
-      results[i] = item.status();
+    if (!prepared[i]->ok()) {
+      results[i] = prepared[i]->status();
       continue;
     }
-    batch.push_back(std::move(*item));
+    batch.push_back(std::move(**prepared[i]));
     index_of.push_back(i);
   }
   auto stored = store_->import_episodes(batch);

@@ -80,6 +80,14 @@ std::string Tools(const nlohmann::json& list) {
   return fmt::format("{}", fmt::join(tools, " > "));
 }
 
+// A description's list of tools by name; an empty list when it has none.
+const nlohmann::json& ToolList(const nlohmann::json& description, const char* name) {
+  static const nlohmann::json empty = nlohmann::json::array();
+  if (!description.is_object()) return empty;
+  auto it = description.find(name);
+  return it != description.end() && it->is_array() ? *it : empty;
+}
+
 // Whether tool sequence `inner` occurs contiguously within `outer`.
 bool Contains(const nlohmann::json& outer, const nlohmann::json& inner) {
   if (!outer.is_array() || !inner.is_array() || inner.size() > outer.size()) return false;
@@ -274,7 +282,8 @@ std::vector<RecalledPattern> RankPatterns(const std::vector<PatternHit>& hits,
         std::any_of(out.begin(), out.end(), [&](const RecalledPattern& chosen) {
           return chosen.pattern.type == PatternType::kToolSequence &&
                  chosen.seen_in == r.p.seen_in &&
-                 Contains(chosen.pattern.description["tools"], p.description["tools"]);
+                 Contains(ToolList(chosen.pattern.description, "tools"),
+                          ToolList(p.description, "tools"));
         })) {
       continue;
     }
@@ -314,7 +323,8 @@ std::string WritePlaybook(const std::vector<RecalledEpisode>& episodes,
       summary_lines.push_back(
           {kRecommended, 0,
            fmt::format("Recommended tool sequence: {} (in {} of them, {} success).",
-                       Tools(p.description["tools"]), r.seen_in, Percent(r.success_here))});
+                       Tools(ToolList(p.description, "tools")), r.seen_in,
+                       Percent(r.success_here))});
       break;
     }
   }
@@ -326,7 +336,8 @@ std::string WritePlaybook(const std::vector<RecalledEpisode>& episodes,
          fmt::format("- {} failing with \"{}\": recovered by {} ({} episode(s), {} success).",
                      p.description.value("error_tool", ""),
                      Clip(p.description.value("error_signature", ""), 120),
-                     Tools(p.description["recovery"]), r.seen_in, Percent(r.success_here))});
+                     Tools(ToolList(p.description, "recovery")), r.seen_in,
+                     Percent(r.success_here))});
   }
   // One line per episode, best-scored first: for one that went well its first lesson (a fix,
   // when there was one), for a failure its first two.
