@@ -508,10 +508,12 @@ class SqliteStore final : public Store {
     auto plan = sqlite::PlanSearch(conn, words);
     if (!plan.ok()) return plan.status();
     if (!words.empty() && plan->match.empty()) return std::vector<SearchHit>{};  // none indexed
-    // Only what scoring needs; the reflection stays text until an episode is chosen.
+    // Only what scoring needs: the reward's total, no metadata, and the reflection as text
+    // until an episode is chosen. The first 15 columns read as EpisodeFromRow reads them.
     constexpr const char* kColumns =
-        "key, id, task, task_type, domain, language, framework, tags, ended_at, outcome, "
-        "json_extract(reward, '$.total'), reflection";
+        "id, task, task_type, domain, language, framework, complexity, tags, status, started_at, "
+        "ended_at, outcome, CASE WHEN reward IS NULL THEN NULL ELSE "
+        "json_object('total', json_extract(reward, '$.total')) END, NULL, '{}', key, reflection";
     // bm25 weights: a word of the task counts four times a word of the reflection or the steps.
     auto st = plan->match.empty()
                   ? conn.cached(fmt::format("SELECT {}, 0.0 FROM episodes "
@@ -531,27 +533,10 @@ class SqliteStore final : public Store {
     Status s;
     while (q.step(s)) {
       SearchHit h;
-      h.key = q.column_int(0);
-      Episode& e = h.episode;
-      e.id = q.column_text(1);
-      e.task = q.column_text(2);
-      if (auto t = parse_task_type(q.column_text(3)); t.ok()) e.task_type = *t;
-      e.context.domain = q.column_optional_text(4);
-      e.context.language = q.column_optional_text(5);
-      e.context.framework = q.column_optional_text(6);
-      if (json tags = ParseJsonColumn(q.column_text(7)); tags.is_array()) {
-        for (const auto& t : tags) {
-          if (t.is_string()) e.context.tags.push_back(t.get<std::string>());
-        }
-      }
-      e.status = EpisodeStatus::kCompleted;
-      e.ended_at = q.column_optional_text(8);
-      if (json o = ParseJsonColumn(q.column_optional_text(9)); o.is_object()) {
-        if (auto outcome = outcome_from_json(o); outcome.ok()) e.outcome = std::move(*outcome);
-      }
-      if (!q.column_is_null(10)) e.reward = {{"total", q.column_double(10)}};
-      h.reflection_json = q.column_optional_text(11).value_or("");
-      h.bm25 = q.column_double(12);
+      h.episode = EpisodeFromRow(q);
+      h.key = q.column_int(15);
+      h.reflection_json = q.column_optional_text(16).value_or("");
+      h.bm25 = q.column_double(17);
       out.push_back(std::move(h));
     }
     q.reset();
