@@ -8,7 +8,6 @@
 #include "core/timestamp.h"
 #include "core/uuid.h"
 #include "engine/memory_impl.h"
-#include "learn/learner.h"
 #include "learn/recall.h"
 
 namespace engram {
@@ -85,9 +84,9 @@ Result<std::vector<Status>> MemoryImpl::import_episodes(std::vector<Episode> epi
       if (Status s = ValidateOutcome(*e.outcome, options_.limits); !s.ok()) return s;
       auto ended = ParseTimestamp("ended_at", e.ended_at.value_or(FormatTimestamp(now)));
       if (!ended.ok()) return ended.status();
-      auto history = store_->recent_costs(e.task_type, e.context.domain, kHistoryEpisodes);
-      if (!history.ok()) return history.status();
-      Completion c = Learn(e, *e.outcome, *ended, *history);
+      auto learnt = LearnFrom(e, *e.outcome, *ended);
+      if (!learnt.ok()) return learnt.status();
+      Completion c = std::move(*learnt);
       // What the export carried is kept; what it lacked is learnt.
       if (!e.reward.is_null()) c.reward = e.reward;
       if (!e.reflection.is_null()) {

@@ -14,7 +14,8 @@ namespace {
 
 constexpr size_t kMaxCachedEpisodes = 4096;
 constexpr int64_t kMaxListLimit = 10'000;
-// How many similar completed episodes the reward's efficiency compares with.
+// How many similar completed episodes the reward compares an episode with.
+constexpr int kHistoryEpisodes = 50;
 
 }  // namespace
 
@@ -245,14 +246,12 @@ Result<Episode> MemoryImpl::complete_episode(std::string_view episode_id, const 
   Status s;
   auto episode = store_->load_episode(id);
   if (!episode.ok()) s = episode.status();
-  Result<std::vector<EpisodeCost>> history = std::vector<EpisodeCost>{};
+  Result<Completion> learnt = Completion{};
   if (s.ok()) {
-    history = store_->recent_costs(episode->task_type, episode->context.domain, kHistoryEpisodes);
-    if (!history.ok()) s = history.status();
+    learnt = LearnFrom(*episode, outcome, options_.clock->now());
+    if (!learnt.ok()) s = learnt.status();
   }
-  if (s.ok()) {
-    s = store_->complete_episode(*key, Learn(*episode, outcome, options_.clock->now(), *history));
-  }
+  if (s.ok()) s = store_->complete_episode(*key, *learnt);
   lock.lock();
   if (auto it = episodes_.find(*key); it != episodes_.end()) {
     it->second.closing = false;
@@ -265,6 +264,13 @@ Result<Episode> MemoryImpl::complete_episode(std::string_view episode_id, const 
   if (s.IsNotFound()) return Status::NotFound(fmt::format("episode {} not found", id));
   if (!s.ok()) return s;
   return get_episode(id);
+}
+
+Result<Completion> MemoryImpl::LearnFrom(const Episode& episode, const Outcome& outcome,
+                                         std::chrono::system_clock::time_point ended_at) {
+  auto history = store_->recent_costs(episode.task_type, episode.context.domain, kHistoryEpisodes);
+  if (!history.ok()) return history.status();
+  return Learn(episode, outcome, ended_at, *history);
 }
 
 Status MemoryImpl::delete_episode(std::string_view episode_id) {

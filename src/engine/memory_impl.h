@@ -18,9 +18,6 @@
 
 namespace engram {
 
-// How many similar completed episodes the reward compares an episode with.
-inline constexpr int kHistoryEpisodes = 50;
-
 class MemoryImpl final : public Memory {
  public:
   MemoryImpl(std::unique_ptr<Store> store, Options options);
@@ -82,6 +79,11 @@ class MemoryImpl final : public Memory {
   Result<std::vector<StepTicket>> Enqueue(std::string_view episode_id,
                                           std::vector<PreparedStep> steps);
   Status CheckOpen() const;
+
+  // What completing `episode` (with all its steps) at `ended_at` teaches: its reward against
+  // the similar episodes completed before, its reflection, patterns and search text.
+  Result<Completion> LearnFrom(const Episode& episode, const Outcome& outcome,
+                               std::chrono::system_clock::time_point ended_at);
 
   void WriterLoop();
   CommitOutcome Commit(Batch& batch);
