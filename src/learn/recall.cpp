@@ -11,6 +11,7 @@
 #include "core/timestamp.h"
 #include "core/utf8.h"
 #include "engram/json.h"
+#include "learn/reward.h"
 
 namespace engram {
 namespace {
@@ -163,21 +164,8 @@ double Recency(std::string_view ended_at, std::chrono::system_clock::time_point 
 }
 
 double OutcomeValue(const Episode& e) {
-  if (e.reward.is_object() && e.reward.contains("total") && e.reward["total"].is_number()) {
-    return std::clamp(e.reward["total"].get<double>(), 0.0, 1.0);
-  }
-  if (!e.outcome) return 0;
-  switch (e.outcome->kind) {
-    case OutcomeKind::kSuccess:
-      return 1;
-    case OutcomeKind::kPartialSuccess:
-      return 0.5;
-    case OutcomeKind::kAbstained:
-      return 0.1;
-    case OutcomeKind::kFailure:
-      return 0;
-  }
-  return 0;
+  if (auto total = RewardTotal(e.reward)) return std::clamp(*total, 0.0, 1.0);
+  return e.outcome ? OutcomeBase(*e.outcome) : 0;
 }
 
 std::vector<ScoredHit> ScoreHits(const std::vector<SearchHit>& hits, const RecallQuery& q,
@@ -213,9 +201,7 @@ RecalledEpisode ToRecalled(const ScoredHit& scored) {
   r.task_type = e.task_type;
   r.context = e.context;
   r.outcome = e.outcome;
-  if (e.reward.is_object() && e.reward.contains("total") && e.reward["total"].is_number()) {
-    r.reward = e.reward["total"].get<double>();
-  }
+  r.reward = RewardTotal(e.reward);
   r.ended_at = e.ended_at.value_or("");
   r.score = scored.score;
   r.why = scored.why;

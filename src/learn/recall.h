@@ -36,8 +36,7 @@ double ContextMatch(const Context& query, const Context& episode);
 // 0.5 ^ (age / 30 days) for an episode that ended at `ended_at`; 1 when it is in the future.
 double Recency(std::string_view ended_at, std::chrono::system_clock::time_point now);
 
-// The reward's total when the episode has one, else its outcome's base (success 1, partial 0.5,
-// abstained 0.1, failure 0).
+// The reward's total when the episode has one, else its outcome's base (OutcomeBase).
 double OutcomeValue(const Episode& e);
 
 // The hits scored and sorted, best first (ties: newer first). The text signal is the hit's

@@ -10,6 +10,12 @@ namespace {
 constexpr double kBonusPerRecovery = 0.05;
 constexpr double kMaxBonus = 0.1;
 
+double Round(double v) {
+  return std::round(v * 10000.0) / 10000.0;
+}
+
+}  // namespace
+
 double OutcomeBase(const Outcome& o) {
   switch (o.kind) {
     case OutcomeKind::kSuccess:
@@ -26,11 +32,12 @@ double OutcomeBase(const Outcome& o) {
   return 0.0;
 }
 
-double Round(double v) {
-  return std::round(v * 10000.0) / 10000.0;
+std::optional<double> RewardTotal(const nlohmann::json& reward) {
+  if (!reward.is_object()) return std::nullopt;
+  auto it = reward.find("total");
+  if (it == reward.end() || !it->is_number()) return std::nullopt;
+  return it->get<double>();
 }
-
-}  // namespace
 
 std::vector<std::pair<int64_t, int64_t>> RecoveredFailures(
     const std::vector<ExecutionStep>& steps) {

@@ -37,6 +37,13 @@ struct Reward {
   int similar_episodes = 0;
 };
 
+// The outcome's part of the reward: success 1, partial_success the share completed (0.5
+// without lists), abstained 0.1, failure 0.
+double OutcomeBase(const Outcome& outcome);
+
+// The total of a stored reward document ({"total": x, …}); none when it has no number there.
+std::optional<double> RewardTotal(const nlohmann::json& reward);
+
 // `duration_ms` is the episode's wall time, started_at to ended_at.
 Reward ComputeReward(const Outcome& outcome, const std::vector<ExecutionStep>& steps,
                      double duration_ms, const History& history);

@@ -69,6 +69,13 @@ TEST(Recall, OutcomeValueIsTheRewardElseTheOutcomesBase) {
   Episode e;
   e.outcome = Outcome{OutcomeKind::kPartialSuccess, "", {}, {}, {}};
   EXPECT_DOUBLE_EQ(OutcomeValue(e), 0.5);
+  e.outcome->completed = {"a", "b"};
+  e.outcome->failed = {"c", "d"};
+  EXPECT_DOUBLE_EQ(OutcomeValue(e), 0.5);  // the share completed, as the reward counts it
+  e.outcome->failed = {"c", "d", "e", "f", "g", "h"};
+  EXPECT_DOUBLE_EQ(OutcomeValue(e), 0.25);
+  e.reward = {{"total", "high"}};  // not a number: the outcome decides
+  EXPECT_DOUBLE_EQ(OutcomeValue(e), 0.25);
   e.outcome->kind = OutcomeKind::kAbstained;
   EXPECT_DOUBLE_EQ(OutcomeValue(e), 0.1);
   e.outcome->kind = OutcomeKind::kFailure;
