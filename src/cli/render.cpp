@@ -3,16 +3,10 @@
 
 #include "cli/cli.h"
 #include "core/utf8.h"
+#include "learn/patterns.h"
 
 namespace engram::cli {
 namespace {
-
-// The first line of `text`, cut to `width` characters (on a UTF-8 boundary).
-std::string Clip(std::string_view text, size_t width) {
-  text = text.substr(0, text.find('\n'));
-  if (text.size() <= width) return std::string(text);
-  return std::string(Utf8Prefix(text, width - 3)) + "...";
-}
 
 std::string ContextLine(const Context& c) {
   std::string out;
@@ -69,9 +63,9 @@ std::string RenderEpisode(const Episode& e) {
                      tokens);
   for (const auto& s : e.steps) {
     out += fmt::format("  {:>4} {} {:<10} {:>7}ms {:>6}  {}\n", s.step_number,
-                       s.success ? "ok  " : "FAIL", Clip(s.tool, 10), s.latency_ms,
-                       s.tokens ? fmt::format("{}t", *s.tokens) : "", Clip(s.action, 60));
-    if (!s.observation.empty()) out += fmt::format("{:41}-> {}\n", "", Clip(s.observation, 72));
+                       s.success ? "ok  " : "FAIL", ClipLine(s.tool, 10), s.latency_ms,
+                       s.tokens ? fmt::format("{}t", *s.tokens) : "", ClipLine(s.action, 60));
+    if (!s.observation.empty()) out += fmt::format("{:41}-> {}\n", "", ClipLine(s.observation, 72));
   }
   return out;
 }
@@ -81,9 +75,9 @@ std::string RenderEpisodeList(const EpisodePage& page) {
   std::string out = fmt::format("{:<36}  {:<9}  {:<15}  {:<24}  {}\n", "ID", "STATUS", "OUTCOME",
                                 "STARTED", "TASK");
   for (const auto& e : page.episodes) {
-    out +=
-        fmt::format("{:<36}  {:<9}  {:<15}  {:<24}  {}\n", e.id, to_string(e.status),
-                    e.outcome ? to_string(e.outcome->kind) : "-", e.started_at, Clip(e.task, 60));
+    out += fmt::format("{:<36}  {:<9}  {:<15}  {:<24}  {}\n", e.id, to_string(e.status),
+                       e.outcome ? to_string(e.outcome->kind) : "-", e.started_at,
+                       ClipLine(e.task, 60));
   }
   if (page.next_cursor) out += fmt::format("more: --cursor {}\n", *page.next_cursor);
   return out;
@@ -94,19 +88,12 @@ std::string DescribePattern(const Pattern& p) {
   auto str = [&](const char* k) {
     return d.contains(k) && d[k].is_string() ? d[k].get<std::string>() : std::string();
   };
-  auto tools = [&](const char* k) {
-    std::vector<std::string> out;
-    if (d.contains(k) && d[k].is_array()) {
-      for (const auto& t : d[k]) out.push_back(t.is_string() ? t.get<std::string>() : t.dump());
-    }
-    return fmt::format("{}", fmt::join(out, " > "));
-  };
   switch (p.type) {
     case PatternType::kToolSequence:
-      return tools("tools");
+      return JoinTools(d, "tools");
     case PatternType::kErrorRecovery:
       return fmt::format("{} failing with \"{}\" -> {}", str("error_tool"),
-                         Clip(str("error_signature"), 60), tools("recovery"));
+                         ClipLine(str("error_signature"), 60), JoinTools(d, "recovery"));
     case PatternType::kDecisionPoint: {
       std::vector<std::string> branches;
       if (p.branches.is_object()) {
@@ -137,7 +124,7 @@ std::string RenderPatternList(const std::vector<Pattern>& patterns) {
                                 "SUCCESS", "PATTERN");
   for (const auto& p : patterns) {
     out += fmt::format("{:<17}  {:<14}  {:>7}  {:>6.0f}%  {}\n", p.id, to_string(p.type), p.support,
-                       p.success_rate * 100, Clip(DescribePattern(p), 100));
+                       p.success_rate * 100, ClipLine(DescribePattern(p), 100));
   }
   return out;
 }

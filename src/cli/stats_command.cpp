@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/cli.h"
+#include "core/utf8.h"
 
 namespace engram::cli {
 namespace {
@@ -37,10 +38,8 @@ std::string RenderStats(const Stats& s) {
   }
   out += "\nslowest steps\n";
   for (const auto& x : s.slowest_steps) {
-    std::string action = x.action.substr(0, x.action.find('\n'));
-    if (action.size() > 50) action = action.substr(0, 47) + "...";
     out += fmt::format("  {:>8} ms  {} step {:<4} {} {}\n", x.latency_ms, x.episode_id,
-                       x.step_number, x.tool, action);
+                       x.step_number, x.tool, ClipLine(x.action, 50));
   }
   return out;
 }

@@ -46,4 +46,10 @@ std::string_view Utf8Prefix(std::string_view s, size_t max_bytes) {
   return s.substr(0, cut);
 }
 
+std::string ClipLine(std::string_view text, size_t width) {
+  text = text.substr(0, text.find('\n'));
+  if (text.size() <= width) return std::string(text);
+  return std::string(Utf8Prefix(text, width - 3)) + "...";
+}
+
 }  // namespace engram

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace engram {
@@ -12,5 +13,9 @@ std::optional<size_t> FindInvalidUtf8(std::string_view s);
 
 // The longest prefix of `s` of at most `max_bytes` that does not split a character.
 std::string_view Utf8Prefix(std::string_view s, size_t max_bytes);
+
+// For one-line displays: the first line of `text`, and when it is over `width` bytes, its
+// prefix of width - 3 bytes (not splitting a character) and "...". REQUIRES: width >= 3.
+std::string ClipLine(std::string_view text, size_t width);
 
 }  // namespace engram

@@ -120,6 +120,17 @@ void ContextTools(const Episode& e, double success, Contributions& all) {
 
 }  // namespace
 
+std::string JoinTools(const nlohmann::json& description, const char* field) {
+  std::vector<std::string> tools;
+  if (!description.is_object()) return "";
+  if (auto it = description.find(field); it != description.end() && it->is_array()) {
+    for (const auto& t : *it) {
+      if (t.is_string()) tools.push_back(t.get<std::string>());
+    }
+  }
+  return fmt::format("{}", fmt::join(tools, " > "));
+}
+
 std::vector<PatternContribution> ExtractPatterns(const Episode& episode, double success,
                                                  const PatternRules& rules) {
   Contributions all;

@@ -21,6 +21,10 @@ struct PatternRules {
 
 // `success` is the episode's outcome base (1 success … 0 failure; see reward.h). Deterministic:
 // contributions come sorted by key.
+// A pattern description's list of tools (`tools` of a tool_sequence, `recovery` of an
+// error_recovery) as people read it: "cargo > claude > cargo". Empty when there is none.
+std::string JoinTools(const nlohmann::json& description, const char* field);
+
 std::vector<PatternContribution> ExtractPatterns(const Episode& episode, double success,
                                                  const PatternRules& rules = {});
 

@@ -11,6 +11,7 @@
 #include "core/timestamp.h"
 #include "core/utf8.h"
 #include "engram/json.h"
+#include "learn/patterns.h"
 #include "learn/reward.h"
 
 namespace engram {
@@ -38,13 +39,6 @@ bool IsWordByte(unsigned char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80;
 }
 
-// The first line of `text`, at most `width` bytes (cut on a UTF-8 boundary, marked "...").
-std::string Clip(std::string_view text, size_t width) {
-  text = text.substr(0, text.find('\n'));
-  if (text.size() <= width) return std::string(text);
-  return std::string(Utf8Prefix(text, width - 3)) + "...";
-}
-
 std::vector<std::string> ReflectionItems(const nlohmann::json& reflection, const char* section) {
   std::vector<std::string> out;
   if (!reflection.is_object()) return out;
@@ -69,16 +63,6 @@ void CollectStrings(const nlohmann::json& j, std::string& out) {
 
 std::string Percent(double rate) {
   return fmt::format("{:.0f}%", rate * 100);
-}
-
-std::string Tools(const nlohmann::json& list) {
-  std::vector<std::string> tools;
-  if (list.is_array()) {
-    for (const auto& t : list) {
-      if (t.is_string()) tools.push_back(t.get<std::string>());
-    }
-  }
-  return fmt::format("{}", fmt::join(tools, " > "));
 }
 
 // A description's list of tools by name; an empty list when it has none.
@@ -309,8 +293,7 @@ std::string WritePlaybook(const std::vector<RecalledEpisode>& episodes,
       summary_lines.push_back(
           {kRecommended, 0,
            fmt::format("Recommended tool sequence: {} (in {} of them, {} success).",
-                       Tools(ToolList(p.description, "tools")), r.seen_in,
-                       Percent(r.success_here))});
+                       JoinTools(p.description, "tools"), r.seen_in, Percent(r.success_here))});
       break;
     }
   }
@@ -321,9 +304,8 @@ std::string WritePlaybook(const std::vector<RecalledEpisode>& episodes,
         {kPitfalls, pitfalls.size(),
          fmt::format("- {} failing with \"{}\": recovered by {} ({} episode(s), {} success).",
                      p.description.value("error_tool", ""),
-                     Clip(p.description.value("error_signature", ""), 120),
-                     Tools(ToolList(p.description, "recovery")), r.seen_in,
-                     Percent(r.success_here))});
+                     ClipLine(p.description.value("error_signature", ""), 120),
+                     JoinTools(p.description, "recovery"), r.seen_in, Percent(r.success_here))});
   }
   // One line per episode, best-scored first: for one that went well its first lesson (a fix,
   // when there was one), for a failure its first two.
@@ -331,20 +313,20 @@ std::string WritePlaybook(const std::vector<RecalledEpisode>& episodes,
     std::string outcome = e.outcome ? std::string(to_string(e.outcome->kind)) : "open";
     if (e.reward) outcome += fmt::format(", reward {:.2f}", *e.reward);
     if (e.outcome && !e.outcome->summary.empty()) {
-      outcome += fmt::format(": {}", Clip(e.outcome->summary, 80));
+      outcome += fmt::format(": {}", ClipLine(e.outcome->summary, 80));
     }
     std::vector<std::string> lessons;
     for (size_t i = 0; i < std::min<size_t>(e.lessons.size(), e.warning ? 2 : 1); ++i) {
-      lessons.push_back(Clip(e.lessons[i], 240));
+      lessons.push_back(ClipLine(e.lessons[i], 240));
     }
     const std::string lesson = fmt::format("{}", fmt::join(lessons, "; "));
     if (e.warning) {
       pitfalls.push_back({kPitfalls, pitfalls.size(),
-                          fmt::format("- Failed before: \"{}\" ({}){}{}", Clip(e.task, 80), outcome,
-                                      lesson.empty() ? "" : ": ", lesson)});
+                          fmt::format("- Failed before: \"{}\" ({}){}{}", ClipLine(e.task, 80),
+                                      outcome, lesson.empty() ? "" : ": ", lesson)});
     } else if (!lesson.empty()) {
       worked.push_back({kWorked, worked.size(),
-                        fmt::format("- \"{}\" ({}): {}", Clip(e.task, 80), outcome, lesson)});
+                        fmt::format("- \"{}\" ({}): {}", ClipLine(e.task, 80), outcome, lesson)});
     }
   }
 

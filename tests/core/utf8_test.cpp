@@ -23,5 +23,12 @@ TEST(Utf8, FindsTheFirstBadByte) {
   EXPECT_EQ(FindInvalidUtf8("\x80"), 0u);              // lone continuation
 }
 
+TEST(Utf8, ClipLineKeepsTheFirstLineAndCutsOnACharacter) {
+  EXPECT_EQ(ClipLine("short", 10), "short");
+  EXPECT_EQ(ClipLine("first line\nsecond", 20), "first line");
+  EXPECT_EQ(ClipLine("abcdefghijkl", 10), "abcdefg...");
+  EXPECT_EQ(ClipLine("ab\xc3\xa9\xc3\xa9\xc3\xa9xyz", 8), "ab\xc3\xa9...");  // é not split
+}
+
 }  // namespace
 }  // namespace engram

@@ -105,5 +105,13 @@ TEST(Patterns, AThousandStepEpisodeContributesEachPatternOnce) {
   EXPECT_EQ(p->occurrences, 333);
 }
 
+TEST(Patterns, ToolListsReadAsPeopleReadThem) {
+  EXPECT_EQ(JoinTools({{"tools", {"cargo", "claude", "cargo"}}}, "tools"),
+            "cargo > claude > cargo");
+  EXPECT_EQ(JoinTools({{"recovery", {"llm"}}}, "recovery"), "llm");
+  EXPECT_EQ(JoinTools({{"tools", "cargo"}}, "tools"), "");
+  EXPECT_EQ(JoinTools(nullptr, "tools"), "");
+}
+
 }  // namespace
 }  // namespace engram
