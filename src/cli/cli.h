@@ -38,6 +38,17 @@ T Check(Result<T> r) {
   return std::move(r).value();
 }
 
+// --domain, --language, --framework and --tag (repeatable), as `episode start` and `recall`
+// take them.
+struct ContextFlags {
+  std::string domain, language, framework;
+  std::vector<std::string> tags;
+
+  void AddTo(CLI::App& cmd);
+  // The context the flags give; empty flags are absent fields.
+  Context ToContext() const;
+};
+
 // Reads a whole number flag, or throws a usage CommandError naming the field.
 int64_t ParseCount(std::string_view field, const std::string& text, int64_t min);
 

@@ -10,6 +10,22 @@
 #include "core/validation.h"
 
 namespace engram::cli {
+void ContextFlags::AddTo(CLI::App& cmd) {
+  cmd.add_option("--domain", domain, "e.g. web, cli, data");
+  cmd.add_option("--language", language, "e.g. rust, python");
+  cmd.add_option("--framework", framework, "e.g. axum, django");
+  cmd.add_option("--tag", tags, "A tag; repeat for several");
+}
+
+Context ContextFlags::ToContext() const {
+  Context c;
+  if (!domain.empty()) c.domain = domain;
+  if (!language.empty()) c.language = language;
+  if (!framework.empty()) c.framework = framework;
+  c.tags = tags;
+  return c;
+}
+
 // Number flags are read as text so the error names the field as the data model does.
 int64_t ParseCount(std::string_view field, const std::string& text, int64_t min) {
   int64_t v = 0;
@@ -36,8 +52,8 @@ void PrintJson(const json& j) {
 }
 
 struct StartArgs {
-  std::string task, type = "other", domain, language, framework, complexity;
-  std::vector<std::string> tags;
+  std::string task, type = "other", complexity;
+  ContextFlags context;
 };
 
 void AddStart(CLI::App& group, GlobalFlags& flags) {
@@ -48,21 +64,15 @@ void AddStart(CLI::App& group, GlobalFlags& flags) {
                   "code_generation, debugging, refactoring, testing, analysis, documentation or "
                   "other")
       ->capture_default_str();
-  cmd->add_option("--domain", args->domain, "e.g. web, cli, data");
-  cmd->add_option("--language", args->language, "e.g. rust, python");
-  cmd->add_option("--framework", args->framework, "e.g. axum, django");
+  args->context.AddTo(*cmd);
   cmd->add_option("--complexity", args->complexity, "simple, moderate or complex");
-  cmd->add_option("--tag", args->tags, "A tag; repeat for several");
   cmd->callback([args, &flags] {
     EpisodeSpec spec;
     spec.task = args->task;
     spec.task_type = Check(parse_task_type(args->type));
-    if (!args->domain.empty()) spec.context.domain = args->domain;
-    if (!args->language.empty()) spec.context.language = args->language;
-    if (!args->framework.empty()) spec.context.framework = args->framework;
+    spec.context = args->context.ToContext();
     if (!args->complexity.empty())
       spec.context.complexity = Check(parse_complexity(args->complexity));
-    spec.context.tags = args->tags;
     auto memory = OpenMemory(flags);
     const std::string id = Check(memory->start_episode(spec));
     if (flags.json) {

@@ -9,8 +9,8 @@ namespace engram::cli {
 namespace {
 
 struct RecallArgs {
-  std::string task, domain, language, framework, k = "5", budget = "500";
-  std::vector<std::string> tags;
+  std::string task, k = "5", budget = "500";
+  ContextFlags context;  // matching episodes rank higher
 };
 
 }  // namespace
@@ -46,19 +46,13 @@ void AddRecallCommand(CLI::App& app, GlobalFlags& flags) {
   auto* cmd = app.add_subcommand(
       "recall", "Past episodes, patterns and a playbook for a new task, each with why");
   cmd->add_option("task", args->task, "The new task, in words")->required();
-  cmd->add_option("--domain", args->domain, "The task's domain (matching episodes rank higher)");
-  cmd->add_option("--language", args->language, "The task's language");
-  cmd->add_option("--framework", args->framework, "The task's framework");
-  cmd->add_option("--tag", args->tags, "A tag of the task (repeatable)");
+  args->context.AddTo(*cmd);
   cmd->add_option("--k", args->k, "Episodes to return, 1-100 (default 5)");
   cmd->add_option("--budget", args->budget, "The playbook's size in tokens (default 500)");
   cmd->callback([args, &flags] {
     RecallQuery q;
     q.task = args->task;
-    if (!args->domain.empty()) q.context.domain = args->domain;
-    if (!args->language.empty()) q.context.language = args->language;
-    if (!args->framework.empty()) q.context.framework = args->framework;
-    q.context.tags = args->tags;
+    q.context = args->context.ToContext();
     q.k = ParseCount("k", args->k, 1);
     q.token_budget = ParseCount("budget", args->budget, 0);
     Recall r = Check(OpenMemory(flags)->recall(q));
