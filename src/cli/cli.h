@@ -49,6 +49,9 @@ struct ContextFlags {
   Context ToContext() const;
 };
 
+// A JSON parse error as one readable line, without nlohmann's "[json.exception…]" prefix.
+std::string JsonParseMessage(const nlohmann::json::parse_error& e);
+
 // Reads a whole number flag, or throws a usage CommandError naming the field.
 int64_t ParseCount(std::string_view field, const std::string& text, int64_t min);
 

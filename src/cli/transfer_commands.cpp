@@ -110,12 +110,6 @@ class Importer {
   ojson errors_ = ojson::array();
 };
 
-std::string ParseError(const nlohmann::json::parse_error& e) {
-  std::string_view what = e.what();
-  if (auto pos = what.find("] "); pos != std::string_view::npos) what.remove_prefix(pos + 2);
-  return "not valid JSON: " + std::string(what);
-}
-
 // Calls `each(line_number, text)` for every non-blank line.
 template <typename Each>
 void ForEachLine(std::istream& in, Each each) {
@@ -132,7 +126,7 @@ void ImportJsonl(std::istream& in, Importer& importer) {
     try {
       importer.Add(record, episode_from_json(nlohmann::json::parse(text)));
     } catch (const nlohmann::json::parse_error& e) {
-      importer.Reject(record, ParseError(e));
+      importer.Reject(record, "not valid JSON: " + JsonParseMessage(e));
     }
   });
 }
@@ -160,7 +154,7 @@ void ImportOpenAiChat(std::istream& in, Importer& importer, const Limits& limits
     try {
       importer.Add(record, EpisodeFromOpenAiChat(nlohmann::json::parse(row), limits));
     } catch (const nlohmann::json::parse_error& e) {
-      importer.Reject(record, ParseError(e));
+      importer.Reject(record, "not valid JSON: " + JsonParseMessage(e));
     }
   });
 }
