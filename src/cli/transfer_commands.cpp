@@ -110,25 +110,19 @@ class Importer {
   ojson errors_ = ojson::array();
 };
 
-// Calls `each(line_number, text)` for every non-blank line.
-template <typename Each>
-void ForEachLine(std::istream& in, Each each) {
+// JSON Lines: every non-blank line, read by `convert`, is a record named "line N".
+template <typename Convert>
+void ImportLines(std::istream& in, Importer& importer, Convert convert) {
   std::string text;
   for (int64_t line = 1; std::getline(in, text); ++line) {
     if (text.find_first_not_of(" \t\r") == std::string::npos) continue;
-    each(line, text);
-  }
-}
-
-void ImportJsonl(std::istream& in, Importer& importer) {
-  ForEachLine(in, [&](int64_t line, const std::string& text) {
     const std::string record = fmt::format("line {}", line);
     try {
-      importer.Add(record, episode_from_json(nlohmann::json::parse(text)));
+      importer.Add(record, convert(nlohmann::json::parse(text)));
     } catch (const nlohmann::json::parse_error& e) {
       importer.Reject(record, "not valid JSON: " + JsonParseMessage(e));
     }
-  });
+  }
 }
 
 bool IsMessage(const nlohmann::json& j) {
@@ -149,14 +143,8 @@ void ImportOpenAiChat(std::istream& in, Importer& importer, const Limits& limits
     return;
   }
   std::istringstream lines(text);
-  ForEachLine(lines, [&](int64_t line, const std::string& row) {
-    const std::string record = fmt::format("line {}", line);
-    try {
-      importer.Add(record, EpisodeFromOpenAiChat(nlohmann::json::parse(row), limits));
-    } catch (const nlohmann::json::parse_error& e) {
-      importer.Reject(record, "not valid JSON: " + JsonParseMessage(e));
-    }
-  });
+  ImportLines(lines, importer,
+              [&](const nlohmann::json& j) { return EpisodeFromOpenAiChat(j, limits); });
 }
 
 }  // namespace
@@ -213,7 +201,7 @@ void AddTransferCommands(CLI::App& app, GlobalFlags& flags) {
     auto memory = OpenMemory(flags);
     Importer importer(*memory, flags);
     if (im->format == "jsonl") {
-      ImportJsonl(in, importer);
+      ImportLines(in, importer, [](const nlohmann::json& j) { return episode_from_json(j); });
     } else {
       ImportOpenAiChat(in, importer, Options{}.limits);
     }
