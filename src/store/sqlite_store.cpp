@@ -183,12 +183,15 @@ Result<int64_t> InsertEpisodeRow(Connection& conn, const Episode& e,
 }
 
 // The search index entry of a completed episode.
-Status IndexForSearch(Connection& conn, int64_t key, const Completion& c) {
-  auto fts = conn.cached(
-      "INSERT INTO episode_fts (rowid, task, reflection, steps) "
-      "SELECT key, task, ?, ? FROM episodes WHERE key = ?");
+// One row of VALUES on purpose: an INSERT ... SELECT runs in a statement savepoint, and FTS5
+// writes its pending terms out as a new segment at every savepoint, so each episode became a
+// segment of its own to be merged later (four times the cost of the insert itself).
+Status IndexForSearch(Connection& conn, int64_t key, std::string_view task, const Completion& c) {
+  auto fts =
+      conn.cached("INSERT INTO episode_fts (rowid, task, reflection, steps) VALUES (?, ?, ?, ?)");
   if (!fts.ok()) return fts.status();
-  (*fts)->bind_text_static(1, c.reflection_text).bind_text_static(2, c.steps_text).bind(3, key);
+  (*fts)->bind(1, key).bind_text_static(2, task);
+  (*fts)->bind_text_static(3, c.reflection_text).bind_text_static(4, c.steps_text);
   return (*fts)->run();
 }
 
@@ -253,7 +256,7 @@ class SqliteStore final : public Store {
         if (!s.ok()) return s;
       }
       if (item.completion) {
-        if (Status s = IndexForSearch(*writer_, *key, *item.completion); !s.ok()) return s;
+        if (Status s = IndexForSearch(*writer_, *key, e.task, *item.completion); !s.ok()) return s;
         learnt.push_back({*key, &item.completion->patterns, item.completion->ended_at});
       }
       out.push_back(Status::Ok());
@@ -285,15 +288,18 @@ class SqliteStore final : public Store {
     }
     auto up = writer_->cached(
         "UPDATE episodes SET status = 'completed', outcome = ?, ended_at = ?, reward = ?, "
-        "reflection = ?, step_count = ?, duration_ms = ? WHERE key = ?");
+        "reflection = ?, step_count = ?, duration_ms = ? WHERE key = ? RETURNING task");
     if (!up.ok()) return up.status();
     Statement& q = **up;
     q.bind(1, to_json(c.outcome).dump()).bind(2, c.ended_at);
     q.bind(3, c.reward.dump()).bind(4, c.reflection.dump());
     q.bind(5, c.step_count).bind(6, c.duration_ms).bind(7, key);
-    if (Status s = q.run(); !s.ok()) return s;
-    Status s = sqlite::MergePatterns(*writer_, {{key, &c.patterns, c.ended_at}});
-    if (s.ok()) s = IndexForSearch(*writer_, key, c);
+    Status s;
+    const std::string task = q.step(s) ? q.column_text(0) : std::string();
+    q.reset();
+    if (!s.ok()) return s;
+    s = sqlite::MergePatterns(*writer_, {{key, &c.patterns, c.ended_at}});
+    if (s.ok()) s = IndexForSearch(*writer_, key, task, c);
     if (!s.ok()) return s;
     return txn.commit();
   }
