@@ -13,15 +13,6 @@ namespace {
 using nlohmann::json;
 
 constexpr int kMaxEvidence = 100;
-constexpr size_t kEvidenceRows = 64;
-
-// INSERT of `n` evidence rows of one pattern: ?1 is the pattern, ?2 … the episode keys.
-std::string EvidenceInsert(size_t n) {
-  std::string sql = "INSERT OR IGNORE INTO pattern_evidence (pattern_id, episode_key) VALUES ";
-  for (size_t i = 0; i < n; ++i) sql += fmt::format("{}(?1, ?{})", i ? ", " : "", i + 2);
-  return sql;
-}
-
 // Adds this episode's branches to the stored ones: {"tool": {"taken", "succeeded"}}.
 json MergeBranches(const std::optional<std::string>& stored,
                    const std::map<std::string, std::pair<int64_t, int64_t>>& added) {
@@ -38,7 +29,18 @@ json MergeBranches(const std::optional<std::string>& stored,
 
 constexpr const char* kColumns =
     "id, type, description, support, success_sum, occurrences, latency_ms_sum, tokens_sum, "
-    "branches, first_seen, last_seen";
+    "branches, first_seen, last_seen, evidence";
+
+// A JSON array of integers (episode keys), as the evidence column holds them.
+std::vector<int64_t> Keys(std::string_view json_array) {
+  std::vector<int64_t> out;
+  json a = json::parse(json_array, nullptr, false);
+  if (!a.is_array()) return out;
+  for (const auto& v : a) {
+    if (v.is_number_integer()) out.push_back(v.get<int64_t>());
+  }
+  return out;
+}
 
 Pattern FromRow(const Statement& st) {
   Pattern p;
@@ -67,17 +69,33 @@ Pattern FromRow(const Statement& st) {
   return p;
 }
 
-Status LoadEvidence(Connection& conn, Pattern& p) {
+// The ids of the episodes in the pattern's evidence column, newest first.
+Status LoadEvidence(Connection& conn, Pattern& p, std::string_view evidence) {
   auto st = conn.cached(
-      "SELECT e.id FROM pattern_evidence pe JOIN episodes e ON e.key = pe.episode_key "
-      "WHERE pe.pattern_id = ? ORDER BY pe.episode_key DESC LIMIT " +
-      std::to_string(kMaxEvidence));
+      "SELECT e.id FROM json_each(?) j JOIN episodes e ON e.key = j.value ORDER BY j.key");
   if (!st.ok()) return st.status();
-  (*st)->bind(1, p.id);
+  (*st)->bind_text_static(1, evidence);
   Status s;
   while ((*st)->step(s)) p.evidence.push_back((*st)->column_text(0));
   (*st)->reset();
   return s;
+}
+
+// Reads patterns with their evidence.
+Result<std::vector<Pattern>> ReadPatterns(Connection& conn, Statement& st) {
+  std::vector<Pattern> out;
+  std::vector<std::string> evidence;
+  Status s;
+  while (st.step(s)) {
+    out.push_back(FromRow(st));
+    evidence.push_back(st.column_text(11));
+  }
+  st.reset();
+  if (!s.ok()) return s;
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (Status e = LoadEvidence(conn, out[i], evidence[i]); !e.ok()) return e;
+  }
+  return out;
 }
 
 }  // namespace
@@ -100,10 +118,15 @@ Status MergePatterns(Connection& conn, const std::vector<EpisodePatterns>& episo
     double success = 0;
     std::map<std::string, std::pair<int64_t, int64_t>> branches;
     std::string_view first_seen, last_seen;
-    std::vector<int64_t> episode_keys;
+    std::vector<int64_t> episode_keys;            // in the order of `episodes`, oldest first
+    std::map<std::string_view, int64_t> domains;  // episodes per domain
   };
   std::map<std::string_view, Merged> merged;
+  auto listed =
+      conn.cached("INSERT INTO episode_patterns (episode_key, pattern_ids) VALUES (?, ?)");
+  if (!listed.ok()) return listed.status();
   for (const auto& ep : episodes) {
+    json ids = json::array();
     for (const auto& c : *ep.patterns) {
       Merged& m = merged[c.key];
       if (!m.first) {
@@ -122,51 +145,81 @@ Status MergePatterns(Connection& conn, const std::vector<EpisodePatterns>& episo
       m.first_seen = std::min(m.first_seen, ep.seen_at);
       m.last_seen = std::max(m.last_seen, ep.seen_at);
       m.episode_keys.push_back(ep.episode_key);
+      if (ep.domain && *ep.domain) ++m.domains[**ep.domain];
+      ids.push_back(PatternId(c.key));
     }
+    if (ids.empty()) continue;
+    (*listed)->bind(1, ep.episode_key).bind(2, ids.dump());
+    if (Status s = (*listed)->run(); !s.ok()) return s;
   }
   for (const auto& [key, m] : merged) {
     const PatternContribution& c = *m.first;
     const std::string id = PatternId(key);
-    std::optional<std::string> branches;
-    if (!m.branches.empty()) {
-      auto read = conn.cached("SELECT branches FROM patterns WHERE id = ?");
-      if (!read.ok()) return read.status();
-      (*read)->bind(1, id);
-      Status s;
-      std::optional<std::string> stored;
-      if ((*read)->step(s)) stored = (*read)->column_optional_text(0);
-      (*read)->reset();
-      if (!s.ok()) return s;
-      branches = MergeBranches(stored, m.branches).dump();
+    auto read = conn.cached("SELECT branches, evidence FROM patterns WHERE id = ?");
+    if (!read.ok()) return read.status();
+    (*read)->bind(1, id);
+    Status s;
+    std::optional<std::string> stored_branches;
+    std::vector<int64_t> evidence(m.episode_keys.rbegin(), m.episode_keys.rend());
+    if ((*read)->step(s)) {
+      stored_branches = (*read)->column_optional_text(0);
+      for (int64_t k : Keys((*read)->column_text(1))) {
+        if (evidence.size() >= static_cast<size_t>(kMaxEvidence)) break;
+        evidence.push_back(k);
+      }
     }
+    (*read)->reset();
+    if (!s.ok()) return s;
+    evidence.resize(std::min(evidence.size(), static_cast<size_t>(kMaxEvidence)));
+    std::optional<std::string> branches;
+    if (!m.branches.empty()) branches = MergeBranches(stored_branches, m.branches).dump();
     auto up = conn.cached(
         "INSERT INTO patterns (id, key, type, description, support, success_sum, occurrences, "
-        "latency_ms_sum, tokens_sum, branches, first_seen, last_seen) "
-        "VALUES (?1, ?2, ?3, ?4, ?11, ?5, ?6, ?7, ?8, ?9, ?10, ?12) "
+        "latency_ms_sum, tokens_sum, branches, first_seen, last_seen, evidence) "
+        "VALUES (?1, ?2, ?3, ?4, ?11, ?5, ?6, ?7, ?8, ?9, ?10, ?12, ?13) "
         "ON CONFLICT (id) DO UPDATE SET support = support + excluded.support, "
         "success_sum = success_sum + excluded.success_sum, "
         "occurrences = occurrences + excluded.occurrences, "
         "latency_ms_sum = latency_ms_sum + excluded.latency_ms_sum, "
         "tokens_sum = tokens_sum + excluded.tokens_sum, "
         "branches = excluded.branches, first_seen = min(first_seen, excluded.first_seen), "
-        "last_seen = max(last_seen, excluded.last_seen)");
+        "last_seen = max(last_seen, excluded.last_seen), evidence = excluded.evidence");
     if (!up.ok()) return up.status();
     Statement& q = **up;
     q.bind(1, id).bind(2, c.key).bind(3, c.type).bind(4, c.description.dump());
     q.bind(5, m.success).bind(6, m.occurrences).bind(7, m.latency_ms).bind(8, m.tokens);
     q.bind_optional(9, branches).bind(10, m.first_seen).bind(11, m.support);
-    q.bind(12, m.last_seen);
+    q.bind(12, m.last_seen).bind(13, json(evidence).dump());
     if (Status s = q.run(); !s.ok()) return s;
-    // The evidence rows, kEvidenceRows to a statement.
-    const auto& keys = m.episode_keys;
-    for (size_t from = 0; from < keys.size(); from += kEvidenceRows) {
-      const size_t n = std::min(kEvidenceRows, keys.size() - from);
-      auto ev = conn.cached(EvidenceInsert(n));
-      if (!ev.ok()) return ev.status();
-      (*ev)->bind(1, id);
-      for (size_t i = 0; i < n; ++i) (*ev)->bind(static_cast<int>(i + 2), keys[from + i]);
-      if (Status s = (*ev)->run(); !s.ok()) return s;
+    for (const auto& [domain, count] : m.domains) {
+      auto d = conn.cached(
+          "INSERT INTO pattern_domains (domain, pattern_id, episodes) VALUES (?, ?, ?) "
+          "ON CONFLICT DO UPDATE SET episodes = episodes + excluded.episodes");
+      if (!d.ok()) return d.status();
+      (*d)->bind_text_static(1, domain).bind(2, id).bind(3, count);
+      if (Status s = (*d)->run(); !s.ok()) return s;
     }
+  }
+  return Status::Ok();
+}
+
+Status ForgetEpisodePatterns(Connection& conn, int64_t episode_key) {
+  // ?1 is the episode; its pattern ids are read from episode_patterns by each statement.
+  for (const char* sql : {
+           "UPDATE patterns SET evidence = (SELECT json_group_array(j.value) FROM "
+           "json_each(patterns.evidence) j WHERE j.value <> ?1) WHERE id IN (SELECT value FROM "
+           "json_each((SELECT pattern_ids FROM episode_patterns WHERE episode_key = ?1)))",
+           "UPDATE pattern_domains SET episodes = episodes - 1 "
+           "WHERE domain = (SELECT domain FROM episodes WHERE key = ?1) AND pattern_id IN "
+           "(SELECT value FROM json_each((SELECT pattern_ids FROM episode_patterns "
+           "WHERE episode_key = ?1)))",
+           "DELETE FROM pattern_domains WHERE domain = (SELECT domain FROM episodes WHERE key = "
+           "?1) AND episodes <= 0",
+           "DELETE FROM episode_patterns WHERE episode_key = ?1",
+       }) {
+    auto st = conn.cached(sql);
+    if (!st.ok()) return st.status();
+    if (Status s = (*st)->bind(1, episode_key).run(); !s.ok()) return s;
   }
   return Status::Ok();
 }
@@ -177,40 +230,24 @@ Result<std::vector<Pattern>> ListPatterns(Connection& conn, const PatternFilter&
       "? * support",
       kColumns);
   if (f.type) sql += " AND type = ?3";
-  if (f.domain) {
-    sql +=
-        " AND id IN (SELECT pe.pattern_id FROM pattern_evidence pe JOIN episodes e ON "
-        "e.key = pe.episode_key WHERE e.domain = ?4)";
-  }
+  if (f.domain) sql += " AND id IN (SELECT pattern_id FROM pattern_domains WHERE domain = ?4)";
   sql += " ORDER BY support DESC, success_sum * 1.0 / support DESC, id";
   auto st = conn.prepare(sql);
   if (!st.ok()) return st.status();
   st->bind(1, f.min_support).bind(2, f.min_success - 1e-9);
   if (f.type) st->bind(3, to_string(*f.type));
   if (f.domain) st->bind(4, *f.domain);
-  std::vector<Pattern> out;
-  Status s;
-  while (st->step(s)) out.push_back(FromRow(*st));
-  if (!s.ok()) return s;
-  for (auto& p : out) {
-    if (Status e = LoadEvidence(conn, p); !e.ok()) return e;
-  }
-  return out;
+  return ReadPatterns(conn, *st);
 }
 
 Result<Pattern> GetPattern(Connection& conn, std::string_view id) {
   auto st = conn.cached(fmt::format("SELECT {} FROM patterns WHERE id = ?", kColumns));
   if (!st.ok()) return st.status();
   (*st)->bind(1, id);
-  Status s;
-  if (!(*st)->step(s)) {
-    if (!s.ok()) return s;
-    return Status::NotFound(fmt::format("pattern {} not found", id));
-  }
-  Pattern p = FromRow(**st);
-  (*st)->reset();
-  if (Status e = LoadEvidence(conn, p); !e.ok()) return e;
-  return p;
+  auto found = ReadPatterns(conn, **st);
+  if (!found.ok()) return found.status();
+  if (found->empty()) return Status::NotFound(fmt::format("pattern {} not found", id));
+  return std::move(found->front());
 }
 
 Result<std::vector<PatternHit>> PatternsOfEpisodes(Connection& conn,
@@ -218,24 +255,15 @@ Result<std::vector<PatternHit>> PatternsOfEpisodes(Connection& conn,
   std::vector<PatternHit> out;
   if (keys.empty()) return out;
   std::string sql = fmt::format(
-      "SELECT {}, hits.keys FROM (SELECT pattern_id, group_concat(episode_key) AS keys "
-      "FROM pattern_evidence WHERE episode_key IN ({}) GROUP BY pattern_id) hits "
+      "SELECT {}, hits.keys FROM (SELECT j.value AS pattern_id, json_group_array(ep.episode_key) "
+      "AS keys FROM episode_patterns ep, json_each(ep.pattern_ids) j "
+      "WHERE ep.episode_key IN ({}) GROUP BY j.value) hits "
       "JOIN patterns ON patterns.id = hits.pattern_id",
       kColumns, fmt::join(keys, ", "));
   auto st = conn.prepare(sql);
   if (!st.ok()) return st.status();
   Status s;
-  while (st->step(s)) {
-    PatternHit hit{FromRow(*st), {}};
-    const std::string list = st->column_text(11);
-    for (size_t pos = 0; pos < list.size();) {
-      size_t end = list.find(',', pos);
-      if (end == std::string::npos) end = list.size();
-      hit.episode_keys.push_back(std::stoll(list.substr(pos, end - pos)));
-      pos = end + 1;
-    }
-    out.push_back(std::move(hit));
-  }
+  while (st->step(s)) out.push_back(PatternHit{FromRow(*st), Keys(st->column_text(12))});
   if (!s.ok()) return s;
   return out;
 }

@@ -1,6 +1,7 @@
 // Patterns on SQLite: merging one episode's contributions, and reading patterns back.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,11 +19,16 @@ struct EpisodePatterns {
   int64_t episode_key = 0;
   const std::vector<PatternContribution>* patterns = nullptr;
   std::string_view seen_at;
+  const std::optional<std::string>* domain = nullptr;  // the episode's, when it has one
 };
 
 // Merges the contributions of these episodes into the patterns of all episodes.
 // REQUIRES: a write transaction is open on `conn`.
 Status MergePatterns(Connection& conn, const std::vector<EpisodePatterns>& episodes);
+
+// Takes a deleted episode out of the evidence of its patterns and their counts per domain (its
+// contributions to support and rates stay). Call before the episode's row goes.
+Status ForgetEpisodePatterns(Connection& conn, int64_t episode_key);
 
 Result<std::vector<Pattern>> ListPatterns(Connection& conn, const PatternFilter& filter);
 Result<Pattern> GetPattern(Connection& conn, std::string_view id);

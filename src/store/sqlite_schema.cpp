@@ -98,6 +98,34 @@ SELECT key, task,
                    FROM steps WHERE episode_key = episodes.key), 1, 16384), '')
 FROM episodes WHERE status = 'completed';
 )sql",
+      // 4 -> 5: evidence kept where it is read. One (pattern, episode) row per pattern an episode
+      // showed cost two B-tree inserts each, most of an import's time; now each episode lists
+      // its patterns in one row, each pattern keeps its 100 newest episodes, and the episodes a
+      // pattern was seen in are counted per domain for listing by domain.
+      R"sql(
+ALTER TABLE patterns ADD COLUMN evidence TEXT NOT NULL DEFAULT '[]';
+CREATE TABLE episode_patterns (
+  episode_key  INTEGER PRIMARY KEY,
+  pattern_ids  TEXT NOT NULL
+);
+CREATE TABLE pattern_domains (
+  domain      TEXT NOT NULL,
+  pattern_id  TEXT NOT NULL,
+  episodes    INTEGER NOT NULL,
+  PRIMARY KEY (domain, pattern_id)
+) WITHOUT ROWID;
+INSERT INTO episode_patterns (episode_key, pattern_ids)
+SELECT episode_key, json_group_array(pattern_id) FROM pattern_evidence GROUP BY episode_key;
+INSERT INTO pattern_domains (domain, pattern_id, episodes)
+SELECT e.domain, pe.pattern_id, count(*)
+FROM pattern_evidence pe JOIN episodes e ON e.key = pe.episode_key
+WHERE e.domain IS NOT NULL GROUP BY e.domain, pe.pattern_id;
+UPDATE patterns SET evidence = (
+  SELECT json_group_array(episode_key) FROM (
+    SELECT episode_key FROM pattern_evidence WHERE pattern_id = patterns.id
+    ORDER BY episode_key DESC LIMIT 100));
+DROP TABLE pattern_evidence;
+)sql",
   };
   return migrations;
 }
@@ -117,7 +145,7 @@ int SchemaVersion() {
   return static_cast<int>(Migrations().size());
 }
 
-Status MigrateSchema(Connection& conn) {
+Status MigrateSchema(Connection& conn, int target) {
   // The write lock first, so two processes opening a new file do not both create the schema.
   if (Status s = conn.exec("BEGIN IMMEDIATE"); !s.ok()) return s;
   auto fail = [&](Status s) {
@@ -136,18 +164,18 @@ Status MigrateSchema(Connection& conn) {
         "database {} is not an engram database (it holds {} table(s) of another application)",
         conn.path(), *tables)));
   }
-  if (*version > SchemaVersion()) {
+  if (*version > target) {
     return fail(Status::FailedPrecondition(fmt::format(
         "database {} has schema version {}, newer than this engram build understands ({})",
-        conn.path(), *version, SchemaVersion())));
+        conn.path(), *version, target)));
   }
   const auto& migrations = Migrations();
-  for (int64_t v = *version; v < SchemaVersion(); ++v) {
+  for (int64_t v = *version; v < target; ++v) {
     if (Status s = conn.exec(migrations[static_cast<size_t>(v)]); !s.ok()) return fail(s);
   }
-  if (*version != SchemaVersion() || *app_id != kApplicationId) {
+  if (*version != target || *app_id != kApplicationId) {
     Status s = conn.exec(fmt::format("PRAGMA application_id = {}; PRAGMA user_version = {}",
-                                     kApplicationId, SchemaVersion()));
+                                     kApplicationId, target));
     if (!s.ok()) return fail(s);
   }
   return conn.exec("COMMIT");

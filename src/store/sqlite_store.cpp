@@ -257,7 +257,8 @@ class SqliteStore final : public Store {
       }
       if (item.completion) {
         if (Status s = IndexForSearch(*writer_, *key, e.task, *item.completion); !s.ok()) return s;
-        learnt.push_back({*key, &item.completion->patterns, item.completion->ended_at});
+        learnt.push_back(
+            {*key, &item.completion->patterns, item.completion->ended_at, &e.context.domain});
       }
       out.push_back(Status::Ok());
     }
@@ -288,17 +289,22 @@ class SqliteStore final : public Store {
     }
     auto up = writer_->cached(
         "UPDATE episodes SET status = 'completed', outcome = ?, ended_at = ?, reward = ?, "
-        "reflection = ?, step_count = ?, duration_ms = ? WHERE key = ? RETURNING task");
+        "reflection = ?, step_count = ?, duration_ms = ? WHERE key = ? RETURNING task, domain");
     if (!up.ok()) return up.status();
     Statement& q = **up;
     q.bind(1, to_json(c.outcome).dump()).bind(2, c.ended_at);
     q.bind(3, c.reward.dump()).bind(4, c.reflection.dump());
     q.bind(5, c.step_count).bind(6, c.duration_ms).bind(7, key);
     Status s;
-    const std::string task = q.step(s) ? q.column_text(0) : std::string();
+    std::string task;
+    std::optional<std::string> domain;
+    if (q.step(s)) {
+      task = q.column_text(0);
+      domain = q.column_optional_text(1);
+    }
     q.reset();
     if (!s.ok()) return s;
-    s = sqlite::MergePatterns(*writer_, {{key, &c.patterns, c.ended_at}});
+    s = sqlite::MergePatterns(*writer_, {{key, &c.patterns, c.ended_at, &domain}});
     if (s.ok()) s = IndexForSearch(*writer_, key, task, c);
     if (!s.ok()) return s;
     return txn.commit();
@@ -456,10 +462,10 @@ class SqliteStore final : public Store {
     auto head = ReadHead(*writer_, "id", id, fmt::format("episode {} not found", id));
     if (!head.ok()) return head.status();
     const int64_t key = head->key;
+    if (Status s = sqlite::ForgetEpisodePatterns(*writer_, key); !s.ok()) return s;
     for (const char* sql :
          {"DELETE FROM steps WHERE episode_key = ?",
           "DELETE FROM episode_tags WHERE episode_key = ?",
-          "DELETE FROM pattern_evidence WHERE episode_key = ?",
           "DELETE FROM episode_fts WHERE rowid = ?", "DELETE FROM episodes WHERE key = ?"}) {
       auto del = writer_->cached(sql);
       if (!del.ok()) return del.status();

@@ -1,5 +1,7 @@
 // The Memory API end to end on a real SQLite file: the lifecycle of an episode and every
 // bad-input case of DESIGN.md section 2 at the library boundary.
+#include <fmt/format.h>
+
 #include "engram/engram.h"
 #include "test_util.h"
 
@@ -191,6 +193,49 @@ TEST_F(MemoryTest, PatternsMergeAcrossEpisodesOneRowEach) {
   f.min_success = 1.5;
   EXPECT_EQ(memory_->list_patterns(f).status().message(),
             "min_success must be between 0 and 1, got 1.5");
+}
+
+TEST_F(MemoryTest, PatternEvidenceKeepsTheNewestEpisodesAndForgetsDeletedOnes) {
+  // 120 completed episodes in two imports; the last one in domain web, the others in cli.
+  std::vector<std::string> ids;
+  for (int batch = 0; batch < 2; ++batch) {
+    std::vector<Episode> episodes;
+    for (int i = 0; i < 60; ++i) {
+      Episode e;
+      e.id = fmt::format("0190a000-0000-7000-8000-{:012}", ids.size());
+      ids.push_back(e.id);
+      e.task = "build it";
+      e.context.domain = batch == 1 && i == 59 ? "web" : "cli";
+      e.steps = {Step("git"), Step("cargo")};
+      e.status = EpisodeStatus::kCompleted;
+      e.outcome = Outcome{};
+      episodes.push_back(e);
+    }
+    auto results = memory_->import_episodes(episodes);
+    ASSERT_OK(results);
+    for (const auto& r : *results) ASSERT_OK(r);
+  }
+  PatternFilter f;
+  f.type = PatternType::kToolSequence;
+  auto seq = memory_->list_patterns(f);
+  ASSERT_OK(seq);
+  ASSERT_EQ(seq->size(), 1u);
+  const Pattern p = seq->front();
+  EXPECT_EQ(p.support, 120);
+  ASSERT_EQ(p.evidence.size(), 100u);
+  const std::vector<std::string> newest(ids.rbegin(), ids.rbegin() + 100);
+  EXPECT_EQ(p.evidence, newest);
+
+  f.domain = "web";
+  ASSERT_EQ(memory_->list_patterns(f)->size(), 1u);
+  ASSERT_OK(memory_->delete_episode(ids.back()));
+  EXPECT_TRUE(memory_->list_patterns(f)->empty());  // no web episode shows it any more
+  f.domain = "cli";
+  EXPECT_EQ(memory_->list_patterns(f)->size(), 1u);
+  auto after = memory_->get_pattern(p.id);
+  ASSERT_OK(after);
+  EXPECT_EQ(after->support, 120);  // what was learnt from the deleted episode stays
+  EXPECT_EQ(after->evidence, std::vector<std::string>(newest.begin() + 1, newest.end()));
 }
 
 TEST_F(MemoryTest, StatsCountEveryAcceptedStepWithExactPercentiles) {

@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "engram/engram.h"
+#include "store/sqlite_schema.h"
 #include "test_util.h"
 
 namespace engram {
@@ -29,13 +30,20 @@ void Exec(const std::string& path, const char* sql) {
   sqlite3_close(db);
 }
 
+// A new file with the schema an older engram created, as of `version`.
+void CreateAtVersion(const std::string& path, int version) {
+  auto conn = sqlite::Connection::Open(path, /*create=*/true, std::chrono::milliseconds(1000));
+  ASSERT_OK(conn);
+  ASSERT_OK(sqlite::MigrateSchema(**conn, version));
+}
+
 TEST(SqliteStore, CreatesAVersionedSchemaInWalMode) {
   TempDir dir;
   {
     auto m = Memory::open(dir.url("e.db"));
     ASSERT_OK(m);
   }
-  EXPECT_EQ(QueryInt(dir.file("e.db"), "PRAGMA user_version"), 4);
+  EXPECT_EQ(QueryInt(dir.file("e.db"), "PRAGMA user_version"), 5);
   EXPECT_EQ(QueryInt(dir.file("e.db"), "PRAGMA application_id"), 0x656E6772);
   sqlite3* db = nullptr;
   sqlite3_open(dir.file("e.db").c_str(), &db);
@@ -150,22 +158,15 @@ TEST(SqliteStore, ANewerSchemaIsRefused) {
 
 TEST(SqliteStore, AnOlderSchemaIsMigratedForward) {
   TempDir dir;
-  std::string id;
-  {
-    auto m = Memory::open(dir.url("old.db"));
-    ASSERT_OK(m);
-    id = *(*m)->start_episode({"from version 1", TaskType::kOther, {}, {}});
-  }
-  // Take the file back to schema version 1, as an older engram left it.
+  CreateAtVersion(dir.file("old.db"), 1);
+  const std::string id = "0190a000-0000-7000-8000-000000000001";
   Exec(dir.file("old.db"),
-       "DROP INDEX episodes_similar; DROP TABLE episode_fts; DROP TABLE patterns; DROP TABLE "
-       "pattern_evidence; "
-       "DROP INDEX episodes_completed; "
-       "ALTER TABLE episodes DROP COLUMN step_count; ALTER TABLE episodes DROP COLUMN duration_ms; "
-       "PRAGMA user_version = 1");
+       "INSERT INTO episodes (id, task, task_type, started_at) VALUES "
+       "('0190a000-0000-7000-8000-000000000001', 'from version 1', 'other', "
+       "'2026-01-02T03:04:05.000Z')");
   auto m = Memory::open(dir.url("old.db"));
   ASSERT_OK(m);
-  EXPECT_EQ(QueryInt(dir.file("old.db"), "PRAGMA user_version"), 4);
+  EXPECT_EQ(QueryInt(dir.file("old.db"), "PRAGMA user_version"), sqlite::SchemaVersion());
   auto e = (*m)->complete_episode(id, Outcome{});
   ASSERT_OK(e);
   EXPECT_EQ(QueryInt(dir.file("old.db"),
@@ -175,21 +176,17 @@ TEST(SqliteStore, AnOlderSchemaIsMigratedForward) {
 
 TEST(SqliteStore, EpisodesCompletedBeforeVersion4AreIndexedForRecall) {
   TempDir dir;
-  std::string id;
-  {
-    auto m = Memory::open(dir.url("v3.db"));
-    ASSERT_OK(m);
-    id = *(*m)->start_episode({"Rotate the signing keys", TaskType::kOther, {}, {}});
-    ExecutionStep s;
-    s.tool = "vault";
-    s.action = "write transit/keys/rotate";
-    s.observation = "permission denied on kms";
-    s.success = false;
-    ASSERT_OK((*m)->log_step(id, s));
-    ASSERT_OK((*m)->complete_episode(id, Outcome{OutcomeKind::kFailure, "", {}, {}, {}}));
-  }
+  CreateAtVersion(dir.file("v3.db"), 3);
+  const std::string id = "0190a000-0000-7000-8000-000000000002";
   Exec(dir.file("v3.db"),
-       "DROP INDEX episodes_similar; DROP TABLE episode_fts; PRAGMA user_version = 3");
+       "INSERT INTO episodes (key, id, task, task_type, status, started_at, ended_at, outcome, "
+       "reward, reflection) VALUES (1, '0190a000-0000-7000-8000-000000000002', "
+       "'Rotate the signing keys', 'other', 'completed', '2026-01-02T03:04:05.000Z', "
+       "'2026-01-02T03:05:05.000Z', '{\"kind\":\"failure\"}', '{\"total\":0.1}', "
+       "'{\"to_improve\":[{\"text\":\"vault failed once\",\"steps\":[1]}]}'); "
+       "INSERT INTO steps (episode_key, step_number, timestamp, tool, action, latency_ms, "
+       "success, observation) VALUES (1, 1, '2026-01-02T03:04:06.000Z', 'vault', "
+       "'write transit/keys/rotate', 5, 0, 'permission denied on kms')");
   auto m = Memory::open(dir.url("v3.db"));
   ASSERT_OK(m);
   EXPECT_EQ(QueryInt(dir.file("v3.db"), "SELECT count(*) FROM episode_fts"), 1);
@@ -200,6 +197,48 @@ TEST(SqliteStore, EpisodesCompletedBeforeVersion4AreIndexedForRecall) {
     EXPECT_EQ(r->episodes[0].id, id);
     EXPECT_GT(r->episodes[0].why.at("text"), 0) << words;
   }
+}
+
+TEST(SqliteStore, PatternEvidenceOfVersion4IsCarriedForward) {
+  TempDir dir;
+  CreateAtVersion(dir.file("v4.db"), 4);
+  // Three episodes (two in domain infra) showing pattern pa, the third also pb.
+  Exec(dir.file("v4.db"),
+       "INSERT INTO episodes (key, id, task, task_type, domain, status, started_at) VALUES "
+       "(1, '0190a000-0000-7000-8000-000000000011', 'one', 'other', 'infra', 'completed', "
+       "'2026-01-01T00:00:00.000Z'), "
+       "(2, '0190a000-0000-7000-8000-000000000012', 'two', 'other', 'infra', 'completed', "
+       "'2026-01-02T00:00:00.000Z'), "
+       "(3, '0190a000-0000-7000-8000-000000000013', 'three', 'other', NULL, 'completed', "
+       "'2026-01-03T00:00:00.000Z'); "
+       "INSERT INTO patterns (id, key, type, description, support, success_sum, occurrences, "
+       "latency_ms_sum, tokens_sum, first_seen, last_seen) VALUES "
+       "('pa', 'ka', 'tool_sequence', '{}', 3, 3, 3, 0, 0, '2026-01-01T00:00:00.000Z', "
+       "'2026-01-03T00:00:00.000Z'), "
+       "('pb', 'kb', 'tool_sequence', '{}', 1, 1, 1, 0, 0, '2026-01-03T00:00:00.000Z', "
+       "'2026-01-03T00:00:00.000Z'); "
+       "INSERT INTO pattern_evidence VALUES ('pa', 1), ('pa', 2), ('pa', 3), ('pb', 3)");
+  auto m = Memory::open(dir.url("v4.db"));
+  ASSERT_OK(m);
+  EXPECT_EQ(QueryInt(dir.file("v4.db"),
+                     "SELECT count(*) FROM sqlite_schema WHERE name = 'pattern_evidence'"),
+            0);
+  auto pa = (*m)->get_pattern("pa");
+  ASSERT_OK(pa);
+  EXPECT_EQ(pa->evidence, (std::vector<std::string>{"0190a000-0000-7000-8000-000000000013",
+                                                    "0190a000-0000-7000-8000-000000000012",
+                                                    "0190a000-0000-7000-8000-000000000011"}));
+  PatternFilter f;
+  f.domain = "infra";
+  auto infra = (*m)->list_patterns(f);
+  ASSERT_OK(infra);
+  ASSERT_EQ(infra->size(), 1u);
+  EXPECT_EQ(infra->front().id, "pa");
+  // Deleting episode 3 takes it out of both patterns' evidence.
+  ASSERT_OK((*m)->delete_episode("0190a000-0000-7000-8000-000000000013"));
+  EXPECT_EQ((*m)->get_pattern("pa")->evidence.size(), 2u);
+  EXPECT_TRUE((*m)->get_pattern("pb")->evidence.empty());
+  EXPECT_EQ((*m)->get_pattern("pa")->support, 3);  // what was learnt stays
 }
 
 TEST(SqliteStore, DataSurvivesReopening) {
