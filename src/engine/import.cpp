@@ -2,16 +2,23 @@
 // from when completed, and written in one transaction.
 #include <fmt/format.h>
 
-#include <future>
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <mutex>
 #include <optional>
+#include <thread>
 
 #include "core/timestamp.h"
 #include "core/uuid.h"
 #include "engine/memory_impl.h"
+#include "learn/learner.h"
 #include "learn/recall.h"
 
 namespace engram {
 namespace {
+
+constexpr int kImportThreads = 2;  // preparing episodes beside the store's writer
 
 Status Prefixed(std::string_view where, const Status& s) {
   if (s.ok()) return s;
@@ -26,9 +33,20 @@ Result<std::vector<Status>> MemoryImpl::import_episodes(std::vector<Episode> epi
     if (Status s = CheckOpen(); !s.ok()) return s;
   }
   const auto now = options_.clock->now();
-  std::vector<Status> results(episodes.size());
-  std::vector<ImportedEpisode> batch;
-  std::vector<size_t> index_of;  // batch position -> position in `episodes`
+  const size_t n = episodes.size();
+  std::vector<Status> results(n);
+
+  // Each episode is compared with the similar ones stored before this call, not with those it
+  // imports: their costs are read first, once per task type and domain.
+  using Similar = std::pair<TaskType, std::optional<std::string>>;
+  std::map<Similar, std::vector<EpisodeCost>> history;
+  for (const Episode& e : episodes) {
+    Similar similar{e.task_type, e.context.domain};
+    if (e.status != EpisodeStatus::kCompleted || history.count(similar)) continue;
+    auto costs = store_->recent_costs(e.task_type, e.context.domain, kHistoryEpisodes);
+    if (!costs.ok()) return costs.status();
+    history.emplace(std::move(similar), std::move(*costs));
+  }
 
   auto prepare = [&](Episode& e) -> Result<ImportedEpisode> {
     ImportedEpisode item;
@@ -61,10 +79,10 @@ Result<std::vector<Status>> MemoryImpl::import_episodes(std::vector<Episode> epi
         return Status::InvalidArgument(fmt::format("{}: step_number is {}, expected {}", where,
                                                    e.steps[i].step_number, expected));
       }
-      auto p = PrepareStep(e.steps[i], options_.limits, now);
+      auto p = PrepareStep(std::move(e.steps[i]), options_.limits, now);
       if (!p.ok()) return Prefixed(where, p.status());
       p->step.step_number = expected;
-      e.steps[i] = p->step;
+      e.steps[i] = std::move(p->step);  // learnt from below, then moved back
       item.steps.push_back(std::move(*p));
     }
     for (const auto& [field, value] :
@@ -84,9 +102,7 @@ Result<std::vector<Status>> MemoryImpl::import_episodes(std::vector<Episode> epi
       if (Status s = ValidateOutcome(*e.outcome, options_.limits); !s.ok()) return s;
       auto ended = ParseTimestamp("ended_at", e.ended_at.value_or(FormatTimestamp(now)));
       if (!ended.ok()) return ended.status();
-      auto learnt = LearnFrom(e, *e.outcome, *ended);
-      if (!learnt.ok()) return learnt.status();
-      Completion c = std::move(*learnt);
+      Completion c = Learn(e, *e.outcome, *ended, history.at({e.task_type, e.context.domain}));
       // What the export carried is kept; what it lacked is learnt.
       if (!e.reward.is_null()) c.reward = e.reward;
       if (!e.reflection.is_null()) {
@@ -95,30 +111,53 @@ Result<std::vector<Status>> MemoryImpl::import_episodes(std::vector<Episode> epi
       }
       item.completion = std::move(c);
     }
+    for (size_t i = 0; i < e.steps.size(); ++i) item.steps[i].step = std::move(e.steps[i]);
     e.steps.clear();
     item.episode = std::move(e);
     return item;
   };
 
-  // Validating and learning are independent per episode: the second half is prepared on
-  // another thread.
-  std::vector<std::optional<Result<ImportedEpisode>>> prepared(episodes.size());
-  auto prepare_range = [&](size_t from, size_t to) {
-    for (size_t i = from; i < to; ++i) prepared[i] = prepare(episodes[i]);
-  };
-  const size_t half = episodes.size() / 2;
-  auto second = std::async(std::launch::async, prepare_range, half, episodes.size());
-  prepare_range(0, half);
-  second.get();
-  for (size_t i = 0; i < episodes.size(); ++i) {
-    if (!prepared[i]->ok()) {
-      results[i] = prepared[i]->status();
-      continue;
+  // Validating and learning are independent per episode: two threads prepare the episodes in
+  // order while the store writes those already prepared.
+  std::vector<std::optional<Result<ImportedEpisode>>> prepared(n);
+  std::mutex mu;  // guards prepared
+  std::condition_variable ready;
+  std::atomic<size_t> next_to_prepare{0};
+  auto prepare_some = [&] {
+    for (size_t i; (i = next_to_prepare++) < n;) {
+      Result<ImportedEpisode> r = Status::Ok();
+      try {
+        r = prepare(episodes[i]);
+      } catch (const std::exception& ex) {  // a JSON value of an unexpected shape
+        r = Status::InvalidArgument(ex.what());
+      }
+      std::lock_guard lock(mu);
+      prepared[i] = std::move(r);
+      ready.notify_all();
     }
-    batch.push_back(std::move(**prepared[i]));
-    index_of.push_back(i);
+  };
+  std::vector<size_t> index_of;  // stored position -> position in `episodes`
+  Result<std::vector<Status>> stored = Status::Ok();
+  {
+    std::vector<std::jthread> preparers;
+    for (int t = 0; t < kImportThreads; ++t) preparers.emplace_back(prepare_some);
+    size_t taken = 0;
+    stored = store_->import_episodes([&]() -> const ImportedEpisode* {
+      for (; taken < n; ++taken) {
+        std::unique_lock lock(mu);
+        ready.wait(lock, [&] { return prepared[taken].has_value(); });
+        Result<ImportedEpisode>& r = *prepared[taken];
+        if (!r.ok()) {
+          results[taken] = r.status();
+          continue;
+        }
+        index_of.push_back(taken);
+        return &**prepared[taken++];
+      }
+      return nullptr;
+    });
+    // Should the store fail early, the preparers finish their work before they are joined.
   }
-  auto stored = store_->import_episodes(batch);
   if (!stored.ok()) return stored.status();
   for (size_t b = 0; b < stored->size(); ++b) results[index_of[b]] = (*stored)[b];
   return results;

@@ -15,7 +15,6 @@ namespace {
 constexpr size_t kMaxCachedEpisodes = 4096;
 constexpr int64_t kMaxListLimit = 10'000;
 // How many similar completed episodes the reward compares an episode with.
-constexpr int kHistoryEpisodes = 50;
 
 }  // namespace
 

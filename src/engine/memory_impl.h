@@ -18,6 +18,9 @@
 
 namespace engram {
 
+// How many similar past episodes a new one is compared with.
+inline constexpr int kHistoryEpisodes = 50;
+
 class MemoryImpl final : public Memory {
  public:
   MemoryImpl(std::unique_ptr<Store> store, Options options);

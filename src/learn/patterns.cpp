@@ -14,35 +14,50 @@ namespace {
 
 using Contributions = std::map<std::string, PatternContribution>;
 
-PatternContribution& Get(Contributions& all, const Episode& e, std::string type, std::string key,
+PatternContribution& Get(Contributions& all, const char* type, const std::string& key,
                          double success) {
-  auto [it, fresh] = all.try_emplace(key);
-  if (fresh) {
-    it->second.type = std::move(type);
-    it->second.key = std::move(key);
-    it->second.domain = e.context.domain;
-    it->second.language = e.context.language;
-    it->second.framework = e.context.framework;
-    it->second.success = success;
-  }
-  return it->second;
+  if (auto it = all.find(key); it != all.end()) return it->second;
+  PatternContribution& p = all[key];
+  p.type = type;
+  p.key = key;
+  p.id = PatternId(key);
+  p.success = success;
+  return p;
+}
+
+// A string as a JSON value. The descriptions of the patterns met most often (tool sequences,
+// decision points) are written field by field: each episode describes about 60 patterns, and
+// building a json object for each took most of the time learning from an episode.
+std::string Quoted(const std::string& s) {
+  return nlohmann::json(s).dump();
 }
 
 void ToolSequences(const Episode& e, double success, const PatternRules& rules,
                    Contributions& all) {
   const auto& s = e.steps;
-  for (int n = rules.min_ngram; n <= rules.max_ngram; ++n) {
-    for (size_t i = 0; i + static_cast<size_t>(n) <= s.size(); ++i) {
-      std::vector<std::string> tools;
-      int64_t latency = 0, tokens = 0;
-      for (size_t k = i; k < i + static_cast<size_t>(n); ++k) {
-        tools.push_back(s[k].tool);
-        latency += s[k].latency_ms;
-        tokens += s[k].tokens.value_or(0);
+  const size_t min_n = static_cast<size_t>(std::max(rules.min_ngram, 1));
+  const size_t max_n = static_cast<size_t>(std::max(rules.max_ngram, 0));
+  std::vector<std::string> quoted;
+  quoted.reserve(s.size());
+  for (const auto& step : s) quoted.push_back(Quoted(step.tool));
+  // Each run of tools grows from its first step: its key is extended, not rebuilt.
+  for (size_t i = 0; i < s.size(); ++i) {
+    std::string key = "tool_sequence:";
+    std::string tools;  // the JSON array's items
+    int64_t latency = 0, tokens = 0;
+    for (size_t n = 1; n <= max_n && i + n <= s.size(); ++n) {
+      const ExecutionStep& last = s[i + n - 1];
+      if (n > 1) {
+        key += " > ";
+        tools += ',';
       }
-      auto& p = Get(all, e, "tool_sequence",
-                    fmt::format("tool_sequence:{}", fmt::join(tools, " > ")), success);
-      if (p.occurrences == 0) p.description = {{"tools", tools}};
+      key += last.tool;
+      tools += quoted[i + n - 1];
+      latency += last.latency_ms;
+      tokens += last.tokens.value_or(0);
+      if (n < min_n) continue;
+      auto& p = Get(all, "tool_sequence", key, success);
+      if (p.occurrences == 0) p.description = R"({"tools":[)" + tools + "]}";
       ++p.occurrences;
       p.latency_ms += latency;
       p.tokens += tokens;
@@ -65,14 +80,16 @@ void ErrorRecoveries(const Episode& e, double success, Contributions& all) {
     }
     const std::string signature = ErrorSignature(f->observation);
     auto& p =
-        Get(all, e, "error_recovery",
+        Get(all, "error_recovery",
             fmt::format("error_recovery:{}|{}|{}", f->tool, signature, fmt::join(recovery, " > ")),
             success);
     if (p.occurrences == 0) {
-      p.description = {{"error_tool", f->tool},
-                       {"error_signature", signature},
-                       {"example_error", std::string(Utf8Prefix(f->observation, 200))},
-                       {"recovery", recovery}};
+      p.description = nlohmann::json{
+          {"error_tool", f->tool},
+          {"error_signature", signature},
+          {"example_error", std::string(Utf8Prefix(f->observation, 200))},
+          {"recovery",
+           recovery}}.dump();
     }
     ++p.occurrences;
     p.latency_ms += latency;
@@ -86,9 +103,11 @@ void DecisionPoints(const Episode& e, double success, Contributions& all) {
     const auto& next = e.steps[i + 1];
     const std::string after =
         fmt::format("{} {}", before.tool, before.success ? "succeeded" : "failed");
-    auto& p = Get(all, e, "decision_point", "decision_point:" + after, success);
-    if (p.occurrences == 0)
-      p.description = {{"after_tool", before.tool}, {"after_success", before.success}};
+    auto& p = Get(all, "decision_point", "decision_point:" + after, success);
+    if (p.occurrences == 0) {
+      p.description = fmt::format(R"({{"after_success":{},"after_tool":{}}})", before.success,
+                                  Quoted(before.tool));
+    }
     ++p.occurrences;
     p.latency_ms += next.latency_ms;
     p.tokens += next.tokens.value_or(0);
@@ -104,13 +123,14 @@ void ContextTools(const Episode& e, double success, Contributions& all) {
   const std::string where = fmt::format("{}|{}|{}", c.domain.value_or(""), c.language.value_or(""),
                                         c.framework.value_or(""));
   for (const auto& s : e.steps) {
-    auto& p = Get(all, e, "context", fmt::format("context:{}|{}", where, s.tool), success);
+    auto& p = Get(all, "context", fmt::format("context:{}|{}", where, s.tool), success);
     if (p.occurrences == 0) {
-      p.description = {
+      p.description = nlohmann::json{
           {"domain", c.domain ? nlohmann::json(*c.domain) : nlohmann::json(nullptr)},
           {"language", c.language ? nlohmann::json(*c.language) : nlohmann::json(nullptr)},
           {"framework", c.framework ? nlohmann::json(*c.framework) : nlohmann::json(nullptr)},
-          {"tool", s.tool}};
+          {"tool",
+           s.tool}}.dump();
     }
     ++p.occurrences;
     p.latency_ms += s.latency_ms;
@@ -129,6 +149,17 @@ std::string JoinTools(const nlohmann::json& description, const char* field) {
     }
   }
   return fmt::format("{}", fmt::join(tools, " > "));
+}
+
+std::string PatternId(std::string_view key) {
+  uint64_t h = 14695981039346656037ull;  // FNV-1a
+  for (unsigned char c : key) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  std::string id(17, 'p');
+  for (int i = 16; i >= 1; --i, h >>= 4) id[static_cast<size_t>(i)] = "0123456789abcdef"[h & 15];
+  return id;
 }
 
 std::vector<PatternContribution> ExtractPatterns(const Episode& episode, double success,

@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -19,12 +20,15 @@ struct PatternRules {
   int max_ngram = 5;
 };
 
-// `success` is the episode's outcome base (1 success … 0 failure; see reward.h). Deterministic:
-// contributions come sorted by key.
 // A pattern description's list of tools (`tools` of a tool_sequence, `recovery` of an
 // error_recovery) as people read it: "cargo > claude > cargo". Empty when there is none.
 std::string JoinTools(const nlohmann::json& description, const char* field);
 
+// The stable id of the pattern with this key: "p" and 16 hexadecimal digits.
+std::string PatternId(std::string_view key);
+
+// `success` is the episode's outcome base (1 success … 0 failure; see reward.h). Deterministic:
+// contributions come sorted by key.
 std::vector<PatternContribution> ExtractPatterns(const Episode& episode, double success,
                                                  const PatternRules& rules = {});
 

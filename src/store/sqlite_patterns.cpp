@@ -100,15 +100,6 @@ Result<std::vector<Pattern>> ReadPatterns(Connection& conn, Statement& st) {
 
 }  // namespace
 
-std::string PatternId(std::string_view key) {
-  uint64_t h = 14695981039346656037ull;  // FNV-1a
-  for (unsigned char c : key) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return fmt::format("p{:016x}", h);
-}
-
 Status MergePatterns(Connection& conn, const std::vector<EpisodePatterns>& episodes) {
   // One row per distinct pattern, however many of these episodes show it: the contributions
   // are summed here first, so a batch of similar episodes costs one upsert per pattern.
@@ -146,7 +137,7 @@ Status MergePatterns(Connection& conn, const std::vector<EpisodePatterns>& episo
       m.last_seen = std::max(m.last_seen, ep.seen_at);
       m.episode_keys.push_back(ep.episode_key);
       if (ep.domain && *ep.domain) ++m.domains[**ep.domain];
-      ids.push_back(PatternId(c.key));
+      ids.push_back(c.id);
     }
     if (ids.empty()) continue;
     (*listed)->bind(1, ep.episode_key).bind(2, ids.dump());
@@ -154,7 +145,7 @@ Status MergePatterns(Connection& conn, const std::vector<EpisodePatterns>& episo
   }
   for (const auto& [key, m] : merged) {
     const PatternContribution& c = *m.first;
-    const std::string id = PatternId(key);
+    const std::string& id = c.id;
     auto read = conn.cached("SELECT branches, evidence FROM patterns WHERE id = ?");
     if (!read.ok()) return read.status();
     (*read)->bind(1, id);
@@ -186,7 +177,7 @@ Status MergePatterns(Connection& conn, const std::vector<EpisodePatterns>& episo
         "last_seen = max(last_seen, excluded.last_seen), evidence = excluded.evidence");
     if (!up.ok()) return up.status();
     Statement& q = **up;
-    q.bind(1, id).bind(2, c.key).bind(3, c.type).bind(4, c.description.dump());
+    q.bind(1, id).bind(2, c.key).bind(3, c.type).bind(4, c.description);
     q.bind(5, m.success).bind(6, m.occurrences).bind(7, m.latency_ms).bind(8, m.tokens);
     q.bind_optional(9, branches).bind(10, m.first_seen).bind(11, m.support);
     q.bind(12, m.last_seen).bind(13, json(evidence).dump());

@@ -11,9 +11,6 @@
 
 namespace engram::sqlite {
 
-// The stable id of the pattern with this key: "p" and 16 hexadecimal digits.
-std::string PatternId(std::string_view key);
-
 // What one completed episode contributes, and when.
 struct EpisodePatterns {
   int64_t episode_key = 0;

@@ -235,13 +235,14 @@ class SqliteStore final : public Store {
     return key;
   }
 
-  Result<std::vector<Status>> import_episodes(const std::vector<ImportedEpisode>& batch) override {
+  Result<std::vector<Status>> import_episodes(const NextImported& next) override {
     std::unique_lock lock(writer_mu_);
     ImmediateTransaction txn(*writer_);
     if (!txn.begin_status().ok()) return txn.begin_status();
     std::vector<Status> out;
     std::vector<sqlite::EpisodePatterns> learnt;
-    for (const auto& item : batch) {
+    while (const ImportedEpisode* next_item = next()) {
+      const ImportedEpisode& item = *next_item;
       const Episode& e = item.episode;
       auto exists = ReadHead(*writer_, "id", e.id, "");
       if (exists.ok()) {

@@ -38,14 +38,14 @@ class WriteTransaction {
 
 // One episode's evidence for one pattern.
 struct PatternContribution {
-  std::string type;            // tool_sequence | error_recovery | decision_point | context
-  std::string key;             // the pattern's identity, unique across types
-  nlohmann::json description;  // what the pattern is, for people and for recall
-  std::optional<std::string> domain, language, framework;  // the episode's context
-  int64_t occurrences = 0;                                 // how often it occurred in this episode
-  double success = 0;                                      // this episode's success, in [0, 1]
-  int64_t latency_ms = 0;                                  // summed over the occurrences' steps
-  int64_t tokens = 0;                                      // summed over the occurrences' steps
+  std::string type;         // tool_sequence | error_recovery | decision_point | context
+  std::string key;          // the pattern's identity, unique across types
+  std::string id;           // "p" and 16 hexadecimal digits, a hash of the key
+  std::string description;  // a JSON object: what the pattern is, for people and recall
+  int64_t occurrences = 0;  // how often it occurred in this episode
+  double success = 0;       // this episode's success, in [0, 1]
+  int64_t latency_ms = 0;   // summed over the occurrences' steps
+  int64_t tokens = 0;       // summed over the occurrences' steps
   // decision_point only: per branch (the next tool), how often it was taken and succeeded.
   std::map<std::string, std::pair<int64_t, int64_t>> branches;
 };
@@ -136,10 +136,11 @@ class Store {
                                 std::map<std::string, int64_t>& by_outcome) = 0;
   // NotFound when there is no such pattern.
   virtual Result<Pattern> get_pattern(std::string_view id) = 0;
-  // Inserts whole episodes in one transaction: per episode ok, or AlreadyExists when its id is
-  // taken (nothing of it written).
-  virtual Result<std::vector<Status>> import_episodes(
-      const std::vector<ImportedEpisode>& batch) = 0;
+  // Inserts whole episodes in one transaction, taking them from `next` in order until it
+  // returns nullptr (it may block while the next one is being prepared): per episode ok, or
+  // AlreadyExists when its id is taken (nothing of it written).
+  using NextImported = std::function<const ImportedEpisode*()>;
+  virtual Result<std::vector<Status>> import_episodes(const NextImported& next) = 0;
   // Up to `limit` completed episodes whose task, reflection or step text holds any of `words`,
   // best BM25 first; without words, the most recently completed.
   virtual Result<std::vector<SearchHit>> search_episodes(const std::vector<std::string>& words,

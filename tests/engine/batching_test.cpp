@@ -83,8 +83,8 @@ class RecordingStore final : public Store {
                                                  int limit) override {
     return inner_->search_episodes(words, limit);
   }
-  Result<std::vector<Status>> import_episodes(const std::vector<ImportedEpisode>& b) override {
-    return inner_->import_episodes(b);
+  Result<std::vector<Status>> import_episodes(const NextImported& next) override {
+    return inner_->import_episodes(next);
   }
   Result<std::vector<PatternHit>> patterns_of_episodes(const std::vector<int64_t>& keys) override {
     return inner_->patterns_of_episodes(keys);

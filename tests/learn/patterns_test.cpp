@@ -35,6 +35,29 @@ Episode Sample() {
   return e;
 }
 
+TEST(Patterns, IdsAreTheFnv1aHashOfTheKey) {
+  // Ids are stored: they must not change from one build to the next.
+  EXPECT_EQ(PatternId("tool_sequence:git > cargo"), "pe2f52ff5f7f4303d");
+  EXPECT_EQ(PatternId(""), "pcbf29ce484222325");  // the FNV-1a offset basis
+  const auto all = ExtractPatterns(Sample(), 1.0);
+  for (const auto& c : all) EXPECT_EQ(c.id, PatternId(c.key));
+}
+
+TEST(Patterns, DescriptionsAreJsonObjectsWithTheirTextEscaped) {
+  Episode e;
+  e.steps = {S(1, "say \"hi\"", false), S(2, "tab\there", true)};
+  for (const auto& c : ExtractPatterns(e, 1.0)) {
+    auto d = nlohmann::json::parse(c.description, nullptr, false);
+    ASSERT_TRUE(d.is_object()) << c.description;
+    if (c.type == "tool_sequence") {
+      EXPECT_EQ(d["tools"], nlohmann::json::array({"say \"hi\"", "tab\there"}));
+    }
+    if (c.type == "decision_point") {
+      EXPECT_EQ(d, (nlohmann::json{{"after_tool", "say \"hi\""}, {"after_success", false}}));
+    }
+  }
+}
+
 TEST(Patterns, ToolSequencesAreContiguousNgramsOfTwoToFive) {
   const auto all = ExtractPatterns(Sample(), 1.0);
   const auto* p = Find(all, "tool_sequence:cargo > claude > cargo");
@@ -42,7 +65,8 @@ TEST(Patterns, ToolSequencesAreContiguousNgramsOfTwoToFive) {
   EXPECT_EQ(p->occurrences, 1);
   EXPECT_EQ(p->latency_ms, 240);
   EXPECT_EQ(p->tokens, 700);
-  EXPECT_EQ(p->description["tools"], nlohmann::json::array({"cargo", "claude", "cargo"}));
+  EXPECT_EQ(nlohmann::json::parse(p->description)["tools"],
+            nlohmann::json::array({"cargo", "claude", "cargo"}));
   EXPECT_NE(Find(all, "tool_sequence:git > cargo > claude > cargo > git"), nullptr);
   EXPECT_EQ(Find(all, "tool_sequence:git > claude"), nullptr);  // not contiguous
   int ngrams = 0;
@@ -64,8 +88,9 @@ TEST(Patterns, ErrorRecoveryKeysOnTheNormalisedSignature) {
   const auto all = ExtractPatterns(Sample(), 1.0);
   const auto* p = Find(all, "error_recovery:cargo|error[e<n>] at <path>|claude > cargo");
   ASSERT_NE(p, nullptr);
-  EXPECT_EQ(p->description["recovery"], nlohmann::json::array({"claude", "cargo"}));
-  EXPECT_EQ(p->description["example_error"], "error[E0425] at src/a.rs:3");
+  EXPECT_EQ(nlohmann::json::parse(p->description)["recovery"],
+            nlohmann::json::array({"claude", "cargo"}));
+  EXPECT_EQ(nlohmann::json::parse(p->description)["example_error"], "error[E0425] at src/a.rs:3");
   EXPECT_EQ(p->latency_ms, 140);
 }
 
@@ -87,7 +112,7 @@ TEST(Patterns, ContextPatternsNeedAContext) {
   const auto* p = Find(all, "context:cli|rust||cargo");
   ASSERT_NE(p, nullptr);
   EXPECT_EQ(p->occurrences, 2);
-  EXPECT_EQ(p->description["tool"], "cargo");
+  EXPECT_EQ(nlohmann::json::parse(p->description)["tool"], "cargo");
   Episode bare = Sample();
   bare.context = {};
   for (const auto& c : ExtractPatterns(bare, 1.0)) EXPECT_NE(c.type, "context");
