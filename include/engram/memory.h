@@ -101,9 +101,11 @@ class Memory {
   // (an empty id gets a new one, an empty timestamp the current time). Each episode is
   // validated like the calls that would have recorded it; a completed one is indexed for recall
   // and merged into the patterns, and one without a reward or reflection is scored as
-  // complete_episode would. Returns one Status per episode, in order: ok, AlreadyExists (the
-  // id is taken; skipped), or why it was rejected (nothing of it written). The batch is one
-  // transaction: an error of the store itself fails the call and writes nothing.
+  // complete_episode would, against the similar episodes stored before its transaction.
+  // Returns one Status per episode, in order: ok, AlreadyExists (the id is taken; skipped), or
+  // why it was rejected (nothing of it written). Episodes are written 512 to a transaction: an
+  // error of the store itself fails the call, keeping the transactions committed before it
+  // (importing the same episodes again skips those as existing).
   virtual Result<std::vector<Status>> import_episodes(std::vector<Episode> episodes) = 0;
 
   // Flushes and closes. Later calls return Aborted. Idempotent.

@@ -14,7 +14,10 @@ namespace {
 
 using ojson = nlohmann::ordered_json;
 
-constexpr size_t kImportBatch = 512;  // episodes per transaction
+// Records handed to Memory::import_episodes at a time; the first batch is small so that the
+// store starts writing early, the others large so that the library's pipeline stays full.
+constexpr size_t kFirstImportBatch = 256;
+constexpr size_t kImportBatch = 2048;
 
 struct ExportArgs {
   std::string format = "jsonl", out;
@@ -35,7 +38,7 @@ class Importer {
       return;
     }
     pending_.emplace_back(std::move(record), std::move(*episode));
-    if (pending_.size() == kImportBatch) Flush();
+    if (pending_.size() == (flushed_ ? kImportBatch : kFirstImportBatch)) Flush();
   }
 
   void Reject(const std::string& record, const std::string& why) {
@@ -54,6 +57,7 @@ class Importer {
       inflight_records_.push_back(std::move(record));
     }
     pending_.clear();
+    flushed_ = true;
     inflight_ = std::async(std::launch::async, [this, episodes = std::move(episodes)]() mutable {
       return memory_.import_episodes(std::move(episodes));
     });
@@ -105,6 +109,7 @@ class Importer {
   const GlobalFlags& flags_;
   std::vector<std::pair<std::string, Episode>> pending_;
   std::future<Result<std::vector<Status>>> inflight_;
+  bool flushed_ = false;  // a batch has been handed over
   std::vector<std::string> inflight_records_;
   int64_t imported_ = 0, skipped_ = 0, rejected_ = 0;
   ojson errors_ = ojson::array();

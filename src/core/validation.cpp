@@ -37,7 +37,7 @@ std::string_view JsonTypeName(const nlohmann::json& j) {
 
 // Serialises a JSON object (null counts as {}), reporting invalid UTF-8 inside it by field name.
 Result<std::string> DumpObject(std::string_view field, const nlohmann::json& j) {
-  if (j.is_null()) return std::string("{}");
+  if (j.is_null() || (j.is_object() && j.empty())) return std::string("{}");
   if (!j.is_object()) {
     return Status::InvalidArgument(
         fmt::format("{} must be a JSON object, got {}", field, JsonTypeName(j)));
@@ -62,6 +62,10 @@ Status ValidateText(std::string_view field, std::string_view value, size_t limit
 
 Result<PreparedStep> PrepareStep(ExecutionStep step, const Limits& limits,
                                  std::chrono::system_clock::time_point now) {
+  return PrepareStep(std::move(step), limits, FormatTimestamp(now));
+}
+
+Result<PreparedStep> PrepareStep(ExecutionStep step, const Limits& limits, std::string_view now) {
   if (step.tool.empty()) return Status::InvalidArgument("tool is empty");
   if (Status s = ValidateText("tool", step.tool, limits.max_tool_bytes); !s.ok()) return s;
   if (Status s = ValidateText("action", step.action, limits.max_action_bytes); !s.ok()) return s;
@@ -88,6 +92,7 @@ Result<PreparedStep> PrepareStep(ExecutionStep step, const Limits& limits,
   if (step.parameters.is_null()) step.parameters = nlohmann::json::object();
 
   nlohmann::json meta = nlohmann::json::object();
+  if (step.metadata.empty()) out.metadata_json = "{}";
   for (const auto& [key, value] : step.metadata) {
     if (Status s = CheckUtf8("metadata key", key); !s.ok()) return s;
     if (Status s =
@@ -97,10 +102,10 @@ Result<PreparedStep> PrepareStep(ExecutionStep step, const Limits& limits,
     }
     meta[key] = value;
   }
-  out.metadata_json = meta.dump();
+  if (!step.metadata.empty()) out.metadata_json = meta.dump();
 
   if (step.timestamp.empty()) {
-    step.timestamp = FormatTimestamp(now);
+    step.timestamp = now;
   } else {
     auto ts = NormalizeTimestamp("timestamp", step.timestamp);
     if (!ts.ok()) return ts.status();

@@ -23,6 +23,8 @@ struct PreparedStep {
 // Validates `step` and stamps it with `now` when it carries no timestamp.
 Result<PreparedStep> PrepareStep(ExecutionStep step, const Limits& limits,
                                  std::chrono::system_clock::time_point now);
+// The same with `now` already formatted (FormatTimestamp), for many steps at once.
+Result<PreparedStep> PrepareStep(ExecutionStep step, const Limits& limits, std::string_view now);
 
 Status ValidateEpisodeSpec(const EpisodeSpec& spec, const Limits& limits);
 Status ValidateOutcome(const Outcome& outcome, const Limits& limits);

@@ -18,7 +18,9 @@
 namespace engram {
 namespace {
 
-constexpr int kImportThreads = 2;  // preparing episodes beside the store's writer
+constexpr int kImportThreads = 2;           // preparing episodes beside the store's writer
+constexpr size_t kImportTransaction = 512;  // episodes written per transaction
+constexpr size_t kPreparedAhead = 64;       // episodes prepared but not yet written, at most
 
 Status Prefixed(std::string_view where, const Status& s) {
   if (s.ok()) return s;
@@ -33,22 +35,23 @@ Result<std::vector<Status>> MemoryImpl::import_episodes(std::vector<Episode> epi
     if (Status s = CheckOpen(); !s.ok()) return s;
   }
   const auto now = options_.clock->now();
+  const std::string now_text = FormatTimestamp(now);
   const size_t n = episodes.size();
   std::vector<Status> results(n);
 
-  // Each episode is compared with the similar ones stored before this call, not with those it
-  // imports: their costs are read first, once per task type and domain.
+  // The reward compares an episode with the similar ones stored before its transaction. Those
+  // are read between transactions, so everything else is prepared beforehand; an episode's
+  // reward parts wait in `unscored` until then.
   using Similar = std::pair<TaskType, std::optional<std::string>>;
-  std::map<Similar, std::vector<EpisodeCost>> history;
-  for (const Episode& e : episodes) {
-    Similar similar{e.task_type, e.context.domain};
-    if (e.status != EpisodeStatus::kCompleted || history.count(similar)) continue;
-    auto costs = store_->recent_costs(e.task_type, e.context.domain, kHistoryEpisodes);
-    if (!costs.ok()) return costs.status();
-    history.emplace(std::move(similar), std::move(*costs));
+  std::vector<std::optional<Similar>> similar(n);  // per completed episode, read before the
+  for (size_t i = 0; i < n; ++i) {                 // preparers change `episodes`
+    const Episode& e = episodes[i];
+    if (e.status == EpisodeStatus::kCompleted) similar[i] = Similar{e.task_type, e.context.domain};
   }
+  std::vector<std::optional<Reward>> unscored(n);  // none when the episode brought its reward
 
-  auto prepare = [&](Episode& e) -> Result<ImportedEpisode> {
+  auto prepare = [&](size_t index) -> Result<ImportedEpisode> {
+    Episode& e = episodes[index];
     ImportedEpisode item;
     if (e.id.empty()) {
       e.id = NewUuidV7(now);
@@ -61,7 +64,7 @@ Result<std::vector<Status>> MemoryImpl::import_episodes(std::vector<Episode> epi
     if (Status s = ValidateEpisodeSpec(spec, options_.limits); !s.ok()) return s;
     if (e.metadata.is_null()) e.metadata = nlohmann::json::object();
     if (e.started_at.empty()) {
-      e.started_at = FormatTimestamp(now);
+      e.started_at = now_text;
     } else {
       auto t = NormalizeTimestamp("started_at", e.started_at);
       if (!t.ok()) return t.status();
@@ -79,7 +82,7 @@ Result<std::vector<Status>> MemoryImpl::import_episodes(std::vector<Episode> epi
         return Status::InvalidArgument(fmt::format("{}: step_number is {}, expected {}", where,
                                                    e.steps[i].step_number, expected));
       }
-      auto p = PrepareStep(std::move(e.steps[i]), options_.limits, now);
+      auto p = PrepareStep(std::move(e.steps[i]), options_.limits, now_text);
       if (!p.ok()) return Prefixed(where, p.status());
       p->step.step_number = expected;
       e.steps[i] = std::move(p->step);  // learnt from below, then moved back
@@ -100,13 +103,17 @@ Result<std::vector<Status>> MemoryImpl::import_episodes(std::vector<Episode> epi
     } else {
       if (!e.outcome) return Status::InvalidArgument("a completed episode needs an outcome");
       if (Status s = ValidateOutcome(*e.outcome, options_.limits); !s.ok()) return s;
-      auto ended = ParseTimestamp("ended_at", e.ended_at.value_or(FormatTimestamp(now)));
+      auto ended = ParseTimestamp("ended_at", e.ended_at.value_or(now_text));
       if (!ended.ok()) return ended.status();
-      Completion c = Learn(e, *e.outcome, *ended, history.at({e.task_type, e.context.domain}));
+      Completion c = Learn(e, *e.outcome, *ended, /*history=*/{});
       // What the export carried is kept; what it lacked is learnt.
-      if (!e.reward.is_null()) c.reward = e.reward;
+      if (!e.reward.is_null()) {
+        c.reward = e.reward.dump();
+      } else {
+        unscored[index] = RewardOf(*e.outcome, e.steps);
+      }
       if (!e.reflection.is_null()) {
-        c.reflection = e.reflection;
+        c.reflection = e.reflection.dump();
         c.reflection_text = ReflectionText(e.reflection);
       }
       item.completion = std::move(c);
@@ -118,16 +125,24 @@ Result<std::vector<Status>> MemoryImpl::import_episodes(std::vector<Episode> epi
   };
 
   // Validating and learning are independent per episode: two threads prepare the episodes in
-  // order while the store writes those already prepared.
+  // order while the store writes those already prepared, a transaction per kImportTransaction.
   std::vector<std::optional<Result<ImportedEpisode>>> prepared(n);
   std::mutex mu;  // guards prepared
   std::condition_variable ready;
   std::atomic<size_t> next_to_prepare{0};
-  auto prepare_some = [&] {
+  size_t taken = 0;  // episodes handed to the store (or skipped as rejected), guarded by mu
+  std::condition_variable_any taken_more;
+  auto prepare_some = [&](std::stop_token stop) {
     for (size_t i; (i = next_to_prepare++) < n;) {
+      {
+        // Not too far ahead of the store: the writer is the bottleneck and needs the CPU.
+        // Stopped when the store failed and this call returns.
+        std::unique_lock lock(mu);
+        if (!taken_more.wait(lock, stop, [&] { return i < taken + kPreparedAhead; })) return;
+      }
       Result<ImportedEpisode> r = Status::Ok();
       try {
-        r = prepare(episodes[i]);
+        r = prepare(i);
       } catch (const std::exception& ex) {  // a JSON value of an unexpected shape
         r = Status::InvalidArgument(ex.what());
       }
@@ -136,30 +151,45 @@ Result<std::vector<Status>> MemoryImpl::import_episodes(std::vector<Episode> epi
       ready.notify_all();
     }
   };
-  std::vector<size_t> index_of;  // stored position -> position in `episodes`
-  Result<std::vector<Status>> stored = Status::Ok();
-  {
-    std::vector<std::jthread> preparers;
-    for (int t = 0; t < kImportThreads; ++t) preparers.emplace_back(prepare_some);
-    size_t taken = 0;
-    stored = store_->import_episodes([&]() -> const ImportedEpisode* {
-      for (; taken < n; ++taken) {
+  std::vector<std::jthread> preparers;
+  for (int t = 0; t < kImportThreads; ++t) preparers.emplace_back(prepare_some);
+  for (size_t from = 0; from < n; from += kImportTransaction) {
+    const size_t to = std::min(n, from + kImportTransaction);
+    std::map<Similar, History> history;
+    for (size_t i = from; i < to; ++i) {
+      if (!similar[i] || history.count(*similar[i])) continue;
+      auto costs = store_->recent_costs(similar[i]->first, similar[i]->second, kHistoryEpisodes);
+      if (!costs.ok()) return costs.status();
+      history.emplace(*similar[i], Summarize(*costs));
+    }
+    std::vector<size_t> index_of;  // stored position -> position in `episodes`
+    auto stored = store_->import_episodes([&]() -> const ImportedEpisode* {
+      while (true) {
         std::unique_lock lock(mu);
-        ready.wait(lock, [&] { return prepared[taken].has_value(); });
-        Result<ImportedEpisode>& r = *prepared[taken];
+        if (taken == to) return nullptr;
+        const size_t i = taken++;
+        taken_more.notify_all();
+        ready.wait(lock, [&] { return prepared[i].has_value(); });
+        lock.unlock();  // prepared[i] is this thread's from here on
+        Result<ImportedEpisode>& r = *prepared[i];
         if (!r.ok()) {
-          results[taken] = r.status();
+          results[i] = r.status();
           continue;
         }
-        index_of.push_back(taken);
-        return &**prepared[taken++];
+        if (r->completion && unscored[i]) {
+          Completion& c = *r->completion;
+          const Reward reward =
+              CompareWith(*unscored[i], static_cast<size_t>(c.step_count),
+                          static_cast<double>(c.duration_ms), history.at(*similar[i]));
+          c.reward = ToJson(reward).dump();
+        }
+        index_of.push_back(i);
+        return &*r;
       }
-      return nullptr;
     });
-    // Should the store fail early, the preparers finish their work before they are joined.
+    if (!stored.ok()) return stored.status();
+    for (size_t b = 0; b < stored->size(); ++b) results[index_of[b]] = (*stored)[b];
   }
-  if (!stored.ok()) return stored.status();
-  for (size_t b = 0; b < stored->size(); ++b) results[index_of[b]] = (*stored)[b];
   return results;
 }
 

@@ -14,7 +14,6 @@ namespace {
 
 constexpr size_t kMaxCachedEpisodes = 4096;
 constexpr int64_t kMaxListLimit = 10'000;
-// How many similar completed episodes the reward compares an episode with.
 
 }  // namespace
 
@@ -185,7 +184,7 @@ Result<std::vector<int64_t>> MemoryImpl::log_steps(std::string_view episode_id,
                                                    std::vector<ExecutionStep> steps) {
   std::vector<PreparedStep> prepared;
   prepared.reserve(steps.size());
-  const auto now = options_.clock->now();
+  const std::string now = FormatTimestamp(options_.clock->now());
   for (size_t i = 0; i < steps.size(); ++i) {
     auto p = PrepareStep(std::move(steps[i]), options_.limits, now);
     if (!p.ok()) {

@@ -18,6 +18,8 @@ double Median(std::vector<double> v) {
   return v.size() % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
 }
 
+}  // namespace
+
 History Summarize(const std::vector<EpisodeCost>& costs) {
   History h;
   h.episodes = static_cast<int>(costs.size());
@@ -30,8 +32,6 @@ History Summarize(const std::vector<EpisodeCost>& costs) {
   h.median_duration_ms = Median(durations);
   return h;
 }
-
-}  // namespace
 
 Completion Learn(const Episode& episode, const Outcome& outcome,
                  std::chrono::system_clock::time_point ended_at,
@@ -46,10 +46,11 @@ Completion Learn(const Episode& episode, const Outcome& outcome,
   }
   const Reward reward =
       ComputeReward(outcome, episode.steps, static_cast<double>(c.duration_ms), Summarize(history));
-  c.reward = ToJson(reward);
+  c.reward = ToJson(reward).dump();
   c.patterns = ExtractPatterns(episode, reward.outcome_base);
-  c.reflection = ToJson(Reflect(episode.steps, outcome));
-  c.reflection_text = ReflectionText(c.reflection);
+  const nlohmann::json reflection = ToJson(Reflect(episode.steps, outcome));
+  c.reflection = reflection.dump();
+  c.reflection_text = ReflectionText(reflection);
   c.steps_text = StepsText(episode.steps);
   return c;
 }

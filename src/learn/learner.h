@@ -5,6 +5,7 @@
 #include <chrono>
 #include <vector>
 
+#include "learn/reward.h"
 #include "store/store.h"
 
 namespace engram {
@@ -14,5 +15,8 @@ namespace engram {
 Completion Learn(const Episode& episode, const Outcome& outcome,
                  std::chrono::system_clock::time_point ended_at,
                  const std::vector<EpisodeCost>& history);
+
+// The typical cost of similar episodes, for the reward's efficiency.
+History Summarize(const std::vector<EpisodeCost>& costs);
 
 }  // namespace engram

@@ -57,24 +57,32 @@ std::vector<std::pair<int64_t, int64_t>> RecoveredFailures(
   return out;
 }
 
-Reward ComputeReward(const Outcome& outcome, const std::vector<ExecutionStep>& steps,
-                     double duration_ms, const History& history) {
+Reward RewardOf(const Outcome& outcome, const std::vector<ExecutionStep>& steps) {
   Reward r;
   r.outcome_base = OutcomeBase(outcome);
   const auto failed = std::count_if(steps.begin(), steps.end(), [](auto& s) { return !s.success; });
   r.error_rate =
       steps.empty() ? 0.0 : static_cast<double>(failed) / static_cast<double>(steps.size());
+  r.recovered_errors = static_cast<int>(RecoveredFailures(steps).size());
+  if (r.outcome_base > 0) {
+    r.recovery_bonus = std::min(kMaxBonus, kBonusPerRecovery * r.recovered_errors);
+  }
+  return r;
+}
+
+Reward ComputeReward(const Outcome& outcome, const std::vector<ExecutionStep>& steps,
+                     double duration_ms, const History& history) {
+  return CompareWith(RewardOf(outcome, steps), steps.size(), duration_ms, history);
+}
+
+Reward CompareWith(Reward r, size_t steps, double duration_ms, const History& history) {
   r.similar_episodes = history.episodes;
   if (history.episodes > 0) {
-    const double n = std::max<double>(1.0, static_cast<double>(steps.size()));
+    const double n = std::max<double>(1.0, static_cast<double>(steps));
     const double step_eff = std::min(1.0, std::max(1.0, history.median_steps) / n);
     const double time_eff =
         duration_ms <= 0 ? 1.0 : std::min(1.0, history.median_duration_ms / duration_ms);
     r.efficiency = Round((step_eff + time_eff) / 2);
-  }
-  r.recovered_errors = static_cast<int>(RecoveredFailures(steps).size());
-  if (r.outcome_base > 0) {
-    r.recovery_bonus = std::min(kMaxBonus, kBonusPerRecovery * r.recovered_errors);
   }
   const double quality = r.efficiency ? 0.5 + 0.25 * *r.efficiency + 0.25 * (1 - r.error_rate)
                                       : 0.5 + 0.5 * (1 - r.error_rate);

@@ -48,6 +48,11 @@ std::optional<double> RewardTotal(const nlohmann::json& reward);
 Reward ComputeReward(const Outcome& outcome, const std::vector<ExecutionStep>& steps,
                      double duration_ms, const History& history);
 
+// ComputeReward in two halves, for when the similar episodes are known only later: the parts
+// the episode alone decides (unrounded, no total), then the comparison and the total.
+Reward RewardOf(const Outcome& outcome, const std::vector<ExecutionStep>& steps);
+Reward CompareWith(Reward parts, size_t steps, double duration_ms, const History& history);
+
 nlohmann::json ToJson(const Reward& r);
 
 // The step numbers of failed steps that a later success of the same tool recovered, each with

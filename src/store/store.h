@@ -54,8 +54,8 @@ struct PatternContribution {
 struct Completion {
   Outcome outcome;
   std::string ended_at;
-  nlohmann::json reward;
-  nlohmann::json reflection;
+  std::string reward;      // JSON, written as prepared
+  std::string reflection;  // JSON
   int64_t step_count = 0;
   int64_t duration_ms = 0;
   std::vector<PatternContribution> patterns;  // merged into the patterns of all episodes

@@ -238,6 +238,32 @@ TEST_F(MemoryTest, PatternEvidenceKeepsTheNewestEpisodesAndForgetsDeletedOnes) {
   EXPECT_EQ(after->evidence, std::vector<std::string>(newest.begin() + 1, newest.end()));
 }
 
+TEST_F(MemoryTest, ImportScoresEachTransactionAgainstTheEpisodesStoredBeforeIt) {
+  // 600 similar episodes in one call: the first transaction (512) has no history, the rest
+  // is compared with the 50 most recent of those.
+  std::vector<Episode> episodes;
+  for (int i = 0; i < 600; ++i) {
+    Episode e;
+    e.id = fmt::format("0190a000-0000-7000-8000-{:012}", i);
+    e.task = "build it";
+    e.task_type = TaskType::kTesting;
+    e.context.domain = "cli";
+    e.steps = {Step("cargo")};
+    e.status = EpisodeStatus::kCompleted;
+    e.outcome = Outcome{};
+    episodes.push_back(e);
+  }
+  auto results = memory_->import_episodes(episodes);
+  ASSERT_OK(results);
+  for (const auto& r : *results) ASSERT_OK(r);
+  for (int i : {0, 511, 512, 599}) {
+    auto e = memory_->get_episode(episodes[static_cast<size_t>(i)].id);
+    ASSERT_OK(e);
+    EXPECT_EQ(e->reward["similar_episodes"], i < 512 ? 0 : 50) << i;
+    EXPECT_EQ(e->reward["efficiency"].is_null(), i < 512) << i;
+  }
+}
+
 TEST_F(MemoryTest, StatsCountEveryAcceptedStepWithExactPercentiles) {
   EpisodeSpec spec;
   spec.context.domain = "cli";
