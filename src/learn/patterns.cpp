@@ -16,12 +16,14 @@ using Contributions = std::map<std::string, PatternContribution>;
 
 PatternContribution& Get(Contributions& all, const char* type, const std::string& key,
                          double success) {
-  if (auto it = all.find(key); it != all.end()) return it->second;
-  PatternContribution& p = all[key];
-  p.type = type;
-  p.key = key;
-  p.id = PatternId(key);
-  p.success = success;
+  auto [it, fresh] = all.try_emplace(key);
+  PatternContribution& p = it->second;
+  if (fresh) {
+    p.type = type;
+    p.key = key;
+    p.id = PatternId(key);
+    p.success = success;
+  }
   return p;
 }
 
@@ -29,7 +31,9 @@ PatternContribution& Get(Contributions& all, const char* type, const std::string
 // decision points) are written field by field: each episode describes about 60 patterns, and
 // building a json object for each took most of the time learning from an episode.
 std::string Quoted(const std::string& s) {
-  return nlohmann::json(s).dump();
+  const bool plain = std::all_of(
+      s.begin(), s.end(), [](char c) { return c >= 0x20 && c < 0x7f && c != '"' && c != '\\'; });
+  return plain ? '"' + s + '"' : nlohmann::json(s).dump();
 }
 
 void ToolSequences(const Episode& e, double success, const PatternRules& rules,

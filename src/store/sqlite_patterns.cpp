@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <map>
+#include <unordered_map>
 
 namespace engram::sqlite {
 namespace {
@@ -112,14 +113,14 @@ Status MergePatterns(Connection& conn, const std::vector<EpisodePatterns>& episo
     std::vector<int64_t> episode_keys;            // in the order of `episodes`, oldest first
     std::map<std::string_view, int64_t> domains;  // episodes per domain
   };
-  std::map<std::string_view, Merged> merged;
+  std::unordered_map<std::string_view, Merged> merged;  // by pattern id
   auto listed =
       conn.cached("INSERT INTO episode_patterns (episode_key, pattern_ids) VALUES (?, ?)");
   if (!listed.ok()) return listed.status();
   for (const auto& ep : episodes) {
-    json ids = json::array();
+    std::string ids;  // a JSON array; ids need no escaping
     for (const auto& c : *ep.patterns) {
-      Merged& m = merged[c.key];
+      Merged& m = merged[c.id];
       if (!m.first) {
         m.first = &c;
         m.first_seen = m.last_seen = ep.seen_at;
@@ -137,34 +138,36 @@ Status MergePatterns(Connection& conn, const std::vector<EpisodePatterns>& episo
       m.last_seen = std::max(m.last_seen, ep.seen_at);
       m.episode_keys.push_back(ep.episode_key);
       if (ep.domain && *ep.domain) ++m.domains[**ep.domain];
-      ids.push_back(c.id);
+      ids += ids.empty() ? "[\"" : ",\"";
+      ids += c.id;
+      ids += '"';
     }
     if (ids.empty()) continue;
-    (*listed)->bind(1, ep.episode_key).bind(2, ids.dump());
+    ids += ']';
+    (*listed)->bind(1, ep.episode_key).bind_text_static(2, ids);
     if (Status s = (*listed)->run(); !s.ok()) return s;
   }
-  for (const auto& [key, m] : merged) {
+  for (const auto& [id, m] : merged) {
     const PatternContribution& c = *m.first;
-    const std::string& id = c.id;
-    auto read = conn.cached("SELECT branches, evidence FROM patterns WHERE id = ?");
-    if (!read.ok()) return read.status();
-    (*read)->bind(1, id);
-    Status s;
-    std::optional<std::string> stored_branches;
-    std::vector<int64_t> evidence(m.episode_keys.rbegin(), m.episode_keys.rend());
-    if ((*read)->step(s)) {
-      stored_branches = (*read)->column_optional_text(0);
-      for (int64_t k : Keys((*read)->column_text(1))) {
-        if (evidence.size() >= static_cast<size_t>(kMaxEvidence)) break;
-        evidence.push_back(k);
-      }
-    }
-    (*read)->reset();
-    if (!s.ok()) return s;
-    evidence.resize(std::min(evidence.size(), static_cast<size_t>(kMaxEvidence)));
     std::optional<std::string> branches;
-    if (!m.branches.empty()) branches = MergeBranches(stored_branches, m.branches).dump();
-    auto up = conn.cached(
+    if (!m.branches.empty()) {
+      auto read = conn.cached("SELECT branches FROM patterns WHERE id = ?");
+      if (!read.ok()) return read.status();
+      (*read)->bind_text_static(1, id);
+      Status s;
+      std::optional<std::string> stored;
+      if ((*read)->step(s)) stored = (*read)->column_optional_text(0);
+      (*read)->reset();
+      if (!s.ok()) return s;
+      branches = MergeBranches(stored, m.branches).dump();
+    }
+    // The newest evidence first, then what was kept before, kMaxEvidence in all (SQLite returns
+    // a UNION ALL part by part; MemoryTest.PatternEvidenceKeepsTheNewest... checks the order).
+    const auto& keys = m.episode_keys;
+    const size_t fresh = std::min(keys.size(), static_cast<size_t>(kMaxEvidence));
+    const std::string evidence = fmt::format(
+        "[{}]", fmt::join(keys.rbegin(), keys.rbegin() + static_cast<long>(fresh), ","));
+    static const std::string kUpsert = fmt::format(
         "INSERT INTO patterns (id, key, type, description, support, success_sum, occurrences, "
         "latency_ms_sum, tokens_sum, branches, first_seen, last_seen, evidence) "
         "VALUES (?1, ?2, ?3, ?4, ?11, ?5, ?6, ?7, ?8, ?9, ?10, ?12, ?13) "
@@ -174,20 +177,25 @@ Status MergePatterns(Connection& conn, const std::vector<EpisodePatterns>& episo
         "latency_ms_sum = latency_ms_sum + excluded.latency_ms_sum, "
         "tokens_sum = tokens_sum + excluded.tokens_sum, "
         "branches = excluded.branches, first_seen = min(first_seen, excluded.first_seen), "
-        "last_seen = max(last_seen, excluded.last_seen), evidence = excluded.evidence");
+        "last_seen = max(last_seen, excluded.last_seen), "
+        "evidence = (SELECT json_group_array(value) FROM ("
+        "SELECT value FROM json_each(?13) UNION ALL "
+        "SELECT value FROM json_each(patterns.evidence) LIMIT {}))",
+        kMaxEvidence);
+    auto up = conn.cached(kUpsert);
     if (!up.ok()) return up.status();
     Statement& q = **up;
-    q.bind(1, id).bind(2, c.key).bind(3, c.type).bind(4, c.description);
+    q.bind_text_static(1, id).bind(2, c.key).bind(3, c.type).bind_text_static(4, c.description);
     q.bind(5, m.success).bind(6, m.occurrences).bind(7, m.latency_ms).bind(8, m.tokens);
     q.bind_optional(9, branches).bind(10, m.first_seen).bind(11, m.support);
-    q.bind(12, m.last_seen).bind(13, json(evidence).dump());
+    q.bind(12, m.last_seen).bind_text_static(13, evidence);
     if (Status s = q.run(); !s.ok()) return s;
     for (const auto& [domain, count] : m.domains) {
       auto d = conn.cached(
           "INSERT INTO pattern_domains (domain, pattern_id, episodes) VALUES (?, ?, ?) "
           "ON CONFLICT DO UPDATE SET episodes = episodes + excluded.episodes");
       if (!d.ok()) return d.status();
-      (*d)->bind_text_static(1, domain).bind(2, id).bind(3, count);
+      (*d)->bind_text_static(1, domain).bind_text_static(2, id).bind(3, count);
       if (Status s = (*d)->run(); !s.ok()) return s;
     }
   }
