@@ -33,6 +33,18 @@ class MemoryTest : public ::testing::Test {
     return s;
   }
 
+  // A completed episode to import, its id numbered `n`.
+  static Episode Completed(size_t n, std::vector<ExecutionStep> steps, std::string domain = "cli") {
+    Episode e;
+    e.id = fmt::format("0190a000-0000-7000-8000-{:012}", n);
+    e.task = "build it";
+    e.context.domain = std::move(domain);
+    e.steps = std::move(steps);
+    e.status = EpisodeStatus::kCompleted;
+    e.outcome = Outcome{};
+    return e;
+  }
+
   TempDir dir_;
   std::unique_ptr<Memory> memory_;
 };
@@ -201,15 +213,9 @@ TEST_F(MemoryTest, PatternEvidenceKeepsTheNewestEpisodesAndForgetsDeletedOnes) {
   for (int batch = 0; batch < 2; ++batch) {
     std::vector<Episode> episodes;
     for (int i = 0; i < 60; ++i) {
-      Episode e;
-      e.id = fmt::format("0190a000-0000-7000-8000-{:012}", ids.size());
-      ids.push_back(e.id);
-      e.task = "build it";
-      e.context.domain = batch == 1 && i == 59 ? "web" : "cli";
-      e.steps = {Step("git"), Step("cargo")};
-      e.status = EpisodeStatus::kCompleted;
-      e.outcome = Outcome{};
-      episodes.push_back(e);
+      episodes.push_back(Completed(ids.size(), {Step("git"), Step("cargo")},
+                                   batch == 1 && i == 59 ? "web" : "cli"));
+      ids.push_back(episodes.back().id);
     }
     auto results = memory_->import_episodes(episodes);
     ASSERT_OK(results);
@@ -242,17 +248,7 @@ TEST_F(MemoryTest, ImportScoresEachTransactionAgainstTheEpisodesStoredBeforeIt) 
   // 600 similar episodes in one call: the first transaction (512) has no history, the rest
   // is compared with the 50 most recent of those.
   std::vector<Episode> episodes;
-  for (int i = 0; i < 600; ++i) {
-    Episode e;
-    e.id = fmt::format("0190a000-0000-7000-8000-{:012}", i);
-    e.task = "build it";
-    e.task_type = TaskType::kTesting;
-    e.context.domain = "cli";
-    e.steps = {Step("cargo")};
-    e.status = EpisodeStatus::kCompleted;
-    e.outcome = Outcome{};
-    episodes.push_back(e);
-  }
+  for (size_t i = 0; i < 600; ++i) episodes.push_back(Completed(i, {Step("cargo")}));
   auto results = memory_->import_episodes(episodes);
   ASSERT_OK(results);
   for (const auto& r : *results) ASSERT_OK(r);
