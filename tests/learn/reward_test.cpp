@@ -86,6 +86,24 @@ TEST(Reward, EfficiencyAgainstSimilarEpisodes) {
   EXPECT_DOUBLE_EQ(quick.total, 1.0);
 }
 
+TEST(Reward, InTwoHalvesItIsTheSame) {
+  // A partial success of 3 steps, one failure recovered; typically 2 steps and 1 s.
+  Outcome o = Of(OutcomeKind::kPartialSuccess);
+  o.completed = {"a", "b"};
+  o.failed = {"c"};
+  const auto steps = Steps({{"a", false}, {"a", true}, {"b", true}});
+  const History h{3, 2, 1000};
+  const Reward parts = RewardOf(o, steps);
+  EXPECT_FALSE(parts.efficiency.has_value());
+  EXPECT_EQ(parts.recovered_errors, 1);
+  const Reward whole = ComputeReward(o, steps, 1500, h);
+  EXPECT_EQ(ToJson(CompareWith(parts, steps.size(), 1500, h)), ToJson(whole));
+  EXPECT_EQ(whole.similar_episodes, 3);
+  // base 2/3, efficiency (2/3 + 2/3) / 2, error rate 1/3, bonus 0.05
+  EXPECT_DOUBLE_EQ(*whole.efficiency, 0.6667);
+  EXPECT_DOUBLE_EQ(whole.total, 0.6056);  // 2/3 × (0.5 + 0.25 × 0.6667 + 0.25 × 2/3) + 0.05
+}
+
 TEST(Reward, JsonShowsEveryPart) {
   auto j = ToJson(ComputeReward(Of(OutcomeKind::kSuccess), {}, 0, {}));
   for (const char* k : {"total", "outcome_base", "efficiency", "error_rate", "recovery_bonus",
