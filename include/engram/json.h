@@ -44,5 +44,12 @@ Result<EpisodeSpec> episode_spec_from_json(const nlohmann::json& j);
 Result<Outcome> outcome_from_json(const nlohmann::json& j);
 // Reads an exported episode document back.
 Result<Episode> episode_from_json(const nlohmann::json& j);
+// The requests of the list, pattern, stats and recall calls, as the MCP tools and the HTTP API
+// take them: the structs' field names; absent or null fields keep their defaults; the values'
+// ranges are checked by the calls themselves.
+Result<EpisodeFilter> episode_filter_from_json(const nlohmann::json& j);
+Result<PatternFilter> pattern_filter_from_json(const nlohmann::json& j);
+Result<StatsFilter> stats_filter_from_json(const nlohmann::json& j);
+Result<RecallQuery> recall_query_from_json(const nlohmann::json& j);
 
 }  // namespace engram

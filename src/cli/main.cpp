@@ -64,6 +64,7 @@ int Run(int argc, char** argv) {
   AddRecallCommand(app, flags);
   AddStatsCommand(app, flags);
   AddTransferCommands(app, flags);
+  AddMcpCommand(app, flags);
   AddDemoCommand(app, flags);
 
   try {

@@ -406,4 +406,69 @@ Result<Episode> episode_from_json(const json& j) {
   return e;
 }
 
+Result<EpisodeFilter> episode_filter_from_json(const json& j) {
+  EpisodeFilter f;
+  if (j.is_null()) return f;
+  Status s = RequireObject(
+      "filter", j, {"status", "domain", "task_type", "tag", "since", "until", "limit", "cursor"});
+  if (s.ok()) s = ReadEnum(j, "status", kStatuses, f.status);
+  if (s.ok()) s = ReadOptionalString(j, "domain", f.domain);
+  if (s.ok()) s = ReadEnum(j, "task_type", kTaskTypes, f.task_type);
+  if (s.ok()) s = ReadOptionalString(j, "tag", f.tag);
+  if (s.ok()) s = ReadOptionalString(j, "since", f.since);
+  if (s.ok()) s = ReadOptionalString(j, "until", f.until);
+  std::optional<int64_t> limit;
+  if (s.ok()) s = ReadInt(j, "limit", "an integer from 1 to 10000", limit);
+  if (s.ok()) s = ReadString(j, "cursor", f.cursor);
+  if (!s.ok()) return s;
+  if (limit) f.limit = *limit;
+  return f;
+}
+
+Result<PatternFilter> pattern_filter_from_json(const json& j) {
+  PatternFilter f;
+  if (j.is_null()) return f;
+  Status s = RequireObject("filter", j, {"type", "domain", "min_support", "min_success"});
+  if (s.ok()) s = ReadEnum(j, "type", kPatternTypes, f.type);
+  if (s.ok()) s = ReadOptionalString(j, "domain", f.domain);
+  std::optional<int64_t> support;
+  if (s.ok()) s = ReadInt(j, "min_support", "an integer >= 1", support);
+  if (!s.ok()) return s;
+  if (support) f.min_support = *support;
+  if (auto it = j.find("min_success"); it != j.end() && !it->is_null()) {
+    if (!it->is_number()) return Expect("min_success", "a number from 0 to 1", *it);
+    f.min_success = it->get<double>();
+  }
+  return f;
+}
+
+Result<StatsFilter> stats_filter_from_json(const json& j) {
+  StatsFilter f;
+  if (j.is_null()) return f;
+  Status s = RequireObject("filter", j, {"tool", "domain", "since"});
+  if (s.ok()) s = ReadOptionalString(j, "tool", f.tool);
+  if (s.ok()) s = ReadOptionalString(j, "domain", f.domain);
+  if (s.ok()) s = ReadOptionalString(j, "since", f.since);
+  if (!s.ok()) return s;
+  return f;
+}
+
+Result<RecallQuery> recall_query_from_json(const json& j) {
+  RecallQuery q;
+  Status s = RequireObject("query", j, {"task", "context", "k", "token_budget"});
+  if (s.ok()) s = ReadString(j, "task", q.task);
+  std::optional<int64_t> k, budget;
+  if (s.ok()) s = ReadInt(j, "k", "an integer from 1 to 100", k);
+  if (s.ok()) s = ReadInt(j, "token_budget", "an integer from 0 to 100000", budget);
+  if (!s.ok()) return s;
+  if (k) q.k = *k;
+  if (budget) q.token_budget = *budget;
+  if (auto it = j.find("context"); it != j.end()) {
+    auto c = ContextFromJson(*it);
+    if (!c.ok()) return c.status();
+    q.context = std::move(*c);
+  }
+  return q;
+}
+
 }  // namespace engram

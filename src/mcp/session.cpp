@@ -1,0 +1,160 @@
+#include "mcp/session.h"
+
+#include <fmt/format.h>
+
+#include "mcp/tools.h"
+
+namespace engram::mcp {
+namespace {
+
+using nlohmann::json;
+
+constexpr int kParseError = -32700;
+constexpr int kInvalidRequest = -32600;
+constexpr int kMethodNotFound = -32601;
+constexpr int kInvalidParams = -32602;
+
+json Error(const json& id, int code, std::string message) {
+  return {
+      {"jsonrpc", "2.0"}, {"id", id}, {"error", {{"code", code}, {"message", std::move(message)}}}};
+}
+
+json Reply(const json& id, json result) {
+  return {{"jsonrpc", "2.0"}, {"id", id}, {"result", std::move(result)}};
+}
+
+bool ValidId(const json& id) {
+  return id.is_string() || id.is_number_integer() || id.is_number_unsigned();
+}
+
+}  // namespace
+
+std::optional<std::string> Session::handle_text(std::string_view text) {
+  json message = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (message.is_discarded()) {
+    return Error(nullptr, kParseError, "Parse error: the message is not valid JSON").dump();
+  }
+  auto reply = handle(message);
+  if (!reply) return std::nullopt;
+  return reply->dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::optional<json> Session::handle(const json& message) {
+  if (message.is_array()) {
+    // Batches exist in 2025-03-26 only.
+    if (version_ != "2025-03-26" || message.empty()) {
+      return Error(nullptr, kInvalidRequest, "Invalid Request: batches are not supported");
+    }
+    json replies = json::array();
+    for (const auto& m : message) {
+      if (auto r = handle(m)) replies.push_back(std::move(*r));
+    }
+    if (replies.empty()) return std::nullopt;
+    return replies;
+  }
+  if (!message.is_object() || message.value("jsonrpc", "") != "2.0") {
+    return Error(nullptr, kInvalidRequest, "Invalid Request: not a JSON-RPC 2.0 message");
+  }
+  const auto method_it = message.find("method");
+  const auto id_it = message.find("id");
+  const bool has_id = id_it != message.end();
+  if (method_it == message.end()) {
+    // A response to a request of ours (engram sends none) or garbage.
+    if (has_id && (message.contains("result") || message.contains("error"))) return std::nullopt;
+    return Error(has_id ? *id_it : json(nullptr), kInvalidRequest, "Invalid Request: no method");
+  }
+  if (!method_it->is_string()) {
+    return Error(has_id ? *id_it : json(nullptr), kInvalidRequest,
+                 "Invalid Request: method must be a string");
+  }
+  const std::string method = method_it->get<std::string>();
+  if (!has_id) {  // a notification: never answered
+    if (method == "notifications/initialized") initialized_ = true;
+    return std::nullopt;
+  }
+  const json& id = *id_it;
+  if (!ValidId(id))
+    return Error(nullptr, kInvalidRequest, "Invalid Request: id must be a string or an integer");
+  const json params = message.value("params", json::object());
+  if (!params.is_object())
+    return Error(id, kInvalidParams, "Invalid params: params must be an object");
+
+  if (method == "initialize") return Reply(id, Initialize(params));
+  if (method == "ping") return Reply(id, json::object());
+  if (method == "tools/list") return Reply(id, ListTools());
+  if (method == "tools/call") {
+    json error;
+    auto result = CallTool(params, error);
+    if (!result) return Error(id, error["code"], error["message"]);
+    return Reply(id, std::move(*result));
+  }
+  return Error(id, kMethodNotFound, fmt::format("Method not found: {}", method));
+}
+
+json Session::Initialize(const json& params) {
+  const std::string asked = params.value("protocolVersion", "");
+  version_ = kProtocolVersions[0];
+  for (const char* v : kProtocolVersions) {
+    if (asked == v) version_ = v;
+  }
+  return {{"protocolVersion", version_},
+          {"capabilities", {{"tools", {{"listChanged", false}}}}},
+          {"serverInfo", {{"name", "engram"}, {"version", ENGRAM_VERSION}}},
+          {"instructions",
+           "engram is your episodic memory. At the start of a task call recall with the task, "
+           "then start_episode; log every tool call as a step as it happens (log_steps for "
+           "bursts); finish with complete_episode and the outcome, so the next task can learn "
+           "from this one."}};
+}
+
+bool Session::Structured() const {
+  return version_ != "2024-11-05" && version_ != "2025-03-26";
+}
+
+json Session::ListTools() const {
+  json tools = json::array();
+  for (const auto& t : Tools()) {
+    json tool = {{"name", t.name}, {"description", t.description}, {"inputSchema", t.input_schema}};
+    if (Structured()) {
+      tool["title"] = t.title;
+      tool["outputSchema"] = t.output_schema;
+    }
+    tools.push_back(std::move(tool));
+  }
+  return {{"tools", std::move(tools)}};
+}
+
+std::optional<json> Session::CallTool(const json& params, json& error) {
+  const auto name = params.find("name");
+  if (name == params.end() || !name->is_string()) {
+    error = {{"code", kInvalidParams}, {"message", "Invalid params: name must be a string"}};
+    return std::nullopt;
+  }
+  const Tool* tool = FindTool(name->get<std::string>());
+  if (!tool) {
+    error = {{"code", kInvalidParams},
+             {"message", fmt::format("Invalid params: unknown tool {}", name->dump())}};
+    return std::nullopt;
+  }
+  const json args = params.value("arguments", json::object());
+  if (!args.is_object()) {
+    error = {{"code", kInvalidParams}, {"message", "Invalid params: arguments must be an object"}};
+    return std::nullopt;
+  }
+  Result<nlohmann::ordered_json> out = Status::Ok();
+  try {
+    out = tool->call(memory_, args);
+  } catch (const std::exception& e) {  // a JSON value of an unexpected shape
+    out = Status::InvalidArgument(e.what());
+  }
+  if (!out.ok()) {
+    return json{{"content", {{{"type", "text"}, {"text", out.status().message()}}}},
+                {"isError", true}};
+  }
+  const std::string text = out->dump(2, ' ', false, json::error_handler_t::replace);
+  json result = {{"content", {{{"type", "text"}, {"text", text}}}}, {"isError", false}};
+  if (Structured()) result["structuredContent"] = json::parse(text);
+  return result;
+}
+
+}  // namespace engram::mcp

@@ -1,0 +1,46 @@
+// One MCP session: JSON-RPC 2.0 messages in, replies out, whatever carries them (stdio lines or
+// Streamable HTTP posts).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "engram/memory.h"
+
+namespace engram::mcp {
+
+// The protocol versions engram speaks, newest first.
+inline constexpr const char* kProtocolVersions[] = {"2025-11-25", "2025-06-18", "2025-03-26",
+                                                    "2024-11-05"};
+
+class Session {
+ public:
+  explicit Session(Memory& memory) : memory_(memory) {}
+
+  // One message as received. The reply to send back, if the message wants one: none for
+  // notifications and responses. Malformed JSON gets -32700, an invalid request -32600, an
+  // unknown method -32601, bad params -32602; a failing tool is a result with isError: true.
+  std::optional<std::string> handle_text(std::string_view text);
+  std::optional<nlohmann::json> handle(const nlohmann::json& message);
+
+  // The version agreed at initialize (the newest before that).
+  const std::string& protocol_version() const { return version_; }
+  bool initialized() const { return initialized_; }
+
+ private:
+  nlohmann::json Initialize(const nlohmann::json& params);
+  nlohmann::json ListTools() const;
+  // A tools/call result; nullopt with `error` set for a JSON-RPC error.
+  std::optional<nlohmann::json> CallTool(const nlohmann::json& params, nlohmann::json& error);
+  // Structured output (outputSchema, structuredContent) exists from 2025-06-18 on.
+  bool Structured() const;
+
+  Memory& memory_;
+  std::string version_ = kProtocolVersions[0];
+  bool initialized_ = false;
+};
+
+}  // namespace engram::mcp
