@@ -63,6 +63,7 @@ void AddStatsCommand(CLI::App& app, GlobalFlags& flags);
 void AddRecallCommand(CLI::App& app, GlobalFlags& flags);
 void AddTransferCommands(CLI::App& app, GlobalFlags& flags);
 void AddMcpCommand(CLI::App& app, GlobalFlags& flags);
+void AddServeCommand(CLI::App& app, GlobalFlags& flags);
 
 // Human renderings.
 std::string RenderEpisode(const Episode& e);

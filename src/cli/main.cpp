@@ -65,6 +65,7 @@ int Run(int argc, char** argv) {
   AddStatsCommand(app, flags);
   AddTransferCommands(app, flags);
   AddMcpCommand(app, flags);
+  AddServeCommand(app, flags);
   AddDemoCommand(app, flags);
 
   try {

@@ -42,7 +42,7 @@ std::optional<std::string> Session::handle_text(std::string_view text) {
 std::optional<json> Session::handle(const json& message) {
   if (message.is_array()) {
     // Batches exist in 2025-03-26 only.
-    if (version_ != "2025-03-26" || message.empty()) {
+    if (protocol_version() != "2025-03-26" || message.empty()) {
       return Error(nullptr, kInvalidRequest, "Invalid Request: batches are not supported");
     }
     json replies = json::array();
@@ -93,11 +93,12 @@ std::optional<json> Session::handle(const json& message) {
 
 json Session::Initialize(const json& params) {
   const std::string asked = params.value("protocolVersion", "");
-  version_ = kProtocolVersions[0];
+  const char* agreed = kProtocolVersions[0];
   for (const char* v : kProtocolVersions) {
-    if (asked == v) version_ = v;
+    if (asked == v) agreed = v;
   }
-  return {{"protocolVersion", version_},
+  version_ = agreed;
+  return {{"protocolVersion", agreed},
           {"capabilities", {{"tools", {{"listChanged", false}}}}},
           {"serverInfo", {{"name", "engram"}, {"version", ENGRAM_VERSION}}},
           {"instructions",
@@ -108,7 +109,8 @@ json Session::Initialize(const json& params) {
 }
 
 bool Session::Structured() const {
-  return version_ != "2024-11-05" && version_ != "2025-03-26";
+  const std::string v = protocol_version();
+  return v != "2024-11-05" && v != "2025-03-26";
 }
 
 json Session::ListTools() const {

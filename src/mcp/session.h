@@ -2,6 +2,7 @@
 // Streamable HTTP posts).
 #pragma once
 
+#include <atomic>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,8 +28,8 @@ class Session {
   std::optional<nlohmann::json> handle(const nlohmann::json& message);
 
   // The version agreed at initialize (the newest before that).
-  const std::string& protocol_version() const { return version_; }
-  bool initialized() const { return initialized_; }
+  std::string protocol_version() const { return version_.load(); }
+  bool initialized() const { return initialized_.load(); }
 
  private:
   nlohmann::json Initialize(const nlohmann::json& params);
@@ -39,8 +40,9 @@ class Session {
   bool Structured() const;
 
   Memory& memory_;
-  std::string version_ = kProtocolVersions[0];
-  bool initialized_ = false;
+  // Atomic: over HTTP, one session's requests may be handled on several threads at once.
+  std::atomic<const char*> version_ = kProtocolVersions[0];  // one of kProtocolVersions
+  std::atomic<bool> initialized_ = false;
 };
 
 }  // namespace engram::mcp

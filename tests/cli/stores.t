@@ -49,6 +49,7 @@ engram: episodic memory for AI agents
   export{{*}}
   import{{*}}
   mcp{{*}}
+  serve{{*}}
   demo{{*}}
 ...
 

@@ -1,0 +1,480 @@
+#include "server/http_server.h"
+
+#include <fmt/format.h>
+#include <httplib.h>
+
+#include <chrono>
+#include <map>
+#include <mutex>
+
+#include "core/uuid.h"
+#include "engram/json.h"
+#include "mcp/session.h"
+
+namespace engram::server {
+namespace {
+
+using nlohmann::json;
+using nlohmann::ordered_json;
+
+// The error document and status of a failed call.
+struct HttpError {
+  int status;
+  const char* code;
+};
+
+HttpError ErrorFor(const Status& s) {
+  switch (s.code()) {
+    case Status::Code::kInvalidArgument:
+    case Status::Code::kResourceExhausted:
+      return {422, "invalid_argument"};
+    case Status::Code::kNotFound:
+      return {404, "not_found"};
+    case Status::Code::kFailedPrecondition:
+      return {409, "conflict"};
+    case Status::Code::kAlreadyExists:
+      return {409, "already_exists"};
+    case Status::Code::kBusy:
+    case Status::Code::kAborted:
+      return {503, "unavailable"};
+    default:
+      return {500, "internal"};
+  }
+}
+
+void SendJson(httplib::Response& res, int status, const ordered_json& body) {
+  res.status = status;
+  res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
+}
+
+void SendError(httplib::Response& res, int status, const char* code, const std::string& message) {
+  SendJson(res, status, ordered_json{{"error", {{"code", code}, {"message", message}}}});
+}
+
+void SendStatus(httplib::Response& res, const Status& s) {
+  const HttpError e = ErrorFor(s);
+  SendError(res, e.status, e.code, s.message());
+}
+
+// nlohmann's parse error without its "[json.exception.parse_error.101] " prefix.
+std::string ParseErrorMessage(const json::parse_error& e) {
+  std::string what = e.what();
+  if (const size_t end = what.find("] "); what.front() == '[' && end != std::string::npos) {
+    what = what.substr(end + 2);
+  }
+  return what;
+}
+
+// The request body as JSON; a 400 sent when it is not (invalid UTF-8 included).
+std::optional<json> Body(const httplib::Request& req, httplib::Response& res) {
+  try {
+    return json::parse(req.body);
+  } catch (const json::parse_error& e) {
+    SendError(res, 400, "bad_request",
+              "the request body is not valid JSON: " + ParseErrorMessage(e));
+    return std::nullopt;
+  }
+}
+
+// Query parameters as the JSON the codec reads: `integers` and `numbers` converted, a 422 sent
+// when one does not read as such.
+std::optional<json> Query(const httplib::Request& req, httplib::Response& res,
+                          std::initializer_list<const char*> integers,
+                          std::initializer_list<const char*> numbers = {}) {
+  json j = json::object();
+  for (const auto& [key, value] : req.params) {
+    bool done = false;
+    for (const char* name : integers) {
+      if (key != name) continue;
+      done = true;
+      size_t used = 0;
+      try {
+        const long long v = std::stoll(value, &used);
+        if (used == value.size()) j[key] = v;
+      } catch (const std::exception&) {
+      }
+      if (!j.contains(key)) {
+        SendError(res, 422, "invalid_argument",
+                  fmt::format("{} must be an integer, got \"{}\"", key, value.substr(0, 64)));
+        return std::nullopt;
+      }
+    }
+    for (const char* name : numbers) {
+      if (key != name) continue;
+      done = true;
+      size_t used = 0;
+      try {
+        const double v = std::stod(value, &used);
+        if (used == value.size()) j[key] = v;
+      } catch (const std::exception&) {
+      }
+      if (!j.contains(key)) {
+        SendError(res, 422, "invalid_argument",
+                  fmt::format("{} must be a number, got \"{}\"", key, value.substr(0, 64)));
+        return std::nullopt;
+      }
+    }
+    if (!done) j[key] = value;
+  }
+  return j;
+}
+
+// Prometheus counters and sums, per route.
+class Metrics {
+ public:
+  void request(const std::string& route, const std::string& method, int status, double seconds) {
+    std::lock_guard lock(mu_);
+    ++requests_[{route, method, status}];
+    auto& d = durations_[{route, method}];
+    d.first += 1;
+    d.second += seconds;
+  }
+  void steps(size_t n) {
+    std::lock_guard lock(mu_);
+    steps_ += n;
+    for (size_t i = 0; i < kBuckets.size(); ++i) {
+      if (n <= kBuckets[i]) ++batch_buckets_[i];
+    }
+    ++batches_;
+    batch_sum_ += n;
+  }
+  std::string text() const {
+    std::lock_guard lock(mu_);
+    std::string out =
+        "# HELP engram_http_requests_total HTTP requests answered, by route, method and status.\n"
+        "# TYPE engram_http_requests_total counter\n";
+    for (const auto& [k, v] : requests_) {
+      out +=
+          fmt::format("engram_http_requests_total{{route=\"{}\",method=\"{}\",status=\"{}\"}} {}\n",
+                      std::get<0>(k), std::get<1>(k), std::get<2>(k), v);
+    }
+    out +=
+        "# HELP engram_http_request_duration_seconds Time to answer a request, by route.\n"
+        "# TYPE engram_http_request_duration_seconds summary\n";
+    for (const auto& [k, v] : durations_) {
+      const auto labels = fmt::format("route=\"{}\",method=\"{}\"", k.first, k.second);
+      out += fmt::format("engram_http_request_duration_seconds_count{{{}}} {}\n", labels, v.first);
+      out +=
+          fmt::format("engram_http_request_duration_seconds_sum{{{}}} {:.6f}\n", labels, v.second);
+    }
+    out += fmt::format(
+        "# HELP engram_steps_ingested_total Steps made durable through the HTTP API.\n"
+        "# TYPE engram_steps_ingested_total counter\n"
+        "engram_steps_ingested_total {}\n"
+        "# HELP engram_step_batch_size Steps per POST /v1/episodes/{{id}}/steps.\n"
+        "# TYPE engram_step_batch_size histogram\n",
+        steps_);
+    for (size_t i = 0; i < kBuckets.size(); ++i) {
+      out += fmt::format("engram_step_batch_size_bucket{{le=\"{}\"}} {}\n", kBuckets[i],
+                         batch_buckets_[i]);
+    }
+    out += fmt::format(
+        "engram_step_batch_size_bucket{{le=\"+Inf\"}} {}\nengram_step_batch_size_sum {}\n"
+        "engram_step_batch_size_count {}\n",
+        batches_, batch_sum_, batches_);
+    return out;
+  }
+
+ private:
+  static constexpr std::array<size_t, 7> kBuckets = {1, 5, 10, 50, 100, 500, 1000};
+  mutable std::mutex mu_;
+  std::map<std::tuple<std::string, std::string, int>, uint64_t> requests_;
+  std::map<std::pair<std::string, std::string>, std::pair<uint64_t, double>> durations_;
+  uint64_t steps_ = 0, batches_ = 0, batch_sum_ = 0;
+  std::array<uint64_t, kBuckets.size()> batch_buckets_{};
+};
+
+bool TokenMatches(const std::string& header, const std::string& token) {
+  const std::string expected = "Bearer " + token;
+  if (header.size() != expected.size()) return false;
+  unsigned char diff = 0;  // compared in full, whatever differs first
+  for (size_t i = 0; i < header.size(); ++i) {
+    diff |= static_cast<unsigned char>(header[i] ^ expected[i]);
+  }
+  return diff == 0;
+}
+
+}  // namespace
+
+bool IsLoopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host == "[::1]" || host.rfind("127.", 0) == 0;
+}
+
+struct HttpServer::Impl {
+  Impl(Memory& m, ServeOptions o) : memory(m), options(std::move(o)) {}
+
+  // Registers a handler for `pattern` (a regular expression) that records its metrics under
+  // `route`, the pattern as people read it.
+  template <typename Register>
+  void Route(Register reg, const char* method, const std::string& route, const std::string& pattern,
+             std::function<void(const httplib::Request&, httplib::Response&)> handler) {
+    (server.*reg)(pattern, [this, method, route, handler](const httplib::Request& req,
+                                                          httplib::Response& res) {
+      const auto start = std::chrono::steady_clock::now();
+      handler(req, res);
+      metrics.request(
+          route, method, res.status,
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    });
+  }
+
+  void Mcp(const httplib::Request& req, httplib::Response& res);
+  void Setup();
+
+  Memory& memory;
+  ServeOptions options;
+  httplib::Server server;
+  Metrics metrics;
+  int port = 0;
+  std::mutex sessions_mu;
+  std::map<std::string, std::shared_ptr<mcp::Session>> sessions;
+};
+
+void HttpServer::Impl::Mcp(const httplib::Request& req, httplib::Response& res) {
+  auto rpc_error = [&](int status, int code, const std::string& message) {
+    SendJson(res, status,
+             ordered_json{{"jsonrpc", "2.0"},
+                          {"id", nullptr},
+                          {"error", {{"code", code}, {"message", message}}}});
+  };
+  json message = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+  if (message.is_discarded()) {
+    rpc_error(400, -32700, "Parse error: the message is not valid JSON");
+    return;
+  }
+  std::shared_ptr<mcp::Session> session;
+  const std::string id = req.get_header_value("Mcp-Session-Id");
+  if (message.is_object() && message.value("method", "") == "initialize") {
+    session = std::make_shared<mcp::Session>(memory);
+    const std::string new_id = NewUuidV7(std::chrono::system_clock::now());
+    std::lock_guard lock(sessions_mu);
+    sessions[new_id] = session;
+    res.set_header("Mcp-Session-Id", new_id);
+  } else if (id.empty()) {
+    rpc_error(400, -32000, "Bad Request: the Mcp-Session-Id header is required");
+    return;
+  } else {
+    std::lock_guard lock(sessions_mu);
+    auto it = sessions.find(id);
+    if (it == sessions.end()) {
+      rpc_error(404, -32001, "Session not found: initialize again");
+      return;
+    }
+    session = it->second;
+  }
+  auto reply = session->handle(message);
+  if (!reply) {
+    res.status = 202;
+    return;
+  }
+  res.status = 200;
+  res.set_content(reply->dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
+}
+
+void HttpServer::Impl::Setup() {
+  server.new_task_queue = [] { return new httplib::ThreadPool(256); };
+  server.set_payload_max_length(options.max_body_bytes);
+  server.set_keep_alive_timeout(5);
+  server.set_read_timeout(5, 0);
+  server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    if (!options.token || req.path == "/healthz")
+      return httplib::Server::HandlerResponse::Unhandled;
+    if (TokenMatches(req.get_header_value("Authorization"), *options.token)) {
+      return httplib::Server::HandlerResponse::Unhandled;
+    }
+    res.set_header("WWW-Authenticate", "Bearer");
+    SendError(res, 401, "unauthorized",
+              "a valid bearer token is required (Authorization: Bearer ...)");
+    return httplib::Server::HandlerResponse::Handled;
+  });
+  server.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return;  // a handler's own error document
+    if (res.status == 413) {
+      SendError(res, 413, "payload_too_large", "the request body is larger than the limit");
+    } else if (res.status == 404) {
+      SendError(res, 404, "not_found", fmt::format("no route {} {}", req.method, req.path));
+    } else {
+      SendError(res, res.status, "bad_request", fmt::format("HTTP {}", res.status));
+    }
+  });
+  server.set_exception_handler(
+      [](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+        std::string what = "unknown error";
+        try {
+          std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+          what = e.what();
+        } catch (...) {
+        }
+        SendError(res, 500, "internal", what);
+      });
+
+  using S = httplib::Server;
+  auto get = static_cast<S& (S::*)(const std::string&, S::Handler)>(&S::Get);
+  auto post = static_cast<S& (S::*)(const std::string&, S::Handler)>(&S::Post);
+  auto del = static_cast<S& (S::*)(const std::string&, S::Handler)>(&S::Delete);
+  Memory& m = memory;
+
+  Route(get, "GET", "/healthz", "/healthz", [](const auto&, auto& res) {
+    SendJson(res, 200, ordered_json{{"status", "ok"}});
+  });
+  Route(get, "GET", "/metrics", "/metrics", [this](const auto&, auto& res) {
+    res.set_content(metrics.text(), "text/plain; version=0.0.4");
+  });
+  Route(post, "POST", "/v1/episodes", "/v1/episodes", [&m](const auto& req, auto& res) {
+    auto body = Body(req, res);
+    if (!body) return;
+    auto spec = episode_spec_from_json(*body);
+    if (!spec.ok()) return SendStatus(res, spec.status());
+    auto id = m.start_episode(*spec);
+    if (!id.ok()) return SendStatus(res, id.status());
+    auto e = m.get_episode(*id);
+    if (!e.ok()) return SendStatus(res, e.status());
+    res.set_header("Location", "/v1/episodes/" + *id);
+    SendJson(res, 201, to_json(*e));
+  });
+  Route(get, "GET", "/v1/episodes", "/v1/episodes", [&m](const auto& req, auto& res) {
+    auto q = Query(req, res, {"limit"});
+    if (!q) return;
+    auto filter = episode_filter_from_json(*q);
+    if (!filter.ok()) return SendStatus(res, filter.status());
+    auto page = m.list_episodes(*filter);
+    if (!page.ok()) return SendStatus(res, page.status());
+    ordered_json episodes = ordered_json::array();
+    for (const auto& e : page->episodes) episodes.push_back(to_json(e, false));
+    SendJson(res, 200,
+             ordered_json{{"episodes", std::move(episodes)},
+                          {"next_cursor", page->next_cursor ? ordered_json(*page->next_cursor)
+                                                            : ordered_json(nullptr)}});
+  });
+  const std::string one = R"(/v1/episodes/([^/]+))";
+  Route(get, "GET", "/v1/episodes/{id}", one, [&m](const auto& req, auto& res) {
+    auto e = m.get_episode(req.matches[1].str());
+    if (!e.ok()) return SendStatus(res, e.status());
+    SendJson(res, 200, to_json(*e));
+  });
+  Route(del, "DELETE", "/v1/episodes/{id}", one, [&m](const auto& req, auto& res) {
+    if (Status s = m.delete_episode(req.matches[1].str()); !s.ok()) return SendStatus(res, s);
+    res.status = 204;
+  });
+  Route(post, "POST", "/v1/episodes/{id}/steps", one + "/steps",
+        [this, &m](const auto& req, auto& res) {
+          auto body = Body(req, res);
+          if (!body) return;
+          const bool many = body->is_array();
+          std::vector<ExecutionStep> steps;
+          for (size_t i = 0; i < (many ? body->size() : 1); ++i) {
+            auto s = step_from_json(many ? (*body)[i] : *body);
+            if (!s.ok()) {
+              return SendStatus(res, many ? Status::InvalidArgument(fmt::format(
+                                                "steps[{}]: {}", i, s.status().message()))
+                                          : s.status());
+            }
+            steps.push_back(std::move(*s));
+          }
+          if (steps.empty()) {
+            return SendError(res, 422, "invalid_argument", "the array of steps is empty");
+          }
+          const size_t n = steps.size();
+          // Durable when this returns: the reply is sent after the commit.
+          auto numbers = m.log_steps(req.matches[1].str(), std::move(steps));
+          if (!numbers.ok()) return SendStatus(res, numbers.status());
+          metrics.steps(n);
+          SendJson(res, 201, ordered_json{{"step_numbers", *numbers}});
+        });
+  Route(post, "POST", "/v1/episodes/{id}/complete", one + "/complete",
+        [&m](const auto& req, auto& res) {
+          auto body = Body(req, res);
+          if (!body) return;
+          auto outcome = outcome_from_json(*body);
+          if (!outcome.ok()) return SendStatus(res, outcome.status());
+          auto e = m.complete_episode(req.matches[1].str(), *outcome);
+          if (!e.ok()) return SendStatus(res, e.status());
+          SendJson(res, 200, to_json(*e));
+        });
+  Route(post, "POST", "/v1/recall", "/v1/recall", [&m](const auto& req, auto& res) {
+    auto body = Body(req, res);
+    if (!body) return;
+    auto query = recall_query_from_json(*body);
+    if (!query.ok()) return SendStatus(res, query.status());
+    auto r = m.recall(*query);
+    if (!r.ok()) return SendStatus(res, r.status());
+    SendJson(res, 200, to_json(*r));
+  });
+  Route(get, "GET", "/v1/patterns", "/v1/patterns", [&m](const auto& req, auto& res) {
+    auto q = Query(req, res, {"min_support"}, {"min_success"});
+    if (!q) return;
+    auto filter = pattern_filter_from_json(*q);
+    if (!filter.ok()) return SendStatus(res, filter.status());
+    auto patterns = m.list_patterns(*filter);
+    if (!patterns.ok()) return SendStatus(res, patterns.status());
+    ordered_json list = ordered_json::array();
+    for (const auto& p : *patterns) list.push_back(to_json(p));
+    SendJson(res, 200, ordered_json{{"patterns", std::move(list)}});
+  });
+  Route(get, "GET", "/v1/stats", "/v1/stats", [&m](const auto& req, auto& res) {
+    auto q = Query(req, res, {});
+    if (!q) return;
+    auto filter = stats_filter_from_json(*q);
+    if (!filter.ok()) return SendStatus(res, filter.status());
+    auto stats = m.stats(*filter);
+    if (!stats.ok()) return SendStatus(res, stats.status());
+    SendJson(res, 200, to_json(*stats));
+  });
+  Route(post, "POST", "/mcp", "/mcp", [this](const auto& req, auto& res) { Mcp(req, res); });
+  Route(del, "DELETE", "/mcp", "/mcp", [this](const auto& req, auto& res) {
+    std::lock_guard lock(sessions_mu);
+    res.status = sessions.erase(req.get_header_value("Mcp-Session-Id")) ? 200 : 404;
+  });
+  Route(get, "GET", "/mcp", "/mcp", [](const auto&, auto& res) {
+    res.set_header("Allow", "POST, DELETE");
+    SendError(res, 405, "method_not_allowed",
+              "this server sends no stream of its own: POST JSON-RPC messages to /mcp");
+  });
+}
+
+HttpServer::HttpServer(Memory& memory, ServeOptions options)
+    : impl_(std::make_unique<Impl>(memory, std::move(options))) {}
+
+HttpServer::~HttpServer() {
+  stop();
+}
+
+Status HttpServer::bind() {
+  if (!IsLoopback(impl_->options.host) && !impl_->options.token) {
+    return Status::FailedPrecondition(
+        fmt::format("listening on {} (beyond loopback) needs a bearer token: pass --token-file",
+                    impl_->options.host));
+  }
+  impl_->Setup();
+  std::string host = impl_->options.host;
+  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  if (impl_->options.port == 0) {
+    impl_->port = impl_->server.bind_to_any_port(host);
+  } else if (impl_->server.bind_to_port(host, impl_->options.port)) {
+    impl_->port = impl_->options.port;
+  } else {
+    impl_->port = -1;
+  }
+  if (impl_->port <= 0) {
+    return Status::IOError(
+        fmt::format("cannot listen on {}:{}", impl_->options.host, impl_->options.port));
+  }
+  return Status::Ok();
+}
+
+int HttpServer::port() const {
+  return impl_->port;
+}
+
+Status HttpServer::run() {
+  if (!impl_->server.listen_after_bind())
+    return Status::IOError("the server stopped with an error");
+  return Status::Ok();
+}
+
+void HttpServer::stop() {
+  if (impl_->server.is_running()) impl_->server.stop();
+}
+
+}  // namespace engram::server

@@ -1,0 +1,21 @@
+# engram serve: refusing what it must refuse before it listens, and stopping cleanly on SIGTERM.
+
+$ engram serve --listen 0.0.0.0:0
+error: listening on 0.0.0.0 (beyond loopback) needs a bearer token: pass --token-file
+[exit 1]
+
+$ engram serve --listen nope
+error: --listen must be HOST:PORT, got "nope"
+[exit 2]
+
+$ engram serve --listen 127.0.0.1:99999
+error: --listen port must be 0 to 65535, got "99999"
+[exit 2]
+
+$ printf '' > empty.token && engram serve --listen 0.0.0.0:0 --token-file empty.token
+error: --token-file empty.token is empty
+[exit 1]
+
+$ (engram serve --listen 127.0.0.1:0 > out.txt & pid=$!; sleep 0.5; kill -TERM $pid; wait $pid; echo "exit $?"; head -1 out.txt)
+exit 0
+engram serving http://127.0.0.1:{{int}}

@@ -1,0 +1,205 @@
+// engram serve's HTTP/JSON API and MCP over Streamable HTTP, over real HTTP on loopback.
+#include "server/http_server.h"
+
+#include <httplib.h>
+
+#include <thread>
+
+#include "engram/engram.h"
+#include "test_util.h"
+
+namespace engram::server {
+namespace {
+
+using nlohmann::json;
+using testing::TempDir;
+
+class HttpServerTest : public ::testing::Test {
+ protected:
+  void Start(ServeOptions options = {}) {
+    auto m = Memory::open(dir_.url("http.db"));
+    ASSERT_OK(m);
+    memory_ = std::move(*m);
+    options.port = 0;
+    server_ = std::make_unique<HttpServer>(*memory_, options);
+    ASSERT_OK(server_->bind());
+    thread_ = std::thread([this] { (void)server_->run(); });
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
+    client_->set_connection_timeout(2);
+    client_->set_read_timeout(10);
+  }
+  void TearDown() override {
+    if (server_) server_->stop();
+    if (thread_.joinable()) thread_.join();
+  }
+  // Status and parsed body of a request.
+  std::pair<int, json> Send(const std::string& method, const std::string& path,
+                            const std::string& body = "", httplib::Headers headers = {}) {
+    httplib::Result r = method == "GET" ? client_->Get(path, headers)
+                        : method == "DELETE"
+                            ? client_->Delete(path, headers)
+                            : client_->Post(path, headers, body, "application/json");
+    EXPECT_TRUE(r) << method << " " << path << ": " << httplib::to_string(r.error());
+    if (!r) return {0, json()};
+    return {r->status, json::parse(r->body, nullptr, false)};
+  }
+  std::string NewEpisode() {
+    auto [status, e] = Send("POST", "/v1/episodes",
+                            R"({"task": "Fix the upload test", "context": {"domain": "web"}})");
+    EXPECT_EQ(status, 201);
+    return e.value("id", "");
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Memory> memory_;
+  std::unique_ptr<HttpServer> server_;
+  std::thread thread_;
+  std::unique_ptr<httplib::Client> client_;
+};
+
+TEST_F(HttpServerTest, AnEpisodeFromStartToRecall) {
+  Start();
+  EXPECT_EQ(Send("GET", "/healthz").second["status"], "ok");
+  const std::string id = NewEpisode();
+  auto [one, first] =
+      Send("POST", "/v1/episodes/" + id + "/steps",
+           R"({"tool": "pytest", "success": false, "observation": "Error: timeout"})");
+  EXPECT_EQ(one, 201);
+  EXPECT_EQ(first["step_numbers"], json::array({1}));
+  auto [many, more] = Send("POST", "/v1/episodes/" + id + "/steps",
+                           R"([{"tool": "edit"}, {"tool": "pytest", "latency_ms": 900}])");
+  EXPECT_EQ(many, 201);
+  EXPECT_EQ(more["step_numbers"], json::array({2, 3}));
+  // Acknowledged means durable: the store has them without a flush.
+  EXPECT_EQ(memory_->get_episode(id)->steps.size(), 3u);
+  auto [done, completed] = Send("POST", "/v1/episodes/" + id + "/complete",
+                                R"({"kind": "success", "summary": "fixed"})");
+  EXPECT_EQ(done, 200);
+  EXPECT_EQ(completed["status"], "completed");
+  auto [got, shown] = Send("GET", "/v1/episodes/" + id);
+  EXPECT_EQ(got, 200);
+  EXPECT_EQ(shown["steps"].size(), 3u);
+  auto [listed, page] = Send("GET", "/v1/episodes?status=completed&limit=5");
+  EXPECT_EQ(listed, 200);
+  EXPECT_EQ(page["episodes"].size(), 1u);
+  auto [recalled, recall] = Send("POST", "/v1/recall", R"({"task": "upload test", "k": 3})");
+  EXPECT_EQ(recalled, 200);
+  ASSERT_EQ(recall["episodes"].size(), 1u);
+  EXPECT_EQ(recall["episodes"][0]["id"], id);
+  auto [p, patterns] = Send("GET", "/v1/patterns?type=error_recovery&min_success=0.5");
+  EXPECT_EQ(p, 200);
+  EXPECT_EQ(patterns["patterns"].size(), 1u);
+  auto [st, stats] = Send("GET", "/v1/stats?tool=pytest");
+  EXPECT_EQ(st, 200);
+  auto metrics = client_->Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("engram_steps_ingested_total 3"), std::string::npos)
+      << metrics->body;
+  EXPECT_NE(metrics->body.find("engram_http_requests_total{route=\"/v1/episodes/{id}/"
+                               "steps\",method=\"POST\",status=\"201\"} 2"),
+            std::string::npos);
+  auto [deleted, none] = Send("DELETE", "/v1/episodes/" + id);
+  EXPECT_EQ(deleted, 204);
+  EXPECT_EQ(Send("GET", "/v1/episodes/" + id).first, 404);
+}
+
+TEST_F(HttpServerTest, ErrorsAreJsonWithTheRightStatus) {
+  ServeOptions o;
+  o.max_body_bytes = 1024;
+  Start(o);
+  const std::string id = NewEpisode();
+  auto error = [&](const std::string& method, const std::string& path, const std::string& body) {
+    auto [status, j] = Send(method, path, body);
+    EXPECT_TRUE(j.contains("error")) << path << " " << j.dump();
+    return std::pair{status, j["error"].value("message", "")};
+  };
+  auto [bad, why] = error("POST", "/v1/episodes", "{nope");
+  EXPECT_EQ(bad, 400);
+  EXPECT_EQ(why.rfind("the request body is not valid JSON: parse error at line 1", 0), 0u) << why;
+  EXPECT_EQ(error("POST", "/v1/episodes", R"({"task": 5})"),
+            (std::pair{422, std::string("task must be a string, got 5")}));
+  EXPECT_EQ(error("POST", "/v1/episodes/" + id + "/steps", R"({"tool": "git", "colour": 1})").first,
+            422);
+  EXPECT_EQ(error("POST", "/v1/episodes/" + id + "/steps", "[]"),
+            (std::pair{422, std::string("the array of steps is empty")}));
+  EXPECT_EQ(error("POST", "/v1/episodes/" + id + "/steps", R"(["x"])").first, 422);
+  auto [utf8, utf8_why] = error("POST", "/v1/episodes/" + id + "/steps", "{\"tool\": \"\xff\"}");
+  EXPECT_EQ(utf8, 400);
+  EXPECT_NE(utf8_why.find("UTF-8"), std::string::npos) << utf8_why;
+  EXPECT_EQ(error("GET", "/v1/episodes/0190a000-0000-7000-8000-000000000001", "").first, 404);
+  EXPECT_EQ(error("GET", "/v1/episodes/abc", "").first, 422);
+  EXPECT_EQ(error("GET", "/v1/no/such/route", "").first, 404);
+  EXPECT_EQ(error("GET", "/v1/episodes?limit=0", "").first, 422);
+  EXPECT_EQ(error("GET", "/v1/patterns?min_success=high", ""),
+            (std::pair{422, std::string("min_success must be a number, got \"high\"")}));
+  EXPECT_EQ(error("POST", "/v1/episodes", std::string(2000, ' ')).first, 413);
+  ASSERT_EQ(Send("POST", "/v1/episodes/" + id + "/complete", R"({"kind": "failure"})").first, 200);
+  EXPECT_EQ(error("POST", "/v1/episodes/" + id + "/complete", R"({"kind": "failure"})").first, 409);
+  EXPECT_EQ(error("POST", "/v1/episodes/" + id + "/steps", R"({"tool": "git"})").first, 409);
+}
+
+TEST_F(HttpServerTest, ATokenGuardsEveryRouteButHealthz) {
+  ServeOptions o;
+  o.token = "s3cret";
+  Start(o);
+  EXPECT_EQ(Send("GET", "/healthz").first, 200);
+  auto [status, body] = Send("GET", "/v1/episodes");
+  EXPECT_EQ(status, 401);
+  EXPECT_EQ(body["error"]["code"], "unauthorized");
+  EXPECT_EQ(Send("GET", "/v1/episodes", "", {{"Authorization", "Bearer wrong!"}}).first, 401);
+  EXPECT_EQ(Send("GET", "/metrics", "", {{"Authorization", "Bearer s3cret"}}).first, 200);
+  EXPECT_EQ(Send("GET", "/v1/episodes", "", {{"Authorization", "Bearer s3cret"}}).first, 200);
+}
+
+TEST(HttpServer, ListeningBeyondLoopbackNeedsAToken) {
+  TempDir dir;
+  auto m = Memory::open(dir.url("t.db"));
+  ASSERT_OK(m);
+  ServeOptions o;
+  o.host = "0.0.0.0";
+  o.port = 0;
+  HttpServer server(**m, o);
+  Status s = server.bind();
+  EXPECT_TRUE(s.IsFailedPrecondition());
+  EXPECT_NE(s.message().find("needs a bearer token"), std::string::npos) << s.message();
+  EXPECT_TRUE(IsLoopback("127.0.0.1"));
+  EXPECT_TRUE(IsLoopback("::1"));
+  EXPECT_FALSE(IsLoopback("10.0.0.1"));
+}
+
+TEST_F(HttpServerTest, McpOverStreamableHttpKeepsSessions) {
+  Start();
+  auto init = client_->Post(
+      "/mcp", {{"Accept", "application/json, text/event-stream"}},
+      R"({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}})",
+      "application/json");
+  ASSERT_TRUE(init);
+  EXPECT_EQ(init->status, 200);
+  const std::string session = init->get_header_value("Mcp-Session-Id");
+  ASSERT_FALSE(session.empty());
+  EXPECT_EQ(json::parse(init->body)["result"]["protocolVersion"], "2025-06-18");
+  httplib::Headers h = {{"Mcp-Session-Id", session}};
+  auto note =
+      client_->Post("/mcp", h, R"({"jsonrpc": "2.0", "method": "notifications/initialized"})",
+                    "application/json");
+  ASSERT_TRUE(note);
+  EXPECT_EQ(note->status, 202);
+  auto call = client_->Post(
+      "/mcp", h,
+      R"({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "start_episode", "arguments": {"task": "t"}}})",
+      "application/json");
+  ASSERT_TRUE(call);
+  EXPECT_EQ(json::parse(call->body)["result"]["isError"], false);
+  EXPECT_EQ(Send("POST", "/mcp", R"({"jsonrpc": "2.0", "id": 3, "method": "ping"})").first, 400);
+  EXPECT_EQ(Send("POST", "/mcp", R"({"jsonrpc": "2.0", "id": 3, "method": "ping"})",
+                 {{"Mcp-Session-Id", "nope"}})
+                .first,
+            404);
+  EXPECT_EQ(Send("POST", "/mcp", "{bad", h).second["error"]["code"], -32700);
+  EXPECT_EQ(Send("GET", "/mcp").first, 405);
+  EXPECT_EQ(Send("DELETE", "/mcp", "", h).first, 200);
+  EXPECT_EQ(Send("POST", "/mcp", R"({"jsonrpc": "2.0", "id": 4, "method": "ping"})", h).first, 404);
+}
+
+}  // namespace
+}  // namespace engram::server
