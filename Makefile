@@ -24,7 +24,7 @@ build: deps $(BUILD)/CMakeCache.txt
 # Builds only the engram command, so the first run is quick.
 run: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS) --target engram_cli
-	$(BUILD)/engram demo
+	$(BUILD)/engram serve
 
 # The sanitizer suite runs first; the release suite last, so CTest's summary closes the output.
 test: deps test-asan test-release
