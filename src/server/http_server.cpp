@@ -274,6 +274,7 @@ void HttpServer::Impl::Mcp(const httplib::Request& req, httplib::Response& res) 
 void HttpServer::Impl::Setup() {
   server.new_task_queue = [] { return new httplib::ThreadPool(256); };
   server.set_payload_max_length(options.max_body_bytes);
+  server.set_keep_alive_max_count(100000);  // a client keeps its connection
   server.set_keep_alive_timeout(5);
   server.set_read_timeout(5, 0);
   server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {

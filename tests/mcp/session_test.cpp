@@ -78,9 +78,8 @@ TEST_F(McpSessionTest, ListsEveryToolWithSchemasAsTheVersionAllows) {
                                              "complete_episode", "get_episode", "list_episodes",
                                              "recall", "list_patterns", "stats"}));
   Initialize("2025-03-26");  // no structured output before 2025-06-18
-  for (const auto& t : Request("tools/list")["result"]["tools"]) {
-    EXPECT_FALSE(t.contains("outputSchema"));
-  }
+  const json before = Request("tools/list");
+  for (const auto& t : before["result"]["tools"]) EXPECT_FALSE(t.contains("outputSchema"));
   json r = Call("start_episode", {{"task", "t"}});
   EXPECT_FALSE(r.contains("structuredContent"));
   EXPECT_TRUE(json::parse(r["content"][0]["text"].get<std::string>()).contains("episode_id"));
