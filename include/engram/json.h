@@ -40,6 +40,8 @@ nlohmann::ordered_json to_json(const Recall& recall);
 // Reads a step as an agent sends it. step_number, if present, is ignored: engram assigns it.
 // Type errors name the field: "latency_ms must be an integer >= 0, got \"fast\"".
 Result<ExecutionStep> step_from_json(const nlohmann::json& j);
+// A JSON array of steps, in order; an invalid one is reported as "steps[i]: reason".
+Result<std::vector<ExecutionStep>> steps_from_json(const nlohmann::json& j);
 Result<EpisodeSpec> episode_spec_from_json(const nlohmann::json& j);
 Result<Outcome> outcome_from_json(const nlohmann::json& j);
 // Reads an exported episode document back.

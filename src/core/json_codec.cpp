@@ -327,6 +327,19 @@ Result<ExecutionStep> step_from_json(const json& j) {
   return step;
 }
 
+Result<std::vector<ExecutionStep>> steps_from_json(const json& j) {
+  if (!j.is_array()) return Expect("steps", "an array of steps", j);
+  std::vector<ExecutionStep> steps;
+  steps.reserve(j.size());
+  for (size_t i = 0; i < j.size(); ++i) {
+    auto s = step_from_json(j[i]);
+    if (!s.ok())
+      return Status::InvalidArgument(fmt::format("steps[{}]: {}", i, s.status().message()));
+    steps.push_back(std::move(*s));
+  }
+  return steps;
+}
+
 Result<EpisodeSpec> episode_spec_from_json(const json& j) {
   EpisodeSpec spec;
   Status s = RequireObject("episode", j, {"task", "task_type", "context", "metadata"});

@@ -163,19 +163,9 @@ std::vector<Tool> MakeTools() {
                 "log_steps has an unknown field \"{}\" (known: episode_id, steps)", item.key()));
           }
         }
-        auto it = rest.find("steps");
-        if (it == rest.end() || !it->is_array()) {
-          return Status::InvalidArgument("steps must be an array of steps");
-        }
-        std::vector<ExecutionStep> steps;
-        for (size_t i = 0; i < it->size(); ++i) {
-          auto s = step_from_json((*it)[i]);
-          if (!s.ok()) {
-            return Status::InvalidArgument(fmt::format("steps[{}]: {}", i, s.status().message()));
-          }
-          steps.push_back(std::move(*s));
-        }
-        auto numbers = m.log_steps(split->first, std::move(steps));
+        auto steps = steps_from_json(rest.value("steps", json()));
+        if (!steps.ok()) return steps.status();
+        auto numbers = m.log_steps(split->first, std::move(*steps));
         if (!numbers.ok()) return numbers.status();
         return ordered_json{{"step_numbers", *numbers}};
       }});

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <httplib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <mutex>
@@ -76,45 +77,42 @@ std::optional<json> Body(const httplib::Request& req, httplib::Response& res) {
   }
 }
 
+// A query parameter's whole value as a number read by `parse` (std::stoll, std::stod); none
+// when it does not read as one.
+template <typename Parse>
+std::optional<json> Number(const std::string& value, Parse parse) {
+  try {
+    size_t used = 0;
+    auto v = parse(value, &used);
+    if (used == value.size()) return json(v);
+  } catch (const std::exception&) {
+  }
+  return std::nullopt;
+}
+
 // Query parameters as the JSON the codec reads: `integers` and `numbers` converted, a 422 sent
 // when one does not read as such.
 std::optional<json> Query(const httplib::Request& req, httplib::Response& res,
-                          std::initializer_list<const char*> integers,
-                          std::initializer_list<const char*> numbers = {}) {
+                          std::initializer_list<std::string_view> integers,
+                          std::initializer_list<std::string_view> numbers = {}) {
   json j = json::object();
   for (const auto& [key, value] : req.params) {
-    bool done = false;
-    for (const char* name : integers) {
-      if (key != name) continue;
-      done = true;
-      size_t used = 0;
-      try {
-        const long long v = std::stoll(value, &used);
-        if (used == value.size()) j[key] = v;
-      } catch (const std::exception&) {
-      }
-      if (!j.contains(key)) {
-        SendError(res, 422, "invalid_argument",
-                  fmt::format("{} must be an integer, got \"{}\"", key, value.substr(0, 64)));
-        return std::nullopt;
-      }
+    const bool integer = std::find(integers.begin(), integers.end(), key) != integers.end();
+    const bool number = std::find(numbers.begin(), numbers.end(), key) != numbers.end();
+    if (!integer && !number) {
+      j[key] = value;
+      continue;
     }
-    for (const char* name : numbers) {
-      if (key != name) continue;
-      done = true;
-      size_t used = 0;
-      try {
-        const double v = std::stod(value, &used);
-        if (used == value.size()) j[key] = v;
-      } catch (const std::exception&) {
-      }
-      if (!j.contains(key)) {
-        SendError(res, 422, "invalid_argument",
-                  fmt::format("{} must be a number, got \"{}\"", key, value.substr(0, 64)));
-        return std::nullopt;
-      }
+    auto v = integer
+                 ? Number(value, [](const std::string& s, size_t* n) { return std::stoll(s, n); })
+                 : Number(value, [](const std::string& s, size_t* n) { return std::stod(s, n); });
+    if (!v) {
+      SendError(res, 422, "invalid_argument",
+                fmt::format("{} must be {}, got \"{}\"", key, integer ? "an integer" : "a number",
+                            value.substr(0, 64)));
+      return std::nullopt;
     }
-    if (!done) j[key] = value;
+    j[key] = std::move(*v);
   }
   return j;
 }
@@ -362,16 +360,15 @@ void HttpServer::Impl::Setup() {
         [this, &m](const auto& req, auto& res) {
           auto body = Body(req, res);
           if (!body) return;
-          const bool many = body->is_array();
           std::vector<ExecutionStep> steps;
-          for (size_t i = 0; i < (many ? body->size() : 1); ++i) {
-            auto s = step_from_json(many ? (*body)[i] : *body);
-            if (!s.ok()) {
-              return SendStatus(res, many ? Status::InvalidArgument(fmt::format(
-                                                "steps[{}]: {}", i, s.status().message()))
-                                          : s.status());
-            }
-            steps.push_back(std::move(*s));
+          if (body->is_array()) {
+            auto many = steps_from_json(*body);
+            if (!many.ok()) return SendStatus(res, many.status());
+            steps = std::move(*many);
+          } else {
+            auto one = step_from_json(*body);
+            if (!one.ok()) return SendStatus(res, one.status());
+            steps.push_back(std::move(*one));
           }
           if (steps.empty()) {
             return SendError(res, 422, "invalid_argument", "the array of steps is empty");

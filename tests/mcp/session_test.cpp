@@ -170,7 +170,8 @@ TEST_F(McpSessionTest, BadArgumentsAreToolErrorsThatNameTheField) {
             "latency_ms must be an integer >= 0, got \"fast\"");
   EXPECT_EQ(ErrorText("log_steps", {{"episode_id", id}, {"steps", {{{"tool", ""}}}}}),
             "steps[0]: tool is empty");
-  EXPECT_EQ(ErrorText("log_steps", {{"episode_id", id}}), "steps must be an array of steps");
+  EXPECT_EQ(ErrorText("log_steps", {{"episode_id", id}}),
+            "steps must be an array of steps, got null");
   EXPECT_EQ(ErrorText("complete_episode", {{"episode_id", id}, {"kind", "won"}}),
             "kind must be one of success, partial_success, failure, abstained, got \"won\"");
   EXPECT_EQ(ErrorText("list_episodes", {{"limit", 0}}), "limit must be between 1 and 10000, got 0");
