@@ -32,6 +32,8 @@ nlohmann::ordered_json to_json(const Outcome& outcome);
 // With include_steps false the "steps" field is left out, as in episode lists.
 nlohmann::ordered_json to_json(const Episode& episode, bool include_steps = true);
 nlohmann::ordered_json to_json(const Pattern& pattern);
+// {"episodes": [Episode without steps…], "next_cursor": string or null}
+nlohmann::ordered_json to_json(const EpisodePage& page);
 nlohmann::ordered_json to_json(const Stats& stats);
 // {"episodes": [{"id", "task", "score", "why", "outcome", …}], "patterns": [Pattern with
 // "seen_in" and "success_here"…], "playbook", "playbook_tokens"}.

@@ -221,6 +221,12 @@ ordered_json to_json(const Episode& e, bool include_steps) {
   return j;
 }
 
+ordered_json to_json(const EpisodePage& page) {
+  ordered_json episodes = ordered_json::array();
+  for (const auto& e : page.episodes) episodes.push_back(to_json(e, /*include_steps=*/false));
+  return ordered_json{{"episodes", std::move(episodes)}, {"next_cursor", OrNull(page.next_cursor)}};
+}
+
 ordered_json to_json(const Pattern& p) {
   ordered_json j{{"id", p.id},
                  {"type", to_string(p.type)},

@@ -222,13 +222,7 @@ std::vector<Tool> MakeTools() {
       [](Memory& m, const json& args) -> Result<ordered_json> {
         auto filter = episode_filter_from_json(args);
         if (!filter.ok()) return filter.status();
-        auto page = m.list_episodes(*filter);
-        if (!page.ok()) return page.status();
-        ordered_json episodes = ordered_json::array();
-        for (const auto& e : page->episodes) episodes.push_back(to_json(e, false));
-        return ordered_json{{"episodes", std::move(episodes)},
-                            {"next_cursor", page->next_cursor ? ordered_json(*page->next_cursor)
-                                                              : ordered_json(nullptr)}};
+        return Json(m.list_episodes(*filter));
       }});
 
   tools.push_back(Tool{

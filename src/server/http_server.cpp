@@ -339,12 +339,7 @@ void HttpServer::Impl::Setup() {
     if (!filter.ok()) return SendStatus(res, filter.status());
     auto page = m.list_episodes(*filter);
     if (!page.ok()) return SendStatus(res, page.status());
-    ordered_json episodes = ordered_json::array();
-    for (const auto& e : page->episodes) episodes.push_back(to_json(e, false));
-    SendJson(res, 200,
-             ordered_json{{"episodes", std::move(episodes)},
-                          {"next_cursor", page->next_cursor ? ordered_json(*page->next_cursor)
-                                                            : ordered_json(nullptr)}});
+    SendJson(res, 200, to_json(*page));
   });
   const std::string one = R"(/v1/episodes/([^/]+))";
   Route(get, "GET", "/v1/episodes/{id}", one, [&m](const auto& req, auto& res) {
