@@ -1,6 +1,7 @@
 // Memory: the engine. Open one from a URL, record episodes and their steps, read them back.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <future>
 #include <memory>
@@ -24,6 +25,20 @@ struct StepTicket {
   // Blocks until the batch holding the step has committed (or failed). Returns the committed
   // step number, or why the step could not be committed.
   Result<int64_t> wait() const { return committed.get(); }
+};
+
+// What the step writer has done since the store was opened, for monitoring (engram serve's
+// /metrics). Every batch is one transaction; its commit latency is counted in cumulative
+// buckets as a Prometheus histogram has them.
+struct WriterMetrics {
+  static constexpr std::array<double, 11> kCommitSecondsBounds = {
+      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5};
+  uint64_t commits = 0;          // batches written, whether they committed or failed
+  uint64_t steps_committed = 0;  // steps made durable
+  uint64_t steps_failed = 0;     // steps not stored (their tickets carry the reason)
+  uint64_t steps_queued = 0;     // accepted and not yet written, at this moment
+  double commit_seconds_sum = 0;
+  std::array<uint64_t, kCommitSecondsBounds.size()> commit_seconds_buckets{};  // <= each bound
 };
 
 // Thread-safe: any number of threads may call any method at once. Several processes may open
@@ -110,6 +125,9 @@ class Memory {
 
   // Flushes and closes. Later calls return Aborted. Idempotent.
   virtual Status close() = 0;
+
+  // A snapshot of the step writer's counters.
+  virtual WriterMetrics writer_metrics() const = 0;
 };
 
 }  // namespace engram

@@ -42,6 +42,7 @@ class MemoryImpl final : public Memory {
   Result<Recall> recall(const RecallQuery& query) override;
   Result<std::vector<Status>> import_episodes(std::vector<Episode> episodes) override;
   Status close() override;
+  WriterMetrics writer_metrics() const override;
 
  private:
   // An accepted step waiting for its batch to commit.
@@ -93,6 +94,8 @@ class MemoryImpl final : public Memory {
   // After a commit: moves the numbers of queued steps when another process appended to the
   // same episode, and records what the transaction learnt about each episode's state.
   void Reconcile(const CommitOutcome& outcome);
+  // Adds a written batch to metrics_. REQUIRES: mu_ held.
+  void Count(double seconds, const CommitOutcome& outcome);
   // Marks the episode closing and waits until none of its steps is queued or in flight.
   Result<int64_t> CloseEpisode(std::unique_lock<std::mutex>& lock, std::string_view episode_id);
 
@@ -107,6 +110,7 @@ class MemoryImpl final : public Memory {
   size_t queued_steps_ = 0;           // in queue_ and in_flight_
   uint64_t accepted_ = 0;             // steps accepted since open
   uint64_t finished_ = 0;             // steps committed or failed since open
+  WriterMetrics metrics_;             // steps_queued is filled in on reading
   Status first_error_;                // the first commit error since the last flush
   std::unordered_map<int64_t, EpisodeState> episodes_;  // by store key
   std::unordered_map<std::string, int64_t> key_by_id_;

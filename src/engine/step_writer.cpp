@@ -23,10 +23,14 @@ void MemoryImpl::WriterLoop() {
     std::shared_ptr<Batch> batch = in_flight_;
     lock.unlock();
 
+    const auto started = std::chrono::steady_clock::now();
     CommitOutcome outcome = Commit(*batch);
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
     lock.lock();
     Reconcile(outcome);
+    Count(seconds, outcome);
     for (size_t i = 0; i < batch->steps.size(); ++i) {
       const auto& r = outcome.results[i];
       if (!r.ok() && first_error_.ok()) first_error_ = r.status();
@@ -46,6 +50,24 @@ void MemoryImpl::WriterLoop() {
     drained_cv_.notify_all();
     lock.lock();
   }
+}
+
+void MemoryImpl::Count(double seconds, const CommitOutcome& outcome) {
+  ++metrics_.commits;
+  metrics_.commit_seconds_sum += seconds;
+  const auto& bounds = WriterMetrics::kCommitSecondsBounds;
+  for (size_t i = 0; i < bounds.size(); ++i) {
+    if (seconds <= bounds[i]) ++metrics_.commit_seconds_buckets[i];
+  }
+  for (const auto& r : outcome.results)
+    ++(r.ok() ? metrics_.steps_committed : metrics_.steps_failed);
+}
+
+WriterMetrics MemoryImpl::writer_metrics() const {
+  std::lock_guard lock(mu_);
+  WriterMetrics m = metrics_;
+  m.steps_queued = queued_steps_;
+  return m;
 }
 
 MemoryImpl::CommitOutcome MemoryImpl::Commit(Batch& batch) {

@@ -182,6 +182,33 @@ class Metrics {
   std::array<uint64_t, kBuckets.size()> batch_buckets_{};
 };
 
+// The step writer's counters in Prometheus text: commits and their latency, steps written.
+std::string WriterText(const WriterMetrics& w) {
+  std::string out = fmt::format(
+      "# HELP engram_steps_committed_total Steps made durable by the store's writer.\n"
+      "# TYPE engram_steps_committed_total counter\n"
+      "engram_steps_committed_total {}\n"
+      "# HELP engram_steps_failed_total Steps the writer could not store (their callers were told "
+      "why).\n"
+      "# TYPE engram_steps_failed_total counter\n"
+      "engram_steps_failed_total {}\n"
+      "# HELP engram_steps_queued Steps accepted and not yet written.\n"
+      "# TYPE engram_steps_queued gauge\n"
+      "engram_steps_queued {}\n"
+      "# HELP engram_commit_duration_seconds Time to write and commit one batch of steps.\n"
+      "# TYPE engram_commit_duration_seconds histogram\n",
+      w.steps_committed, w.steps_failed, w.steps_queued);
+  for (size_t i = 0; i < w.commit_seconds_buckets.size(); ++i) {
+    out += fmt::format("engram_commit_duration_seconds_bucket{{le=\"{}\"}} {}\n",
+                       WriterMetrics::kCommitSecondsBounds[i], w.commit_seconds_buckets[i]);
+  }
+  out += fmt::format(
+      "engram_commit_duration_seconds_bucket{{le=\"+Inf\"}} {}\n"
+      "engram_commit_duration_seconds_sum {:.6f}\nengram_commit_duration_seconds_count {}\n",
+      w.commits, w.commit_seconds_sum, w.commits);
+  return out;
+}
+
 bool TokenMatches(const std::string& header, const std::string& token) {
   const std::string expected = "Bearer " + token;
   if (header.size() != expected.size()) return false;
@@ -318,7 +345,8 @@ void HttpServer::Impl::Setup() {
     SendJson(res, 200, ordered_json{{"status", "ok"}});
   });
   Route(get, "GET", "/metrics", "/metrics", [this](const auto&, auto& res) {
-    res.set_content(metrics.text(), "text/plain; version=0.0.4");
+    res.set_content(metrics.text() + WriterText(memory.writer_metrics()),
+                    "text/plain; version=0.0.4");
   });
   Route(post, "POST", "/v1/episodes", "/v1/episodes", [&m](const auto& req, auto& res) {
     auto body = Body(req, res);

@@ -98,6 +98,19 @@ TEST_F(HttpServerTest, AnEpisodeFromStartToRecall) {
   EXPECT_NE(metrics->body.find("engram_http_requests_total{route=\"/v1/episodes/{id}/"
                                "steps\",method=\"POST\",status=\"201\"} 2"),
             std::string::npos);
+  // The writer's side: the three steps committed, each commit counted in the histogram.
+  auto value = [&](const std::string& name) {
+    const size_t at = metrics->body.find("\n" + name + " ");
+    return at == std::string::npos ? -1.0 : std::stod(metrics->body.substr(at + name.size() + 2));
+  };
+  EXPECT_EQ(value("engram_steps_committed_total"), 3);
+  EXPECT_EQ(value("engram_steps_failed_total"), 0);
+  EXPECT_EQ(value("engram_steps_queued"), 0);
+  const double commits = value("engram_commit_duration_seconds_count");
+  EXPECT_GE(commits, 1);
+  EXPECT_LE(commits, 2);
+  EXPECT_EQ(value("engram_commit_duration_seconds_bucket{le=\"+Inf\"}"), commits);
+  EXPECT_GT(value("engram_commit_duration_seconds_sum"), 0);
   auto [deleted, none] = Send("DELETE", "/v1/episodes/" + id);
   EXPECT_EQ(deleted, 204);
   EXPECT_EQ(Send("GET", "/v1/episodes/" + id).first, 404);
