@@ -7,14 +7,17 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "engram/engram.h"
+#include "engram/json.h"
 
 namespace engram::bench {
 
 inline constexpr int kEpisodes = 100;
 inline constexpr int kThreads = 4;
 inline constexpr size_t kObservationBytes = 1024;
+inline constexpr int kConnections = 8;  // HTTP clients, each on a keep-alive connection
 
 // The step every row writes: a realistic shape with a 1 KiB observation.
 inline ExecutionStep MakeStep(int64_t i) {
@@ -27,6 +30,14 @@ inline ExecutionStep MakeStep(int64_t i) {
   s.observation = std::string(kObservationBytes, 'o');
   s.parameters = {{"jobs", 4}, {"filter", "integration"}};
   return s;
+}
+
+// The same step as a client sends it: no step number or timestamp, the server assigns them.
+inline nlohmann::json StepAsSent(int64_t i) {
+  nlohmann::json j = to_json(MakeStep(i));
+  j.erase("step_number");
+  j.erase("timestamp");
+  return j;
 }
 
 [[noreturn]] inline void Die(const char* what, const Status& s) {
@@ -86,5 +97,25 @@ RecallSpeed MeasureRecallSpeed(const std::string& url, int64_t episodes, int que
 // calls each, end to end (process start, parsing, learning, writing). Conversations per second.
 double ImportConversationsPerSecond(const std::filesystem::path& dir, const char* cli,
                                     int conversations);
+
+// The value at quantile q (0..1) of `values`, nearest rank below; sorts them.
+double Percentile(std::vector<double>& values, double q);
+
+// Requests that each carry steps, answered once the steps are durable.
+struct RequestFigures {
+  double steps_per_s = 0;
+  double p50_ms = 0, p99_ms = 0;  // per request, sent to answered
+  int64_t requests = 0;
+};
+
+struct ServerFigures {
+  RequestFigures mcp_stdio;     // `engram mcp`, one client, log_steps bursts of 50
+  RequestFigures http_batched;  // `engram serve`, kConnections keep-alive clients, 50 a request
+  RequestFigures http_single;   // the same, one step a request
+};
+// Runs the `engram` binary at `cli` as an MCP stdio server and as an HTTP server on a
+// loopback port, each on a store of its own in `dir`, and drives them.
+ServerFigures MeasureServers(const std::filesystem::path& dir, const char* cli,
+                             int64_t batched_steps, int64_t single_steps, int64_t mcp_steps);
 
 }  // namespace engram::bench

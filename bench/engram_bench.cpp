@@ -117,12 +117,7 @@ double Cli(const std::filesystem::path& dir, int64_t steps) {
   const auto input = dir / "steps.jsonl";
   {
     std::ofstream out(input);
-    for (int64_t i = 0; i < steps; ++i) {
-      auto j = to_json(MakeStep(i));
-      j.erase("step_number");
-      j.erase("timestamp");
-      out << j.dump() << "\n";
-    }
+    for (int64_t i = 0; i < steps; ++i) out << StepAsSent(i).dump() << "\n";
   }
   const std::string cmd = fmt::format("cat '{}' | '{}' --db '{}' episode log-steps {} > /dev/null",
                                       input.string(), ENGRAM_CLI, url, id);
@@ -156,11 +151,7 @@ Latency DurableLatency(const std::string& url, int per_thread) {
   for (auto& th : threads) th.join();
   std::vector<double> all;
   for (auto& v : samples) all.insert(all.end(), v.begin(), v.end());
-  std::sort(all.begin(), all.end());
-  auto at = [&](double q) {
-    return all[static_cast<size_t>(q * static_cast<double>(all.size() - 1))];
-  };
-  return {at(0.50), at(0.99), all.back()};
+  return {Percentile(all, 0.50), Percentile(all, 0.99), all.back()};
 }
 
 // Runs in a child process of its own, so its peak RSS is the ingest's alone.
@@ -230,6 +221,35 @@ int main(int argc, char** argv) {
     auto ids = StartEpisodes(*m, kEpisodes);
     a = Ingest(*m, ids, steps, /*window=*/256);
   }
+  const ServerFigures servers = MeasureServers(dir, ENGRAM_CLI, steps, 20'000, 50'000);
+  auto print_servers = [&] {
+    fmt::print(
+        "\n| interface (the `engram` process, loopback) | steps/s | vs (a) | request p50 | "
+        "request p99 | target | met |\n|---|---:|---|---:|---:|---|---|\n");
+    const auto& mcp = servers.mcp_stdio;
+    const auto& batched = servers.http_batched;
+    const auto& single = servers.http_single;
+    fmt::print(
+        "| MCP stdio, 1 client, log_steps bursts of 50 | {} | {:.2f} | {:.2f} ms | {:.2f} ms "
+        "| | |\n",
+        Rate(mcp.steps_per_s), mcp.steps_per_s / a, mcp.p50_ms, mcp.p99_ms);
+    fmt::print(
+        "| HTTP, {} keep-alive connections, 50 steps a request | {} | {:.2f} | {:.2f} ms | {:.2f} "
+        "ms | >= 0.50 of (a) | {} |\n",
+        kConnections, Rate(batched.steps_per_s), batched.steps_per_s / a, batched.p50_ms,
+        batched.p99_ms, batched.steps_per_s / a >= 0.5 ? "yes" : "NO");
+    fmt::print(
+        "| HTTP, {} keep-alive connections, 1 step a request | {} | {:.2f} | {:.2f} ms | {:.2f} ms "
+        "| p99 < 5 ms | {} |\n",
+        kConnections, Rate(single.steps_per_s), single.steps_per_s / a, single.p50_ms,
+        single.p99_ms, single.p99_ms < 5 ? "yes" : "NO");
+  };
+  if (const char* only = std::getenv("ENGRAM_BENCH_ONLY"); only && std::string(only) == "servers") {
+    fmt::print("| (a) engram, durable, batched | {} |\n", Rate(a));
+    print_servers();
+    std::filesystem::remove_all(dir);
+    return 0;
+  }
   const double b = RawSqlite((dir / "b.db").string(), steps);
   const double c = RunNaive((dir / "c.db").string(), 1, 1000);
   const double d = Cli(dir, 100'000);
@@ -263,6 +283,7 @@ int main(int argc, char** argv) {
       fmt::format("a/c = {:.0f}", a / c), "a/c >= 50", a / c >= 50);
   row("(d) `engram episode log-steps` through a pipe, 100,000 steps", d,
       fmt::format("d/a = {:.2f}", d / a), "d/a >= 0.5", d / a >= 0.5);
+  print_servers();
   fmt::print("\n| measure | value | target | met |\n|---|---:|---|---|\n");
   fmt::print("| durable log_step latency, 4 threads, p50 | {:.3f} ms | | |\n", lat.p50_ms);
   fmt::print("| durable log_step latency, 4 threads, p99 | {:.3f} ms | < 10 ms | {} |\n",

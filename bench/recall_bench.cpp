@@ -131,13 +131,9 @@ RecallSpeed MeasureRecallSpeed(const std::string& url, int64_t episodes, int que
     ms.push_back(watch.seconds() * 1000);
     if (!r.ok() || r->episodes.empty()) Die("recall", r.status());
   }
-  std::sort(ms.begin(), ms.end());
-  auto at = [&](double p) {
-    return ms[static_cast<size_t>(p * static_cast<double>(ms.size() - 1))];
-  };
-  out.p50_ms = at(0.50);
-  out.p95_ms = at(0.95);
-  out.p99_ms = at(0.99);
+  out.p50_ms = Percentile(ms, 0.50);
+  out.p95_ms = Percentile(ms, 0.95);
+  out.p99_ms = Percentile(ms, 0.99);
   return out;
 }
 

@@ -302,6 +302,9 @@ void HttpServer::Impl::Setup() {
   server.set_keep_alive_max_count(100000);  // a client keeps its connection
   server.set_keep_alive_timeout(5);
   server.set_read_timeout(5, 0);
+  // A reply goes out in a few writes (headers, body); with Nagle's algorithm the second waits
+  // for the client's delayed ACK, some 40 ms, on every request of a keep-alive connection.
+  server.set_tcp_nodelay(true);
   server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     if (!options.token || req.path == "/healthz")
       return httplib::Server::HandlerResponse::Unhandled;

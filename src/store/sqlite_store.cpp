@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "engram/json.h"
+#include "store/sqlite_checkpointer.h"
 #include "store/sqlite_db.h"
 #include "store/sqlite_patterns.h"
 #include "store/sqlite_schema.h"
@@ -222,8 +223,12 @@ class SqliteWriteTransaction final : public WriteTransaction {
 
 class SqliteStore final : public Store {
  public:
-  SqliteStore(std::string path, Options options, std::unique_ptr<Connection> writer)
-      : path_(std::move(path)), options_(std::move(options)), writer_(std::move(writer)) {}
+  SqliteStore(std::string path, Options options, std::unique_ptr<Connection> writer,
+              std::unique_ptr<sqlite::Checkpointer> checkpointer)
+      : path_(std::move(path)),
+        options_(std::move(options)),
+        writer_(std::move(writer)),
+        checkpointer_(std::move(checkpointer)) {}
 
   Result<int64_t> insert_episode(const Episode& e) override {
     std::unique_lock lock(writer_mu_);
@@ -586,7 +591,8 @@ class SqliteStore final : public Store {
   const Options options_;
   std::mutex writer_mu_;  // guards writer_
   std::unique_ptr<Connection> writer_;
-  std::mutex pool_mu_;  // guards pool_
+  std::unique_ptr<sqlite::Checkpointer> checkpointer_;  // null for an in-memory database
+  std::mutex pool_mu_;                                  // guards pool_
   std::vector<std::unique_ptr<Connection>> pool_;
 };
 
@@ -607,9 +613,15 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path, const Op
   }
   const char* sync = options.synchronous == Synchronous::kFull ? "FULL" : "NORMAL";
   if (Status s = c.exec(fmt::format("PRAGMA synchronous = {}", sync)); !s.ok()) return s;
-  if (getenv("EXP_PRAGMA")) (void)c.exec(getenv("EXP_PRAGMA"));
   if (Status s = sqlite::MigrateSchema(c); !s.ok()) return s;
-  return std::unique_ptr<Store>(new SqliteStore(path, options, std::move(*conn)));
+  std::unique_ptr<sqlite::Checkpointer> checkpointer;
+  if (path != ":memory:") {
+    auto started = sqlite::Checkpointer::Start(c, options.busy_timeout, sync);
+    if (!started.ok()) return started.status();
+    checkpointer = std::move(*started);
+  }
+  return std::unique_ptr<Store>(
+      new SqliteStore(path, options, std::move(*conn), std::move(checkpointer)));
 }
 
 }  // namespace engram
