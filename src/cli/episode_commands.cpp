@@ -160,10 +160,10 @@ void LogStepsFromStdin(const std::string& id, const GlobalFlags& flags) {
   while (std::getline(std::cin, text)) {
     ++line;
     if (text.find_first_not_of(" \t\r") == std::string::npos) continue;
-    json j;
+    nlohmann::json j;  // what step_from_json reads: no copy into it
     try {
-      j = json::parse(text);
-    } catch (const json::parse_error& e) {
+      j = nlohmann::json::parse(text);
+    } catch (const nlohmann::json::parse_error& e) {
       reject(line, "not valid JSON: " + JsonParseMessage(e));
       continue;
     }
