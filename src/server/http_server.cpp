@@ -2,9 +2,12 @@
 
 #include <fmt/format.h>
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <map>
 #include <mutex>
 
@@ -14,6 +17,8 @@
 
 namespace engram::server {
 namespace {
+
+constexpr int kListenBacklog = 1024;
 
 using nlohmann::json;
 using nlohmann::ordered_json;
@@ -251,6 +256,7 @@ struct HttpServer::Impl {
   httplib::Server server;
   Metrics metrics;
   int port = 0;
+  int listening = -1;  // the listening socket, once bound
   std::mutex sessions_mu;
   std::map<std::string, std::shared_ptr<mcp::Session>> sessions;
 };
@@ -471,6 +477,13 @@ Status HttpServer::bind() {
                     impl_->options.host));
   }
   impl_->Setup();
+  // SO_REUSEADDR alone: a restart binds at once, but a second server on a port in use fails
+  // (cpp-httplib's default, SO_REUSEPORT, would let both listen and split the clients).
+  impl_->server.set_socket_options([impl = impl_.get()](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    impl->listening = sock;
+  });
   std::string host = impl_->options.host;
   if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
   if (impl_->options.port == 0) {
@@ -483,6 +496,13 @@ Status HttpServer::bind() {
   if (impl_->port <= 0) {
     return Status::IOError(
         fmt::format("cannot listen on {}:{}", impl_->options.host, impl_->options.port));
+  }
+  // cpp-httplib listens with a backlog of 5: a burst of clients connecting at once overflows
+  // it, and their first requests stall for a retransmission or fail. Listening again on the
+  // bound socket raises it (the kernel caps it at net.core.somaxconn).
+  if (::listen(impl_->listening, kListenBacklog) != 0) {
+    return Status::IOError(fmt::format("cannot listen on {}:{}: {}", impl_->options.host,
+                                       impl_->port, std::strerror(errno)));
   }
   return Status::Ok();
 }

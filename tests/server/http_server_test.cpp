@@ -180,6 +180,23 @@ TEST(HttpServer, ListeningBeyondLoopbackNeedsAToken) {
   EXPECT_FALSE(IsLoopback("10.0.0.1"));
 }
 
+TEST(HttpServer, ASecondServerOnAPortInUseFailsToStart) {
+  TempDir dir;
+  auto m = Memory::open(dir.url("t.db"));
+  ASSERT_OK(m);
+  ServeOptions o;
+  o.port = 0;
+  HttpServer first(**m, o);
+  ASSERT_OK(first.bind());
+  o.port = first.port();
+  HttpServer second(**m, o);
+  Status s = second.bind();
+  EXPECT_TRUE(s.IsIOError()) << s.message();
+  EXPECT_NE(s.message().find("cannot listen on 127.0.0.1:" + std::to_string(o.port)),
+            std::string::npos)
+      << s.message();
+}
+
 TEST_F(HttpServerTest, McpOverStreamableHttpKeepsSessions) {
   Start();
   auto init = client_->Post(
