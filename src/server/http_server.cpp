@@ -273,6 +273,21 @@ void HttpServer::Impl::Mcp(const httplib::Request& req, httplib::Response& res) 
     rpc_error(400, -32700, "Parse error: the message is not valid JSON");
     return;
   }
+  // After initialize a client names its protocol version in a header (2025-06-18 on); one the
+  // server does not speak is refused. Without the header, 2025-03-26 is assumed, as the
+  // specification says, and the session goes by what initialize agreed.
+  if (req.has_header("MCP-Protocol-Version")) {
+    const std::string version = req.get_header_value("MCP-Protocol-Version");
+    if (std::find(std::begin(mcp::kProtocolVersions), std::end(mcp::kProtocolVersions), version) ==
+        std::end(mcp::kProtocolVersions)) {
+      rpc_error(
+          400, -32000,
+          fmt::format("Bad Request: MCP-Protocol-Version \"{}\" is not supported (2025-11-25, "
+                      "2025-06-18, 2025-03-26 or 2024-11-05)",
+                      version.substr(0, 64)));
+      return;
+    }
+  }
   std::shared_ptr<mcp::Session> session;
   const std::string id = req.get_header_value("Mcp-Session-Id");
   if (message.is_object() && message.value("method", "") == "initialize") {

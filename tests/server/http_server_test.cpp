@@ -226,6 +226,18 @@ TEST_F(HttpServerTest, McpOverStreamableHttpKeepsSessions) {
                 .first,
             404);
   EXPECT_EQ(Send("POST", "/mcp", "{bad", h).second["error"]["code"], -32700);
+  // The version header, when sent, must name a version the server speaks.
+  auto with_version = [&](const std::string& v) {
+    return Send("POST", "/mcp", R"({"jsonrpc": "2.0", "id": 5, "method": "ping"})",
+                {{"Mcp-Session-Id", session}, {"MCP-Protocol-Version", v}});
+  };
+  EXPECT_EQ(with_version("2025-06-18").first, 200);
+  auto [refused, why] = with_version("2099-01-01");
+  EXPECT_EQ(refused, 400);
+  EXPECT_NE(why["error"]["message"].get<std::string>().find(
+                "MCP-Protocol-Version \"2099-01-01\" is not supported"),
+            std::string::npos)
+      << why;
   EXPECT_EQ(Send("GET", "/mcp").first, 405);
   EXPECT_EQ(Send("DELETE", "/mcp", "", h).first, 200);
   EXPECT_EQ(Send("POST", "/mcp", R"({"jsonrpc": "2.0", "id": 4, "method": "ping"})", h).first, 404);
