@@ -2,6 +2,8 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <deque>
+#include <future>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -127,6 +129,32 @@ void AddLogStep(CLI::App& group, GlobalFlags& flags) {
   });
 }
 
+// One input line, parsed and checked: the step, or why the line is rejected.
+struct ParsedLine {
+  int64_t line;
+  Result<ExecutionStep> step;
+};
+
+// Parses and checks a chunk of input lines numbered from `first`; blank lines are skipped.
+std::vector<ParsedLine> ParseLines(int64_t first, const std::vector<std::string>& lines) {
+  std::vector<ParsedLine> out;
+  out.reserve(lines.size());
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const std::string& text = lines[i];
+    const int64_t line = first + static_cast<int64_t>(i);
+    if (text.find_first_not_of(" \t\r") == std::string::npos) continue;
+    nlohmann::json j;  // what step_from_json reads: no copy into it
+    try {
+      j = nlohmann::json::parse(text);
+    } catch (const nlohmann::json::parse_error& e) {
+      out.push_back({line, Status::InvalidArgument("not valid JSON: " + JsonParseMessage(e))});
+      continue;
+    }
+    out.push_back({line, step_from_json(j)});
+  }
+  return out;
+}
+
 void LogStepsFromStdin(const std::string& id, const GlobalFlags& flags) {
   Check(ValidateEpisodeId(id));
   auto memory = OpenMemory(flags);
@@ -154,38 +182,52 @@ void LogStepsFromStdin(const std::string& id, const GlobalFlags& flags) {
     }
     window.clear();
   };
+  auto log = [&](std::vector<ParsedLine> parsed) {
+    for (auto& p : parsed) {
+      if (!p.step.ok()) {
+        reject(p.line, p.step.status().message());
+        continue;
+      }
+      auto ticket = memory->log_step_async(id, std::move(*p.step));
+      if (!ticket.ok()) {
+        const Status& s = ticket.status();
+        // A bad episode fails every line alike: stop at once rather than repeat it.
+        if (s.IsNotFound() || s.IsFailedPrecondition() || s.code() == Status::Code::kAborted) {
+          drain();
+          Check(s);
+        }
+        reject(p.line, s.message());
+        continue;
+      }
+      window.push_back(Accepted{p.line, std::move(*ticket)});
+      if (window.size() >= 8192) drain();
+    }
+  };
 
+  // Parsing, more than the store, is what limits a pipe: chunks of lines are parsed on threads
+  // of their own while this one reads the next and logs the parsed ones in input order.
+  constexpr size_t kChunkLines = 512;
+  constexpr size_t kChunksParsing = 2;
+  std::deque<std::future<std::vector<ParsedLine>>> parsing;
+  std::vector<std::string> chunk;
+  int64_t line = 0, chunk_first = 1;
+  auto dispatch = [&] {
+    parsing.push_back(std::async(std::launch::async, ParseLines, chunk_first, std::move(chunk)));
+    chunk = {};
+    chunk_first = line + 1;
+    if (parsing.size() > kChunksParsing) {
+      log(parsing.front().get());
+      parsing.pop_front();
+    }
+  };
   std::string text;
-  int64_t line = 0;
   while (std::getline(std::cin, text)) {
     ++line;
-    if (text.find_first_not_of(" \t\r") == std::string::npos) continue;
-    nlohmann::json j;  // what step_from_json reads: no copy into it
-    try {
-      j = nlohmann::json::parse(text);
-    } catch (const nlohmann::json::parse_error& e) {
-      reject(line, "not valid JSON: " + JsonParseMessage(e));
-      continue;
-    }
-    auto step = step_from_json(j);
-    if (!step.ok()) {
-      reject(line, step.status().message());
-      continue;
-    }
-    auto ticket = memory->log_step_async(id, std::move(*step));
-    if (!ticket.ok()) {
-      const Status& s = ticket.status();
-      // A bad episode fails every line alike: stop at once rather than repeat it.
-      if (s.IsNotFound() || s.IsFailedPrecondition() || s.code() == Status::Code::kAborted) {
-        drain();
-        Check(s);
-      }
-      reject(line, s.message());
-      continue;
-    }
-    window.push_back(Accepted{line, std::move(*ticket)});
-    if (window.size() >= 8192) drain();
+    chunk.push_back(std::move(text));
+    if (chunk.size() == kChunkLines) dispatch();
   }
+  if (!chunk.empty()) dispatch();
+  for (; !parsing.empty(); parsing.pop_front()) log(parsing.front().get());
   drain();  // every ticket has been waited on: nothing is left for close() to report
 
   if (flags.json) {

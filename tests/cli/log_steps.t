@@ -43,6 +43,29 @@ no steps logged to {{uuid}}
 error: 1 of 1 line(s) rejected
 [exit 1]
 
+# Lines are parsed 512 at a time: bad lines on either side of a chunk's edge keep their numbers
+# and the good ones their order.
+$ engram episode start --task "Chunked"
+{{uuid:CHUNKED}}
+
+$ seq 1 1300 | awk '{ if ($1 == 512 || $1 == 513 || $1 == 1025 || $1 == 1300) print "{bad"; else if ($1 == 700) print ""; else print "{\"tool\":\"t\",\"action\":\"" $1 "\"}" }' | engram episode log-steps $CHUNKED 2>&1 | cut -c1-24
+error: line 512: not val
+error: line 513: not val
+error: line 1025: not va
+error: line 1300: not va
+logged 1295 step(s) to {{*}}
+error: 4 of 1299 line(s)
+
+$ engram --json episode show $CHUNKED | grep -E '"action": "(511|514|1024|1026|1299)"' | tr -d ' ,'
+"action":"511"
+"action":"514"
+"action":"1024"
+"action":"1026"
+"action":"1299"
+
+$ engram --json episode show $CHUNKED | grep -c '"step_number": 1295'
+1
+
 # A bad episode stops the command at once.
 $ echo '{"tool":"a"}' | engram episode log-steps 0192f0c1-7c4e-7d3a-9b1e-4f2a6c8d0e1f
 error: episode 0192f0c1-7c4e-7d3a-9b1e-4f2a6c8d0e1f not found
