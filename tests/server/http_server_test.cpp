@@ -136,6 +136,10 @@ TEST_F(HttpServerTest, ErrorsAreJsonWithTheRightStatus) {
   EXPECT_EQ(error("POST", "/v1/episodes/" + id + "/steps", "[]"),
             (std::pair{422, std::string("the array of steps is empty")}));
   EXPECT_EQ(error("POST", "/v1/episodes/" + id + "/steps", R"(["x"])").first, 422);
+  // One invalid step in an array: the error names it and none of the array is written.
+  EXPECT_EQ(error("POST", "/v1/episodes/" + id + "/steps", R"([{"tool": "a"}, {"tool": ""}])"),
+            (std::pair{422, std::string("steps[1]: tool is empty")}));
+  EXPECT_EQ(memory_->get_episode(id)->steps.size(), 0u);
   auto [utf8, utf8_why] = error("POST", "/v1/episodes/" + id + "/steps", "{\"tool\": \"\xff\"}");
   EXPECT_EQ(utf8, 400);
   EXPECT_NE(utf8_why.find("UTF-8"), std::string::npos) << utf8_why;
