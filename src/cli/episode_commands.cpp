@@ -182,7 +182,7 @@ void LogStepsFromStdin(const std::string& id, const GlobalFlags& flags) {
     }
     window.clear();
   };
-  auto log = [&](std::vector<ParsedLine> parsed) {
+  auto log_parsed = [&](std::vector<ParsedLine> parsed) {
     for (auto& p : parsed) {
       if (!p.step.ok()) {
         reject(p.line, p.step.status().message());
@@ -216,7 +216,7 @@ void LogStepsFromStdin(const std::string& id, const GlobalFlags& flags) {
     chunk = {};
     chunk_first = line + 1;
     if (parsing.size() > kChunksParsing) {
-      log(parsing.front().get());
+      log_parsed(parsing.front().get());
       parsing.pop_front();
     }
   };
@@ -227,7 +227,7 @@ void LogStepsFromStdin(const std::string& id, const GlobalFlags& flags) {
     if (chunk.size() == kChunkLines) dispatch();
   }
   if (!chunk.empty()) dispatch();
-  for (; !parsing.empty(); parsing.pop_front()) log(parsing.front().get());
+  for (; !parsing.empty(); parsing.pop_front()) log_parsed(parsing.front().get());
   drain();  // every ticket has been waited on: nothing is left for close() to report
 
   if (flags.json) {

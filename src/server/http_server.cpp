@@ -1,6 +1,7 @@
 #include "server/http_server.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <httplib.h>
 #include <sys/socket.h>
 
@@ -280,11 +281,9 @@ void HttpServer::Impl::Mcp(const httplib::Request& req, httplib::Response& res) 
     const std::string version = req.get_header_value("MCP-Protocol-Version");
     if (std::find(std::begin(mcp::kProtocolVersions), std::end(mcp::kProtocolVersions), version) ==
         std::end(mcp::kProtocolVersions)) {
-      rpc_error(
-          400, -32000,
-          fmt::format("Bad Request: MCP-Protocol-Version \"{}\" is not supported (2025-11-25, "
-                      "2025-06-18, 2025-03-26 or 2024-11-05)",
-                      version.substr(0, 64)));
+      rpc_error(400, -32000,
+                fmt::format("Bad Request: MCP-Protocol-Version \"{}\" is not supported ({})",
+                            version.substr(0, 64), fmt::join(mcp::kProtocolVersions, ", ")));
       return;
     }
   }
