@@ -20,7 +20,7 @@ $(ASAN_BUILD)/CMakeCache.txt:
 build: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
 
-# Records a few realistic agent episodes in the default store and prints them back.
+# Serves the HTTP API and MCP on the default store (engram serve) and prints the URLs.
 # Builds only the engram command, so the first run is quick.
 run: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS) --target engram_cli
@@ -29,12 +29,13 @@ run: deps $(BUILD)/CMakeCache.txt
 # The sanitizer suite runs first; the release suite last, so CTest's summary closes the output.
 test: deps test-asan test-release
 
+# Each suite runs beside a throwaway PostgreSQL server of its own (scripts/with-postgres).
 test-release: build
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	scripts/with-postgres ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 
 test-asan: deps $(ASAN_BUILD)/CMakeCache.txt
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
-	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS) -E "^style\."
+	scripts/with-postgres ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS) -E "^style\."
 
 bench: build
 	$(BUILD)/bench/engram_bench
