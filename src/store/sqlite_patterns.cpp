@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "engram/json.h"
+#include "store/row_decode.h"
 
 #include <algorithm>
 #include <map>
@@ -28,10 +29,6 @@ json MergeBranches(const std::optional<std::string>& stored,
   return out;
 }
 
-constexpr const char* kColumns =
-    "id, type, description, support, success_sum, occurrences, latency_ms_sum, tokens_sum, "
-    "branches, first_seen, last_seen, evidence";
-
 // A JSON array of integers (episode keys), as the evidence column holds them.
 std::vector<int64_t> Keys(std::string_view json_array) {
   std::vector<int64_t> out;
@@ -41,33 +38,6 @@ std::vector<int64_t> Keys(std::string_view json_array) {
     if (v.is_number_integer()) out.push_back(v.get<int64_t>());
   }
   return out;
-}
-
-Pattern FromRow(const Statement& st) {
-  Pattern p;
-  p.id = st.column_text(0);
-  if (auto t = parse_pattern_type(st.column_text(1)); t.ok()) p.type = *t;
-  p.description = json::parse(st.column_text(2), nullptr, false);
-  p.support = st.column_int(3);
-  p.success_rate = p.support ? st.column_double(4) / static_cast<double>(p.support) : 0;
-  p.occurrences = st.column_int(5);
-  const double n = p.occurrences ? static_cast<double>(p.occurrences) : 1;
-  p.mean_latency_ms = static_cast<double>(st.column_int(6)) / n;
-  p.mean_tokens = static_cast<double>(st.column_int(7)) / n;
-  if (auto b = st.column_optional_text(8)) {
-    p.branches = json::parse(*b, nullptr, false);
-    if (!p.branches.is_object()) p.branches = json::object();
-    for (auto& [tool, v] : p.branches.items()) {
-      if (!v.is_object()) continue;
-      const auto taken = v.value("taken", int64_t{0});
-      v["success_rate"] =
-          taken ? static_cast<double>(v.value("succeeded", int64_t{0})) / static_cast<double>(taken)
-                : 0.0;
-    }
-  }
-  p.first_seen = st.column_text(9);
-  p.last_seen = st.column_text(10);
-  return p;
 }
 
 // The ids of the episodes in the pattern's evidence column, newest first.
@@ -88,7 +58,7 @@ Result<std::vector<Pattern>> ReadPatterns(Connection& conn, Statement& st) {
   std::vector<std::string> evidence;
   Status s;
   while (st.step(s)) {
-    out.push_back(FromRow(st));
+    out.push_back(PatternFromRow(st));
     evidence.push_back(st.column_text(11));
   }
   st.reset();
@@ -227,7 +197,7 @@ Result<std::vector<Pattern>> ListPatterns(Connection& conn, const PatternFilter&
   std::string sql = fmt::format(
       "SELECT {} FROM patterns WHERE support >= ? AND success_sum >= "
       "? * support",
-      kColumns);
+      kPatternColumns);
   if (f.type) sql += " AND type = ?3";
   if (f.domain) sql += " AND id IN (SELECT pattern_id FROM pattern_domains WHERE domain = ?4)";
   sql += " ORDER BY support DESC, success_sum * 1.0 / support DESC, id";
@@ -240,7 +210,7 @@ Result<std::vector<Pattern>> ListPatterns(Connection& conn, const PatternFilter&
 }
 
 Result<Pattern> GetPattern(Connection& conn, std::string_view id) {
-  auto st = conn.cached(fmt::format("SELECT {} FROM patterns WHERE id = ?", kColumns));
+  auto st = conn.cached(fmt::format("SELECT {} FROM patterns WHERE id = ?", kPatternColumns));
   if (!st.ok()) return st.status();
   (*st)->bind(1, id);
   auto found = ReadPatterns(conn, **st);
@@ -258,11 +228,11 @@ Result<std::vector<PatternHit>> PatternsOfEpisodes(Connection& conn,
       "AS keys FROM episode_patterns ep, json_each(ep.pattern_ids) j "
       "WHERE ep.episode_key IN ({}) GROUP BY j.value) hits "
       "JOIN patterns ON patterns.id = hits.pattern_id",
-      kColumns, fmt::join(keys, ", "));
+      kPatternColumns, fmt::join(keys, ", "));
   auto st = conn.prepare(sql);
   if (!st.ok()) return st.status();
   Status s;
-  while (st->step(s)) out.push_back(PatternHit{FromRow(*st), Keys(st->column_text(12))});
+  while (st->step(s)) out.push_back(PatternHit{PatternFromRow(*st), Keys(st->column_text(12))});
   if (!s.ok()) return s;
   return out;
 }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "engram/json.h"
+#include "store/row_decode.h"
 #include "store/sqlite_checkpointer.h"
 #include "store/sqlite_db.h"
 #include "store/sqlite_patterns.h"
@@ -18,64 +19,6 @@ namespace {
 using nlohmann::json;
 using sqlite::Connection;
 using sqlite::Statement;
-
-constexpr const char* kEpisodeColumns =
-    "id, task, task_type, domain, language, framework, complexity, tags, status, started_at, "
-    "ended_at, outcome, reward, reflection, metadata";
-
-json ParseJsonColumn(const std::optional<std::string>& text) {
-  if (!text) return nullptr;
-  return json::parse(*text, nullptr, /*allow_exceptions=*/false);
-}
-
-Episode EpisodeFromRow(const Statement& st) {
-  Episode e;
-  e.id = st.column_text(0);
-  e.task = st.column_text(1);
-  if (auto t = parse_task_type(st.column_text(2)); t.ok()) e.task_type = *t;
-  e.context.domain = st.column_optional_text(3);
-  e.context.language = st.column_optional_text(4);
-  e.context.framework = st.column_optional_text(5);
-  if (auto c = st.column_optional_text(6)) {
-    if (auto parsed = parse_complexity(*c); parsed.ok()) e.context.complexity = *parsed;
-  }
-  if (json tags = ParseJsonColumn(st.column_text(7)); tags.is_array()) {
-    for (const auto& t : tags) {
-      if (t.is_string()) e.context.tags.push_back(t.get<std::string>());
-    }
-  }
-  e.status = st.column_text(8) == "completed" ? EpisodeStatus::kCompleted : EpisodeStatus::kOpen;
-  e.started_at = st.column_text(9);
-  e.ended_at = st.column_optional_text(10);
-  if (json o = ParseJsonColumn(st.column_optional_text(11)); o.is_object()) {
-    if (auto outcome = outcome_from_json(o); outcome.ok()) e.outcome = std::move(*outcome);
-  }
-  e.reward = ParseJsonColumn(st.column_optional_text(12));
-  e.reflection = ParseJsonColumn(st.column_optional_text(13));
-  e.metadata = ParseJsonColumn(st.column_text(14));
-  if (!e.metadata.is_object()) e.metadata = json::object();
-  return e;
-}
-
-ExecutionStep StepFromRow(const Statement& st) {
-  ExecutionStep s;
-  s.step_number = st.column_int(0);
-  s.timestamp = st.column_text(1);
-  s.tool = st.column_text(2);
-  s.action = st.column_text(3);
-  s.latency_ms = st.column_int(4);
-  if (!st.column_is_null(5)) s.tokens = st.column_int(5);
-  s.success = st.column_int(6) != 0;
-  s.observation = st.column_text(7);
-  s.parameters = ParseJsonColumn(st.column_text(8));
-  if (!s.parameters.is_object()) s.parameters = json::object();
-  if (json meta = ParseJsonColumn(st.column_text(9)); meta.is_object()) {
-    for (const auto& item : meta.items()) {
-      if (item.value().is_string()) s.metadata[item.key()] = item.value().get<std::string>();
-    }
-  }
-  return s;
-}
 
 // The head of the episode whose `column` (key or id) equals `value`; NotFound with
 // `not_found` as its message when there is none.

@@ -1,0 +1,108 @@
+// Rows to the data model, for either store: a Row has column_text(i),
+// column_optional_text(i), column_int(i), column_double(i) and column_is_null(i), as a SQLite
+// statement does and pg::Row adapts a PostgreSQL result to.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "engram/json.h"
+#include "engram/types.h"
+
+namespace engram {
+
+// The episode columns EpisodeFromRow reads, in its order.
+inline constexpr const char* kEpisodeColumns =
+    "id, task, task_type, domain, language, framework, complexity, tags, status, started_at, "
+    "ended_at, outcome, reward, reflection, metadata";
+
+inline nlohmann::json ParseJsonColumn(const std::optional<std::string>& text) {
+  if (!text) return nullptr;
+  return nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
+}
+
+template <typename Row>
+Episode EpisodeFromRow(const Row& st) {
+  Episode e;
+  e.id = st.column_text(0);
+  e.task = st.column_text(1);
+  if (auto t = parse_task_type(st.column_text(2)); t.ok()) e.task_type = *t;
+  e.context.domain = st.column_optional_text(3);
+  e.context.language = st.column_optional_text(4);
+  e.context.framework = st.column_optional_text(5);
+  if (auto c = st.column_optional_text(6)) {
+    if (auto parsed = parse_complexity(*c); parsed.ok()) e.context.complexity = *parsed;
+  }
+  if (nlohmann::json tags = ParseJsonColumn(st.column_text(7)); tags.is_array()) {
+    for (const auto& t : tags) {
+      if (t.is_string()) e.context.tags.push_back(t.get<std::string>());
+    }
+  }
+  e.status = st.column_text(8) == "completed" ? EpisodeStatus::kCompleted : EpisodeStatus::kOpen;
+  e.started_at = st.column_text(9);
+  e.ended_at = st.column_optional_text(10);
+  if (nlohmann::json o = ParseJsonColumn(st.column_optional_text(11)); o.is_object()) {
+    if (auto outcome = outcome_from_json(o); outcome.ok()) e.outcome = std::move(*outcome);
+  }
+  e.reward = ParseJsonColumn(st.column_optional_text(12));
+  e.reflection = ParseJsonColumn(st.column_optional_text(13));
+  e.metadata = ParseJsonColumn(st.column_text(14));
+  if (!e.metadata.is_object()) e.metadata = nlohmann::json::object();
+  return e;
+}
+
+template <typename Row>
+ExecutionStep StepFromRow(const Row& st) {
+  ExecutionStep s;
+  s.step_number = st.column_int(0);
+  s.timestamp = st.column_text(1);
+  s.tool = st.column_text(2);
+  s.action = st.column_text(3);
+  s.latency_ms = st.column_int(4);
+  if (!st.column_is_null(5)) s.tokens = st.column_int(5);
+  s.success = st.column_int(6) != 0;
+  s.observation = st.column_text(7);
+  s.parameters = ParseJsonColumn(st.column_text(8));
+  if (!s.parameters.is_object()) s.parameters = nlohmann::json::object();
+  if (nlohmann::json meta = ParseJsonColumn(st.column_text(9)); meta.is_object()) {
+    for (const auto& item : meta.items()) {
+      if (item.value().is_string()) s.metadata[item.key()] = item.value().get<std::string>();
+    }
+  }
+  return s;
+}
+
+// The pattern columns PatternFromRow reads, in its order (the 12th, evidence, it leaves).
+inline constexpr const char* kPatternColumns =
+    "id, type, description, support, success_sum, occurrences, latency_ms_sum, tokens_sum, "
+    "branches, first_seen, last_seen, evidence";
+
+template <typename Row>
+Pattern PatternFromRow(const Row& st) {
+  Pattern p;
+  p.id = st.column_text(0);
+  if (auto t = parse_pattern_type(st.column_text(1)); t.ok()) p.type = *t;
+  p.description = nlohmann::json::parse(st.column_text(2), nullptr, false);
+  p.support = st.column_int(3);
+  p.success_rate = p.support ? st.column_double(4) / static_cast<double>(p.support) : 0;
+  p.occurrences = st.column_int(5);
+  const double n = p.occurrences ? static_cast<double>(p.occurrences) : 1;
+  p.mean_latency_ms = static_cast<double>(st.column_int(6)) / n;
+  p.mean_tokens = static_cast<double>(st.column_int(7)) / n;
+  if (auto b = st.column_optional_text(8)) {
+    p.branches = nlohmann::json::parse(*b, nullptr, false);
+    if (!p.branches.is_object()) p.branches = nlohmann::json::object();
+    for (auto& [tool, v] : p.branches.items()) {
+      if (!v.is_object()) continue;
+      const auto taken = v.value("taken", int64_t{0});
+      v["success_rate"] =
+          taken ? static_cast<double>(v.value("succeeded", int64_t{0})) / static_cast<double>(taken)
+                : 0.0;
+    }
+  }
+  p.first_seen = st.column_text(9);
+  p.last_seen = st.column_text(10);
+  return p;
+}
+
+}  // namespace engram
