@@ -2,6 +2,8 @@
 // transaction, resolves its tickets, and comes back for the next.
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "engine/memory_impl.h"
 
 namespace engram {
@@ -75,6 +77,7 @@ MemoryImpl::CommitOutcome MemoryImpl::Commit(Batch& batch) {
   Status failure;
   for (int attempt = 0; attempt < kCommitAttempts; ++attempt) {
     out = CommitOutcome{};
+    failure = Status::Ok();
     auto txn = store_->begin_write();
     if (!txn.ok()) {
       failure = txn.status();
@@ -85,28 +88,37 @@ MemoryImpl::CommitOutcome MemoryImpl::Commit(Batch& batch) {
     // another process appends to the same episode.
     std::unordered_map<int64_t, int64_t> next;  // key -> next number, or 0 when refused
     std::unordered_map<int64_t, Status> refused;
+    // The batch's episodes in ascending key order: a store that locks an episode's row for its
+    // numbering (PostgreSQL) then takes the locks in one order in every process, so two
+    // writers never wait for each other.
+    std::vector<int64_t> keys;
+    keys.reserve(batch.steps.size());
+    for (const auto& p : batch.steps) keys.push_back(p.episode_key);
+    std::sort(keys.begin(), keys.end());
+    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+    for (int64_t key : keys) {
+      auto head = (*txn)->head(key);
+      int64_t first = 0;
+      if (head.ok() && head->status == EpisodeStatus::kOpen) {
+        first = head->last_step + 1;
+      } else if (head.ok()) {
+        refused[key] = Status::FailedPrecondition(
+            "episode was completed by another process: it accepts no more steps");
+        out.status[key] = EpisodeStatus::kCompleted;
+      } else if (head.status().IsNotFound()) {
+        refused[key] = Status::NotFound("episode was deleted");
+        out.deleted.push_back(key);
+      } else {
+        failure = head.status();
+        break;
+      }
+      next.emplace(key, first);
+    }
     out.results.reserve(batch.steps.size());
     for (auto& p : batch.steps) {
+      if (!failure.ok()) break;
       ++out.batch_steps[p.episode_key];
       auto it = next.find(p.episode_key);
-      if (it == next.end()) {
-        auto head = (*txn)->head(p.episode_key);
-        int64_t first = 0;
-        if (head.ok() && head->status == EpisodeStatus::kOpen) {
-          first = head->last_step + 1;
-        } else if (head.ok()) {
-          refused[p.episode_key] = Status::FailedPrecondition(
-              "episode was completed by another process: it accepts no more steps");
-          out.status[p.episode_key] = EpisodeStatus::kCompleted;
-        } else if (head.status().IsNotFound()) {
-          refused[p.episode_key] = Status::NotFound("episode was deleted");
-          out.deleted.push_back(p.episode_key);
-        } else {
-          failure = head.status();
-          break;
-        }
-        it = next.emplace(p.episode_key, first).first;
-      }
       if (it->second == 0) {
         out.results.emplace_back(refused.at(p.episode_key));
         continue;
