@@ -56,6 +56,23 @@ class Rows {
   std::unique_ptr<PGresult, decltype(&PQclear)> r_;
 };
 
+// One row of a result, read the way a SQLite statement is (store/row_decode.h).
+class Row {
+ public:
+  Row(const Rows& rows, int row) : rows_(rows), row_(row) {}
+  std::string column_text(int i) const { return rows_.text(row_, i); }
+  std::optional<std::string> column_optional_text(int i) const {
+    return rows_.optional_text(row_, i);
+  }
+  int64_t column_int(int i) const { return rows_.integer(row_, i); }
+  double column_double(int i) const { return rows_.real(row_, i); }
+  bool column_is_null(int i) const { return rows_.null(row_, i); }
+
+ private:
+  const Rows& rows_;
+  int row_;
+};
+
 class Connection {
  public:
   // `conninfo` as libpq takes it: a postgres:// or postgresql:// URL or key=value pairs;

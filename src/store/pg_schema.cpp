@@ -14,14 +14,15 @@ constexpr int64_t kMigrationLock = 0x656E6772616D;
 // migrations[i] takes the schema from version i to version i + 1, inside the schema `engram`
 // (the search_path every engram connection sets). Append only: a released migration is never
 // edited. The layout is SQLite's at its version 5; JSON documents are kept as the text engram
-// wrote, timestamps as their ISO 8601 text (which sorts as time does).
+// wrote, timestamps as their ISO 8601 text, which sorts as time does in the "C" collation (as
+// ids do, UUIDv7s ordered by time).
 const std::vector<std::string_view>& Migrations() {
   static const std::vector<std::string_view> migrations = {
       // 0 -> 1: episodes, steps, patterns and recall's full-text index.
       R"sql(
 CREATE TABLE episodes (
   key          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  id           TEXT NOT NULL UNIQUE,
+  id           TEXT COLLATE "C" NOT NULL UNIQUE,
   task         TEXT NOT NULL,
   task_type    TEXT NOT NULL,
   domain       TEXT,
@@ -30,8 +31,8 @@ CREATE TABLE episodes (
   complexity   TEXT,
   tags         TEXT NOT NULL DEFAULT '[]',
   status       TEXT NOT NULL DEFAULT 'open',
-  started_at   TEXT NOT NULL,
-  ended_at     TEXT,
+  started_at   TEXT COLLATE "C" NOT NULL,
+  ended_at     TEXT COLLATE "C",
   outcome      TEXT,
   reward       TEXT,
   reflection   TEXT,
@@ -53,7 +54,7 @@ CREATE TABLE episode_tags (
 CREATE TABLE steps (
   episode_key  BIGINT NOT NULL,
   step_number  BIGINT NOT NULL,
-  timestamp    TEXT NOT NULL,
+  timestamp    TEXT COLLATE "C" NOT NULL,
   tool         TEXT NOT NULL,
   action       TEXT NOT NULL,
   latency_ms   BIGINT NOT NULL,
@@ -65,7 +66,7 @@ CREATE TABLE steps (
   PRIMARY KEY (episode_key, step_number)
 );
 CREATE TABLE patterns (
-  id              TEXT PRIMARY KEY,
+  id              TEXT COLLATE "C" PRIMARY KEY,
   key             TEXT NOT NULL UNIQUE,
   type            TEXT NOT NULL,
   description     TEXT NOT NULL,
@@ -75,8 +76,8 @@ CREATE TABLE patterns (
   latency_ms_sum  BIGINT NOT NULL,
   tokens_sum      BIGINT NOT NULL,
   branches        TEXT,
-  first_seen      TEXT NOT NULL,
-  last_seen       TEXT NOT NULL,
+  first_seen      TEXT COLLATE "C" NOT NULL,
+  last_seen       TEXT COLLATE "C" NOT NULL,
   evidence        TEXT NOT NULL DEFAULT '[]'
 );
 CREATE INDEX patterns_type ON patterns (type, support);

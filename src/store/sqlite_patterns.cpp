@@ -14,32 +14,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr int kMaxEvidence = 100;
-// Adds this episode's branches to the stored ones: {"tool": {"taken", "succeeded"}}.
-json MergeBranches(const std::optional<std::string>& stored,
-                   const std::map<std::string, std::pair<int64_t, int64_t>>& added) {
-  json out = stored ? json::parse(*stored, nullptr, false) : json::object();
-  if (!out.is_object()) out = json::object();
-  for (const auto& [tool, counts] : added) {
-    json& b = out[tool];
-    if (!b.is_object()) b = json::object();
-    b["taken"] = b.value("taken", int64_t{0}) + counts.first;
-    b["succeeded"] = b.value("succeeded", int64_t{0}) + counts.second;
-  }
-  return out;
-}
-
-// A JSON array of integers (episode keys), as the evidence column holds them.
-std::vector<int64_t> Keys(std::string_view json_array) {
-  std::vector<int64_t> out;
-  json a = json::parse(json_array, nullptr, false);
-  if (!a.is_array()) return out;
-  for (const auto& v : a) {
-    if (v.is_number_integer()) out.push_back(v.get<int64_t>());
-  }
-  return out;
-}
-
 // The ids of the episodes in the pattern's evidence column, newest first.
 Status LoadEvidence(Connection& conn, Pattern& p, std::string_view evidence) {
   auto st = conn.cached(
@@ -72,52 +46,16 @@ Result<std::vector<Pattern>> ReadPatterns(Connection& conn, Statement& st) {
 }  // namespace
 
 Status MergePatterns(Connection& conn, const std::vector<EpisodePatterns>& episodes) {
-  // One row per distinct pattern, however many of these episodes show it: the contributions
-  // are summed here first, so a batch of similar episodes costs one upsert per pattern.
-  struct Merged {
-    const PatternContribution* first = nullptr;
-    int64_t support = 0, occurrences = 0, latency_ms = 0, tokens = 0;
-    double success = 0;
-    std::map<std::string, std::pair<int64_t, int64_t>> branches;
-    std::string_view first_seen, last_seen;
-    std::vector<int64_t> episode_keys;            // in the order of `episodes`, oldest first
-    std::map<std::string_view, int64_t> domains;  // episodes per domain
-  };
-  std::unordered_map<std::string_view, Merged> merged;  // by pattern id
   auto listed =
       conn.cached("INSERT INTO episode_patterns (episode_key, pattern_ids) VALUES (?, ?)");
   if (!listed.ok()) return listed.status();
   for (const auto& ep : episodes) {
-    std::string ids;  // a JSON array; ids need no escaping
-    for (const auto& c : *ep.patterns) {
-      Merged& m = merged[c.id];
-      if (!m.first) {
-        m.first = &c;
-        m.first_seen = m.last_seen = ep.seen_at;
-      }
-      ++m.support;
-      m.occurrences += c.occurrences;
-      m.latency_ms += c.latency_ms;
-      m.tokens += c.tokens;
-      m.success += c.success;
-      for (const auto& [tool, counts] : c.branches) {
-        m.branches[tool].first += counts.first;
-        m.branches[tool].second += counts.second;
-      }
-      m.first_seen = std::min(m.first_seen, ep.seen_at);
-      m.last_seen = std::max(m.last_seen, ep.seen_at);
-      m.episode_keys.push_back(ep.episode_key);
-      if (ep.domain && *ep.domain) ++m.domains[**ep.domain];
-      ids += ids.empty() ? "[\"" : ",\"";
-      ids += c.id;
-      ids += '"';
-    }
+    const std::string ids = PatternIdList(*ep.patterns);
     if (ids.empty()) continue;
-    ids += ']';
     (*listed)->bind(1, ep.episode_key).bind_text_static(2, ids);
     if (Status s = (*listed)->run(); !s.ok()) return s;
   }
-  for (const auto& [id, m] : merged) {
+  for (const auto& [id, m] : SumContributions(episodes)) {
     const PatternContribution& c = *m.first;
     std::optional<std::string> branches;
     if (!m.branches.empty()) {
@@ -133,10 +71,7 @@ Status MergePatterns(Connection& conn, const std::vector<EpisodePatterns>& episo
     }
     // The newest evidence first, then what was kept before, kMaxEvidence in all (SQLite returns
     // a UNION ALL part by part; MemoryTest.PatternEvidenceKeepsTheNewest... checks the order).
-    const auto& keys = m.episode_keys;
-    const size_t fresh = std::min(keys.size(), static_cast<size_t>(kMaxEvidence));
-    const std::string evidence = fmt::format(
-        "[{}]", fmt::join(keys.rbegin(), keys.rbegin() + static_cast<long>(fresh), ","));
+    const std::string evidence = NewestFirst(m.episode_keys, kMaxEvidence);
     static const std::string kUpsert = fmt::format(
         "INSERT INTO patterns (id, key, type, description, support, success_sum, occurrences, "
         "latency_ms_sum, tokens_sum, branches, first_seen, last_seen, evidence) "
@@ -232,7 +167,8 @@ Result<std::vector<PatternHit>> PatternsOfEpisodes(Connection& conn,
   auto st = conn.prepare(sql);
   if (!st.ok()) return st.status();
   Status s;
-  while (st->step(s)) out.push_back(PatternHit{PatternFromRow(*st), Keys(st->column_text(12))});
+  while (st->step(s))
+    out.push_back(PatternHit{PatternFromRow(*st), KeysOfJsonArray(st->column_text(12))});
   if (!s.ok()) return s;
   return out;
 }

@@ -6,18 +6,11 @@
 #include <string_view>
 #include <vector>
 
+#include "store/pattern_merge.h"
 #include "store/sqlite_db.h"
 #include "store/store.h"
 
 namespace engram::sqlite {
-
-// What one completed episode contributes, and when.
-struct EpisodePatterns {
-  int64_t episode_key = 0;
-  const std::vector<PatternContribution>* patterns = nullptr;
-  std::string_view seen_at;
-  const std::optional<std::string>* domain = nullptr;  // the episode's, when it has one
-};
 
 // Merges the contributions of these episodes into the patterns of all episodes.
 // REQUIRES: a write transaction is open on `conn`.

@@ -188,7 +188,7 @@ class SqliteStore final : public Store {
     ImmediateTransaction txn(*writer_);
     if (!txn.begin_status().ok()) return txn.begin_status();
     std::vector<Status> out;
-    std::vector<sqlite::EpisodePatterns> learnt;
+    std::vector<EpisodePatterns> learnt;
     while (const ImportedEpisode* next_item = next()) {
       const ImportedEpisode& item = *next_item;
       const Episode& e = item.episode;
