@@ -1,6 +1,7 @@
 // Chooses the store for a database URL.
 #include <fmt/format.h>
 
+#include "store/pg_store.h"
 #include "store/sqlite_store.h"
 #include "store/store.h"
 
@@ -8,6 +9,7 @@ namespace engram {
 
 Result<std::unique_ptr<Store>> OpenStore(std::string_view url, const Options& options) {
   if (url.empty()) return Status::InvalidArgument("database URL is empty");
+  if (IsPostgresUrl(url)) return OpenPostgresStore(std::string(url), options);
   if (url == "sqlite::memory:" || url == ":memory:") return OpenSqliteStore(":memory:", options);
   constexpr std::string_view kSqlite = "sqlite://";
   if (url.substr(0, kSqlite.size()) == kSqlite) {
@@ -21,15 +23,10 @@ Result<std::unique_ptr<Store>> OpenStore(std::string_view url, const Options& op
     return OpenSqliteStore(std::string(url), options);  // a plain file path
   }
   const std::string_view scheme = url.substr(0, colon);
-  if (scheme == "postgres" || scheme == "postgresql") {
-    return Status::InvalidArgument(fmt::format(
-        "database URL scheme \"{}\" is not supported by this build (use sqlite:///path/engram.db "
-        "or sqlite::memory:)",
-        scheme));
-  }
   return Status::InvalidArgument(
       fmt::format("database URL \"{}\" has an unknown scheme \"{}\" (expected sqlite:///path/"
-                  "engram.db, sqlite::memory: or a file path)",
+                  "engram.db, sqlite::memory:, a file path, postgres://user@host:port/db or "
+                  "libpq's host=... dbname=...)",
                   url, scheme));
 }
 

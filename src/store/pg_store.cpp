@@ -1,0 +1,534 @@
+#include "store/pg_store.h"
+
+#include <fmt/format.h>
+
+#include <mutex>
+#include <vector>
+
+#include "engram/json.h"
+#include "store/pg_db.h"
+#include "store/pg_patterns.h"
+#include "store/pg_schema.h"
+#include "store/row_decode.h"
+
+namespace engram {
+namespace {
+
+using nlohmann::json;
+using pg::Connection;
+using pg::Params;
+using pg::Row;
+using pg::Rows;
+
+// Every engram connection works in the schema `engram` (pg_schema.cpp).
+constexpr const char* kSetup = "SET search_path = engram";
+// Readers open at most this many connections; more callers wait for one.
+constexpr size_t kReaders = 8;
+// A transaction the server aborted to break a deadlock or a serialization conflict is run
+// again this many times in all.
+constexpr int kAttempts = 3;
+
+// The columns of steps StepFromRow reads, in its order.
+constexpr const char* kStepColumns =
+    "step_number, timestamp, tool, action, latency_ms, tokens, success::int, observation, "
+    "parameters, metadata";
+
+// BEGIN ... COMMIT, rolled back unless committed.
+class Transaction {
+ public:
+  explicit Transaction(Connection& c, const char* begin = "BEGIN") : c_(c) {
+    begin_ = c_.exec(begin);
+  }
+  ~Transaction() {
+    if (begin_.ok() && !done_) (void)c_.exec("ROLLBACK");
+  }
+  const Status& begin_status() const { return begin_; }
+  Status commit() {
+    done_ = true;
+    Status s = c_.exec("COMMIT");
+    if (!s.ok()) (void)c_.exec("ROLLBACK");
+    return s;
+  }
+
+ private:
+  Connection& c_;
+  Status begin_;
+  bool done_ = false;
+};
+
+// Runs `body` (a whole transaction) again while the server aborts it as a deadlock victim.
+template <typename Body>
+auto Retrying(Body body) -> decltype(body()) {
+  auto result = body();
+  for (int attempt = 1; attempt < kAttempts; ++attempt) {
+    const Status& s = [&]() -> const Status& {
+      if constexpr (std::is_same_v<decltype(result), Status>) {
+        return result;
+      } else {
+        return result.status();
+      }
+    }();
+    if (!s.IsBusy()) break;
+    result = body();
+  }
+  return result;
+}
+
+// The head of the episode whose `column` (key or id) equals `value`.
+Result<EpisodeHead> ReadHead(Connection& conn, std::string_view column, const Params& value,
+                             std::string not_found) {
+  auto rows =
+      conn.query(fmt::format("SELECT key, status, (SELECT coalesce(max(step_number), 0) FROM steps "
+                             "WHERE episode_key = episodes.key) FROM episodes WHERE {} = $1",
+                             column),
+                 value);
+  if (!rows.ok()) return rows.status();
+  if (rows->size() == 0) return Status::NotFound(std::move(not_found));
+  EpisodeHead h;
+  h.key = rows->integer(0, 0);
+  h.status = rows->text(0, 1) == "completed" ? EpisodeStatus::kCompleted : EpisodeStatus::kOpen;
+  h.last_step = rows->integer(0, 2);
+  return h;
+}
+
+// A step as one line of COPY text for the steps table.
+void AppendStepRow(std::string& out, int64_t key, int64_t number, const PreparedStep& p) {
+  const ExecutionStep& s = p.step;
+  out += fmt::format("{}\t{}\t", key, number);
+  pg::AppendCopyText(out, s.timestamp);
+  out += '\t';
+  pg::AppendCopyText(out, s.tool);
+  out += '\t';
+  pg::AppendCopyText(out, s.action);
+  out += fmt::format("\t{}\t", s.latency_ms);
+  out += s.tokens ? std::to_string(*s.tokens) : "\\N";
+  out += s.success ? "\tt\t" : "\tf\t";
+  pg::AppendCopyText(out, s.observation);
+  out += '\t';
+  pg::AppendCopyText(out, p.parameters_json);
+  out += '\t';
+  pg::AppendCopyText(out, p.metadata_json);
+  out += '\n';
+}
+
+constexpr const char* kStepsCopy =
+    "steps (episode_key, step_number, timestamp, tool, action, latency_ms, tokens, success, "
+    "observation, parameters, metadata)";
+
+// The full-text document of a completed episode: the task weighs four times the reflection and
+// the steps (A and B, ranked with weights 1 and 0.25), as on SQLite.
+constexpr const char* kSearchDocument =
+    "setweight(to_tsvector('english', {task}), 'A') || "
+    "setweight(to_tsvector('english', {reflection}), 'B') || "
+    "setweight(to_tsvector('english', {steps}), 'B')";
+
+// Inserts the episode's row and tags (not its steps) and returns its key; NotFound-free:
+// AlreadyExists when the id is taken. With a completion the row is written completed.
+Result<int64_t> InsertEpisodeRow(Connection& conn, const Episode& e,
+                                 const Completion* c = nullptr) {
+  Params p;
+  p.add(e.id).add(e.task).add(std::string(to_string(e.task_type)));
+  p.add(e.context.domain).add(e.context.language).add(e.context.framework);
+  p.add(e.context.complexity ? std::optional<std::string>(to_string(*e.context.complexity))
+                             : std::nullopt);
+  p.add(json(e.context.tags).dump()).add(c ? "completed" : "open").add(e.started_at);
+  p.add(c ? std::optional<std::string>(c->ended_at) : std::nullopt);
+  p.add(c ? std::optional<std::string>(to_json(c->outcome).dump()) : std::nullopt);
+  p.add(c ? std::optional<std::string>(c->reward) : std::nullopt);
+  p.add(c ? std::optional<std::string>(c->reflection) : std::nullopt);
+  p.add(e.metadata.dump());
+  p.add(c ? std::optional<int64_t>(c->step_count) : std::nullopt);
+  p.add(c ? std::optional<int64_t>(c->duration_ms) : std::nullopt);
+  p.add(c ? c->reflection_text : std::string()).add(c ? c->steps_text : std::string());
+  static const std::string kInsert = fmt::format(
+      "INSERT INTO episodes ({}, step_count, duration_ms, search) VALUES ($1, $2, $3, $4, $5, "
+      "$6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, CASE WHEN $9 = 'completed' THEN "
+      "{} END) ON CONFLICT (id) DO NOTHING RETURNING key",
+      kEpisodeColumns,
+      fmt::format(kSearchDocument, fmt::arg("task", "$2::text"),
+                  fmt::arg("reflection", "$18::text"), fmt::arg("steps", "$19::text")));
+  auto rows = conn.query(kInsert, p);
+  if (!rows.ok()) return rows.status();
+  if (rows->size() == 0) {
+    return Status::AlreadyExists(fmt::format("episode {} already exists", e.id));
+  }
+  const int64_t key = rows->integer(0, 0);
+  for (const auto& tag : e.context.tags) {
+    Status s = conn.run(
+        "INSERT INTO episode_tags (tag, episode_key) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        Params().add(tag).add(key));
+    if (!s.ok()) return s;
+  }
+  return key;
+}
+
+class PgWriteTransaction final : public WriteTransaction {
+ public:
+  PgWriteTransaction(std::unique_lock<std::mutex> lock, Connection& conn)
+      : lock_(std::move(lock)), conn_(conn), txn_(conn) {}
+
+  const Status& begin_status() const { return txn_.begin_status(); }
+
+  // Locks the episode's row until the commit: another node numbering steps of the same episode
+  // waits here, then reads the numbers this one committed.
+  Result<EpisodeHead> head(int64_t key) override {
+    auto row =
+        conn_.query("SELECT status FROM episodes WHERE key = $1 FOR UPDATE", Params().add(key));
+    if (!row.ok()) return row.status();
+    if (row->size() == 0) return Status::NotFound("episode was deleted");
+    // A statement of its own, so that it sees what was committed while this one waited.
+    auto last =
+        conn_.query("SELECT coalesce(max(step_number), 0) FROM steps WHERE episode_key = $1",
+                    Params().add(key));
+    if (!last.ok()) return last.status();
+    EpisodeHead h;
+    h.key = key;
+    h.status = row->text(0, 0) == "completed" ? EpisodeStatus::kCompleted : EpisodeStatus::kOpen;
+    h.last_step = last->integer(0, 0);
+    return h;
+  }
+
+  // Steps go to the server together, as one COPY, at the commit.
+  Status insert_step(int64_t key, int64_t number, const PreparedStep& p) override {
+    AppendStepRow(rows_, key, number, p);
+    return Status::Ok();
+  }
+
+  Status commit() override {
+    if (!rows_.empty()) {
+      if (Status s = conn_.copy_in(kStepsCopy, rows_); !s.ok()) return s;
+    }
+    return txn_.commit();
+  }
+
+ private:
+  std::unique_lock<std::mutex> lock_;
+  Connection& conn_;
+  Transaction txn_;
+  std::string rows_;  // COPY text
+};
+
+class PgStore final : public Store {
+ public:
+  PgStore(std::string url, std::unique_ptr<Connection> writer)
+      : writer_(std::move(writer)), readers_(std::move(url), kReaders, kSetup) {}
+
+  Result<int64_t> insert_episode(const Episode& e) override {
+    std::unique_lock lock(writer_mu_);
+    return Retrying([&]() -> Result<int64_t> {
+      Transaction txn(*writer_);
+      if (!txn.begin_status().ok()) return txn.begin_status();
+      auto key = InsertEpisodeRow(*writer_, e);
+      if (!key.ok()) return key.status();
+      if (Status s = txn.commit(); !s.ok()) return s;
+      return key;
+    });
+  }
+
+  Result<std::vector<Status>> import_episodes(const NextImported& next) override {
+    std::unique_lock lock(writer_mu_);
+    Transaction txn(*writer_);
+    if (!txn.begin_status().ok()) return txn.begin_status();
+    std::vector<Status> out;
+    std::vector<EpisodePatterns> learnt;
+    std::string steps;  // COPY text, sent every few MiB
+    while (const ImportedEpisode* item = next()) {
+      const Episode& e = item->episode;
+      auto key = InsertEpisodeRow(*writer_, e, item->completion ? &*item->completion : nullptr);
+      if (!key.ok()) {
+        if (!key.status().IsAlreadyExists()) return key.status();
+        out.push_back(key.status());
+        continue;
+      }
+      for (size_t i = 0; i < item->steps.size(); ++i) {
+        AppendStepRow(steps, *key, static_cast<int64_t>(i + 1), item->steps[i]);
+      }
+      if (steps.size() > (4u << 20)) {
+        if (Status s = writer_->copy_in(kStepsCopy, steps); !s.ok()) return s;
+        steps.clear();
+      }
+      if (item->completion) {
+        learnt.push_back(
+            {*key, &item->completion->patterns, item->completion->ended_at, &e.context.domain});
+      }
+      out.push_back(Status::Ok());
+    }
+    if (!steps.empty()) {
+      if (Status s = writer_->copy_in(kStepsCopy, steps); !s.ok()) return s;
+    }
+    if (Status s = pg::MergePatterns(*writer_, learnt); !s.ok()) return s;
+    if (Status s = txn.commit(); !s.ok()) return s;
+    return out;
+  }
+
+  Result<EpisodeHead> find_episode(std::string_view id) override {
+    auto lease = readers_.acquire();
+    if (!lease.ok()) return lease.status();
+    return ReadHead(**lease, "id", Params().add(id), fmt::format("episode {} not found", id));
+  }
+
+  Result<std::unique_ptr<WriteTransaction>> begin_write() override {
+    auto txn = std::make_unique<PgWriteTransaction>(std::unique_lock(writer_mu_), *writer_);
+    if (!txn->begin_status().ok()) return txn->begin_status();
+    return std::unique_ptr<WriteTransaction>(std::move(txn));
+  }
+
+  Status complete_episode(int64_t key, const Completion& c) override {
+    std::unique_lock lock(writer_mu_);
+    return Retrying([&]() -> Status {
+      Transaction txn(*writer_);
+      if (!txn.begin_status().ok()) return txn.begin_status();
+      // The row's lock makes completing atomic across nodes: a second completer waits, then
+      // finds the episode completed.
+      auto row = writer_->query("SELECT status, domain FROM episodes WHERE key = $1 FOR UPDATE",
+                                Params().add(key));
+      if (!row.ok()) return row.status();
+      if (row->size() == 0) return Status::NotFound("episode was deleted");
+      if (row->text(0, 0) == "completed") {
+        return Status::FailedPrecondition("episode is completed");
+      }
+      const std::optional<std::string> domain = row->optional_text(0, 1);
+      static const std::string kUpdate = fmt::format(
+          "UPDATE episodes SET status = 'completed', outcome = $1, ended_at = $2, reward = $3, "
+          "reflection = $4, step_count = $5, duration_ms = $6, search = {} WHERE key = $9",
+          fmt::format(kSearchDocument, fmt::arg("task", "task"), fmt::arg("reflection", "$7::text"),
+                      fmt::arg("steps", "$8::text")));
+      Params p;
+      p.add(to_json(c.outcome).dump()).add(c.ended_at).add(c.reward).add(c.reflection);
+      p.add(c.step_count).add(c.duration_ms).add(c.reflection_text).add(c.steps_text).add(key);
+      if (Status s = writer_->run(kUpdate, p); !s.ok()) return s;
+      if (Status s = pg::MergePatterns(*writer_, {{key, &c.patterns, c.ended_at, &domain}});
+          !s.ok()) {
+        return s;
+      }
+      return txn.commit();
+    });
+  }
+
+  Result<std::vector<EpisodeCost>> recent_costs(TaskType type,
+                                                const std::optional<std::string>& domain,
+                                                int limit) override {
+    auto lease = readers_.acquire();
+    if (!lease.ok()) return lease.status();
+    auto rows = (*lease)->query(
+        "SELECT step_count, duration_ms FROM episodes WHERE task_type = $1 "
+        "AND ($2::text IS NULL OR domain = $2) AND status = 'completed' "
+        "AND step_count IS NOT NULL ORDER BY ended_at DESC LIMIT $3",
+        Params().add(std::string(to_string(type))).add(domain).add(int64_t{limit}));
+    if (!rows.ok()) return rows.status();
+    std::vector<EpisodeCost> out;
+    for (int i = 0; i < rows->size(); ++i) {
+      out.push_back({rows->integer(i, 0), rows->integer(i, 1)});
+    }
+    return out;
+  }
+
+  Result<Episode> load_episode(std::string_view id) override {
+    auto lease = readers_.acquire();
+    if (!lease.ok()) return lease.status();
+    Connection& conn = **lease;
+    // One snapshot for the episode row and its steps.
+    Transaction txn(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    if (!txn.begin_status().ok()) return txn.begin_status();
+    auto rows =
+        conn.query(fmt::format("SELECT {}, key FROM episodes WHERE id = $1", kEpisodeColumns),
+                   Params().add(id));
+    if (!rows.ok()) return rows.status();
+    if (rows->size() == 0) return Status::NotFound(fmt::format("episode {} not found", id));
+    Episode e = EpisodeFromRow(Row(*rows, 0));
+    auto steps = conn.query(fmt::format("SELECT {} FROM steps WHERE episode_key = $1 "
+                                        "ORDER BY step_number",
+                                        kStepColumns),
+                            Params().add(rows->integer(0, 15)));
+    if (!steps.ok()) return steps.status();
+    for (int i = 0; i < steps->size(); ++i) e.steps.push_back(StepFromRow(Row(*steps, i)));
+    if (Status s = txn.commit(); !s.ok()) return s;
+    return e;
+  }
+
+  Result<EpisodePage> list_episodes(const EpisodeFilter& f) override {
+    std::string sql = fmt::format("SELECT {} FROM episodes WHERE true", kEpisodeColumns);
+    Params params;
+    auto add = [&](std::string_view clause, std::string value) {
+      params.add(value);
+      sql += fmt::format(fmt::runtime(clause), params.size());
+    };
+    if (f.status) add(" AND status = ${}", std::string(to_string(*f.status)));
+    if (f.domain) add(" AND domain = ${}", *f.domain);
+    if (f.task_type) add(" AND task_type = ${}", std::string(to_string(*f.task_type)));
+    if (f.tag) add(" AND key IN (SELECT episode_key FROM episode_tags WHERE tag = ${})", *f.tag);
+    if (f.since) add(" AND started_at >= ${}", *f.since);
+    if (f.until) add(" AND started_at < ${}", *f.until);
+    if (!f.cursor.empty()) add(" AND id < ${}", f.cursor);
+    sql += fmt::format(" ORDER BY id DESC LIMIT {}", f.limit + 1);
+    auto lease = readers_.acquire();
+    if (!lease.ok()) return lease.status();
+    auto rows = (*lease)->query(sql, params);
+    if (!rows.ok()) return rows.status();
+    EpisodePage page;
+    for (int i = 0; i < rows->size(); ++i) {
+      if (static_cast<int64_t>(page.episodes.size()) == f.limit) {
+        page.next_cursor = page.episodes.back().id;
+        break;
+      }
+      page.episodes.push_back(EpisodeFromRow(Row(*rows, i)));
+    }
+    return page;
+  }
+
+  Status delete_episode(std::string_view id) override {
+    std::unique_lock lock(writer_mu_);
+    return Retrying([&]() -> Status {
+      Transaction txn(*writer_);
+      if (!txn.begin_status().ok()) return txn.begin_status();
+      auto row =
+          writer_->query("SELECT key FROM episodes WHERE id = $1 FOR UPDATE", Params().add(id));
+      if (!row.ok()) return row.status();
+      if (row->size() == 0) return Status::NotFound(fmt::format("episode {} not found", id));
+      const int64_t key = row->integer(0, 0);
+      if (Status s = pg::ForgetEpisodePatterns(*writer_, key); !s.ok()) return s;
+      for (const char* sql : {"DELETE FROM steps WHERE episode_key = $1",
+                              "DELETE FROM episode_tags WHERE episode_key = $1",
+                              "DELETE FROM episodes WHERE key = $1"}) {
+        if (Status s = writer_->run(sql, Params().add(key)); !s.ok()) return s;
+      }
+      return txn.commit();
+    });
+  }
+
+  Result<std::vector<Pattern>> list_patterns(const PatternFilter& filter) override {
+    auto lease = readers_.acquire();
+    if (!lease.ok()) return lease.status();
+    return pg::ListPatterns(**lease, filter);
+  }
+
+  Status scan_steps(const StatsFilter& f,
+                    const std::function<void(const StepFacts&)>& visit) override {
+    auto lease = readers_.acquire();
+    if (!lease.ok()) return lease.status();
+    auto rows = (*lease)->query(
+        "SELECT e.id, s.step_number, s.tool, substr(s.action, 1, 200), s.latency_ms, s.tokens, "
+        "s.success FROM steps s JOIN episodes e ON e.key = s.episode_key "
+        "WHERE ($1::text IS NULL OR s.tool = $1) AND ($2::text IS NULL OR e.domain = $2) "
+        "AND ($3::text IS NULL OR s.timestamp >= $3)",
+        Params().add(f.tool).add(f.domain).add(f.since));
+    if (!rows.ok()) return rows.status();
+    for (int i = 0; i < rows->size(); ++i) {
+      const std::string id = rows->text(i, 0), tool = rows->text(i, 2), action = rows->text(i, 3);
+      StepFacts facts;
+      facts.episode_id = id;
+      facts.step_number = rows->integer(i, 1);
+      facts.tool = tool;
+      facts.action = action;
+      facts.latency_ms = rows->integer(i, 4);
+      if (!rows->null(i, 5)) facts.tokens = rows->integer(i, 5);
+      facts.success = rows->boolean(i, 6);
+      visit(facts);
+    }
+    return Status::Ok();
+  }
+
+  Status count_episodes(const StatsFilter& f, std::map<std::string, int64_t>& by_status,
+                        std::map<std::string, int64_t>& by_outcome) override {
+    auto lease = readers_.acquire();
+    if (!lease.ok()) return lease.status();
+    auto rows = (*lease)->query(
+        "SELECT status, outcome::json ->> 'kind', count(*) FROM episodes "
+        "WHERE ($1::text IS NULL OR domain = $1) AND ($2::text IS NULL OR started_at >= $2) "
+        "GROUP BY 1, 2",
+        Params().add(f.domain).add(f.since));
+    if (!rows.ok()) return rows.status();
+    for (int i = 0; i < rows->size(); ++i) {
+      by_status[rows->text(i, 0)] += rows->integer(i, 2);
+      if (auto kind = rows->optional_text(i, 1)) by_outcome[*kind] += rows->integer(i, 2);
+    }
+    return Status::Ok();
+  }
+
+  Result<Pattern> get_pattern(std::string_view id) override {
+    auto lease = readers_.acquire();
+    if (!lease.ok()) return lease.status();
+    return pg::GetPattern(**lease, id);
+  }
+
+  Result<std::vector<SearchHit>> search_episodes(const std::vector<std::string>& words,
+                                                 int limit) override {
+    // Only what scoring needs: the reward's total, no metadata, and the reflection as text
+    // until an episode is chosen. The first 15 columns read as EpisodeFromRow reads them.
+    constexpr const char* kColumns =
+        "id, task, task_type, domain, language, framework, complexity, tags, status, "
+        "started_at, ended_at, outcome, CASE WHEN reward IS NULL THEN NULL ELSE "
+        "json_build_object('total', (reward::json ->> 'total')::double precision)::text END, "
+        "NULL, '{}', key, reflection";
+    std::string sql;
+    Params params;
+    if (words.empty()) {
+      sql = fmt::format(
+          "SELECT {}, 0.0 FROM episodes WHERE status = 'completed' ORDER BY key DESC LIMIT $1",
+          kColumns);
+      params.add(int64_t{limit});
+    } else {
+      // Any of the words; ts_rank with the task (A) weighing four times the rest (B), over the
+      // most recent kMatchWindow matches. Negated, so that more negative is better, as BM25.
+      sql = fmt::format(
+          "WITH q AS (SELECT websearch_to_tsquery('english', $1) AS q), "
+          "recent AS (SELECT key FROM episodes, q WHERE search @@ q.q ORDER BY key DESC "
+          "LIMIT {}) "
+          "SELECT {}, -ts_rank('{{0, 0, 0.25, 1}}', search, q.q, 1) AS score "
+          "FROM episodes JOIN recent USING (key), q ORDER BY score, key DESC LIMIT $2",
+          kMatchWindow, kColumns);
+      params.add(fmt::format("{}", fmt::join(words, " or "))).add(int64_t{limit});
+    }
+    auto lease = readers_.acquire();
+    if (!lease.ok()) return lease.status();
+    auto rows = (*lease)->query(sql, params);
+    if (!rows.ok()) return rows.status();
+    std::vector<SearchHit> out;
+    for (int i = 0; i < rows->size(); ++i) {
+      SearchHit h;
+      h.episode = EpisodeFromRow(Row(*rows, i));
+      h.key = rows->integer(i, 15);
+      h.reflection_json = rows->optional_text(i, 16).value_or("");
+      h.bm25 = rows->real(i, 17);
+      out.push_back(std::move(h));
+    }
+    return out;
+  }
+
+  Result<std::vector<PatternHit>> patterns_of_episodes(const std::vector<int64_t>& keys) override {
+    auto lease = readers_.acquire();
+    if (!lease.ok()) return lease.status();
+    return pg::PatternsOfEpisodes(**lease, keys);
+  }
+
+ private:
+  // Past this many matching episodes, only the most recent are ranked (as on SQLite).
+  static constexpr int kMatchWindow = 1000;
+
+  std::mutex writer_mu_;  // guards writer_: this process's writes, one at a time
+  std::unique_ptr<Connection> writer_;
+  pg::Pool readers_;
+};
+
+}  // namespace
+
+bool IsPostgresUrl(std::string_view url) {
+  if (url.rfind("postgres://", 0) == 0 || url.rfind("postgresql://", 0) == 0) return true;
+  if (url.find('=') == std::string_view::npos) return false;
+  // key=value pairs that libpq accepts (an unknown key fails): "host=db dbname=engram".
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(std::string(url).c_str(), &error);
+  PQfreemem(error);
+  if (!options) return false;
+  PQconninfoFree(options);
+  return true;
+}
+
+Result<std::unique_ptr<Store>> OpenPostgresStore(const std::string& url, const Options&) {
+  auto writer = Connection::Open(url, kSetup);
+  if (!writer.ok()) return writer.status();
+  if (Status s = pg::MigrateSchema(**writer); !s.ok()) return s;
+  return std::unique_ptr<Store>(new PgStore(url, std::move(*writer)));
+}
+
+}  // namespace engram
