@@ -1,21 +1,29 @@
-// The Memory API end to end on a real SQLite file: the lifecycle of an episode and every
-// bad-input case of DESIGN.md section 2 at the library boundary.
+// The Memory API end to end, on a real SQLite file and on a real PostgreSQL database: the
+// lifecycle of an episode and every bad-input case of DESIGN.md section 2 at the library
+// boundary.
 #include <fmt/format.h>
 
 #include "engram/engram.h"
+#include "store_param.h"
 #include "test_util.h"
 
 namespace engram {
 namespace {
 
-using testing::TempDir;
+using testing::BothStores;
+using testing::StoreKind;
+using testing::StoreName;
+using testing::TestStores;
 
-class MemoryTest : public ::testing::Test {
+class MemoryTest : public ::testing::TestWithParam<StoreKind> {
  protected:
-  void SetUp() override { Reopen(); }
+  void SetUp() override {
+    ENGRAM_REQUIRE_STORE(stores_);
+    Reopen();
+  }
   void Reopen(Options options = {}) {
     memory_.reset();
-    auto m = Memory::open(dir_.url("m.db"), options);
+    auto m = Memory::open(stores_.url("m.db"), options);
     ASSERT_OK(m);
     memory_ = std::move(*m);
   }
@@ -45,11 +53,11 @@ class MemoryTest : public ::testing::Test {
     return e;
   }
 
-  TempDir dir_;
+  TestStores stores_{GetParam()};
   std::unique_ptr<Memory> memory_;
 };
 
-TEST_F(MemoryTest, RecordsAnEpisodeAndReadsItBack) {
+TEST_P(MemoryTest, RecordsAnEpisodeAndReadsItBack) {
   EpisodeSpec spec;
   spec.task_type = TaskType::kDebugging;
   spec.context.domain = "cli";
@@ -86,7 +94,7 @@ TEST_F(MemoryTest, RecordsAnEpisodeAndReadsItBack) {
   EXPECT_EQ(e->steps[1].timestamp.size(), 24u);  // 2026-11-24T15:47:00.123Z
 }
 
-TEST_F(MemoryTest, CompletingStoresTheOutcomeAndEndsTheEpisode) {
+TEST_P(MemoryTest, CompletingStoresTheOutcomeAndEndsTheEpisode) {
   const std::string id = Start();
   ASSERT_OK(memory_->log_step_async(id, Step("git")));  // flushed by complete
   Outcome o{OutcomeKind::kPartialSuccess, "half done", {"a.rs"}, {"parse"}, {"emit"}};
@@ -109,7 +117,7 @@ TEST_F(MemoryTest, CompletingStoresTheOutcomeAndEndsTheEpisode) {
   EXPECT_EQ(late.status().message(), "episode " + id + " is completed: it accepts no more steps");
 }
 
-TEST_F(MemoryTest, CompletingScoresAndReflectsAndComparesWithSimilarEpisodes) {
+TEST_P(MemoryTest, CompletingScoresAndReflectsAndComparesWithSimilarEpisodes) {
   EpisodeSpec spec;
   spec.task_type = TaskType::kDebugging;
   spec.context.domain = "cli";
@@ -141,7 +149,7 @@ TEST_F(MemoryTest, CompletingScoresAndReflectsAndComparesWithSimilarEpisodes) {
   EXPECT_EQ(memory_->get_episode(first)->reflection, e->reflection);
 }
 
-TEST_F(MemoryTest, PatternsMergeAcrossEpisodesOneRowEach) {
+TEST_P(MemoryTest, PatternsMergeAcrossEpisodesOneRowEach) {
   EpisodeSpec spec;
   spec.context.domain = "cli";
   std::vector<std::string> ids;
@@ -207,7 +215,7 @@ TEST_F(MemoryTest, PatternsMergeAcrossEpisodesOneRowEach) {
             "min_success must be between 0 and 1, got 1.5");
 }
 
-TEST_F(MemoryTest, PatternEvidenceKeepsTheNewestEpisodesAndForgetsDeletedOnes) {
+TEST_P(MemoryTest, PatternEvidenceKeepsTheNewestEpisodesAndForgetsDeletedOnes) {
   // 120 completed episodes in two imports; the last one in domain web, the others in cli.
   std::vector<std::string> ids;
   for (int batch = 0; batch < 2; ++batch) {
@@ -244,7 +252,7 @@ TEST_F(MemoryTest, PatternEvidenceKeepsTheNewestEpisodesAndForgetsDeletedOnes) {
   EXPECT_EQ(after->evidence, std::vector<std::string>(newest.begin() + 1, newest.end()));
 }
 
-TEST_F(MemoryTest, ImportScoresEachTransactionAgainstTheEpisodesStoredBeforeIt) {
+TEST_P(MemoryTest, ImportScoresEachTransactionAgainstTheEpisodesStoredBeforeIt) {
   // 600 similar episodes in one call: the first transaction (512) has no history, the rest
   // is compared with the 50 most recent of those.
   std::vector<Episode> episodes;
@@ -260,7 +268,7 @@ TEST_F(MemoryTest, ImportScoresEachTransactionAgainstTheEpisodesStoredBeforeIt) 
   }
 }
 
-TEST_F(MemoryTest, StatsCountEveryAcceptedStepWithExactPercentiles) {
+TEST_P(MemoryTest, StatsCountEveryAcceptedStepWithExactPercentiles) {
   EpisodeSpec spec;
   spec.context.domain = "cli";
   const std::string id = Start("measure", spec);
@@ -303,7 +311,7 @@ TEST_F(MemoryTest, StatsCountEveryAcceptedStepWithExactPercentiles) {
   EXPECT_TRUE(memory_->stats(f).status().IsInvalidArgument());
 }
 
-TEST_F(MemoryTest, AnEpisodeWithNoStepsMayComplete) {
+TEST_P(MemoryTest, AnEpisodeWithNoStepsMayComplete) {
   const std::string id = Start();
   auto e =
       memory_->complete_episode(id, Outcome{OutcomeKind::kAbstained, "not my job", {}, {}, {}});
@@ -311,7 +319,7 @@ TEST_F(MemoryTest, AnEpisodeWithNoStepsMayComplete) {
   EXPECT_TRUE(e->steps.empty());
 }
 
-TEST_F(MemoryTest, CompletedStateSurvivesReopening) {
+TEST_P(MemoryTest, CompletedStateSurvivesReopening) {
   const std::string id = Start();
   ASSERT_OK(memory_->complete_episode(id, Outcome{}));
   Reopen();
@@ -319,7 +327,7 @@ TEST_F(MemoryTest, CompletedStateSurvivesReopening) {
   EXPECT_TRUE(r.status().IsFailedPrecondition()) << r.status().message();
 }
 
-TEST_F(MemoryTest, UnknownAndMalformedIdsAreRejected) {
+TEST_P(MemoryTest, UnknownAndMalformedIdsAreRejected) {
   auto unknown = memory_->log_step("0192f0c1-7c4e-7d3a-9b1e-4f2a6c8d0e1f", Step("git"));
   EXPECT_TRUE(unknown.status().IsNotFound());
   EXPECT_EQ(unknown.status().message(), "episode 0192f0c1-7c4e-7d3a-9b1e-4f2a6c8d0e1f not found");
@@ -333,7 +341,7 @@ TEST_F(MemoryTest, UnknownAndMalformedIdsAreRejected) {
   EXPECT_TRUE(memory_->delete_episode("0192f0c1-7c4e-7d3a-9b1e-4f2a6c8d0e1f").IsNotFound());
 }
 
-TEST_F(MemoryTest, IdsAreCaseInsensitive) {
+TEST_P(MemoryTest, IdsAreCaseInsensitive) {
   const std::string id = Start();
   std::string upper = id;
   for (char& c : upper) c = static_cast<char>(std::toupper(c));
@@ -341,7 +349,7 @@ TEST_F(MemoryTest, IdsAreCaseInsensitive) {
   EXPECT_EQ(memory_->get_episode(upper)->steps.size(), 1u);
 }
 
-TEST_F(MemoryTest, RejectedStepsLeaveNothingBehind) {
+TEST_P(MemoryTest, RejectedStepsLeaveNothingBehind) {
   const std::string id = Start();
   ExecutionStep big = Step("cat");
   big.observation = std::string(70000, 'x');
@@ -354,7 +362,7 @@ TEST_F(MemoryTest, RejectedStepsLeaveNothingBehind) {
   EXPECT_EQ(memory_->get_episode(id)->steps.size(), 1u);
 }
 
-TEST_F(MemoryTest, LogStepsIsAllOrNothing) {
+TEST_P(MemoryTest, LogStepsIsAllOrNothing) {
   const std::string id = Start();
   std::vector<ExecutionStep> steps = {Step("a"), Step("b"), Step(""), Step("d")};
   auto r = memory_->log_steps(id, steps);
@@ -367,7 +375,7 @@ TEST_F(MemoryTest, LogStepsIsAllOrNothing) {
   EXPECT_EQ(*ok, (std::vector<int64_t>{1, 2, 3, 4}));
 }
 
-TEST_F(MemoryTest, TheStepLimitPerEpisodeIsInclusive) {
+TEST_P(MemoryTest, TheStepLimitPerEpisodeIsInclusive) {
   Options o;
   o.limits.max_steps_per_episode = 3;
   Reopen(o);
@@ -383,7 +391,7 @@ TEST_F(MemoryTest, TheStepLimitPerEpisodeIsInclusive) {
   EXPECT_EQ(memory_->get_episode(id)->steps.size(), 3u);
 }
 
-TEST_F(MemoryTest, ListFiltersAndPages) {
+TEST_P(MemoryTest, ListFiltersAndPages) {
   EpisodeSpec web;
   web.task_type = TaskType::kCodeGeneration;
   web.context.domain = "web";
@@ -435,7 +443,7 @@ TEST_F(MemoryTest, ListFiltersAndPages) {
   EXPECT_EQ(seen, std::vector<std::string>(ids.rbegin(), ids.rend()));
 }
 
-TEST_F(MemoryTest, ListRejectsBadFilters) {
+TEST_P(MemoryTest, ListRejectsBadFilters) {
   EpisodeFilter f;
   f.limit = 0;
   EXPECT_EQ(memory_->list_episodes(f).status().message(),
@@ -452,7 +460,7 @@ TEST_F(MemoryTest, ListRejectsBadFilters) {
   EXPECT_NE(memory_->list_episodes(f).status().message().find("cursor"), std::string::npos);
 }
 
-TEST_F(MemoryTest, DeleteRemovesTheEpisodeAndItsSteps) {
+TEST_P(MemoryTest, DeleteRemovesTheEpisodeAndItsSteps) {
   const std::string id = Start();
   ASSERT_OK(memory_->log_steps(id, {Step("a"), Step("b")}));
   ASSERT_OK(memory_->delete_episode(id));
@@ -461,7 +469,7 @@ TEST_F(MemoryTest, DeleteRemovesTheEpisodeAndItsSteps) {
   EXPECT_TRUE(memory_->delete_episode(id).IsNotFound());
 }
 
-TEST_F(MemoryTest, RecallFindsPastAttemptsAndSaysWhy) {
+TEST_P(MemoryTest, RecallFindsPastAttemptsAndSaysWhy) {
   auto record = [&](std::string task, std::optional<std::string> domain, OutcomeKind kind,
                     std::vector<ExecutionStep> steps) {
     EpisodeSpec spec;
@@ -529,7 +537,7 @@ TEST_F(MemoryTest, RecallFindsPastAttemptsAndSaysWhy) {
   EXPECT_EQ(r->playbook, "");
 }
 
-TEST_F(MemoryTest, RecallLooksPastWordsCommonToMostEpisodes) {
+TEST_P(MemoryTest, RecallLooksPastWordsCommonToMostEpisodes) {
   auto record = [&](const std::string& task) {
     const std::string id = Start(task);
     EXPECT_TRUE(memory_->log_step(id, Step("pytest")).ok());
@@ -547,7 +555,7 @@ TEST_F(MemoryTest, RecallLooksPastWordsCommonToMostEpisodes) {
   EXPECT_EQ(r->episodes[0].id, rotation);
 }
 
-TEST_F(MemoryTest, ExportedEpisodesImportWithEveryFieldKept) {
+TEST_P(MemoryTest, ExportedEpisodesImportWithEveryFieldKept) {
   EpisodeSpec spec;
   spec.task_type = TaskType::kRefactoring;
   spec.context = {"web", "rust", "axum", Complexity::kComplex, {"ci", "flaky"}};
@@ -579,7 +587,7 @@ TEST_F(MemoryTest, ExportedEpisodesImportWithEveryFieldKept) {
     ASSERT_OK(back);
     exported.push_back(std::move(*back));
   }
-  auto other = Memory::open(dir_.url("other.db"));
+  auto other = Memory::open(stores_.url("other.db"));
   ASSERT_OK(other);
   auto results = (*other)->import_episodes(exported);
   ASSERT_OK(results);
@@ -612,7 +620,7 @@ TEST_F(MemoryTest, ExportedEpisodesImportWithEveryFieldKept) {
   EXPECT_EQ((*results)[1].code(), Status::Code::kAlreadyExists);
 }
 
-TEST_F(MemoryTest, ImportRejectsBadEpisodesAndKeepsTheGoodOnes) {
+TEST_P(MemoryTest, ImportRejectsBadEpisodesAndKeepsTheGoodOnes) {
   auto make = [](std::string task) {
     Episode e;
     e.task = std::move(task);
@@ -652,7 +660,7 @@ TEST_F(MemoryTest, ImportRejectsBadEpisodesAndKeepsTheGoodOnes) {
   EXPECT_EQ(page->episodes[0].task, "good");
 }
 
-TEST_F(MemoryTest, RecallRejectsBadQueries) {
+TEST_P(MemoryTest, RecallRejectsBadQueries) {
   RecallQuery q;
   EXPECT_EQ(memory_->recall(q).status().message(), "task is empty");
   q.task = "x";
@@ -678,7 +686,7 @@ TEST_F(MemoryTest, RecallRejectsBadQueries) {
       << memory_->recall(q).status().message();
 }
 
-TEST_F(MemoryTest, ClosedMemoryRefusesCalls) {
+TEST_P(MemoryTest, ClosedMemoryRefusesCalls) {
   const std::string id = Start();
   ASSERT_OK(memory_->close());
   ASSERT_OK(memory_->close());  // idempotent
@@ -686,6 +694,8 @@ TEST_F(MemoryTest, ClosedMemoryRefusesCalls) {
   EXPECT_EQ(r.status().code(), Status::Code::kAborted);
   EXPECT_EQ(r.status().message(), "memory is closed");
 }
+
+INSTANTIATE_TEST_SUITE_P(Stores, MemoryTest, BothStores(), StoreName);
 
 }  // namespace
 }  // namespace engram
