@@ -48,9 +48,9 @@ class TestStores {
 };
 
 // Skips the calling test when its store kind cannot run here.
-#define ENGRAM_REQUIRE_STORE(stores)             \
-  do {                                           \
-    std::string _why;                            \
+#define ENGRAM_REQUIRE_STORE(stores)                      \
+  do {                                                    \
+    std::string _why;                                     \
     if (!(stores).available(&_why)) GTEST_SKIP() << _why; \
   } while (0)
 

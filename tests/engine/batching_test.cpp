@@ -5,16 +5,20 @@
 #include <thread>
 
 #include "engine/memory_impl.h"
+#include "store_param.h"
 #include "test_util.h"
 
 namespace engram {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::TempDir;
+using testing::BothStores;
+using testing::StoreKind;
+using testing::StoreName;
+using testing::TestStores;
 
-// Forwards to a real SQLite store; records the size of each committed transaction; can hold
-// commits at a gate and fail the next one.
+// Forwards to a real store (SQLite or PostgreSQL); records the size of each committed transaction;
+// can hold commits at a gate and fail the next one.
 class RecordingStore final : public Store {
  public:
   explicit RecordingStore(std::unique_ptr<Store> inner) : inner_(std::move(inner)) {}
@@ -119,10 +123,11 @@ class RecordingStore final : public Store {
   std::unique_ptr<Store> inner_;
 };
 
-class Batching : public ::testing::Test {
+class Batching : public ::testing::TestWithParam<StoreKind> {
  protected:
+  void SetUp() override { ENGRAM_REQUIRE_STORE(stores_); }
   void Open(Options options) {
-    auto inner = OpenStore(dir_.url("b.db"), options);
+    auto inner = OpenStore(stores_.url("b.db"), options);
     ASSERT_OK(inner);
     auto store = std::make_unique<RecordingStore>(std::move(*inner));
     store_ = store.get();
@@ -137,13 +142,13 @@ class Batching : public ::testing::Test {
     return s;
   }
 
-  TempDir dir_;
+  TestStores stores_{GetParam()};
   RecordingStore* store_ = nullptr;
   std::unique_ptr<MemoryImpl> memory_;
   std::string id_;
 };
 
-TEST_F(Batching, ALoneStepIsCommittedAtOnceNotAfterTheDelay) {
+TEST_P(Batching, ALoneStepIsCommittedAtOnceNotAfterTheDelay) {
   Options o;
   o.max_batch_delay = 30s;  // were the delay imposed on a lone step, this test would hang
   Open(o);
@@ -153,7 +158,7 @@ TEST_F(Batching, ALoneStepIsCommittedAtOnceNotAfterTheDelay) {
   EXPECT_EQ(store_->sizes(), std::vector<int>{1});
 }
 
-TEST_F(Batching, StepsArrivingDuringACommitShareTheNextOne) {
+TEST_P(Batching, StepsArrivingDuringACommitShareTheNextOne) {
   Options o;
   o.max_batch_delay = 60s;  // only the commit in flight decides here, however slow the machine
   Open(o);
@@ -167,7 +172,7 @@ TEST_F(Batching, StepsArrivingDuringACommitShareTheNextOne) {
   EXPECT_EQ(store_->sizes(), (std::vector<int>{1, 100}));
 }
 
-TEST_F(Batching, ABatchClosesAtMaxBatchSteps) {
+TEST_P(Batching, ABatchClosesAtMaxBatchSteps) {
   Options o;
   o.max_batch_steps = 32;
   o.max_batch_delay = 60s;
@@ -181,7 +186,7 @@ TEST_F(Batching, ABatchClosesAtMaxBatchSteps) {
   EXPECT_EQ(store_->sizes(), (std::vector<int>{1, 32, 32, 32, 4}));
 }
 
-TEST_F(Batching, TheStepsOfOneCallShareOneTransaction) {
+TEST_P(Batching, TheStepsOfOneCallShareOneTransaction) {
   Options o;
   o.max_batch_steps = 32;
   Open(o);
@@ -198,7 +203,7 @@ TEST_F(Batching, TheStepsOfOneCallShareOneTransaction) {
   EXPECT_EQ(memory_->get_episode(id_)->steps.size(), 100u);
 }
 
-TEST_F(Batching, ABatchClosesAtMaxBatchDelayAfterItsFirstStep) {
+TEST_P(Batching, ABatchClosesAtMaxBatchDelayAfterItsFirstStep) {
   Options o;
   o.max_batch_delay = 100ms;
   Open(o);
@@ -213,11 +218,11 @@ TEST_F(Batching, ABatchClosesAtMaxBatchDelayAfterItsFirstStep) {
   EXPECT_EQ(store_->sizes(), (std::vector<int>{1, 5, 5}));
 }
 
-TEST_F(Batching, AFireAndForgetStepBecomesDurableWithoutAnotherCall) {
+TEST_P(Batching, AFireAndForgetStepBecomesDurableWithoutAnotherCall) {
   Open(Options{});
   { auto ticket = memory_->log_step_async(id_, Step(1)); }  // ticket dropped
   // Another connection, as another process would, sees it once committed.
-  auto other = Memory::open(dir_.url("b.db"));
+  auto other = Memory::open(stores_.url("b.db"));
   ASSERT_OK(other);
   for (int i = 0; i < 500 && (*other)->get_episode(id_)->steps.empty(); ++i) {
     std::this_thread::sleep_for(10ms);
@@ -225,7 +230,7 @@ TEST_F(Batching, AFireAndForgetStepBecomesDurableWithoutAnotherCall) {
   EXPECT_EQ((*other)->get_episode(id_)->steps.size(), 1u);
 }
 
-TEST_F(Batching, BackPressureBoundsTheQueueAndLosesNothing) {
+TEST_P(Batching, BackPressureBoundsTheQueueAndLosesNothing) {
   Options o;
   o.max_pending_steps = 8;
   Open(o);
@@ -250,7 +255,7 @@ TEST_F(Batching, BackPressureBoundsTheQueueAndLosesNothing) {
   for (size_t i = 0; i < e->steps.size(); ++i) EXPECT_EQ(e->steps[i].step_number, int64_t(i + 1));
 }
 
-TEST_F(Batching, AFailedCommitFailsItsStepsAndWritesNoneOfThem) {
+TEST_P(Batching, AFailedCommitFailsItsStepsAndWritesNoneOfThem) {
   Open(Options{});
   ASSERT_OK(memory_->log_step(id_, Step(1)));
   {
@@ -270,7 +275,7 @@ TEST_F(Batching, AFailedCommitFailsItsStepsAndWritesNoneOfThem) {
   EXPECT_EQ(e->steps[1].tool, "tool3");
 }
 
-TEST_F(Batching, ReadYourWritesBeforeTheBatchCommits) {
+TEST_P(Batching, ReadYourWritesBeforeTheBatchCommits) {
   Open(Options{});
   store_->close_gate();
   ASSERT_OK(memory_->log_step_async(id_, Step(1)));
@@ -284,6 +289,8 @@ TEST_F(Batching, ReadYourWritesBeforeTheBatchCommits) {
   store_->open_gate();
   ASSERT_OK(memory_->flush());
 }
+
+INSTANTIATE_TEST_SUITE_P(Stores, Batching, BothStores(), StoreName);
 
 }  // namespace
 }  // namespace engram

@@ -1,16 +1,26 @@
 // Many writers at once: step numbers stay contiguous per episode, in arrival order, whether
 // the writers are threads of one Memory or separate Memory instances (separate connections,
-// as separate processes have) on one SQLite file.
+// as separate processes and nodes have) on one SQLite file or one PostgreSQL database.
 #include <map>
 #include <thread>
 
 #include "engram/engram.h"
+#include "store_param.h"
 #include "test_util.h"
 
 namespace engram {
 namespace {
 
-using testing::TempDir;
+using testing::BothStores;
+using testing::StoreKind;
+using testing::StoreName;
+using testing::TestStores;
+
+class Concurrency : public ::testing::TestWithParam<StoreKind> {
+ protected:
+  void SetUp() override { ENGRAM_REQUIRE_STORE(stores_); }
+  TestStores stores_{GetParam()};
+};
 
 ExecutionStep Step(int writer, int i) {
   ExecutionStep s;
@@ -42,9 +52,8 @@ void ExpectContiguousAndOrdered(Memory& m, const std::vector<std::string>& ids, 
   EXPECT_EQ(seen, total);
 }
 
-TEST(Concurrency, ThreadsOfOneMemoryKeepStepNumbersContiguous) {
-  TempDir dir;
-  auto m = Memory::open(dir.url("c.db"));
+TEST_P(Concurrency, ThreadsOfOneMemoryKeepStepNumbersContiguous) {
+  auto m = Memory::open(stores_.url("c.db"));
   ASSERT_OK(m);
   std::vector<std::string> ids;
   for (int e = 0; e < 4; ++e)
@@ -70,10 +79,9 @@ TEST(Concurrency, ThreadsOfOneMemoryKeepStepNumbersContiguous) {
   ExpectContiguousAndOrdered(**m, ids, kThreads * kSteps);
 }
 
-TEST(Concurrency, SeparateMemoriesOnOneFileShareEpisodesWithoutLockErrors) {
-  TempDir dir;
-  auto a = Memory::open(dir.url("shared.db"));
-  auto b = Memory::open(dir.url("shared.db"));
+TEST_P(Concurrency, SeparateMemoriesOnOneStoreShareEpisodesWithoutLockErrors) {
+  auto a = Memory::open(stores_.url("shared.db"));
+  auto b = Memory::open(stores_.url("shared.db"));
   ASSERT_OK(a);
   ASSERT_OK(b);
   std::vector<std::string> ids;
@@ -101,10 +109,12 @@ TEST(Concurrency, SeparateMemoriesOnOneFileShareEpisodesWithoutLockErrors) {
   ASSERT_OK((*a)->flush());
   ASSERT_OK((*b)->flush());
   ASSERT_TRUE(errors.empty()) << errors.front();
-  auto c = Memory::open(dir.url("shared.db"));
+  auto c = Memory::open(stores_.url("shared.db"));
   ASSERT_OK(c);
   ExpectContiguousAndOrdered(**c, ids, 4 * kSteps);
 }
+
+INSTANTIATE_TEST_SUITE_P(Stores, Concurrency, BothStores(), StoreName);
 
 }  // namespace
 }  // namespace engram
