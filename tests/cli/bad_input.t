@@ -130,7 +130,7 @@ error: database fresh.db is not an engram database (not a SQLite file, or corrup
 [exit 1]
 
 $ engram --db mysql://localhost/engram episode list
-error: database URL "mysql://localhost/engram" has an unknown scheme "mysql" (expected sqlite:///path/engram.db, sqlite::memory: or a file path)
+error: database URL "mysql://localhost/engram" has an unknown scheme "mysql" (expected sqlite:///path/engram.db, sqlite::memory:, a file path, postgres://user@host:port/db or libpq's host=... dbname=...)
 [exit 1]
 
 $ engram episode bogus

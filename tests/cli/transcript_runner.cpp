@@ -12,7 +12,12 @@
 // lines. Commands run with `sh -c`, stderr merged into stdout, in a fresh temporary folder
 // with ENGRAM_DB pointing at a new database there and engram's folder first on PATH.
 //
-// Usage: engram_transcript_runner ENGRAM_BIN_DIR FILE.t
+// With --postgres, ENGRAM_DB is a new database of its own on the server scripts/with-postgres
+// started (ENGRAM_TEST_POSTGRES_URL), dropped at the end; without a server the run is skipped
+// (exit 77) and says why.
+//
+// Usage: engram_transcript_runner [--postgres] ENGRAM_BIN_DIR FILE.t
+#include <libpq-fe.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -133,10 +138,36 @@ std::vector<std::string> Lines(const std::string& text) {
 
 }  // namespace
 
+// Runs one statement on the server at `url`; false, with the server's message, on failure.
+bool Admin(const std::string& url, const std::string& sql) {
+  PGconn* c = PQconnectdb(url.c_str());
+  PGresult* r = PQstatus(c) == CONNECTION_OK ? PQexec(c, sql.c_str()) : nullptr;
+  const bool ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
+  if (!ok) std::cerr << "PostgreSQL: " << PQerrorMessage(c);
+  PQclear(r);
+  PQfinish(c);
+  return ok;
+}
+
 int main(int argc, char** argv) {
+  const bool postgres = argc == 4 && std::string(argv[1]) == "--postgres";
+  if (postgres) ++argv, --argc;
   if (argc != 3) {
-    std::cerr << "usage: engram_transcript_runner ENGRAM_BIN_DIR FILE.t\n";
+    std::cerr << "usage: engram_transcript_runner [--postgres] ENGRAM_BIN_DIR FILE.t\n";
     return 2;
+  }
+  std::string server, database;
+  if (postgres) {
+    const char* url = std::getenv("ENGRAM_TEST_POSTGRES_URL");
+    if (!url || !*url) {
+      const char* why = std::getenv("ENGRAM_TEST_POSTGRES_SKIP");
+      std::cout << "skipped: "
+                << (why ? why : "ENGRAM_TEST_POSTGRES_URL is not set (make test sets it)") << "\n";
+      return 77;
+    }
+    server = url;
+    database = "engram_cli_" + std::to_string(getpid());
+    if (!Admin(server, "CREATE DATABASE " + database)) return 1;
   }
   const std::string bin_dir = std::filesystem::absolute(argv[1]).string();
   const std::string file = std::filesystem::absolute(argv[2]).string();
@@ -151,7 +182,10 @@ int main(int argc, char** argv) {
   const std::filesystem::path work = mkdtemp(tmpl.data());
   std::filesystem::current_path(work);
   setenv("PATH", (bin_dir + ":" + std::getenv("PATH")).c_str(), 1);
-  setenv("ENGRAM_DB", ("sqlite://" + (work / "engram.db").string()).c_str(), 1);
+  setenv("ENGRAM_DB",
+         postgres ? (server.substr(0, server.rfind('/') + 1) + database).c_str()
+                  : ("sqlite://" + (work / "engram.db").string()).c_str(),
+         1);
   setenv("XDG_DATA_HOME", (work / "xdg").c_str(), 1);
   setenv("TRANSCRIPT_DIR", std::filesystem::path(file).parent_path().c_str(), 1);
 
@@ -174,6 +208,7 @@ int main(int argc, char** argv) {
   }
   std::filesystem::current_path("/");
   std::filesystem::remove_all(work);
+  if (postgres) Admin(server, "DROP DATABASE " + database + " WITH (FORCE)");
   std::cout << cases.size() - failed << " passed, " << failed << " failed\n";
   return failed == 0 ? 0 : 1;
 }
