@@ -9,11 +9,18 @@
 namespace engram {
 namespace {
 
+// Text as every store keeps it: valid UTF-8 without NUL (PostgreSQL's text cannot hold one,
+// and a value one store takes must not fail on the other).
 Status CheckUtf8(std::string_view field, std::string_view value) {
   if (auto bad = FindInvalidUtf8(value)) {
     return Status::InvalidArgument(fmt::format("{} is not valid UTF-8: byte 0x{:02x} at offset {}",
                                                field, static_cast<unsigned char>(value[*bad]),
                                                *bad));
+  }
+  if (const size_t nul = value.find('\0'); nul != std::string_view::npos) {
+    return Status::InvalidArgument(fmt::format(
+        "{} contains a NUL character (U+0000) at offset {}, which engram does not store", field,
+        nul));
   }
   return Status::Ok();
 }

@@ -36,6 +36,14 @@ $ printf '%s\n' '{"tool":"a"}' '{"tool":"b","success":false,"observation":"boom"
   "rejected": []
 }
 
+# A NUL character (JSON's \u0000) in a text field is refused on every store; the line after it
+# is kept.
+$ printf '%s\n' '{"tool":"a","observation":"x\u0000y"}' '{"tool":"b"}' | engram episode log-steps $ID
+error: line 1: observation contains a NUL character (U+0000) at offset 1, which engram does not store
+logged 1 step(s) to {{uuid}}: steps 6-6
+error: 1 of 2 line(s) rejected
+[exit 1]
+
 # Invalid UTF-8 inside a line is caught by the JSON reader.
 $ printf '{"tool":"x","observation":"\377"}\n' | engram episode log-steps $ID
 error: line 1: not valid JSON: parse error at line 1, column 28: syntax error while parsing value - invalid string: ill-formed UTF-8 byte; last read: '"{{*}}'

@@ -108,6 +108,23 @@ TEST(Validation, InvalidUtf8IsRejectedWithItsOffset) {
   EXPECT_EQ(ErrorOf(s), "metadata[\"run\"] is not valid UTF-8: byte 0xff at offset 0");
 }
 
+TEST(Validation, NulCharactersAreRejectedWithTheirOffset) {
+  ExecutionStep s = Step();
+  s.observation = std::string("bin\0ary", 7);
+  EXPECT_EQ(ErrorOf(s),
+            "observation contains a NUL character (U+0000) at offset 3, which engram does not "
+            "store");
+  s = Step();
+  s.metadata["run"] = std::string("\0", 1);
+  EXPECT_EQ(ErrorOf(s),
+            "metadata[\"run\"] contains a NUL character (U+0000) at offset 0, which engram "
+            "does not store");
+  // Inside parameters it is JSON's \u0000 escape, which every store keeps.
+  s = Step();
+  s.parameters = {{"raw", std::string("a\0b", 3)}};
+  EXPECT_EQ(PrepareStep(s, {}, kNow)->parameters_json, R"({"raw":"a\u0000b"})");
+}
+
 TEST(Validation, NegativeNumbersAreRejected) {
   ExecutionStep s = Step();
   s.latency_ms = -5;
