@@ -132,8 +132,8 @@ TEST(MultiNode, TwoNodesOneKilledEveryAcknowledgedStepStoredOnce) {
     });
   }
   std::this_thread::sleep_until(kill_at);
+  b_killed = true;  // from now on a failed request sends its client to A
   b.Stop(SIGKILL);
-  b_killed = true;
   for (auto& c : clients) c.join();
   const int status = a.Stop(SIGTERM);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "node A exit status " << status;
