@@ -37,8 +37,9 @@ test-asan: deps $(ASAN_BUILD)/CMakeCache.txt
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	scripts/with-postgres ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS) -E "^style\."
 
+# The PostgreSQL rows run on a throwaway server of their own, as the tests do.
 bench: build
-	$(BUILD)/bench/engram_bench
+	scripts/with-postgres $(BUILD)/bench/engram_bench
 
 format:
 	clang-format -i $$(git ls-files '*.h' '*.cpp')

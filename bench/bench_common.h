@@ -98,6 +98,22 @@ RecallSpeed MeasureRecallSpeed(const std::string& url, int64_t episodes, int que
 double ImportConversationsPerSecond(const std::filesystem::path& dir, const char* cli,
                                     int conversations);
 
+// Runs `steps` steps over kThreads threads on these episodes; durable windows of `window`
+// steps, or fire-and-forget when window is 0. Steps/s including the final flush.
+double Ingest(Memory& m, const std::vector<std::string>& ids, int64_t steps, size_t window);
+// Row (a)'s workload on the store at `url`: kEpisodes new episodes, windows of 256.
+double IngestOn(const std::string& url, int64_t steps);
+
+struct PostgresFigures {
+  std::string skipped;    // why the rows were not measured, when they were not
+  double engram = 0;      // (p) durable, batched, as row (a)
+  double copy_limit = 0;  // (q) COPY of the same rows, committed every 256
+  double two_nodes = 0;   // two processes as (p) on one database, combined steps/s
+};
+// On fresh databases of the server in ENGRAM_TEST_POSTGRES_URL (make bench starts one); `self`
+// is this program, run again for each of the two nodes.
+PostgresFigures MeasurePostgres(const char* self, int64_t steps);
+
 // The value at quantile q (0..1) of `values`, nearest rank below; sorts them.
 double Percentile(std::vector<double>& values, double q);
 

@@ -25,14 +25,6 @@
 #include "learn/patterns.h"
 
 namespace engram::bench {
-namespace {
-
-std::vector<std::string> StartEpisodes(Memory& m, int n) {
-  std::vector<std::string> ids;
-  for (int e = 0; e < n; ++e)
-    ids.push_back(*m.start_episode({"bench", TaskType::kTesting, {}, {}}));
-  return ids;
-}
 
 // Runs `steps` steps over kThreads threads; durable windows of `window` steps, or
 // fire-and-forget when window is 0. Returns steps/s including the final flush.
@@ -61,6 +53,15 @@ double Ingest(Memory& m, const std::vector<std::string>& ids, int64_t steps, siz
   for (auto& th : threads) th.join();
   if (!m.flush().ok()) std::exit(1);
   return static_cast<double>(steps) / watch.seconds();
+}
+
+namespace {
+
+std::vector<std::string> StartEpisodes(Memory& m, int n) {
+  std::vector<std::string> ids;
+  for (int e = 0; e < n; ++e)
+    ids.push_back(*m.start_episode({"bench", TaskType::kTesting, {}, {}}));
+  return ids;
 }
 
 // (b): the same rows, straight into the same table through one prepared statement.
@@ -202,6 +203,10 @@ int main(int argc, char** argv) {
   if (argc == 4 && std::string(argv[1]) == "--rss-child") {
     return RssChild(argv[2], std::atoll(argv[3]));
   }
+  if (argc == 4 && std::string(argv[1]) == "--pg-node") {
+    fmt::print("{:.0f}\n", IngestOn(argv[2], std::atoll(argv[3])));
+    return 0;
+  }
   const int64_t steps =
       std::getenv("ENGRAM_BENCH_STEPS") ? std::atoll(std::getenv("ENGRAM_BENCH_STEPS")) : 200'000;
   const int64_t rss_steps = 1'000'000;
@@ -244,9 +249,34 @@ int main(int argc, char** argv) {
         kConnections, Rate(single.steps_per_s), single.steps_per_s / a, single.p50_ms,
         single.p99_ms, single.p99_ms < 5 ? "yes" : "NO");
   };
-  if (const char* only = std::getenv("ENGRAM_BENCH_ONLY"); only && std::string(only) == "servers") {
+  const std::string only = std::getenv("ENGRAM_BENCH_ONLY") ? std::getenv("ENGRAM_BENCH_ONLY") : "";
+  auto print_postgres = [&] {
+    const PostgresFigures pg = MeasurePostgres(argv[0], steps);
+    if (!pg.skipped.empty()) {
+      fmt::print("\nPostgreSQL rows skipped: {}\n", pg.skipped);
+      return;
+    }
+    fmt::print(
+        "\n| PostgreSQL 15, loopback | steps/s | ratio | target | met |\n"
+        "|---|---:|---|---|---|\n");
+    fmt::print(
+        "| (p) engram on PostgreSQL, durable, batched | {} | p/q = {:.2f} | p/q >= 0.6 | {} "
+        "|\n",
+        Rate(pg.engram), pg.engram / pg.copy_limit,
+        pg.engram / pg.copy_limit >= 0.6 ? "yes" : "NO");
+    fmt::print("| (q) COPY of identical rows through libpq, 256 per commit | {} | | | |\n",
+               Rate(pg.copy_limit));
+    fmt::print(
+        "| two engram nodes (processes) on one database, combined | {} | vs (p) {:.2f} | | "
+        "|\n",
+        Rate(pg.two_nodes), pg.two_nodes / pg.engram);
+    fmt::print("| (a) engram on SQLite, same run | {} | p/a = {:.2f} | | |\n", Rate(a),
+               pg.engram / a);
+  };
+  if (only == "servers" || only == "postgres") {
     fmt::print("| (a) engram, durable, batched | {} |\n", Rate(a));
-    print_servers();
+    if (only == "servers") print_servers();
+    if (only == "postgres") print_postgres();
     std::filesystem::remove_all(dir);
     return 0;
   }
@@ -284,6 +314,7 @@ int main(int argc, char** argv) {
   row("(d) `engram episode log-steps` through a pipe, 100,000 steps", d,
       fmt::format("d/a = {:.2f}", d / a), "d/a >= 0.5", d / a >= 0.5);
   print_servers();
+  print_postgres();
   fmt::print("\n| measure | value | target | met |\n|---|---:|---|---|\n");
   fmt::print("| durable log_step latency, 4 threads, p50 | {:.3f} ms | | |\n", lat.p50_ms);
   fmt::print("| durable log_step latency, 4 threads, p99 | {:.3f} ms | < 10 ms | {} |\n",

@@ -96,23 +96,27 @@ MemoryImpl::CommitOutcome MemoryImpl::Commit(Batch& batch) {
     for (const auto& p : batch.steps) keys.push_back(p.episode_key);
     std::sort(keys.begin(), keys.end());
     keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
-    for (int64_t key : keys) {
-      auto head = (*txn)->head(key);
-      int64_t first = 0;
-      if (head.ok() && head->status == EpisodeStatus::kOpen) {
-        first = head->last_step + 1;
-      } else if (head.ok()) {
-        refused[key] = Status::FailedPrecondition(
-            "episode was completed by another process: it accepts no more steps");
-        out.status[key] = EpisodeStatus::kCompleted;
-      } else if (head.status().IsNotFound()) {
-        refused[key] = Status::NotFound("episode was deleted");
-        out.deleted.push_back(key);
-      } else {
-        failure = head.status();
-        break;
+    auto heads = (*txn)->heads(keys);
+    if (!heads.ok()) {
+      failure = heads.status();
+    } else {
+      std::unordered_map<int64_t, const EpisodeHead*> by_key;
+      for (const auto& h : *heads) by_key[h.key] = &h;
+      for (int64_t key : keys) {
+        auto it = by_key.find(key);
+        int64_t first = 0;
+        if (it == by_key.end()) {
+          refused[key] = Status::NotFound("episode was deleted");
+          out.deleted.push_back(key);
+        } else if (it->second->status == EpisodeStatus::kOpen) {
+          first = it->second->last_step + 1;
+        } else {
+          refused[key] = Status::FailedPrecondition(
+              "episode was completed by another process: it accepts no more steps");
+          out.status[key] = EpisodeStatus::kCompleted;
+        }
+        next.emplace(key, first);
       }
-      next.emplace(key, first);
     }
     out.results.reserve(batch.steps.size());
     for (auto& p : batch.steps) {

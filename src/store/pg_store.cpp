@@ -1,8 +1,10 @@
 #include "store/pg_store.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <mutex>
+#include <unordered_map>
 #include <vector>
 
 #include "engram/json.h"
@@ -169,23 +171,32 @@ class PgWriteTransaction final : public WriteTransaction {
 
   const Status& begin_status() const { return txn_.begin_status(); }
 
-  // Locks the episode's row until the commit: another node numbering steps of the same episode
-  // waits here, then reads the numbers this one committed.
-  Result<EpisodeHead> head(int64_t key) override {
-    auto row =
-        conn_.query("SELECT status FROM episodes WHERE key = $1 FOR UPDATE", Params().add(key));
-    if (!row.ok()) return row.status();
-    if (row->size() == 0) return Status::NotFound("episode was deleted");
-    // A statement of its own, so that it sees what was committed while this one waited.
-    auto last =
-        conn_.query("SELECT coalesce(max(step_number), 0) FROM steps WHERE episode_key = $1",
-                    Params().add(key));
+  // Locks the episodes' rows, in key order, until the commit: another node numbering steps of
+  // the same episodes waits here, then reads the numbers this one committed.
+  Result<std::vector<EpisodeHead>> heads(const std::vector<int64_t>& keys) override {
+    const std::string array = fmt::format("{{{}}}", fmt::join(keys, ","));
+    auto rows = conn_.query(
+        "SELECT key, status FROM episodes WHERE key = ANY($1::bigint[]) ORDER BY key FOR UPDATE",
+        Params().add(array));
+    if (!rows.ok()) return rows.status();
+    // A statement of its own, so that it sees what was committed while this one waited; each
+    // maximum read from the end of the episode's index.
+    auto last = conn_.query(
+        "SELECT k, (SELECT coalesce(max(step_number), 0) FROM steps WHERE episode_key = k) "
+        "FROM unnest($1::bigint[]) AS k",
+        Params().add(array));
     if (!last.ok()) return last.status();
-    EpisodeHead h;
-    h.key = key;
-    h.status = row->text(0, 0) == "completed" ? EpisodeStatus::kCompleted : EpisodeStatus::kOpen;
-    h.last_step = last->integer(0, 0);
-    return h;
+    std::unordered_map<int64_t, int64_t> last_step;
+    for (int i = 0; i < last->size(); ++i) last_step[last->integer(i, 0)] = last->integer(i, 1);
+    std::vector<EpisodeHead> out;
+    for (int i = 0; i < rows->size(); ++i) {
+      EpisodeHead h;
+      h.key = rows->integer(i, 0);
+      h.status = rows->text(i, 1) == "completed" ? EpisodeStatus::kCompleted : EpisodeStatus::kOpen;
+      h.last_step = last_step[h.key];
+      out.push_back(h);
+    }
+    return out;
   }
 
   // Steps go to the server together, as one COPY, at the commit.

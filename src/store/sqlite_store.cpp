@@ -148,8 +148,17 @@ class SqliteWriteTransaction final : public WriteTransaction {
 
   const Status& begin_status() const { return txn_.begin_status(); }
 
-  Result<EpisodeHead> head(int64_t key) override {
-    return ReadHead(conn_, "key", key, "episode was deleted");
+  Result<std::vector<EpisodeHead>> heads(const std::vector<int64_t>& keys) override {
+    std::vector<EpisodeHead> out;
+    for (int64_t key : keys) {
+      auto h = ReadHead(conn_, "key", key, "");
+      if (h.ok()) {
+        out.push_back(*h);
+      } else if (!h.status().IsNotFound()) {
+        return h.status();
+      }
+    }
+    return out;
   }
 
   Status insert_step(int64_t key, int64_t number, const PreparedStep& p) override {

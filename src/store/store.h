@@ -29,8 +29,10 @@ struct EpisodeHead {
 class WriteTransaction {
  public:
   virtual ~WriteTransaction() = default;
-  // NotFound when the episode has been deleted (by this process or another).
-  virtual Result<EpisodeHead> head(int64_t episode_key) = 0;
+  // The heads of these episodes (ascending keys, each once), locking them for the numbering of
+  // their steps until the commit where the store needs that (PostgreSQL). An episode deleted (by
+  // this process or another) is left out.
+  virtual Result<std::vector<EpisodeHead>> heads(const std::vector<int64_t>& episode_keys) = 0;
   virtual Status insert_step(int64_t episode_key, int64_t step_number,
                              const PreparedStep& step) = 0;
   virtual Status commit() = 0;

@@ -25,7 +25,9 @@ class RecordingStore final : public Store {
 
   struct Txn final : WriteTransaction {
     Txn(RecordingStore& s, std::unique_ptr<WriteTransaction> t) : store(s), inner(std::move(t)) {}
-    Result<EpisodeHead> head(int64_t key) override { return inner->head(key); }
+    Result<std::vector<EpisodeHead>> heads(const std::vector<int64_t>& keys) override {
+      return inner->heads(keys);
+    }
     Status insert_step(int64_t key, int64_t n, const PreparedStep& p) override {
       ++steps;
       return inner->insert_step(key, n, p);
