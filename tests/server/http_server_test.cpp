@@ -1,4 +1,5 @@
-// engram serve's HTTP/JSON API and MCP over Streamable HTTP, over real HTTP on loopback.
+// engram serve's HTTP/JSON API and MCP over Streamable HTTP, over real HTTP on loopback, on
+// both stores.
 #include "server/http_server.h"
 
 #include <httplib.h>
@@ -6,18 +7,24 @@
 #include <thread>
 
 #include "engram/engram.h"
+#include "store_param.h"
 #include "test_util.h"
 
 namespace engram::server {
 namespace {
 
 using nlohmann::json;
+using testing::BothStores;
+using testing::StoreKind;
+using testing::StoreName;
 using testing::TempDir;
+using testing::TestStores;
 
-class HttpServerTest : public ::testing::Test {
+class HttpServerTest : public ::testing::TestWithParam<StoreKind> {
  protected:
+  void SetUp() override { ENGRAM_REQUIRE_STORE(stores_); }
   void Start(ServeOptions options = {}) {
-    auto m = Memory::open(dir_.url("http.db"));
+    auto m = Memory::open(stores_.url("http.db"));
     ASSERT_OK(m);
     memory_ = std::move(*m);
     options.port = 0;
@@ -50,14 +57,14 @@ class HttpServerTest : public ::testing::Test {
     return e.value("id", "");
   }
 
-  TempDir dir_;
+  TestStores stores_{GetParam()};
   std::unique_ptr<Memory> memory_;
   std::unique_ptr<HttpServer> server_;
   std::thread thread_;
   std::unique_ptr<httplib::Client> client_;
 };
 
-TEST_F(HttpServerTest, AnEpisodeFromStartToRecall) {
+TEST_P(HttpServerTest, AnEpisodeFromStartToRecall) {
   Start();
   EXPECT_EQ(Send("GET", "/healthz").second["status"], "ok");
   const std::string id = NewEpisode();
@@ -116,7 +123,7 @@ TEST_F(HttpServerTest, AnEpisodeFromStartToRecall) {
   EXPECT_EQ(Send("GET", "/v1/episodes/" + id).first, 404);
 }
 
-TEST_F(HttpServerTest, ErrorsAreJsonWithTheRightStatus) {
+TEST_P(HttpServerTest, ErrorsAreJsonWithTheRightStatus) {
   ServeOptions o;
   o.max_body_bytes = 1024;
   Start(o);
@@ -155,7 +162,7 @@ TEST_F(HttpServerTest, ErrorsAreJsonWithTheRightStatus) {
   EXPECT_EQ(error("POST", "/v1/episodes/" + id + "/steps", R"({"tool": "git"})").first, 409);
 }
 
-TEST_F(HttpServerTest, ATokenGuardsEveryRouteButHealthz) {
+TEST_P(HttpServerTest, ATokenGuardsEveryRouteButHealthz) {
   ServeOptions o;
   o.token = "s3cret";
   Start(o);
@@ -201,7 +208,7 @@ TEST(HttpServer, ASecondServerOnAPortInUseFailsToStart) {
       << s.message();
 }
 
-TEST_F(HttpServerTest, McpOverStreamableHttpKeepsSessions) {
+TEST_P(HttpServerTest, McpOverStreamableHttpKeepsSessions) {
   Start();
   auto init = client_->Post(
       "/mcp", {{"Accept", "application/json, text/event-stream"}},
@@ -246,6 +253,8 @@ TEST_F(HttpServerTest, McpOverStreamableHttpKeepsSessions) {
   EXPECT_EQ(Send("DELETE", "/mcp", "", h).first, 200);
   EXPECT_EQ(Send("POST", "/mcp", R"({"jsonrpc": "2.0", "id": 4, "method": "ping"})", h).first, 404);
 }
+
+INSTANTIATE_TEST_SUITE_P(Stores, HttpServerTest, BothStores(), StoreName);
 
 }  // namespace
 }  // namespace engram::server
