@@ -12,6 +12,7 @@
 #include "store/pg_patterns.h"
 #include "store/pg_schema.h"
 #include "store/row_decode.h"
+#include "store/scoped_transaction.h"
 
 namespace engram {
 namespace {
@@ -35,27 +36,10 @@ constexpr const char* kStepColumns =
     "step_number, timestamp, tool, action, latency_ms, tokens, success::int, observation, "
     "parameters, metadata";
 
-// BEGIN ... COMMIT, rolled back unless committed.
-class Transaction {
+// BEGIN (or the statement given) … COMMIT, rolled back unless committed.
+class Transaction : public ScopedTransaction<Connection> {
  public:
-  explicit Transaction(Connection& c, const char* begin = "BEGIN") : c_(c) {
-    begin_ = c_.exec(begin);
-  }
-  ~Transaction() {
-    if (begin_.ok() && !done_) (void)c_.exec("ROLLBACK");
-  }
-  const Status& begin_status() const { return begin_; }
-  Status commit() {
-    done_ = true;
-    Status s = c_.exec("COMMIT");
-    if (!s.ok()) (void)c_.exec("ROLLBACK");
-    return s;
-  }
-
- private:
-  Connection& c_;
-  Status begin_;
-  bool done_ = false;
+  explicit Transaction(Connection& c, const char* begin = "BEGIN") : ScopedTransaction(c, begin) {}
 };
 
 // Runs `body` (a whole transaction) again while the server aborts it as a deadlock victim.

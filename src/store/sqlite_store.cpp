@@ -7,6 +7,7 @@
 
 #include "engram/json.h"
 #include "store/row_decode.h"
+#include "store/scoped_transaction.h"
 #include "store/sqlite_checkpointer.h"
 #include "store/sqlite_db.h"
 #include "store/sqlite_patterns.h"
@@ -45,27 +46,10 @@ Result<EpisodeHead> ReadHead(Connection& conn, std::string_view column, const Va
   return h;
 }
 
-// BEGIN IMMEDIATE … COMMIT, rolled back unless committed.
-class ImmediateTransaction {
+// BEGIN IMMEDIATE … COMMIT: the write lock from the start, rolled back unless committed.
+class ImmediateTransaction : public ScopedTransaction<Connection> {
  public:
-  explicit ImmediateTransaction(Connection& conn) : conn_(conn) {
-    begin_ = conn_.exec("BEGIN IMMEDIATE");
-  }
-  ~ImmediateTransaction() {
-    if (begin_.ok() && !done_) (void)conn_.exec("ROLLBACK");
-  }
-  const Status& begin_status() const { return begin_; }
-  Status commit() {
-    done_ = true;
-    Status s = conn_.exec("COMMIT");
-    if (!s.ok()) (void)conn_.exec("ROLLBACK");
-    return s;
-  }
-
- private:
-  Connection& conn_;
-  Status begin_;
-  bool done_ = false;
+  explicit ImmediateTransaction(Connection& conn) : ScopedTransaction(conn, "BEGIN IMMEDIATE") {}
 };
 
 Status InsertStep(Connection& conn, int64_t key, int64_t number, const PreparedStep& p) {
