@@ -213,6 +213,14 @@ int main(int argc, char** argv) {
   std::string tmpl = (std::filesystem::temp_directory_path() / "engram-bench-XXXXXX").string();
   const std::filesystem::path dir = mkdtemp(tmpl.data());
   auto url = [&](const char* name) { return "sqlite://" + (dir / name).string(); };
+  const std::string only = std::getenv("ENGRAM_BENCH_ONLY") ? std::getenv("ENGRAM_BENCH_ONLY") : "";
+  if (only == "import") {
+    fmt::print(
+        "| `engram import --format openai-chat`, 10,000 conversations | {:.0f} conversations/s |\n",
+        ImportConversationsPerSecond(dir, ENGRAM_CLI, 10'000));
+    std::filesystem::remove_all(dir);
+    return 0;
+  }
 
   fmt::print(
       "engram ingest benchmark: {} steps, 1 KiB observations, {} episodes, {} writer threads\n",
@@ -249,7 +257,6 @@ int main(int argc, char** argv) {
         kConnections, Rate(single.steps_per_s), single.steps_per_s / a, single.p50_ms,
         single.p99_ms, single.p99_ms < 5 ? "yes" : "NO");
   };
-  const std::string only = std::getenv("ENGRAM_BENCH_ONLY") ? std::getenv("ENGRAM_BENCH_ONLY") : "";
   auto print_postgres = [&] {
     const PostgresFigures pg = MeasurePostgres(argv[0], steps);
     if (!pg.skipped.empty()) {
