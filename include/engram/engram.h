@@ -3,6 +3,7 @@
 
 #include "engram/json.h"     // IWYU pragma: export
 #include "engram/memory.h"   // IWYU pragma: export
+#include "engram/migrate.h"  // IWYU pragma: export
 #include "engram/options.h"  // IWYU pragma: export
 #include "engram/status.h"   // IWYU pragma: export
 #include "engram/types.h"    // IWYU pragma: export

@@ -57,6 +57,9 @@ class Status {
   // The message a user can act on, e.g. "observation is 70000 bytes, limit 65536 bytes".
   const std::string& message() const { return message_; }
 
+  // The same kind of error with another message (one that says where it happened, say).
+  Status with_message(std::string msg) const { return {code_, std::move(msg)}; }
+
   // "ok", or the message prefixed by nothing: messages are written to stand alone.
   std::string ToString() const { return ok() ? "ok" : message_; }
 

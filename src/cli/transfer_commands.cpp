@@ -1,10 +1,12 @@
-// engram export | import
+// engram export | import | migrate
 #include <fmt/format.h>
 
 #include <fstream>
 #include <future>
 #include <iostream>
 #include <sstream>
+
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "core/openai_chat.h"
@@ -25,6 +27,10 @@ struct ExportArgs {
 
 struct ImportArgs {
   std::string file, format = "jsonl";
+};
+
+struct MigrateArgs {
+  std::string from, to;
 };
 
 // Reads records, hands them to the store in batches, and keeps the score.
@@ -211,6 +217,45 @@ void AddTransferCommands(CLI::App& app, GlobalFlags& flags) {
       ImportOpenAiChat(in, importer, Options{}.limits);
     }
     importer.Finish();
+  });
+
+  auto mg = std::make_shared<MigrateArgs>();
+  auto* mig = app.add_subcommand(
+      "migrate", "Copy a whole store to another (SQLite to PostgreSQL or back), counts checked");
+  mig->add_option("--from", mg->from, "The store to copy (default: --db, ENGRAM_DB, the default)");
+  mig->add_option("--to", mg->to, "The store to copy into; it must hold no episodes")->required();
+  mig->callback([mg, &flags] {
+    std::string from = mg->from;
+    if (from.empty()) from = Check(ResolveDatabaseUrl(flags));
+    MigrateOptions options;
+    if (isatty(STDERR_FILENO) && !flags.json) {
+      options.progress = [](int64_t copied, int64_t total) {
+        std::cerr << fmt::format("\rcopied {} of {} episodes", copied, total) << std::flush;
+      };
+    }
+    auto report = migrate(from, mg->to, options);
+    if (options.progress) std::cerr << "\n";
+    Check(report.status());
+    if (flags.json) {
+      ojson tables = ojson::object();
+      for (const auto& t : report->tables) {
+        tables[t.table] = {{"source", t.source}, {"target", t.target}};
+      }
+      std::cout << ojson{{"from", report->from},
+                         {"to", report->to},
+                         {"tables", tables},
+                         {"seconds", report->seconds}}
+                       .dump(2)
+                << "\n";
+      return;
+    }
+    std::cout << fmt::format("copied {} to {} in {:.1f} s\n\n", report->from, report->to,
+                             report->seconds);
+    std::cout << fmt::format("{:<18}{:>12}{:>12}\n", "table", "source", "target");
+    for (const auto& t : report->tables) {
+      std::cout << fmt::format("{:<18}{:>12}{:>12}\n", t.table, t.source, t.target);
+    }
+    std::cout << "\nevery table holds as many rows in the target as in the source\n";
   });
 }
 

@@ -188,7 +188,7 @@ Result<std::vector<Status>> MemoryImpl::import_episodes(std::vector<Episode> epi
       }
     });
     if (!stored.ok()) return stored.status();
-    for (size_t b = 0; b < stored->size(); ++b) results[index_of[b]] = (*stored)[b];
+    for (size_t b = 0; b < stored->size(); ++b) results[index_of[b]] = (*stored)[b].status();
   }
   return results;
 }

@@ -22,6 +22,12 @@ namespace engram::pg {
 // Query parameters, sent as text; a nullopt is SQL NULL. Values are copied in.
 class Params {
  public:
+  Params() = default;
+  Params(Params&&) = default;  // a deque moves its elements' storage along
+  Params& operator=(Params&&) = default;
+  Params(const Params&) = delete;  // values_ would point into the original
+  Params& operator=(const Params&) = delete;
+
   Params& add(std::string_view v);
   Params& add(const char* v) { return add(std::string_view(v)); }
   Params& add(const std::string& v) { return add(std::string_view(v)); }

@@ -220,11 +220,11 @@ class PgStore final : public Store {
     });
   }
 
-  Result<std::vector<Status>> import_episodes(const NextImported& next) override {
+  Result<std::vector<Result<int64_t>>> import_episodes(const NextImported& next) override {
     std::unique_lock lock(writer_mu_);
     Transaction txn(*writer_);
     if (!txn.begin_status().ok()) return txn.begin_status();
-    std::vector<Status> out;
+    std::vector<Result<int64_t>> out;
     std::vector<EpisodePatterns> learnt;
     std::string steps;  // COPY text, sent every few MiB
     while (const ImportedEpisode* item = next()) {
@@ -246,7 +246,7 @@ class PgStore final : public Store {
         learnt.push_back(
             {*key, &item->completion->patterns, item->completion->ended_at, &e.context.domain});
       }
-      out.push_back(Status::Ok());
+      out.push_back(*key);
     }
     if (!steps.empty()) {
       if (Status s = writer_->copy_in(kStepsCopy, steps); !s.ok()) return s;
@@ -494,6 +494,163 @@ class PgStore final : public Store {
     auto lease = readers_.acquire();
     if (!lease.ok()) return lease.status();
     return pg::PatternsOfEpisodes(**lease, keys);
+  }
+
+  Result<std::vector<StoredEpisode>> scan_episodes(int64_t after_key, int limit) override {
+    auto lease = readers_.acquire();
+    if (!lease.ok()) return lease.status();
+    Connection& conn = **lease;
+    Transaction txn(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    if (!txn.begin_status().ok()) return txn.begin_status();
+    auto rows = conn.query(fmt::format("SELECT {}, {} FROM episodes WHERE key > $1 ORDER BY key "
+                                       "LIMIT $2",
+                                       kEpisodeColumns, kStoredEpisodeExtraColumns),
+                           Params().add(after_key).add(int64_t{limit}));
+    if (!rows.ok()) return rows.status();
+    std::vector<StoredEpisode> out;
+    for (int i = 0; i < rows->size(); ++i) out.push_back(StoredEpisodeFromRow(Row(*rows, i)));
+    if (out.empty()) return out;
+    auto steps = conn.query(fmt::format("SELECT {}, episode_key FROM steps WHERE episode_key > $1 "
+                                        "AND episode_key <= $2 ORDER BY episode_key, step_number",
+                                        kStepColumns),
+                            Params().add(after_key).add(out.back().key));
+    if (!steps.ok()) return steps.status();
+    size_t e = 0;
+    for (int i = 0; i < steps->size(); ++i) {
+      const int64_t key = steps->integer(i, 10);
+      while (e < out.size() && out[e].key < key) ++e;
+      if (e < out.size() && out[e].key == key) {
+        out[e].episode.steps.push_back(StepFromRow(Row(*steps, i)));
+      }
+    }
+    if (Status s = txn.commit(); !s.ok()) return s;
+    return out;
+  }
+
+  Status scan_learnt(const std::function<Status(LearntRows&&)>& page) override {
+    auto lease = readers_.acquire();
+    if (!lease.ok()) return lease.status();
+    Connection& conn = **lease;
+    Transaction txn(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    if (!txn.begin_status().ok()) return txn.begin_status();
+    constexpr int64_t kPage = 4096;
+    // Each table a page at a time, after the last row of the page before (keyset paging).
+    auto each = [&](const std::string& first, const std::string& after, auto params_after,
+                    auto take) -> Status {
+      auto rows = conn.query(first, Params().add(kPage));
+      while (true) {
+        if (!rows.ok()) return rows.status();
+        if (rows->size() == 0) return Status::Ok();
+        LearntRows out;
+        for (int i = 0; i < rows->size(); ++i) take(out, Row(*rows, i));
+        Params p = params_after(Row(*rows, rows->size() - 1));
+        if (Status s = page(std::move(out)); !s.ok()) return s;
+        if (rows->size() < kPage) return Status::Ok();
+        rows = conn.query(after, p.add(kPage));
+      }
+    };
+    const std::string patterns = fmt::format("SELECT {} FROM patterns", kPatternRowColumns);
+    Status s = each(
+        patterns + " ORDER BY id LIMIT $1", patterns + " WHERE id > $1 ORDER BY id LIMIT $2",
+        [](const Row& r) {
+          Params p;
+          p.add(r.column_text(0));
+          return p;
+        },
+        [](LearntRows& out, const Row& r) { out.patterns.push_back(PatternRowFromRow(r)); });
+    if (s.ok()) {
+      const std::string listed = "SELECT episode_key, pattern_ids FROM episode_patterns";
+      s = each(
+          listed + " ORDER BY episode_key LIMIT $1",
+          listed + " WHERE episode_key > $1 ORDER BY episode_key LIMIT $2",
+          [](const Row& r) {
+            Params p;
+            p.add(r.column_int(0));
+            return p;
+          },
+          [](LearntRows& out, const Row& r) {
+            out.episode_patterns.push_back({r.column_int(0), r.column_text(1)});
+          });
+    }
+    if (s.ok()) {
+      const std::string domains = "SELECT domain, pattern_id, episodes FROM pattern_domains";
+      s = each(
+          domains + " ORDER BY domain, pattern_id LIMIT $1",
+          domains + " WHERE (domain, pattern_id) > ($1, $2) ORDER BY domain, pattern_id LIMIT $3",
+          [](const Row& r) {
+            Params p;
+            p.add(r.column_text(0)).add(r.column_text(1));
+            return p;
+          },
+          [](LearntRows& out, const Row& r) {
+            out.pattern_domains.push_back({r.column_text(0), r.column_text(1), r.column_int(2)});
+          });
+    }
+    if (!s.ok()) return s;
+    return txn.commit();
+  }
+
+  Status write_learnt(const LearntRows& rows) override {
+    std::string patterns, listed, domains;
+    for (const PatternRow& p : rows.patterns) {
+      for (const std::string* v : {&p.id, &p.key, &p.type, &p.description}) {
+        pg::AppendCopyText(patterns, *v);
+        patterns += '\t';
+      }
+      patterns += fmt::format("{}\t{}\t{}\t{}\t{}\t", p.support, p.success_sum, p.occurrences,
+                              p.latency_ms_sum, p.tokens_sum);
+      if (p.branches) {
+        pg::AppendCopyText(patterns, *p.branches);
+      } else {
+        patterns += "\\N";
+      }
+      patterns += '\t';
+      pg::AppendCopyText(patterns, p.first_seen);
+      patterns += '\t';
+      pg::AppendCopyText(patterns, p.last_seen);
+      patterns += fmt::format("\t[{}]\n", fmt::join(p.evidence, ","));
+    }
+    for (const EpisodePatternsRow& r : rows.episode_patterns) {
+      listed += fmt::format("{}\t", r.episode_key);
+      pg::AppendCopyText(listed, r.pattern_ids);
+      listed += '\n';
+    }
+    for (const PatternDomainRow& r : rows.pattern_domains) {
+      pg::AppendCopyText(domains, r.domain);
+      domains += '\t';
+      pg::AppendCopyText(domains, r.pattern_id);
+      domains += fmt::format("\t{}\n", r.episodes);
+    }
+    std::unique_lock lock(writer_mu_);
+    return Retrying([&]() -> Status {
+      Transaction txn(*writer_);
+      if (!txn.begin_status().ok()) return txn.begin_status();
+      for (const auto& [table, text] :
+           {std::pair{fmt::format("patterns ({})", kPatternRowColumns), &patterns},
+            std::pair{std::string("episode_patterns (episode_key, pattern_ids)"), &listed},
+            std::pair{std::string("pattern_domains (domain, pattern_id, episodes)"), &domains}}) {
+        if (text->empty()) continue;
+        if (Status s = writer_->copy_in(table, *text); !s.ok()) return s;
+      }
+      return txn.commit();
+    });
+  }
+
+  Result<RowCounts> count_rows() override {
+    auto lease = readers_.acquire();
+    if (!lease.ok()) return lease.status();
+    auto rows = (*lease)->query(
+        "SELECT (SELECT count(*) FROM episodes), (SELECT count(*) FROM steps), "
+        "(SELECT count(*) FROM patterns), (SELECT count(*) FROM episode_patterns), "
+        "(SELECT count(*) FROM pattern_domains)");
+    if (!rows.ok()) return rows.status();
+    RowCounts counts;
+    int i = 0;
+    for (const char* table :
+         {"episodes", "steps", "patterns", "episode_patterns", "pattern_domains"}) {
+      counts[table] = rows->integer(0, i++);
+    }
+    return counts;
   }
 
  private:

@@ -8,6 +8,8 @@
 
 #include "engram/json.h"
 #include "engram/types.h"
+#include "store/pattern_merge.h"
+#include "store/store.h"
 
 namespace engram {
 
@@ -102,6 +104,43 @@ Pattern PatternFromRow(const Row& st) {
   }
   p.first_seen = st.column_text(9);
   p.last_seen = st.column_text(10);
+  return p;
+}
+
+// An episode row as stored: kEpisodeColumns, then these.
+inline constexpr const char* kStoredEpisodeExtraColumns = "key, step_count, duration_ms";
+
+template <typename Row>
+StoredEpisode StoredEpisodeFromRow(const Row& st) {
+  StoredEpisode out;
+  out.episode = EpisodeFromRow(st);
+  out.key = st.column_int(15);
+  if (!st.column_is_null(16)) out.step_count = st.column_int(16);
+  if (!st.column_is_null(17)) out.duration_ms = st.column_int(17);
+  return out;
+}
+
+// The columns PatternRowFromRow reads, in its order.
+inline constexpr const char* kPatternRowColumns =
+    "id, key, type, description, support, success_sum, occurrences, latency_ms_sum, tokens_sum, "
+    "branches, first_seen, last_seen, evidence";
+
+template <typename Row>
+PatternRow PatternRowFromRow(const Row& st) {
+  PatternRow p;
+  p.id = st.column_text(0);
+  p.key = st.column_text(1);
+  p.type = st.column_text(2);
+  p.description = st.column_text(3);
+  p.support = st.column_int(4);
+  p.success_sum = st.column_double(5);
+  p.occurrences = st.column_int(6);
+  p.latency_ms_sum = st.column_int(7);
+  p.tokens_sum = st.column_int(8);
+  p.branches = st.column_optional_text(9);
+  p.first_seen = st.column_text(10);
+  p.last_seen = st.column_text(11);
+  p.evidence = KeysOfJsonArray(st.column_text(12));
   return p;
 }
 

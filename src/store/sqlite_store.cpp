@@ -176,11 +176,11 @@ class SqliteStore final : public Store {
     return key;
   }
 
-  Result<std::vector<Status>> import_episodes(const NextImported& next) override {
+  Result<std::vector<Result<int64_t>>> import_episodes(const NextImported& next) override {
     std::unique_lock lock(writer_mu_);
     ImmediateTransaction txn(*writer_);
     if (!txn.begin_status().ok()) return txn.begin_status();
-    std::vector<Status> out;
+    std::vector<Result<int64_t>> out;
     std::vector<EpisodePatterns> learnt;
     while (const ImportedEpisode* next_item = next()) {
       const ImportedEpisode& item = *next_item;
@@ -203,7 +203,7 @@ class SqliteStore final : public Store {
         learnt.push_back(
             {*key, &item.completion->patterns, item.completion->ended_at, &e.context.domain});
       }
-      out.push_back(Status::Ok());
+      out.push_back(*key);
     }
     if (Status s = sqlite::MergePatterns(*writer_, learnt); !s.ok()) return s;
     if (Status s = txn.commit(); !s.ok()) return s;
@@ -398,6 +398,81 @@ class SqliteStore final : public Store {
     return sqlite::PatternsOfEpisodes(*lease, keys);
   }
 
+  Result<std::vector<StoredEpisode>> scan_episodes(int64_t after_key, int limit) override {
+    auto lease = reader();
+    Connection& conn = *lease;
+    if (Status s = conn.exec("BEGIN"); !s.ok()) return s;  // one snapshot
+    auto out = scan_in_snapshot(conn, after_key, limit);
+    (void)conn.exec("COMMIT");
+    return out;
+  }
+
+  Status scan_learnt(const std::function<Status(LearntRows&&)>& page) override {
+    auto lease = reader();
+    Connection& conn = *lease;
+    if (Status s = conn.exec("BEGIN"); !s.ok()) return s;  // one snapshot
+    Status s = scan_learnt_in_snapshot(conn, page);
+    (void)conn.exec("COMMIT");
+    return s;
+  }
+
+  Status write_learnt(const LearntRows& rows) override {
+    std::unique_lock lock(writer_mu_);
+    ImmediateTransaction txn(*writer_);
+    if (!txn.begin_status().ok()) return txn.begin_status();
+    auto pattern = writer_->cached(
+        fmt::format("INSERT INTO patterns ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    kPatternRowColumns));
+    if (!pattern.ok()) return pattern.status();
+    for (const PatternRow& p : rows.patterns) {
+      Statement& q = **pattern;
+      q.bind(1, p.id).bind(2, p.key).bind(3, p.type).bind(4, p.description).bind(5, p.support);
+      q.bind(6, p.success_sum).bind(7, p.occurrences).bind(8, p.latency_ms_sum);
+      q.bind(9, p.tokens_sum).bind_optional(10, p.branches).bind(11, p.first_seen);
+      q.bind(12, p.last_seen).bind(13, fmt::format("[{}]", fmt::join(p.evidence, ",")));
+      if (Status s = q.run(); !s.ok()) return s;
+    }
+    auto listed =
+        writer_->cached("INSERT INTO episode_patterns (episode_key, pattern_ids) VALUES (?, ?)");
+    if (!listed.ok()) return listed.status();
+    for (const EpisodePatternsRow& r : rows.episode_patterns) {
+      if (Status s = (*listed)->bind(1, r.episode_key).bind(2, r.pattern_ids).run(); !s.ok()) {
+        return s;
+      }
+    }
+    auto domain = writer_->cached(
+        "INSERT INTO pattern_domains (domain, pattern_id, episodes) VALUES (?, ?, ?)");
+    if (!domain.ok()) return domain.status();
+    for (const PatternDomainRow& r : rows.pattern_domains) {
+      Statement& q = **domain;
+      if (Status s = q.bind(1, r.domain).bind(2, r.pattern_id).bind(3, r.episodes).run(); !s.ok()) {
+        return s;
+      }
+    }
+    return txn.commit();
+  }
+
+  Result<RowCounts> count_rows() override {
+    auto lease = reader();
+    Connection& conn = *lease;
+    if (Status s = conn.exec("BEGIN"); !s.ok()) return s;  // one snapshot
+    RowCounts counts;
+    Status s;
+    for (const char* table :
+         {"episodes", "steps", "patterns", "episode_patterns", "pattern_domains"}) {
+      auto st = conn.prepare(fmt::format("SELECT count(*) FROM {}", table));
+      if (!st.ok()) {
+        s = st.status();
+        break;
+      }
+      if (st->step(s)) counts[table] = st->column_int(0);
+      if (!s.ok()) break;
+    }
+    (void)conn.exec("COMMIT");
+    if (!s.ok()) return s;
+    return counts;
+  }
+
   Status delete_episode(std::string_view id) override {
     std::unique_lock lock(writer_mu_);
     ImmediateTransaction txn(*writer_);
@@ -521,6 +596,77 @@ class SqliteStore final : public Store {
     (*steps)->reset();
     if (!s.ok()) return s;
     return e;
+  }
+
+  Result<std::vector<StoredEpisode>> scan_in_snapshot(Connection& conn, int64_t after_key,
+                                                      int limit) {
+    auto st =
+        conn.cached(fmt::format("SELECT {}, {} FROM episodes WHERE key > ? ORDER BY key LIMIT ?",
+                                kEpisodeColumns, kStoredEpisodeExtraColumns));
+    if (!st.ok()) return st.status();
+    (*st)->bind(1, after_key).bind(2, int64_t{limit});
+    std::vector<StoredEpisode> out;
+    Status s;
+    while ((*st)->step(s)) out.push_back(StoredEpisodeFromRow(**st));
+    (*st)->reset();
+    if (!s.ok() || out.empty())
+      return s.ok() ? Result<std::vector<StoredEpisode>>(std::move(out)) : s;
+    auto steps = conn.cached(
+        "SELECT step_number, timestamp, tool, action, latency_ms, tokens, success, observation, "
+        "parameters, metadata, episode_key FROM steps WHERE episode_key > ? AND episode_key <= ? "
+        "ORDER BY episode_key, step_number");
+    if (!steps.ok()) return steps.status();
+    (*steps)->bind(1, after_key).bind(2, out.back().key);
+    size_t i = 0;
+    while ((*steps)->step(s)) {
+      const int64_t key = (*steps)->column_int(10);
+      while (i < out.size() && out[i].key < key) ++i;
+      if (i < out.size() && out[i].key == key) out[i].episode.steps.push_back(StepFromRow(**steps));
+    }
+    (*steps)->reset();
+    if (!s.ok()) return s;
+    return out;
+  }
+
+  Status scan_learnt_in_snapshot(Connection& conn,
+                                 const std::function<Status(LearntRows&&)>& page) {
+    constexpr size_t kPage = 4096;
+    LearntRows rows;
+    auto flush = [&](bool full) -> Status {
+      const size_t n =
+          rows.patterns.size() + rows.episode_patterns.size() + rows.pattern_domains.size();
+      if (n == 0 || (!full && n < kPage)) return Status::Ok();
+      Status s = page(std::move(rows));
+      rows = LearntRows{};
+      return s;
+    };
+    auto each = [&](std::string_view sql, const std::function<void(const Statement&)>& take) {
+      auto st = conn.prepare(sql);
+      if (!st.ok()) return st.status();
+      Status s;
+      while (st->step(s)) {
+        take(*st);
+        if (Status f = flush(false); !f.ok()) return f;
+      }
+      return s;
+    };
+    Status s = each(fmt::format("SELECT {} FROM patterns ORDER BY id", kPatternRowColumns),
+                    [&](const Statement& q) { rows.patterns.push_back(PatternRowFromRow(q)); });
+    if (s.ok()) {
+      s = each("SELECT episode_key, pattern_ids FROM episode_patterns ORDER BY episode_key",
+               [&](const Statement& q) {
+                 rows.episode_patterns.push_back({q.column_int(0), q.column_text(1)});
+               });
+    }
+    if (s.ok()) {
+      s = each(
+          "SELECT domain, pattern_id, episodes FROM pattern_domains ORDER BY 1, 2",
+          [&](const Statement& q) {
+            rows.pattern_domains.push_back({q.column_text(0), q.column_text(1), q.column_int(2)});
+          });
+    }
+    if (s.ok()) s = flush(true);
+    return s;
   }
 
   const std::string path_;

@@ -1,6 +1,6 @@
-// The seam between the engine and a database. SQLite implements it today; PostgreSQL will sit
-// behind the same interface. The engine owns validation, numbering and batching; a store only
-// keeps what it is given, inside transactions.
+// The seam between the engine and a database: SQLite and PostgreSQL implement it. The engine
+// owns validation, numbering and batching; a store only keeps what it is given, inside
+// transactions.
 #pragma once
 
 #include <functional>
@@ -106,6 +106,57 @@ struct ImportedEpisode {
   std::optional<Completion> completion;  // set for a completed episode
 };
 
+// An episode as stored, for copying a whole store to another (engram migrate).
+struct StoredEpisode {
+  int64_t key = 0;
+  Episode episode;  // with its steps
+  // What completing it stored; unset for an open episode (or one completed before schema
+  // version 2 of the SQLite store).
+  std::optional<int64_t> step_count;
+  std::optional<int64_t> duration_ms;
+};
+
+// A pattern's row as stored: its sums, not the means Pattern shows.
+struct PatternRow {
+  std::string id;
+  std::string key;
+  std::string type;
+  std::string description;  // JSON
+  int64_t support = 0;
+  double success_sum = 0;
+  int64_t occurrences = 0;
+  int64_t latency_ms_sum = 0;
+  int64_t tokens_sum = 0;
+  std::optional<std::string> branches;  // JSON, decision points only
+  std::string first_seen;
+  std::string last_seen;
+  std::vector<int64_t> evidence;  // episode keys, newest first
+};
+
+// The patterns an episode showed, all of them (a pattern's own evidence keeps the newest 100).
+struct EpisodePatternsRow {
+  int64_t episode_key = 0;
+  std::string pattern_ids;  // a JSON array
+};
+
+// In how many episodes of a domain a pattern was seen.
+struct PatternDomainRow {
+  std::string domain;
+  std::string pattern_id;
+  int64_t episodes = 0;
+};
+
+// What a store learnt, as rows; a page read by scan_learnt holds some of them.
+struct LearntRows {
+  std::vector<PatternRow> patterns;
+  std::vector<EpisodePatternsRow> episode_patterns;
+  std::vector<PatternDomainRow> pattern_domains;
+};
+
+// Rows per table, for checking a copy: episodes, steps, patterns, episode_patterns,
+// pattern_domains.
+using RowCounts = std::map<std::string, int64_t>;
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -139,10 +190,10 @@ class Store {
   // NotFound when there is no such pattern.
   virtual Result<Pattern> get_pattern(std::string_view id) = 0;
   // Inserts whole episodes in one transaction, taking them from `next` in order until it
-  // returns nullptr (it may block while the next one is being prepared): per episode ok, or
-  // AlreadyExists when its id is taken (nothing of it written).
+  // returns nullptr (it may block while the next one is being prepared): per episode its key,
+  // or AlreadyExists when its id is taken (nothing of it written).
   using NextImported = std::function<const ImportedEpisode*()>;
-  virtual Result<std::vector<Status>> import_episodes(const NextImported& next) = 0;
+  virtual Result<std::vector<Result<int64_t>>> import_episodes(const NextImported& next) = 0;
   // Up to `limit` completed episodes whose task, reflection or step text holds any of `words`,
   // best BM25 first; without words, the most recently completed.
   virtual Result<std::vector<SearchHit>> search_episodes(const std::vector<std::string>& words,
@@ -150,7 +201,19 @@ class Store {
   // The patterns with evidence among the episodes with these keys.
   virtual Result<std::vector<PatternHit>> patterns_of_episodes(
       const std::vector<int64_t>& keys) = 0;
+
+  // Copying a whole store (engram migrate).
+  // Up to `limit` episodes with keys above `after_key`, in key order, with their steps.
+  virtual Result<std::vector<StoredEpisode>> scan_episodes(int64_t after_key, int limit) = 0;
+  // Every row of what the store learnt, handed to `page` a few thousand at a time.
+  virtual Status scan_learnt(const std::function<Status(LearntRows&&)>& page) = 0;
+  // Inserts these rows as they are (episode keys are this store's), in one transaction.
+  virtual Status write_learnt(const LearntRows& rows) = 0;
+  virtual Result<RowCounts> count_rows() = 0;
 };
+
+// The file a SQLite URL names (":memory:" for sqlite::memory:), or nullopt for another kind.
+std::optional<std::string> SqlitePathOf(std::string_view url);
 
 // Opens the store named by `url` (see Memory::open).
 Result<std::unique_ptr<Store>> OpenStore(std::string_view url, const Options& options);

@@ -89,12 +89,20 @@ class RecordingStore final : public Store {
                                                  int limit) override {
     return inner_->search_episodes(words, limit);
   }
-  Result<std::vector<Status>> import_episodes(const NextImported& next) override {
+  Result<std::vector<Result<int64_t>>> import_episodes(const NextImported& next) override {
     return inner_->import_episodes(next);
   }
   Result<std::vector<PatternHit>> patterns_of_episodes(const std::vector<int64_t>& keys) override {
     return inner_->patterns_of_episodes(keys);
   }
+  Result<std::vector<StoredEpisode>> scan_episodes(int64_t after_key, int limit) override {
+    return inner_->scan_episodes(after_key, limit);
+  }
+  Status scan_learnt(const std::function<Status(LearntRows&&)>& page) override {
+    return inner_->scan_learnt(page);
+  }
+  Status write_learnt(const LearntRows& rows) override { return inner_->write_learnt(rows); }
+  Result<RowCounts> count_rows() override { return inner_->count_rows(); }
 
   void close_gate() {
     std::lock_guard lock(mu);
