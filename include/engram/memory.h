@@ -46,9 +46,11 @@ struct WriterMetrics {
 class Memory {
  public:
   // Opens the store at `url`: "sqlite:///abs/path/engram.db", "sqlite://relative.db",
-  // "sqlite::memory:", or a plain file path. Creates the file and its schema if missing and
-  // migrates an older schema forward. Returns InvalidArgument for an unknown scheme, IOError
-  // when the file cannot be opened, Corruption when it is not an engram database.
+  // "sqlite::memory:", a plain file path, or a PostgreSQL database ("postgres://user@host:port/
+  // db", "postgresql://…", or libpq's "host=… dbname=…"). Creates the SQLite file and the
+  // schema if missing and migrates an older schema forward. Returns InvalidArgument for an
+  // unknown scheme, IOError when the store cannot be opened or reached, Corruption when the
+  // file is not an engram database.
   static Result<std::unique_ptr<Memory>> open(std::string_view url, Options options = {});
 
   Memory() = default;
