@@ -173,6 +173,27 @@ Status Connection::run(const std::string& sql, const Params& params) {
   return Status::Ok();
 }
 
+Status Connection::stream(const std::string& sql, const Params& params,
+                          const std::function<void(const Row&)>& each) {
+  if (PQsendQueryParams(conn_, sql.c_str(), params.size(), nullptr, params.values(), nullptr,
+                        nullptr, 0) != 1) {
+    return ErrorStatus(nullptr, conn_, "PostgreSQL");
+  }
+  PQsetSingleRowMode(conn_);
+  Status s;
+  // A row a result, then an empty one that ends the rows (or an error), then none.
+  while (PGresult* r = PQgetResult(conn_)) {
+    const Rows rows(r);
+    const ExecStatusType status = PQresultStatus(r);
+    if (status == PGRES_SINGLE_TUPLE) {
+      if (s.ok()) each(Row(rows, 0));
+    } else if (status != PGRES_TUPLES_OK && s.ok()) {
+      s = ErrorStatus(r, conn_, "PostgreSQL");
+    }
+  }
+  return s;
+}
+
 Status Connection::copy_in(const std::string& target, std::string_view rows) {
   const std::string sql = fmt::format("COPY {} FROM STDIN", target);
   PGresult* r = PQexec(conn_, sql.c_str());

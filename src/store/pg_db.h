@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -93,6 +94,10 @@ class Connection {
   Result<Rows> query(const std::string& sql, const Params& params = {});
   // Like query, for statements whose rows do not matter.
   Status run(const std::string& sql, const Params& params = {});
+  // Like query, handing the rows to `each` one at a time as they arrive (libpq's single-row
+  // mode), so that a result of millions of rows is never held whole. Not prepared.
+  Status stream(const std::string& sql, const Params& params,
+                const std::function<void(const Row&)>& each);
 
   // Sends `rows` (lines of COPY text format, each ending in a newline) to
   // COPY `target` FROM STDIN.

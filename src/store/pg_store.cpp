@@ -401,26 +401,30 @@ class PgStore final : public Store {
                     const std::function<void(const StepFacts&)>& visit) override {
     auto lease = readers_.acquire();
     if (!lease.ok()) return lease.status();
-    auto rows = (*lease)->query(
+    // One snapshot, streamed: a store may hold millions of steps.
+    Connection& conn = **lease;
+    Transaction txn(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    if (!txn.begin_status().ok()) return txn.begin_status();
+    Status s = conn.stream(
         "SELECT e.id, s.step_number, s.tool, substr(s.action, 1, 200), s.latency_ms, s.tokens, "
-        "s.success FROM steps s JOIN episodes e ON e.key = s.episode_key "
+        "s.success::int FROM steps s JOIN episodes e ON e.key = s.episode_key "
         "WHERE ($1::text IS NULL OR s.tool = $1) AND ($2::text IS NULL OR e.domain = $2) "
         "AND ($3::text IS NULL OR s.timestamp >= $3)",
-        Params().add(f.tool).add(f.domain).add(f.since));
-    if (!rows.ok()) return rows.status();
-    for (int i = 0; i < rows->size(); ++i) {
-      const std::string id = rows->text(i, 0), tool = rows->text(i, 2), action = rows->text(i, 3);
-      StepFacts facts;
-      facts.episode_id = id;
-      facts.step_number = rows->integer(i, 1);
-      facts.tool = tool;
-      facts.action = action;
-      facts.latency_ms = rows->integer(i, 4);
-      if (!rows->null(i, 5)) facts.tokens = rows->integer(i, 5);
-      facts.success = rows->boolean(i, 6);
-      visit(facts);
-    }
-    return Status::Ok();
+        Params().add(f.tool).add(f.domain).add(f.since), [&](const Row& row) {
+          const std::string id = row.column_text(0), tool = row.column_text(2),
+                            action = row.column_text(3);
+          StepFacts facts;
+          facts.episode_id = id;
+          facts.step_number = row.column_int(1);
+          facts.tool = tool;
+          facts.action = action;
+          facts.latency_ms = row.column_int(4);
+          if (!row.column_is_null(5)) facts.tokens = row.column_int(5);
+          facts.success = row.column_int(6) != 0;
+          visit(facts);
+        });
+    if (!s.ok()) return s;
+    return txn.commit();
   }
 
   Status count_episodes(const StatsFilter& f, std::map<std::string, int64_t>& by_status,

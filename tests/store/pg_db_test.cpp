@@ -53,6 +53,30 @@ TEST_F(PgDbTest, ParametersAndResultsKeepTheirValues) {
   EXPECT_EQ(again->size(), 2);
 }
 
+TEST_F(PgDbTest, StreamedRowsArriveOneAtATimeAndAnErrorMidwayIsReported) {
+  std::vector<int64_t> seen;
+  ASSERT_OK(conn_->stream("SELECT g, g * $1 FROM generate_series(1, 5000) g",
+                          Params().add(int64_t{2}), [&](const Row& row) {
+                            EXPECT_EQ(row.column_int(1), row.column_int(0) * 2);
+                            seen.push_back(row.column_int(0));
+                          }));
+  ASSERT_EQ(seen.size(), 5000u);
+  EXPECT_EQ(seen.front(), 1);
+  EXPECT_EQ(seen.back(), 5000);
+
+  // The server fails at the third row: the rows before it were handed over, the error is
+  // returned, and the connection takes the next statement.
+  seen.clear();
+  Status s = conn_->stream("SELECT 10 / (3 - g) FROM generate_series(1, 5) g", Params(),
+                           [&](const Row& row) { seen.push_back(row.column_int(0)); });
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("division by zero"), std::string::npos) << s.message();
+  EXPECT_EQ(seen, (std::vector<int64_t>{5, 10}));
+  auto rows = conn_->query("SELECT 1");
+  ASSERT_OK(rows);
+  EXPECT_EQ(rows->integer(0, 0), 1);
+}
+
 TEST_F(PgDbTest, CopyTakesEscapedText) {
   ASSERT_OK(conn_->exec("CREATE TABLE t (k BIGINT, s TEXT)"));
   std::string rows;
