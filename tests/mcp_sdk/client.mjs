@@ -1,6 +1,7 @@
 // engram's MCP server driven by the official MCP TypeScript SDK: over stdio (engram mcp) and
 // over Streamable HTTP (engram serve), a full episode of 1,000 steps logged in bursts, every
-// reply checked. Usage: node client.mjs /path/to/engram WORKDIR
+// reply checked. Usage: node client.mjs /path/to/engram WORKDIR [STDIO_DB HTTP_DB]; the stores
+// default to SQLite files in WORKDIR.
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
@@ -8,7 +9,7 @@ import { spawn } from "node:child_process";
 import assert from "node:assert/strict";
 import path from "node:path";
 
-const [engram, workdir] = process.argv.slice(2);
+const [engram, workdir, stdioDb, httpDb] = process.argv.slice(2);
 const TOOLS = ["start_episode", "log_step", "log_steps", "complete_episode", "get_episode",
                "list_episodes", "recall", "list_patterns", "stats"];
 
@@ -18,7 +19,7 @@ function ok(result, what) {
   return result.structuredContent;
 }
 
-async function exercise(client, label) {
+async function exercise(client, label, store) {
   const { tools } = await client.listTools();
   assert.deepEqual(tools.map((t) => t.name), TOOLS);
   for (const t of tools) {
@@ -95,21 +96,21 @@ async function exercise(client, label) {
   assert.match(twice.content[0].text, /already completed/);
   await assert.rejects(client.callTool({ name: "no_such_tool", arguments: {} }), /-32602|unknown tool/i);
   await client.ping();
-  console.log(`${label}: 9 tools listed, 1,001 steps logged, completed, recalled: ok`);
+  console.log(`${label} on ${store}: 9 tools listed, 1,001 steps logged, completed, recalled: ok`);
 }
 
 async function overStdio() {
   const client = new Client({ name: "engram-sdk-test", version: "1.0.0" });
   const transport = new StdioClientTransport({
-    command: engram, args: ["--db", path.join(workdir, "stdio.db"), "mcp"], stderr: "inherit",
+    command: engram, args: ["--db", stdioDb ?? path.join(workdir, "stdio.db"), "mcp"], stderr: "inherit",
   });
   await client.connect(transport);
-  await exercise(client, "stdio");
+  await exercise(client, "stdio", stdioDb ?? "SQLite");
   await client.close();
 }
 
 async function overHttp() {
-  const server = spawn(engram, ["--db", path.join(workdir, "http.db"), "serve", "--listen", "127.0.0.1:0"],
+  const server = spawn(engram, ["--db", httpDb ?? path.join(workdir, "http.db"), "serve", "--listen", "127.0.0.1:0"],
                        { stdio: ["ignore", "pipe", "inherit"] });
   const exited = new Promise((resolve) => server.on("exit", (code, signal) => resolve({ code, signal })));
   const port = await new Promise((resolve, reject) => {
@@ -124,7 +125,7 @@ async function overHttp() {
   try {
     const client = new Client({ name: "engram-sdk-test", version: "1.0.0" });
     await client.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/mcp`)));
-    await exercise(client, "streamable-http");
+    await exercise(client, "streamable-http", httpDb ?? "SQLite");
     await client.close();
   } finally {
     server.kill("SIGTERM");

@@ -1,16 +1,39 @@
 #!/usr/bin/env bash
 # Installs the pinned MCP TypeScript SDK (package-lock.json) into tests/mcp_sdk/node_modules,
-# which git ignores, and drives engram with it: node client.mjs ENGRAM WORKDIR.
+# which git ignores, and drives engram with it: node client.mjs ENGRAM WORKDIR [DB DB].
+# Usage: run.sh ENGRAM [--postgres]. With --postgres the stores are two new databases on the
+# server ENGRAM_TEST_POSTGRES_URL names (scripts/with-postgres); without one, exit 77 (skipped).
 set -euo pipefail
 engram="$1"
+postgres="${2:-}"
 here="$(cd "$(dirname "$0")" && pwd)"
 cd "$here"
 command -v node >/dev/null || { echo "mcp_sdk: node is not installed (Node.js 20 brings npm)" >&2; exit 1; }
+dbs=()
+if [[ "$postgres" == --postgres ]]; then
+  server="${ENGRAM_TEST_POSTGRES_URL:-}"
+  if [[ -z "$server" ]]; then
+    echo "mcp_sdk: skipped: ${ENGRAM_TEST_POSTGRES_SKIP:-ENGRAM_TEST_POSTGRES_URL is not set (make test sets it through scripts/with-postgres)}" >&2
+    exit 77
+  fi
+  psql=psql
+  [[ -x /usr/lib/postgresql/15/bin/psql ]] && psql=/usr/lib/postgresql/15/bin/psql
+  names=("engram_sdk_stdio_$$" "engram_sdk_http_$$")
+  for name in "${names[@]}"; do
+    "$psql" -X -q -v ON_ERROR_STOP=1 "$server" -c "CREATE DATABASE $name"
+    dbs+=("${server%/*}/$name")
+  done
+  drop() {
+    for name in "${names[@]}"; do
+      "$psql" -X -q "$server" -c "DROP DATABASE IF EXISTS $name WITH (FORCE)" || true
+    done
+  }
+fi
 # npm ci only when the lock file changed since the last install.
 if ! cmp -s package-lock.json node_modules/.engram-installed-lock 2>/dev/null; then
   timeout 600 npm ci --no-audit --no-fund --loglevel=error
   cp package-lock.json node_modules/.engram-installed-lock
 fi
 work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
-node client.mjs "$engram" "$work"
+trap 'rm -rf "$work"; if [[ ${#dbs[@]} -gt 0 ]]; then drop; fi' EXIT
+node client.mjs "$engram" "$work" "${dbs[@]}"
