@@ -94,9 +94,10 @@ struct RecallSpeed {
 RecallSpeed MeasureRecallSpeed(const std::string& url, int64_t episodes, int queries);
 
 // `engram import FILE --format openai-chat` on `conversations` transcripts of about 10 tool
-// calls each, end to end (process start, parsing, learning, writing). Conversations per second.
+// calls each, end to end (process start, parsing, learning, writing), into the store at `url`
+// (a new SQLite file in `dir` when empty). Conversations per second.
 double ImportConversationsPerSecond(const std::filesystem::path& dir, const char* cli,
-                                    int conversations);
+                                    int conversations, const std::string& url = "");
 
 // Runs `steps` steps over kThreads threads on these episodes; durable windows of `window`
 // steps, or fire-and-forget when window is 0. Steps/s including the final flush.
@@ -109,10 +110,11 @@ struct PostgresFigures {
   double engram = 0;      // (p) durable, batched, as row (a)
   double copy_limit = 0;  // (q) COPY of the same rows, committed every 256
   double two_nodes = 0;   // two processes as (p) on one database, combined steps/s
+  double import = 0;      // engram import of 10,000 transcripts, conversations/s
 };
 // On fresh databases of the server in ENGRAM_TEST_POSTGRES_URL (make bench starts one); `self`
-// is this program, run again for each of the two nodes.
-PostgresFigures MeasurePostgres(const char* self, int64_t steps);
+// is this program, run again for each of the two nodes; `dir` for the import's input file.
+PostgresFigures MeasurePostgres(const char* self, int64_t steps, const std::filesystem::path& dir);
 
 // The value at quantile q (0..1) of `values`, nearest rank below; sorts them.
 double Percentile(std::vector<double>& values, double q);

@@ -257,8 +257,9 @@ int main(int argc, char** argv) {
         kConnections, Rate(single.steps_per_s), single.steps_per_s / a, single.p50_ms,
         single.p99_ms, single.p99_ms < 5 ? "yes" : "NO");
   };
+  double conversations_per_s = 0;  // SQLite's import rate, measured below in a full run
   auto print_postgres = [&] {
-    const PostgresFigures pg = MeasurePostgres(argv[0], steps);
+    const PostgresFigures pg = MeasurePostgres(argv[0], steps, dir);
     if (!pg.skipped.empty()) {
       fmt::print("\nPostgreSQL rows skipped: {}\n", pg.skipped);
       return;
@@ -279,6 +280,13 @@ int main(int argc, char** argv) {
         Rate(pg.two_nodes), pg.two_nodes / pg.engram);
     fmt::print("| (a) engram on SQLite, same run | {} | p/a = {:.2f} | | |\n", Rate(a),
                pg.engram / a);
+    fmt::print(
+        "| `engram import --format openai-chat` into PostgreSQL, 10,000 conversations | {:.0f} "
+        "conversations/s | {} | | |\n",
+        pg.import,
+        conversations_per_s > 0 ? fmt::format("vs SQLite {:.2f} ({:.0f}/s)",
+                                              pg.import / conversations_per_s, conversations_per_s)
+                                : std::string());
   };
   if (only == "servers" || only == "postgres") {
     fmt::print("| (a) engram, durable, batched | {} |\n", Rate(a));
@@ -297,7 +305,7 @@ int main(int argc, char** argv) {
                                       ? std::atoll(std::getenv("ENGRAM_BENCH_RECALL_EPISODES"))
                                       : 100'000;
   const RecallSpeed speed = MeasureRecallSpeed(url("recall.db"), recall_episodes, 1000);
-  const double conversations_per_s = ImportConversationsPerSecond(dir, ENGRAM_CLI, 10'000);
+  conversations_per_s = ImportConversationsPerSecond(dir, ENGRAM_CLI, 10'000);
 
   const std::string child =
       fmt::format("'{}' --rss-child '{}' {}", argv[0], url("f.db"), rss_steps);

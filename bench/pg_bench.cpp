@@ -85,7 +85,7 @@ double IngestOn(const std::string& url, int64_t steps) {
   return Ingest(*m, ids, steps, /*window=*/256);
 }
 
-PostgresFigures MeasurePostgres(const char* self, int64_t steps) {
+PostgresFigures MeasurePostgres(const char* self, int64_t steps, const std::filesystem::path& dir) {
   PostgresFigures f;
   const char* server = std::getenv("ENGRAM_TEST_POSTGRES_URL");
   if (!server || !*server) {
@@ -110,6 +110,8 @@ PostgresFigures MeasurePostgres(const char* self, int64_t steps) {
     pclose(p);
   }
   f.two_nodes = 2.0 * static_cast<double>(steps) / watch.seconds();
+  f.import = ImportConversationsPerSecond(dir, ENGRAM_CLI, 10'000,
+                                          CreateDatabase(server, "engram_bench_import"));
   return f;
 }
 

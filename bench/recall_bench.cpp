@@ -138,7 +138,7 @@ RecallSpeed MeasureRecallSpeed(const std::string& url, int64_t episodes, int que
 }
 
 double ImportConversationsPerSecond(const std::filesystem::path& dir, const char* cli,
-                                    int conversations) {
+                                    int conversations, const std::string& url) {
   // Each eval-set attempt as a transcript: the user's task, then per step an assistant turn
   // calling the tool and the tool's reply; about 10 tool calls each.
   const auto file = dir / "conversations.jsonl";
@@ -171,8 +171,9 @@ double ImportConversationsPerSecond(const std::filesystem::path& dir, const char
           << "\n";
     }
   }
-  const std::string cmd = fmt::format("'{}' --db 'sqlite://{}' import '{}' --format openai-chat",
-                                      cli, (dir / "import.db").string(), file.string());
+  const std::string db = url.empty() ? "sqlite://" + (dir / "import.db").string() : url;
+  const std::string cmd =
+      fmt::format("'{}' --db '{}' import '{}' --format openai-chat", cli, db, file.string());
   Stopwatch watch;
   FILE* p = popen(cmd.c_str(), "r");
   char line[256] = {};

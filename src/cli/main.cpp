@@ -55,9 +55,11 @@ int Run(int argc, char** argv) {
   app.set_version_flag("--version", "engram 0.1.0");
   GlobalFlags flags;
   if (argc > 0 && argv[0] && *argv[0]) flags.program = argv[0];
-  app.add_option("--db", flags.db,
-                 "Database URL (sqlite:///path/engram.db, sqlite::memory:); default: $ENGRAM_DB, "
-                 "else $XDG_DATA_HOME/engram/engram.db");
+  app.add_option(
+      "--db", flags.db,
+      "Database URL (sqlite:///path/engram.db, sqlite::memory:, postgres://user@host/db); "
+      "default: $ENGRAM_DB, "
+      "else $XDG_DATA_HOME/engram/engram.db");
   app.add_flag("--json", flags.json, "Print machine-readable JSON");
   AddEpisodeCommands(app, flags);
   AddPatternCommands(app, flags);

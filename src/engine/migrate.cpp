@@ -96,27 +96,34 @@ std::string Differences(const RowCounts& a, const char* a_name, const RowCounts&
   return out;
 }
 
-// The URL with its password, if any, as ***: postgres://user:secret@host/db or libpq's
-// password=secret.
+// The URL with its password, if any, as ***: postgres://user:secret@host/db,
+// postgres://host/db?password=secret, or libpq's password=secret.
 std::string Redacted(std::string_view url) {
   std::string out(url);
-  if (const auto scheme = out.find("://"); scheme != std::string::npos) {
+  const auto scheme = out.find("://");
+  const bool is_url = scheme != std::string::npos;
+  if (is_url) {
     const auto at = out.find('@', scheme + 3);
     const auto colon = out.find(':', scheme + 3);
-    if (at != std::string::npos && colon != std::string::npos && colon < at) {
+    const auto slash = out.find('/', scheme + 3);
+    if (at != std::string::npos && colon < at && (slash == std::string::npos || at < slash)) {
       out.replace(colon + 1, at - colon - 1, "***");
     }
-    return out;
   }
   for (auto pos = out.find("password"); pos != std::string::npos;
        pos = out.find("password", pos + 1)) {
-    if (pos > 0 && !std::isspace(static_cast<unsigned char>(out[pos - 1]))) continue;
-    auto eq = out.find_first_not_of(' ', pos + 8);
+    const char before = pos > 0 ? out[pos - 1] : ' ';
+    if (!std::isspace(static_cast<unsigned char>(before)) && before != '?' && before != '&') {
+      continue;
+    }
+    const auto eq = out.find_first_not_of(' ', pos + 8);
     if (eq == std::string::npos || out[eq] != '=') continue;
-    auto begin = out.find_first_not_of(' ', eq + 1);
-    if (begin == std::string::npos) break;
+    auto begin = is_url ? eq + 1 : out.find_first_not_of(' ', eq + 1);
+    if (begin == std::string::npos || begin >= out.size()) break;
     auto end = begin;
-    if (out[begin] == '\'') {  // a quoted value, \' and \\ escaped inside
+    if (is_url) {
+      end = std::min(out.find('&', begin), out.size());
+    } else if (out[begin] == '\'') {  // a quoted value, \' and \\ escaped inside
       for (end = begin + 1; end < out.size() && out[end] != '\''; ++end) {
         if (out[end] == '\\') ++end;
       }

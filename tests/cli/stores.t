@@ -48,6 +48,7 @@ engram: episodic memory for AI agents
   stats{{*}}
   export{{*}}
   import{{*}}
+  migrate{{*}}
   mcp{{*}}
   serve{{*}}
   demo{{*}}

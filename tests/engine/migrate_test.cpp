@@ -265,6 +265,7 @@ TEST(Migrate, RejectsWhatCannotBeCopied) {
   // Passwords stay out of messages, in URLs and in libpq's key=value strings.
   for (const std::string to :
        {"postgres://engram:s3cret@127.0.0.1:1/db?connect_timeout=2",
+        "postgres://engram@127.0.0.1:1/db?password=s3cret&connect_timeout=2",
         "host=127.0.0.1 port=1 connect_timeout=2 password='s3 cret' dbname=db"}) {
     auto unreachable = migrate(a, to);
     ASSERT_FALSE(unreachable.ok());
