@@ -141,7 +141,7 @@ Status Connection::exec(std::string_view sql) {
 Result<PGresult*> Connection::Execute(const std::string& sql, const Params& params) {
   auto it = prepared_.find(sql);
   if (it == prepared_.end()) {
-    std::string name = fmt::format("s{}", prepared_.size());
+    std::string name = NewStatementName();
     PGresult* r = PQprepare(conn_, name.c_str(), sql.c_str(), 0, nullptr);
     const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
     Status s = ok ? Status::Ok() : ErrorStatus(r, conn_, "PostgreSQL");
@@ -192,6 +192,79 @@ Status Connection::stream(const std::string& sql, const Params& params,
     }
   }
   return s;
+}
+
+Result<std::vector<Rows>> Connection::pipeline(const Statements& statements) {
+  // Answers are read after every kChunk statements, so that the server's replies never fill
+  // the socket while this side is still sending (both would wait).
+  constexpr size_t kChunk = 1000;
+  std::vector<Rows> out;
+  out.reserve(statements.size());
+  for (size_t from = 0; from < statements.size(); from += kChunk) {
+    const size_t to = std::min(statements.size(), from + kChunk);
+    if (PQenterPipelineMode(conn_) != 1) return ErrorStatus(nullptr, conn_, "PostgreSQL");
+    struct Sent {
+      const std::string* prepared_sql;  // a Prepare of this statement, or null for a query
+      std::string name;
+    };
+    std::vector<Sent> sent;
+    std::unordered_map<std::string, std::string> preparing;  // sql -> name, in this chunk
+    bool sending = true;
+    for (size_t i = from; i < to && sending; ++i) {
+      const auto& [sql, params] = statements[i];
+      std::string name;
+      if (auto it = prepared_.find(sql); it != prepared_.end()) {
+        name = it->second;
+      } else if (auto p = preparing.find(sql); p != preparing.end()) {
+        name = p->second;
+      } else {
+        name = NewStatementName();
+        sending = PQsendPrepare(conn_, name.c_str(), sql.c_str(), 0, nullptr) == 1;
+        preparing.emplace(sql, name);
+        sent.push_back({&sql, name});
+      }
+      if (sending) {
+        sending = PQsendQueryPrepared(conn_, name.c_str(), params.size(), params.values(), nullptr,
+                                      nullptr, 0) == 1;
+        sent.push_back({nullptr, {}});
+      }
+    }
+    Status s;
+    if (!sending || PQpipelineSync(conn_) != 1) {
+      // The connection failed while sending; what was sent will not be answered.
+      s = ErrorStatus(nullptr, conn_, "PostgreSQL");
+      return s;
+    }
+    for (const Sent& each : sent) {
+      PGresult* r = PQgetResult(conn_);  // the command's result, then a null that ends it
+      if (!r) {
+        s = ErrorStatus(nullptr, conn_, "PostgreSQL");
+        break;
+      }
+      const ExecStatusType st = PQresultStatus(r);
+      if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+        if (each.prepared_sql) {
+          prepared_.emplace(*each.prepared_sql, each.name);
+          PQclear(r);
+        } else {
+          out.emplace_back(r);
+        }
+      } else {
+        if (st != PGRES_PIPELINE_ABORTED && s.ok()) s = ErrorStatus(r, conn_, "PostgreSQL");
+        PQclear(r);
+      }
+      while (PGresult* extra = PQgetResult(conn_)) PQclear(extra);
+    }
+    // The sync's own result ends the chunk.
+    while (PGresult* r = PQgetResult(conn_)) {
+      const bool sync = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+      PQclear(r);
+      if (sync) break;
+    }
+    PQexitPipelineMode(conn_);
+    if (!s.ok()) return s;
+  }
+  return out;
 }
 
 Status Connection::copy_in(const std::string& target, std::string_view rows) {

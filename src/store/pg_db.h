@@ -2,6 +2,7 @@
 // scope exit, parameters in libpq's text format, and PostgreSQL errors as Status values.
 #pragma once
 
+#include <fmt/format.h>
 #include <libpq-fe.h>
 
 #include <condition_variable>
@@ -99,6 +100,12 @@ class Connection {
   Status stream(const std::string& sql, const Params& params,
                 const std::function<void(const Row&)>& each);
 
+  // Statements with parameters run in order with their answers read together (libpq's
+  // pipeline mode): a few round trips for any number of them. The rows of each, in order, or
+  // the first error (the server then skips the rest, and an open transaction is aborted).
+  using Statements = std::vector<std::pair<std::string, Params>>;
+  Result<std::vector<Rows>> pipeline(const Statements& statements);
+
   // Sends `rows` (lines of COPY text format, each ending in a newline) to
   // COPY `target` FROM STDIN.
   Status copy_in(const std::string& target, std::string_view rows);
@@ -110,8 +117,11 @@ class Connection {
  private:
   explicit Connection(PGconn* c) : conn_(c) {}
   Result<PGresult*> Execute(const std::string& sql, const Params& params);
+  // A name no statement of this connection had.
+  std::string NewStatementName() { return fmt::format("s{}", statements_made_++); }
   PGconn* conn_;
   std::unordered_map<std::string, std::string> prepared_;  // sql -> statement name
+  int64_t statements_made_ = 0;  // names are never reused, even those a failure left unknown
 };
 
 // The Status for a failed result: SQLSTATE class 40 (serialization failure, deadlock) is Busy

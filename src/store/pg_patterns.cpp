@@ -57,45 +57,113 @@ Result<std::vector<Pattern>> ReadPatterns(Connection& conn, const Rows& rows) {
 
 }  // namespace
 
+std::string PatternRowsCopy(const std::vector<PatternRow>& rows) {
+  std::string out;
+  for (const PatternRow& p : rows) {
+    for (const std::string* v : {&p.id, &p.key, &p.type, &p.description}) {
+      AppendCopyText(out, *v);
+      out += '\t';
+    }
+    out += fmt::format("{}\t{}\t{}\t{}\t{}\t", p.support, p.success_sum, p.occurrences,
+                       p.latency_ms_sum, p.tokens_sum);
+    if (p.branches) {
+      AppendCopyText(out, *p.branches);
+    } else {
+      out += "\\N";
+    }
+    out += '\t';
+    AppendCopyText(out, p.first_seen);
+    out += '\t';
+    AppendCopyText(out, p.last_seen);
+    out += fmt::format("\t[{}]\n", fmt::join(p.evidence, ","));
+  }
+  return out;
+}
+
+std::string EpisodePatternsCopy(const std::vector<EpisodePatternsRow>& rows) {
+  std::string out;
+  for (const EpisodePatternsRow& r : rows) {
+    out += fmt::format("{}\t", r.episode_key);
+    AppendCopyText(out, r.pattern_ids);
+    out += '\n';
+  }
+  return out;
+}
+
+std::string PatternDomainsCopy(const std::vector<PatternDomainRow>& rows) {
+  std::string out;
+  for (const PatternDomainRow& r : rows) {
+    AppendCopyText(out, r.domain);
+    out += '\t';
+    AppendCopyText(out, r.pattern_id);
+    out += fmt::format("\t{}\n", r.episodes);
+  }
+  return out;
+}
+
 Status MergePatterns(Connection& conn, const std::vector<EpisodePatterns>& episodes) {
+  // The batch's sums arrive by COPY in the session's incoming tables (kIncomingTables), then
+  // merge into the stored rows in one statement per table: a batch of imported episodes
+  // brings thousands of patterns.
+  LearntRows rows;
   for (const auto& ep : episodes) {
-    const std::string ids = PatternIdList(*ep.patterns);
-    if (ids.empty()) continue;
-    Status s = conn.run("INSERT INTO episode_patterns (episode_key, pattern_ids) VALUES ($1, $2)",
-                        Params().add(ep.episode_key).add(ids));
+    std::string ids = PatternIdList(*ep.patterns);
+    if (!ids.empty()) rows.episode_patterns.push_back({ep.episode_key, std::move(ids)});
+  }
+  for (const auto& [id, m] : SumContributions(episodes)) {  // in id order
+    const PatternContribution& c = *m.first;
+    PatternRow p;
+    p.id = std::string(id);
+    p.key = c.key;
+    p.type = c.type;
+    p.description = c.description;
+    p.support = m.support;
+    p.success_sum = m.success;
+    p.occurrences = m.occurrences;
+    p.latency_ms_sum = m.latency_ms;
+    p.tokens_sum = m.tokens;
+    if (!m.branches.empty()) p.branches = MergeBranches(std::nullopt, m.branches).dump();
+    p.first_seen = std::string(m.first_seen);
+    p.last_seen = std::string(m.last_seen);
+    const size_t kept = std::min(m.episode_keys.size(), kMaxEvidence);
+    p.evidence.assign(m.episode_keys.rbegin(), m.episode_keys.rbegin() + static_cast<long>(kept));
+    rows.patterns.push_back(std::move(p));
+    for (const auto& [domain, count] : m.domains) {
+      rows.pattern_domains.push_back({std::string(domain), std::string(id), count});
+    }
+  }
+  if (!rows.episode_patterns.empty()) {
+    Status s = conn.copy_in("episode_patterns (episode_key, pattern_ids)",
+                            EpisodePatternsCopy(rows.episode_patterns));
     if (!s.ok()) return s;
   }
-  static const std::string kUpsert = fmt::format(
-      "INSERT INTO patterns AS p (id, key, type, description, support, success_sum, "
-      "occurrences, latency_ms_sum, tokens_sum, branches, first_seen, last_seen, evidence) "
-      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) "
+  if (rows.patterns.empty()) return Status::Ok();
+  static const std::string kMerge = fmt::format(
+      "INSERT INTO patterns AS p ({0}) SELECT {0} FROM incoming_patterns ORDER BY id "
       "ON CONFLICT (id) DO UPDATE SET support = p.support + excluded.support, "
       "success_sum = p.success_sum + excluded.success_sum, "
       "occurrences = p.occurrences + excluded.occurrences, "
       "latency_ms_sum = p.latency_ms_sum + excluded.latency_ms_sum, "
-      "tokens_sum = p.tokens_sum + excluded.tokens_sum, branches = {}, "
+      "tokens_sum = p.tokens_sum + excluded.tokens_sum, branches = {1}, "
       "first_seen = least(p.first_seen, excluded.first_seen), "
-      "last_seen = greatest(p.last_seen, excluded.last_seen), evidence = {}",
-      kMergedBranches, MergedEvidence());
-  for (const auto& [id, m] : SumContributions(episodes)) {  // in id order
-    const PatternContribution& c = *m.first;
-    std::optional<std::string> branches;
-    if (!m.branches.empty()) branches = MergeBranches(std::nullopt, m.branches).dump();
-    Params params;
-    params.add(id).add(c.key).add(c.type).add(c.description).add(m.support).add(m.success);
-    params.add(m.occurrences).add(m.latency_ms).add(m.tokens).add(branches);
-    params.add(m.first_seen).add(m.last_seen).add(NewestFirst(m.episode_keys, kMaxEvidence));
-    if (Status s = conn.run(kUpsert, params); !s.ok()) return s;
-    for (const auto& [domain, count] : m.domains) {
-      Status s = conn.run(
-          "INSERT INTO pattern_domains AS d (domain, pattern_id, episodes) VALUES ($1, $2, $3) "
-          "ON CONFLICT (domain, pattern_id) DO UPDATE SET episodes = d.episodes + "
-          "excluded.episodes",
-          Params().add(domain).add(id).add(count));
-      if (!s.ok()) return s;
-    }
+      "last_seen = greatest(p.last_seen, excluded.last_seen), evidence = {2}",
+      kPatternRowColumns, kMergedBranches, MergedEvidence());
+  if (Status s = conn.copy_in(fmt::format("incoming_patterns ({})", kPatternRowColumns),
+                              PatternRowsCopy(rows.patterns));
+      !s.ok()) {
+    return s;
   }
-  return Status::Ok();
+  if (Status s = conn.run(kMerge); !s.ok()) return s;
+  if (rows.pattern_domains.empty()) return Status::Ok();
+  if (Status s = conn.copy_in("incoming_domains (domain, pattern_id, episodes)",
+                              PatternDomainsCopy(rows.pattern_domains));
+      !s.ok()) {
+    return s;
+  }
+  return conn.run(
+      "INSERT INTO pattern_domains AS d (domain, pattern_id, episodes) "
+      "SELECT domain, pattern_id, episodes FROM incoming_domains ORDER BY domain, pattern_id "
+      "ON CONFLICT (domain, pattern_id) DO UPDATE SET episodes = d.episodes + excluded.episodes");
 }
 
 Status ForgetEpisodePatterns(Connection& conn, int64_t episode_key) {

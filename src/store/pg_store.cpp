@@ -110,8 +110,9 @@ constexpr const char* kSearchDocument =
 
 // Inserts the episode's row and tags (not its steps) and returns its key; NotFound-free:
 // AlreadyExists when the id is taken. With a completion the row is written completed.
-Result<int64_t> InsertEpisodeRow(Connection& conn, const Episode& e,
-                                 const Completion* c = nullptr) {
+// The statement inserting an episode's row (not its tags or steps), returning its key, or no
+// row when the id is taken. With a completion, the row is written completed.
+std::pair<std::string, Params> EpisodeInsert(const Episode& e, const Completion* c) {
   Params p;
   p.add(e.id).add(e.task).add(std::string(to_string(e.task_type)));
   p.add(e.context.domain).add(e.context.language).add(e.context.framework);
@@ -133,18 +134,33 @@ Result<int64_t> InsertEpisodeRow(Connection& conn, const Episode& e,
       kEpisodeColumns,
       fmt::format(kSearchDocument, fmt::arg("task", "$2::text"),
                   fmt::arg("reflection", "$18::text"), fmt::arg("steps", "$19::text")));
-  auto rows = conn.query(kInsert, p);
+  return {kInsert, std::move(p)};
+}
+
+// The statements inserting an episode's tags.
+void AddTagInserts(Connection::Statements& out, const Episode& e, int64_t key) {
+  for (const auto& tag : e.context.tags) {
+    Params p;
+    p.add(tag).add(key);
+    out.emplace_back(
+        "INSERT INTO episode_tags (tag, episode_key) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        std::move(p));
+  }
+}
+
+// Inserts the episode's row and tags (not its steps) and returns its key.
+Result<int64_t> InsertEpisodeRow(Connection& conn, const Episode& e,
+                                 const Completion* c = nullptr) {
+  const auto [sql, params] = EpisodeInsert(e, c);
+  auto rows = conn.query(sql, params);
   if (!rows.ok()) return rows.status();
   if (rows->size() == 0) {
     return Status::AlreadyExists(fmt::format("episode {} already exists", e.id));
   }
   const int64_t key = rows->integer(0, 0);
-  for (const auto& tag : e.context.tags) {
-    Status s = conn.run(
-        "INSERT INTO episode_tags (tag, episode_key) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-        Params().add(tag).add(key));
-    if (!s.ok()) return s;
-  }
+  Connection::Statements tags;
+  AddTagInserts(tags, e, key);
+  if (Status s = conn.pipeline(tags).status(); !s.ok()) return s;
   return key;
 }
 
@@ -224,30 +240,44 @@ class PgStore final : public Store {
     std::unique_lock lock(writer_mu_);
     Transaction txn(*writer_);
     if (!txn.begin_status().ok()) return txn.begin_status();
+    // The rows in one pipeline, then the tags in another, the steps by COPY and the patterns
+    // merged in a third: a few round trips for the whole transaction.
+    std::vector<const ImportedEpisode*> items;
+    Connection::Statements inserts;
+    while (const ImportedEpisode* item = next()) {
+      items.push_back(item);
+      inserts.push_back(
+          EpisodeInsert(item->episode, item->completion ? &*item->completion : nullptr));
+    }
+    auto inserted = writer_->pipeline(inserts);
+    if (!inserted.ok()) return inserted.status();
     std::vector<Result<int64_t>> out;
     std::vector<EpisodePatterns> learnt;
+    Connection::Statements tags;
     std::string steps;  // COPY text, sent every few MiB
-    while (const ImportedEpisode* item = next()) {
-      const Episode& e = item->episode;
-      auto key = InsertEpisodeRow(*writer_, e, item->completion ? &*item->completion : nullptr);
-      if (!key.ok()) {
-        if (!key.status().IsAlreadyExists()) return key.status();
-        out.push_back(key.status());
+    for (size_t i = 0; i < items.size(); ++i) {
+      const ImportedEpisode& item = *items[i];
+      const Episode& e = item.episode;
+      if ((*inserted)[i].size() == 0) {
+        out.push_back(Status::AlreadyExists(fmt::format("episode {} already exists", e.id)));
         continue;
       }
-      for (size_t i = 0; i < item->steps.size(); ++i) {
-        AppendStepRow(steps, *key, static_cast<int64_t>(i + 1), item->steps[i]);
+      const int64_t key = (*inserted)[i].integer(0, 0);
+      AddTagInserts(tags, e, key);
+      for (size_t n = 0; n < item.steps.size(); ++n) {
+        AppendStepRow(steps, key, static_cast<int64_t>(n + 1), item.steps[n]);
       }
       if (steps.size() > (4u << 20)) {
         if (Status s = writer_->copy_in(kStepsCopy, steps); !s.ok()) return s;
         steps.clear();
       }
-      if (item->completion) {
+      if (item.completion) {
         learnt.push_back(
-            {*key, &item->completion->patterns, item->completion->ended_at, &e.context.domain});
+            {key, &item.completion->patterns, item.completion->ended_at, &e.context.domain});
       }
-      out.push_back(*key);
+      out.push_back(key);
     }
+    if (Status s = writer_->pipeline(tags).status(); !s.ok()) return s;
     if (!steps.empty()) {
       if (Status s = writer_->copy_in(kStepsCopy, steps); !s.ok()) return s;
     }
@@ -595,36 +625,9 @@ class PgStore final : public Store {
   }
 
   Status write_learnt(const LearntRows& rows) override {
-    std::string patterns, listed, domains;
-    for (const PatternRow& p : rows.patterns) {
-      for (const std::string* v : {&p.id, &p.key, &p.type, &p.description}) {
-        pg::AppendCopyText(patterns, *v);
-        patterns += '\t';
-      }
-      patterns += fmt::format("{}\t{}\t{}\t{}\t{}\t", p.support, p.success_sum, p.occurrences,
-                              p.latency_ms_sum, p.tokens_sum);
-      if (p.branches) {
-        pg::AppendCopyText(patterns, *p.branches);
-      } else {
-        patterns += "\\N";
-      }
-      patterns += '\t';
-      pg::AppendCopyText(patterns, p.first_seen);
-      patterns += '\t';
-      pg::AppendCopyText(patterns, p.last_seen);
-      patterns += fmt::format("\t[{}]\n", fmt::join(p.evidence, ","));
-    }
-    for (const EpisodePatternsRow& r : rows.episode_patterns) {
-      listed += fmt::format("{}\t", r.episode_key);
-      pg::AppendCopyText(listed, r.pattern_ids);
-      listed += '\n';
-    }
-    for (const PatternDomainRow& r : rows.pattern_domains) {
-      pg::AppendCopyText(domains, r.domain);
-      domains += '\t';
-      pg::AppendCopyText(domains, r.pattern_id);
-      domains += fmt::format("\t{}\n", r.episodes);
-    }
+    const std::string patterns = pg::PatternRowsCopy(rows.patterns);
+    const std::string listed = pg::EpisodePatternsCopy(rows.episode_patterns);
+    const std::string domains = pg::PatternDomainsCopy(rows.pattern_domains);
     std::unique_lock lock(writer_mu_);
     return Retrying([&]() -> Status {
       Transaction txn(*writer_);
@@ -681,7 +684,7 @@ bool IsPostgresUrl(std::string_view url) {
 }
 
 Result<std::unique_ptr<Store>> OpenPostgresStore(const std::string& url, const Options&) {
-  auto writer = Connection::Open(url, kSetup);
+  auto writer = Connection::Open(url, fmt::format("{}; {}", kSetup, pg::kIncomingTables));
   if (!writer.ok()) return writer.status();
   if (Status s = pg::MigrateSchema(**writer); !s.ok()) return s;
   return std::unique_ptr<Store>(new PgStore(url, std::move(*writer)));

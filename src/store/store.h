@@ -190,8 +190,9 @@ class Store {
   // NotFound when there is no such pattern.
   virtual Result<Pattern> get_pattern(std::string_view id) = 0;
   // Inserts whole episodes in one transaction, taking them from `next` in order until it
-  // returns nullptr (it may block while the next one is being prepared): per episode its key,
-  // or AlreadyExists when its id is taken (nothing of it written).
+  // returns nullptr (it may block while the next one is being prepared; what it returned
+  // stays valid until this returns): per episode its key, or AlreadyExists when its id is taken
+  // (nothing of it written).
   using NextImported = std::function<const ImportedEpisode*()>;
   virtual Result<std::vector<Result<int64_t>>> import_episodes(const NextImported& next) = 0;
   // Up to `limit` completed episodes whose task, reflection or step text holds any of `words`,
