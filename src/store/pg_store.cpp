@@ -108,8 +108,6 @@ constexpr const char* kSearchDocument =
     "setweight(to_tsvector('english', {reflection}), 'B') || "
     "setweight(to_tsvector('english', {steps}), 'B')";
 
-// Inserts the episode's row and tags (not its steps) and returns its key; NotFound-free:
-// AlreadyExists when the id is taken. With a completion the row is written completed.
 // The statement inserting an episode's row (not its tags or steps), returning its key, or no
 // row when the id is taken. With a completion, the row is written completed.
 std::pair<std::string, Params> EpisodeInsert(const Episode& e, const Completion* c) {
@@ -148,7 +146,8 @@ void AddTagInserts(Connection::Statements& out, const Episode& e, int64_t key) {
   }
 }
 
-// Inserts the episode's row and tags (not its steps) and returns its key.
+// Inserts the episode's row and tags (not its steps) and returns its key, or AlreadyExists
+// when the id is taken.
 Result<int64_t> InsertEpisodeRow(Connection& conn, const Episode& e,
                                  const Completion* c = nullptr) {
   const auto [sql, params] = EpisodeInsert(e, c);

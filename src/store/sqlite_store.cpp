@@ -609,8 +609,8 @@ class SqliteStore final : public Store {
     Status s;
     while ((*st)->step(s)) out.push_back(StoredEpisodeFromRow(**st));
     (*st)->reset();
-    if (!s.ok() || out.empty())
-      return s.ok() ? Result<std::vector<StoredEpisode>>(std::move(out)) : s;
+    if (!s.ok()) return s;
+    if (out.empty()) return out;
     auto steps = conn.cached(
         "SELECT step_number, timestamp, tool, action, latency_ms, tokens, success, observation, "
         "parameters, metadata, episode_key FROM steps WHERE episode_key > ? AND episode_key <= ? "
