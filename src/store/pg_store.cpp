@@ -439,19 +439,8 @@ class PgStore final : public Store {
         "s.success::int FROM steps s JOIN episodes e ON e.key = s.episode_key "
         "WHERE ($1::text IS NULL OR s.tool = $1) AND ($2::text IS NULL OR e.domain = $2) "
         "AND ($3::text IS NULL OR s.timestamp >= $3)",
-        Params().add(f.tool).add(f.domain).add(f.since), [&](const Row& row) {
-          const std::string id = row.column_text(0), tool = row.column_text(2),
-                            action = row.column_text(3);
-          StepFacts facts;
-          facts.episode_id = id;
-          facts.step_number = row.column_int(1);
-          facts.tool = tool;
-          facts.action = action;
-          facts.latency_ms = row.column_int(4);
-          if (!row.column_is_null(5)) facts.tokens = row.column_int(5);
-          facts.success = row.column_int(6) != 0;
-          visit(facts);
-        });
+        Params().add(f.tool).add(f.domain).add(f.since),
+        [&](const Row& row) { VisitStepFacts(row, visit); });
     if (!s.ok()) return s;
     return txn.commit();
   }

@@ -74,6 +74,22 @@ ExecutionStep StepFromRow(const Row& st) {
   return s;
 }
 
+// Hands a row of episode id, step_number, tool, action (cut), latency_ms, tokens and success
+// (an integer) to `visit` as the StepFacts statistics read, valid for the call.
+template <typename Row, typename Visit>
+void VisitStepFacts(const Row& row, const Visit& visit) {
+  const std::string id = row.column_text(0), tool = row.column_text(2), action = row.column_text(3);
+  StepFacts facts;
+  facts.episode_id = id;
+  facts.step_number = row.column_int(1);
+  facts.tool = tool;
+  facts.action = action;
+  facts.latency_ms = row.column_int(4);
+  if (!row.column_is_null(5)) facts.tokens = row.column_int(5);
+  facts.success = row.column_int(6) != 0;
+  visit(facts);
+}
+
 // The pattern columns PatternFromRow reads, in its order (the 12th, evidence, it leaves).
 inline constexpr const char* kPatternColumns =
     "id, type, description, support, success_sum, occurrences, latency_ms_sum, tokens_sum, "

@@ -342,18 +342,7 @@ class SqliteStore final : public Store {
     if (s.ok()) {
       Statement& q = **st;
       q.bind_optional(1, f.tool).bind_optional(2, f.domain).bind_optional(3, f.since);
-      while (q.step(s)) {
-        const std::string id = q.column_text(0), tool = q.column_text(2), action = q.column_text(3);
-        StepFacts facts;
-        facts.episode_id = id;
-        facts.step_number = q.column_int(1);
-        facts.tool = tool;
-        facts.action = action;
-        facts.latency_ms = q.column_int(4);
-        if (!q.column_is_null(5)) facts.tokens = q.column_int(5);
-        facts.success = q.column_int(6) != 0;
-        visit(facts);
-      }
+      while (q.step(s)) VisitStepFacts(q, visit);
       q.reset();
     }
     (void)conn.exec("COMMIT");
