@@ -238,18 +238,26 @@ Result<Episode> MemoryImpl::complete_episode(std::string_view episode_id, const 
   auto key = CloseEpisode(lock, episode_id);
   if (!key.ok()) return key.status();
   lock.unlock();
-  // Every step is committed now: learn from the whole episode, then store what was learnt with
-  // the outcome in one transaction.
+  // Every step of this process is committed now: learn from the whole episode, then store what
+  // was learnt with the outcome in one transaction. Steps another process committed in between
+  // are learnt from too, inside that transaction.
   const std::string id = *NormalizeEpisodeId(episode_id);  // CloseEpisode validated it
   Status s;
   auto episode = store_->load_episode(id);
   if (!episode.ok()) s = episode.status();
-  Result<Completion> learnt = Completion{};
+  const auto ended_at = options_.clock->now();
+  Result<std::vector<EpisodeCost>> history = std::vector<EpisodeCost>{};
   if (s.ok()) {
-    learnt = LearnFrom(*episode, outcome, options_.clock->now());
-    if (!learnt.ok()) s = learnt.status();
+    history = store_->recent_costs(episode->task_type, episode->context.domain, kHistoryEpisodes);
+    if (!history.ok()) s = history.status();
   }
-  if (s.ok()) s = store_->complete_episode(*key, *learnt);
+  if (s.ok()) {
+    const Completion learnt = Learn(*episode, outcome, ended_at, *history);
+    s = store_->complete_episode(*key, learnt, [&](std::vector<ExecutionStep> later) {
+      for (auto& step : later) episode->steps.push_back(std::move(step));
+      return Learn(*episode, outcome, ended_at, *history);
+    });
+  }
   lock.lock();
   if (auto it = episodes_.find(*key); it != episodes_.end()) {
     it->second.closing = false;
@@ -262,13 +270,6 @@ Result<Episode> MemoryImpl::complete_episode(std::string_view episode_id, const 
   if (s.IsNotFound()) return Status::NotFound(fmt::format("episode {} not found", id));
   if (!s.ok()) return s;
   return get_episode(id);
-}
-
-Result<Completion> MemoryImpl::LearnFrom(const Episode& episode, const Outcome& outcome,
-                                         std::chrono::system_clock::time_point ended_at) {
-  auto history = store_->recent_costs(episode.task_type, episode.context.domain, kHistoryEpisodes);
-  if (!history.ok()) return history.status();
-  return Learn(episode, outcome, ended_at, *history);
 }
 
 Status MemoryImpl::delete_episode(std::string_view episode_id) {

@@ -84,11 +84,8 @@ class MemoryImpl final : public Memory {
                                           std::vector<PreparedStep> steps);
   Status CheckOpen() const;
 
-  // What completing `episode` (with all its steps) at `ended_at` teaches: its reward against
-  // the similar episodes completed before, its reflection, patterns and search text.
-  Result<Completion> LearnFrom(const Episode& episode, const Outcome& outcome,
-                               std::chrono::system_clock::time_point ended_at);
-
+  // The id of the episode with this store key. Takes mu_.
+  std::string EpisodeIdOf(int64_t key) const;
   void WriterLoop();
   CommitOutcome Commit(Batch& batch);
   // After a commit: moves the numbers of queued steps when another process appended to the

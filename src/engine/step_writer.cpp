@@ -72,6 +72,12 @@ WriterMetrics MemoryImpl::writer_metrics() const {
   return m;
 }
 
+std::string MemoryImpl::EpisodeIdOf(int64_t key) const {
+  std::lock_guard lock(mu_);
+  auto it = episodes_.find(key);  // kept while it has steps in flight
+  return it == episodes_.end() ? "" : it->second.id;
+}
+
 MemoryImpl::CommitOutcome MemoryImpl::Commit(Batch& batch) {
   CommitOutcome out;
   Status failure;
@@ -106,13 +112,14 @@ MemoryImpl::CommitOutcome MemoryImpl::Commit(Batch& batch) {
         auto it = by_key.find(key);
         int64_t first = 0;
         if (it == by_key.end()) {
-          refused[key] = Status::NotFound("episode was deleted");
+          refused[key] = Status::NotFound(fmt::format("episode {} was deleted", EpisodeIdOf(key)));
           out.deleted.push_back(key);
         } else if (it->second->status == EpisodeStatus::kOpen) {
           first = it->second->last_step + 1;
         } else {
+          // Completed by another process (this one refuses steps once it starts completing).
           refused[key] = Status::FailedPrecondition(
-              "episode was completed by another process: it accepts no more steps");
+              fmt::format("episode {} is completed: it accepts no more steps", EpisodeIdOf(key)));
           out.status[key] = EpisodeStatus::kCompleted;
         }
         next.emplace(key, first);

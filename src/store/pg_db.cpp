@@ -1,5 +1,7 @@
 #include "store/pg_db.h"
 
+#include <poll.h>
+
 #include <fmt/format.h>
 
 #include <charconv>
@@ -122,6 +124,15 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& conninfo
     if (Status s = conn->exec(setup); !s.ok()) return s;
   }
   return conn;
+}
+
+bool Connection::alive() const {
+  if (PQstatus(conn_) != CONNECTION_OK) return false;
+  // The server sends nothing to an idle session of engram's (it neither LISTENs nor changes
+  // settings between statements) but its goodbye: a FATAL message before it closes. Whatever
+  // arrived, the connection is not worth keeping, and a new one costs a few milliseconds.
+  pollfd p{PQsocket(conn_), POLLIN, 0};
+  return poll(&p, 1, 0) == 0;
 }
 
 Connection::~Connection() {
@@ -300,10 +311,11 @@ Pool::Lease::~Lease() {
 Result<Pool::Lease> Pool::acquire() {
   std::unique_lock lock(mu_);
   cv_.wait(lock, [&] { return !idle_.empty() || open_ < max_size_; });
-  if (!idle_.empty()) {
+  while (!idle_.empty()) {
     auto c = std::move(idle_.back());
     idle_.pop_back();
-    return Lease(this, std::move(c));
+    if (c->alive()) return Lease(this, std::move(c));
+    --open_;  // the server ended it while it was idle: open a new one instead
   }
   ++open_;
   lock.unlock();

@@ -113,6 +113,11 @@ class Connection {
   PGconn* raw() { return conn_; }
   // False once the connection to the server is lost; the pool then drops it.
   bool healthy() const { return PQstatus(conn_) == CONNECTION_OK; }
+  // Like healthy(), for an idle connection, also false when the server has sent anything since
+  // the last statement: it does only to end the session (a restart, a failover,
+  // pg_terminate_backend). No round trip; a connection a network fault cut silently still looks
+  // alive.
+  bool alive() const;
 
  private:
   explicit Connection(PGconn* c) : conn_(c) {}

@@ -25,6 +25,8 @@ using pg::Rows;
 
 // Every engram connection works in the schema `engram` (pg_schema.cpp).
 constexpr const char* kSetup = "SET search_path = engram";
+// The writer's connection has the session tables pattern merging fills, too.
+const std::string kWriterSetup = fmt::format("{}; {}", kSetup, pg::kIncomingTables);
 // Readers open at most this many connections; more callers wait for one.
 constexpr size_t kReaders = 8;
 // A transaction the server aborted to break a deadlock or a serialization conflict is run
@@ -42,7 +44,8 @@ class Transaction : public ScopedTransaction<Connection> {
   explicit Transaction(Connection& c, const char* begin = "BEGIN") : ScopedTransaction(c, begin) {}
 };
 
-// Runs `body` (a whole transaction) again while the server aborts it as a deadlock victim.
+// Runs `body` (a whole transaction) again while the server aborts it as a deadlock victim, or
+// the connection is lost before its COMMIT is sent.
 template <typename Body>
 auto Retrying(Body body) -> decltype(body()) {
   auto result = body();
@@ -163,6 +166,14 @@ Result<int64_t> InsertEpisodeRow(Connection& conn, const Episode& e,
   return key;
 }
 
+// A statement of a transaction whose connection was lost before its COMMIT was sent: nothing
+// of it was committed, so it is Busy, to run again (on a new connection, see Reconnect). A
+// connection lost at the COMMIT itself leaves the outcome unknown, and is not retried.
+Status LostBeforeCommit(Status s, const Connection& conn) {
+  if (s.ok() || conn.healthy()) return s;
+  return Status::Busy(s.message());
+}
+
 class PgWriteTransaction final : public WriteTransaction {
  public:
   PgWriteTransaction(std::unique_lock<std::mutex> lock, Connection& conn)
@@ -177,14 +188,14 @@ class PgWriteTransaction final : public WriteTransaction {
     auto rows = conn_.query(
         "SELECT key, status FROM episodes WHERE key = ANY($1::bigint[]) ORDER BY key FOR UPDATE",
         Params().add(array));
-    if (!rows.ok()) return rows.status();
+    if (!rows.ok()) return LostBeforeCommit(rows.status(), conn_);
     // A statement of its own, so that it sees what was committed while this one waited; each
     // maximum read from the end of the episode's index.
     auto last = conn_.query(
         "SELECT k, (SELECT coalesce(max(step_number), 0) FROM steps WHERE episode_key = k) "
         "FROM unnest($1::bigint[]) AS k",
         Params().add(array));
-    if (!last.ok()) return last.status();
+    if (!last.ok()) return LostBeforeCommit(last.status(), conn_);
     std::unordered_map<int64_t, int64_t> last_step;
     for (int i = 0; i < last->size(); ++i) last_step[last->integer(i, 0)] = last->integer(i, 1);
     std::vector<EpisodeHead> out;
@@ -206,7 +217,7 @@ class PgWriteTransaction final : public WriteTransaction {
 
   Status commit() override {
     if (!rows_.empty()) {
-      if (Status s = conn_.copy_in(kStepsCopy, rows_); !s.ok()) return s;
+      if (Status s = conn_.copy_in(kStepsCopy, rows_); !s.ok()) return LostBeforeCommit(s, conn_);
     }
     return txn_.commit();
   }
@@ -221,13 +232,14 @@ class PgWriteTransaction final : public WriteTransaction {
 class PgStore final : public Store {
  public:
   PgStore(std::string url, std::unique_ptr<Connection> writer)
-      : writer_(std::move(writer)), readers_(std::move(url), kReaders, kSetup) {}
+      : url_(url), writer_(std::move(writer)), readers_(std::move(url), kReaders, kSetup) {}
 
   Result<int64_t> insert_episode(const Episode& e) override {
     std::unique_lock lock(writer_mu_);
     return Retrying([&]() -> Result<int64_t> {
+      if (Status s = Reconnect(); !s.ok()) return s;
       Transaction txn(*writer_);
-      if (!txn.begin_status().ok()) return txn.begin_status();
+      if (!txn.begin_status().ok()) return LostBeforeCommit(txn.begin_status(), *writer_);
       auto key = InsertEpisodeRow(*writer_, e);
       if (!key.ok()) return key.status();
       if (Status s = txn.commit(); !s.ok()) return s;
@@ -237,6 +249,7 @@ class PgStore final : public Store {
 
   Result<std::vector<Result<int64_t>>> import_episodes(const NextImported& next) override {
     std::unique_lock lock(writer_mu_);
+    if (Status s = Reconnect(); !s.ok()) return s;
     Transaction txn(*writer_);
     if (!txn.begin_status().ok()) return txn.begin_status();
     // The rows in one pipeline, then the tags in another, the steps by COPY and the patterns
@@ -292,18 +305,21 @@ class PgStore final : public Store {
   }
 
   Result<std::unique_ptr<WriteTransaction>> begin_write() override {
-    auto txn = std::make_unique<PgWriteTransaction>(std::unique_lock(writer_mu_), *writer_);
-    if (!txn->begin_status().ok()) return txn->begin_status();
+    std::unique_lock lock(writer_mu_);
+    if (Status s = Reconnect(); !s.ok()) return s;
+    auto txn = std::make_unique<PgWriteTransaction>(std::move(lock), *writer_);
+    if (!txn->begin_status().ok()) return LostBeforeCommit(txn->begin_status(), *writer_);
     return std::unique_ptr<WriteTransaction>(std::move(txn));
   }
 
-  Status complete_episode(int64_t key, const Completion& c) override {
+  Status complete_episode(int64_t key, const Completion& learnt, const Relearn& relearn) override {
     std::unique_lock lock(writer_mu_);
     return Retrying([&]() -> Status {
+      if (Status s = Reconnect(); !s.ok()) return s;
       Transaction txn(*writer_);
-      if (!txn.begin_status().ok()) return txn.begin_status();
+      if (!txn.begin_status().ok()) return LostBeforeCommit(txn.begin_status(), *writer_);
       // The row's lock makes completing atomic across nodes: a second completer waits, then
-      // finds the episode completed.
+      // finds the episode completed; a node's steps wait for the lock too (heads()).
       auto row = writer_->query("SELECT status, domain FROM episodes WHERE key = $1 FOR UPDATE",
                                 Params().add(key));
       if (!row.ok()) return row.status();
@@ -311,6 +327,19 @@ class PgStore final : public Store {
       if (row->text(0, 0) == "completed") {
         return Status::FailedPrecondition("episode is completed");
       }
+      // Another node's steps, committed since the episode was read; none can commit now.
+      auto later = writer_->query(fmt::format("SELECT {} FROM steps WHERE episode_key = $1 AND "
+                                              "step_number > $2 ORDER BY step_number",
+                                              kStepColumns),
+                                  Params().add(key).add(learnt.step_count));
+      if (!later.ok()) return later.status();
+      std::optional<Completion> again;
+      if (later->size() > 0) {
+        std::vector<ExecutionStep> steps;
+        for (int i = 0; i < later->size(); ++i) steps.push_back(StepFromRow(Row(*later, i)));
+        again = relearn(std::move(steps));
+      }
+      const Completion& c = again ? *again : learnt;
       const std::optional<std::string> domain = row->optional_text(0, 1);
       static const std::string kUpdate = fmt::format(
           "UPDATE episodes SET status = 'completed', outcome = $1, ended_at = $2, reward = $3, "
@@ -403,8 +432,9 @@ class PgStore final : public Store {
   Status delete_episode(std::string_view id) override {
     std::unique_lock lock(writer_mu_);
     return Retrying([&]() -> Status {
+      if (Status s = Reconnect(); !s.ok()) return s;
       Transaction txn(*writer_);
-      if (!txn.begin_status().ok()) return txn.begin_status();
+      if (!txn.begin_status().ok()) return LostBeforeCommit(txn.begin_status(), *writer_);
       auto row =
           writer_->query("SELECT key FROM episodes WHERE id = $1 FOR UPDATE", Params().add(id));
       if (!row.ok()) return row.status();
@@ -618,8 +648,9 @@ class PgStore final : public Store {
     const std::string domains = pg::PatternDomainsCopy(rows.pattern_domains);
     std::unique_lock lock(writer_mu_);
     return Retrying([&]() -> Status {
+      if (Status s = Reconnect(); !s.ok()) return s;
       Transaction txn(*writer_);
-      if (!txn.begin_status().ok()) return txn.begin_status();
+      if (!txn.begin_status().ok()) return LostBeforeCommit(txn.begin_status(), *writer_);
       for (const auto& [table, text] :
            {std::pair{fmt::format("patterns ({})", kPatternRowColumns), &patterns},
             std::pair{std::string("episode_patterns (episode_key, pattern_ids)"), &listed},
@@ -652,6 +683,18 @@ class PgStore final : public Store {
   // Past this many matching episodes, only the most recent are ranked (as on SQLite).
   static constexpr int kMatchWindow = 1000;
 
+  // A writer whose session the server ended while it was idle (a restart, a failover) is
+  // replaced before the next transaction, so a node outlives its database's restarts; a
+  // transaction the server cut midway fails, and the next one reconnects. REQUIRES: writer_mu_.
+  Status Reconnect() {
+    if (writer_->alive()) return Status::Ok();
+    auto fresh = Connection::Open(url_, kWriterSetup);
+    if (!fresh.ok()) return fresh.status();
+    writer_ = std::move(*fresh);
+    return Status::Ok();
+  }
+
+  const std::string url_;
   std::mutex writer_mu_;  // guards writer_: this process's writes, one at a time
   std::unique_ptr<Connection> writer_;
   pg::Pool readers_;
@@ -672,7 +715,7 @@ bool IsPostgresUrl(std::string_view url) {
 }
 
 Result<std::unique_ptr<Store>> OpenPostgresStore(const std::string& url, const Options&) {
-  auto writer = Connection::Open(url, fmt::format("{}; {}", kSetup, pg::kIncomingTables));
+  auto writer = Connection::Open(url, kWriterSetup);
   if (!writer.ok()) return writer.status();
   if (Status s = pg::MigrateSchema(**writer); !s.ok()) return s;
   return std::unique_ptr<Store>(new PgStore(url, std::move(*writer)));

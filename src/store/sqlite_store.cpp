@@ -221,7 +221,7 @@ class SqliteStore final : public Store {
     return std::unique_ptr<WriteTransaction>(std::move(txn));
   }
 
-  Status complete_episode(int64_t key, const Completion& c) override {
+  Status complete_episode(int64_t key, const Completion& learnt, const Relearn& relearn) override {
     std::unique_lock lock(writer_mu_);
     ImmediateTransaction txn(*writer_);
     if (!txn.begin_status().ok()) return txn.begin_status();
@@ -230,6 +230,14 @@ class SqliteStore final : public Store {
     if (head->status == EpisodeStatus::kCompleted) {
       return Status::FailedPrecondition("episode is completed");
     }
+    // Another process's steps, committed since the episode was read; none can commit now.
+    std::optional<Completion> again;
+    if (head->last_step != learnt.step_count) {
+      auto later = StepsAfter(*writer_, key, learnt.step_count);
+      if (!later.ok()) return later.status();
+      again = relearn(std::move(*later));
+    }
+    const Completion& c = again ? *again : learnt;
     auto up = writer_->cached(
         "UPDATE episodes SET status = 'completed', outcome = ?, ended_at = ?, reward = ?, "
         "reflection = ?, step_count = ?, duration_ms = ? WHERE key = ? RETURNING task, domain");
@@ -561,6 +569,22 @@ class SqliteStore final : public Store {
     q.reset();
     if (!s.ok()) return s;
     return out;
+  }
+
+  static Result<std::vector<ExecutionStep>> StepsAfter(Connection& conn, int64_t key,
+                                                       int64_t after) {
+    auto st = conn.cached(
+        "SELECT step_number, timestamp, tool, action, latency_ms, tokens, success, observation, "
+        "parameters, metadata FROM steps WHERE episode_key = ? AND step_number > ? "
+        "ORDER BY step_number");
+    if (!st.ok()) return st.status();
+    (*st)->bind(1, key).bind(2, after);
+    std::vector<ExecutionStep> steps;
+    Status s;
+    while ((*st)->step(s)) steps.push_back(StepFromRow(**st));
+    (*st)->reset();
+    if (!s.ok()) return s;
+    return steps;
   }
 
   Result<Episode> load_in_snapshot(Connection& conn, std::string_view id) {

@@ -66,6 +66,10 @@ struct Completion {
   std::string steps_text;
 };
 
+// The completion learnt again from the whole episode, given the steps committed after the
+// ones it was first learnt from.
+using Relearn = std::function<Completion(std::vector<ExecutionStep> later_steps)>;
+
 // A completed episode found by recall's search.
 struct SearchHit {
   int64_t key = 0;
@@ -167,8 +171,11 @@ class Store {
   virtual Result<EpisodeHead> find_episode(std::string_view id) = 0;
   virtual Result<std::unique_ptr<WriteTransaction>> begin_write() = 0;
   // Stores the completion and marks the episode completed, only if it is still open:
-  // FailedPrecondition when it was completed already, NotFound when it is gone.
-  virtual Status complete_episode(int64_t episode_key, const Completion& completion) = 0;
+  // FailedPrecondition when it was completed already, NotFound when it is gone. When another
+  // process committed steps after the `completion.step_count` it was learnt from, the store
+  // reads them under its lock (so no more can arrive) and stores `relearn(those steps)` instead.
+  virtual Status complete_episode(int64_t episode_key, const Completion& completion,
+                                  const Relearn& relearn) = 0;
   // The costs of up to `limit` most recently completed episodes of this task type (and domain,
   // when given), newest first.
   virtual Result<std::vector<EpisodeCost>> recent_costs(TaskType task_type,

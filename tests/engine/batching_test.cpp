@@ -61,8 +61,8 @@ class RecordingStore final : public Store {
     if (!t.ok()) return t.status();
     return std::unique_ptr<WriteTransaction>(new Txn(*this, std::move(*t)));
   }
-  Status complete_episode(int64_t key, const Completion& c) override {
-    return inner_->complete_episode(key, c);
+  Status complete_episode(int64_t key, const Completion& c, const Relearn& relearn) override {
+    return inner_->complete_episode(key, c, relearn);
   }
   Result<std::vector<EpisodeCost>> recent_costs(TaskType t, const std::optional<std::string>& d,
                                                 int limit) override {

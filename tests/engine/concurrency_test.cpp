@@ -1,8 +1,13 @@
 // Many writers at once: step numbers stay contiguous per episode, in arrival order, whether
 // the writers are threads of one Memory or separate Memory instances (separate connections,
 // as separate processes and nodes have) on one SQLite file or one PostgreSQL database.
+#include <fmt/format.h>
+
+#include <atomic>
+#include <functional>
 #include <map>
 #include <thread>
+#include <utility>
 
 #include "engram/engram.h"
 #include "store_param.h"
@@ -112,6 +117,132 @@ TEST_P(Concurrency, SeparateMemoriesOnOneStoreShareEpisodesWithoutLockErrors) {
   auto c = Memory::open(stores_.url("shared.db"));
   ASSERT_OK(c);
   ExpectContiguousAndOrdered(**c, ids, 4 * kSteps);
+}
+
+// A clock that, once armed, runs `hook` inside the next call to now(): completing reads the
+// clock between reading the episode and storing what it learnt, so the hook lands there.
+class HookedClock : public Clock {
+ public:
+  void arm(std::function<void()> hook) { hook_ = std::move(hook); }
+  std::chrono::system_clock::time_point now() override {
+    if (auto hook = std::exchange(hook_, nullptr)) hook();
+    return std::chrono::system_clock::now();
+  }
+
+ private:
+  std::function<void()> hook_;
+};
+
+// The reflection's first insight counts the steps the completion was learnt from.
+std::string StepsLearnt(const Episode& e) {
+  return e.reflection["insights"][0]["text"].get<std::string>();
+}
+
+TEST_P(Concurrency, StepsAnotherMemoryCommitsWhileCompletingAreLearntFrom) {
+  auto clock = std::make_shared<HookedClock>();
+  Options with_clock;
+  with_clock.clock = clock;
+  auto a = Memory::open(stores_.url("shared.db"), with_clock);
+  auto b = Memory::open(stores_.url("shared.db"));
+  ASSERT_OK(a);
+  ASSERT_OK(b);
+  EpisodeSpec spec{"task", TaskType::kOther, {}, {}};
+  spec.context.domain = "race";
+  const std::string id = *(*a)->start_episode(spec);
+  for (int i = 0; i < 3; ++i) ASSERT_OK((*a)->log_step(id, Step(1, i)));
+  // After A has read its 3 steps and before it stores the completion, B commits 2 more.
+  clock->arm([&] {
+    for (int i = 0; i < 2; ++i) ASSERT_OK((*b)->log_step(id, Step(2, i)));
+  });
+  Outcome done{OutcomeKind::kSuccess, "done", {}, {}, {}};
+  auto completed = (*a)->complete_episode(id, done);
+  ASSERT_OK(completed);
+  ASSERT_EQ(completed->steps.size(), 5u);
+  EXPECT_EQ(StepsLearnt(*completed), "0 of 5 steps failed, 0 recovered; outcome success");
+  auto c = Memory::open(stores_.url("shared.db"));
+  ASSERT_OK(c);
+  // The patterns count B's tool too: its context pattern has both of its steps.
+  PatternFilter writer2;
+  writer2.type = PatternType::kContext;
+  auto patterns = (*c)->list_patterns(writer2);
+  ASSERT_OK(patterns);
+  int64_t occurrences = -1;
+  for (const auto& p : *patterns) {
+    if (p.description.value("tool", "") == "writer2") occurrences = p.occurrences;
+  }
+  EXPECT_EQ(occurrences, 2);
+  // And B cannot add to it now.
+  auto late = (*b)->log_step(id, Step(2, 9));
+  EXPECT_TRUE(late.status().IsFailedPrecondition()) << late.status().message();
+}
+
+TEST_P(Concurrency, CompletingWhileAnotherMemoryLogsCoversEveryAcknowledgedStep) {
+  auto a = Memory::open(stores_.url("shared.db"));
+  auto b = Memory::open(stores_.url("shared.db"));
+  ASSERT_OK(a);
+  ASSERT_OK(b);
+  const std::string id = *(*a)->start_episode({"task", TaskType::kOther, {}, {}});
+  std::atomic<int> acknowledged = 0;
+  std::string refusal;
+  std::thread logger([&] {
+    for (int i = 0; i < 20'000; ++i) {
+      auto n = (*b)->log_step(id, Step(2, i));
+      if (!n.ok()) {
+        refusal = n.status().message();
+        return;
+      }
+      ++acknowledged;
+    }
+  });
+  while (acknowledged < 50) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  auto completed = (*a)->complete_episode(id, Outcome{OutcomeKind::kSuccess, "done", {}, {}, {}});
+  logger.join();
+  ASSERT_OK(completed);
+  EXPECT_EQ(refusal, "episode " + id + " is completed: it accepts no more steps");
+  auto c = Memory::open(stores_.url("shared.db"));
+  ASSERT_OK(c);
+  auto stored = (*c)->get_episode(id);
+  ASSERT_OK(stored);
+  ExpectContiguousAndOrdered(**c, {id}, static_cast<size_t>(acknowledged.load()));
+  EXPECT_EQ(StepsLearnt(*stored),
+            fmt::format("0 of {} steps failed, 0 recovered; outcome success", acknowledged.load()));
+}
+
+TEST_P(Concurrency, OneOfManyMemoriesCompletingAnEpisodeAtOnceWins) {
+  constexpr int kCompleters = 4;
+  std::vector<std::unique_ptr<Memory>> memories;
+  for (int i = 0; i < kCompleters; ++i) {
+    auto m = Memory::open(stores_.url("shared.db"));
+    ASSERT_OK(m);
+    memories.push_back(std::move(*m));
+  }
+  EpisodeSpec spec{"task", TaskType::kOther, {}, {}};
+  spec.context.domain = "race";
+  const std::string id = *memories[0]->start_episode(spec);
+  ASSERT_OK(memories[0]->log_step(id, Step(1, 0)));
+  std::vector<Status> results(kCompleters);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kCompleters; ++i) {
+    threads.emplace_back([&, i] {
+      Outcome o{OutcomeKind::kSuccess, "completer " + std::to_string(i), {}, {}, {}};
+      results[i] = memories[i]->complete_episode(id, o).status();
+    });
+  }
+  for (auto& th : threads) th.join();
+  int winners = 0;
+  for (const auto& s : results) {
+    if (s.ok()) {
+      ++winners;
+    } else {
+      EXPECT_EQ(s.message(), "episode " + id + " is already completed");
+    }
+  }
+  EXPECT_EQ(winners, 1);
+  // Learnt once: the patterns count one episode.
+  auto patterns = memories[0]->list_patterns({});
+  ASSERT_OK(patterns);
+  ASSERT_FALSE(patterns->empty());
+  for (const auto& p : *patterns) EXPECT_EQ(p.support, 1) << p.id;
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, Concurrency, BothStores(), StoreName);
