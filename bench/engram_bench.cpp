@@ -315,7 +315,6 @@ int main(int argc, char** argv) {
     if (std::fscanf(p, "%ld %lf", &rss_kb, &fire_and_forget) != 2) rss_kb = 0;
     pclose(p);
   }
-  std::filesystem::remove_all(dir);
 
   fmt::print("| row | steps/s | ratio | target | met |\n|---|---:|---|---|---|\n");
   auto row = [](const char* name, double v, std::string ratio, std::string target, bool met) {
@@ -374,5 +373,6 @@ int main(int argc, char** argv) {
       "| `engram import --format openai-chat`, 10,000 conversations of 10 tool calls | {:.0f} "
       "conversations/s | >= 2,000 | {} |\n",
       conversations_per_s, conversations_per_s >= 2000 ? "yes" : "NO");
+  std::filesystem::remove_all(dir);  // the PostgreSQL rows above still needed it
   return 0;
 }

@@ -170,6 +170,10 @@ double ImportConversationsPerSecond(const std::filesystem::path& dir, const char
                  .dump()
           << "\n";
     }
+    if (!out.flush()) {
+      std::fprintf(stderr, "bench: cannot write %s\n", file.string().c_str());
+      std::exit(1);
+    }
   }
   const std::string db = url.empty() ? "sqlite://" + (dir / "import.db").string() : url;
   const std::string cmd =

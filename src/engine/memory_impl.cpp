@@ -254,8 +254,9 @@ Result<Episode> MemoryImpl::complete_episode(std::string_view episode_id, const 
   if (s.ok()) {
     const Completion learnt = Learn(*episode, outcome, ended_at, *history);
     s = store_->complete_episode(*key, learnt, [&](std::vector<ExecutionStep> later) {
-      for (auto& step : later) episode->steps.push_back(std::move(step));
-      return Learn(*episode, outcome, ended_at, *history);
+      Episode whole = *episode;  // a store may call this again should its transaction retry
+      for (auto& step : later) whole.steps.push_back(std::move(step));
+      return Learn(whole, outcome, ended_at, *history);
     });
   }
   lock.lock();

@@ -571,6 +571,7 @@ class SqliteStore final : public Store {
     return out;
   }
 
+  // The episode's steps numbered above `after`, in order.
   static Result<std::vector<ExecutionStep>> StepsAfter(Connection& conn, int64_t key,
                                                        int64_t after) {
     auto st = conn.cached(
@@ -600,14 +601,9 @@ class SqliteStore final : public Store {
     Episode e = EpisodeFromRow(**st);
     const int64_t key = (*st)->column_int(15);
     (*st)->reset();
-    auto steps = conn.cached(
-        "SELECT step_number, timestamp, tool, action, latency_ms, tokens, success, observation, "
-        "parameters, metadata FROM steps WHERE episode_key = ? ORDER BY step_number");
+    auto steps = StepsAfter(conn, key, 0);
     if (!steps.ok()) return steps.status();
-    (*steps)->bind(1, key);
-    while ((*steps)->step(s)) e.steps.push_back(StepFromRow(**steps));
-    (*steps)->reset();
-    if (!s.ok()) return s;
+    e.steps = std::move(*steps);
     return e;
   }
 
