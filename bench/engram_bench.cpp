@@ -198,6 +198,12 @@ std::string Rate(double v) {
 }  // namespace
 }  // namespace engram::bench
 
+// The size of the store recall latency is measured on.
+int64_t RecallEpisodes() {
+  const char* n = std::getenv("ENGRAM_BENCH_RECALL_EPISODES");
+  return n ? std::atoll(n) : 100'000;
+}
+
 int main(int argc, char** argv) {
   using namespace engram::bench;
   if (argc == 4 && std::string(argv[1]) == "--rss-child") {
@@ -214,6 +220,17 @@ int main(int argc, char** argv) {
   const std::filesystem::path dir = mkdtemp(tmpl.data());
   auto url = [&](const char* name) { return "sqlite://" + (dir / name).string(); };
   const std::string only = std::getenv("ENGRAM_BENCH_ONLY") ? std::getenv("ENGRAM_BENCH_ONLY") : "";
+  if (only == "recall") {
+    // ENGRAM_BENCH_RECALL_DB names a store to keep: built once, then timed again as it is.
+    const char* keep = std::getenv("ENGRAM_BENCH_RECALL_DB");
+    const std::string store = keep ? std::string("sqlite://") + keep : url("recall.db");
+    const bool built = keep && std::filesystem::exists(keep);
+    const RecallSpeed speed = MeasureRecallSpeed(store, built ? 0 : RecallEpisodes(), 1000);
+    fmt::print("| recall over {}, 1000 queries | p50 {:.2f} ms | p95 {:.2f} ms | p99 {:.2f} ms |\n",
+               store, speed.p50_ms, speed.p95_ms, speed.p99_ms);
+    std::filesystem::remove_all(dir);
+    return 0;
+  }
   if (only == "import") {
     fmt::print(
         "| `engram import --format openai-chat`, 10,000 conversations | {:.0f} conversations/s |\n",
@@ -301,10 +318,7 @@ int main(int argc, char** argv) {
   const Latency lat = DurableLatency(url("e.db"), 5000);
   const double extraction_ms = PatternExtractionMs();
   const RecallEval eval = EvaluateRecall("sqlite://" + (dir / "eval").string());
-  const int64_t recall_episodes = std::getenv("ENGRAM_BENCH_RECALL_EPISODES")
-                                      ? std::atoll(std::getenv("ENGRAM_BENCH_RECALL_EPISODES"))
-                                      : 100'000;
-  const RecallSpeed speed = MeasureRecallSpeed(url("recall.db"), recall_episodes, 1000);
+  const RecallSpeed speed = MeasureRecallSpeed(url("recall.db"), RecallEpisodes(), 1000);
   conversations_per_s = ImportConversationsPerSecond(dir, ENGRAM_CLI, 10'000);
 
   const std::string child =

@@ -3,7 +3,6 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,8 +20,7 @@ inline constexpr int64_t kMinCommonTermEpisodes = 50;  // a small store has no c
 inline constexpr int kTermSample = 1000;
 
 struct SearchPlan {
-  std::string match;                 // the FTS5 expression; empty when no word is indexed
-  std::optional<int64_t> min_rowid;  // set when the matches exceed kMatchWindow
+  std::string match;  // the FTS5 expression; empty when no word is indexed
 };
 
 // `words` are the task's distinct words (learn/recall.h QueryWords). Each is tokenised as the

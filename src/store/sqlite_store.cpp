@@ -541,34 +541,55 @@ class SqliteStore final : public Store {
         "id, task, task_type, domain, language, framework, complexity, tags, status, started_at, "
         "ended_at, outcome, CASE WHEN reward IS NULL THEN NULL ELSE "
         "json_object('total', json_extract(reward, '$.total')) END, NULL, '{}', key, reflection";
-    // bm25 weights: a word of the task counts four times a word of the reflection or the steps.
-    auto st = plan->match.empty()
-                  ? conn.cached(fmt::format("SELECT {}, 0.0 FROM episodes "
-                                            "WHERE status = 'completed' ORDER BY key DESC LIMIT ?2",
-                                            kColumns))
-                  : conn.cached(fmt::format(
-                        "SELECT {}, hits.score FROM (SELECT rowid, "
-                        "bm25(episode_fts, 4.0, 1.0, 1.0) AS score FROM episode_fts "
-                        "WHERE episode_fts MATCH ?1 AND rowid >= ?3 ORDER BY score LIMIT ?2) hits "
-                        "JOIN episodes ON episodes.key = hits.rowid ORDER BY hits.score",
-                        kColumns));
-    if (!st.ok()) return st.status();
-    Statement& q = **st;
-    if (!plan->match.empty()) q.bind(1, plan->match).bind(3, plan->min_rowid.value_or(0));
-    q.bind(2, int64_t{limit});
     std::vector<SearchHit> out;
     Status s;
-    while (q.step(s)) {
-      SearchHit h;
-      h.episode = EpisodeFromRow(q);
-      h.key = q.column_int(15);
-      h.reflection_json = q.column_optional_text(16).value_or("");
-      h.bm25 = q.column_double(17);
-      out.push_back(std::move(h));
+    if (plan->match.empty()) {
+      auto recent = conn.cached(fmt::format(
+          "SELECT {} FROM episodes WHERE status = 'completed' ORDER BY key DESC LIMIT ?",
+          kColumns));
+      if (!recent.ok()) return recent.status();
+      (*recent)->bind(1, int64_t{limit});
+      while ((*recent)->step(s)) out.push_back(HitFromRow(**recent, 0.0));
+      (*recent)->reset();
+      if (!s.ok()) return s;
+      return out;
     }
-    q.reset();
+    // BM25 over the most recent kMatchWindow matches, newest first (the order FTS5 reads
+    // fastest), the best `limit` of them kept; a word of the task counts four times a word of
+    // the reflection or the steps.
+    auto matches = conn.cached(
+        "SELECT rowid, bm25(episode_fts, 4.0, 1.0, 1.0) FROM episode_fts "
+        "WHERE episode_fts MATCH ? ORDER BY rowid DESC LIMIT ?");
+    if (!matches.ok()) return matches.status();
+    (*matches)->bind(1, plan->match).bind(2, int64_t{sqlite::kMatchWindow});
+    std::vector<std::pair<double, int64_t>> ranked;  // (bm25, key), newest first
+    while ((*matches)->step(s)) {
+      ranked.emplace_back((*matches)->column_double(1), (*matches)->column_int(0));
+    }
+    (*matches)->reset();
     if (!s.ok()) return s;
+    std::stable_sort(ranked.begin(), ranked.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    if (ranked.size() > static_cast<size_t>(limit)) ranked.resize(static_cast<size_t>(limit));
+    auto row = conn.cached(fmt::format("SELECT {} FROM episodes WHERE key = ?", kColumns));
+    if (!row.ok()) return row.status();
+    for (const auto& [bm25, key] : ranked) {
+      (*row)->bind(1, key);
+      if ((*row)->step(s)) out.push_back(HitFromRow(**row, bm25));
+      (*row)->reset();
+      if (!s.ok()) return s;
+    }
     return out;
+  }
+
+  // A search hit read from kColumns (search_in_snapshot).
+  static SearchHit HitFromRow(Statement& q, double bm25) {
+    SearchHit h;
+    h.episode = EpisodeFromRow(q);
+    h.key = q.column_int(15);
+    h.reflection_json = q.column_optional_text(16).value_or("");
+    h.bm25 = bm25;
+    return h;
   }
 
   // The episode's steps numbered above `after`, in order.
