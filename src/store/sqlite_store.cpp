@@ -525,14 +525,14 @@ class SqliteStore final : public Store {
     }
     auto conn = Connection::Open(path_, /*create=*/false, options_.busy_timeout);
     // A reader that cannot be opened falls back to the writer connection, shared.
-    if (!conn.ok()) return Lease(*this, nullptr);
+    if (!conn.ok() || !sqlite::RegisterRanking(**conn).ok()) return Lease(*this, nullptr);
     return Lease(*this, std::move(*conn));
   }
 
   Result<std::vector<SearchHit>> search_in_snapshot(Connection& conn,
                                                     const std::vector<std::string>& words,
                                                     int limit) {
-    auto plan = sqlite::PlanSearch(conn, words);
+    auto plan = sqlite::PlanSearch(conn, words, term_hits_);
     if (!plan.ok()) return plan.status();
     if (!words.empty() && plan->match.empty()) return std::vector<SearchHit>{};  // none indexed
     // Only what scoring needs: the reward's total, no metadata, and the reflection as text
@@ -558,10 +558,11 @@ class SqliteStore final : public Store {
     // fastest), the best `limit` of them kept; a word of the task counts four times a word of
     // the reflection or the steps.
     auto matches = conn.cached(
-        "SELECT rowid, bm25(episode_fts, 4.0, 1.0, 1.0) FROM episode_fts "
-        "WHERE episode_fts MATCH ? ORDER BY rowid DESC LIMIT ?");
+        "SELECT rowid, engram_bm25(episode_fts, 4.0, 1.0, 1.0, ?3) FROM episode_fts "
+        "WHERE episode_fts MATCH ?1 ORDER BY rowid DESC LIMIT ?2");
     if (!matches.ok()) return matches.status();
     (*matches)->bind(1, plan->match).bind(2, int64_t{sqlite::kMatchWindow});
+    (*matches)->bind(3, plan->phrase_hits);
     std::vector<std::pair<double, int64_t>> ranked;  // (bm25, key), newest first
     while ((*matches)->step(s)) {
       ranked.emplace_back((*matches)->column_double(1), (*matches)->column_int(0));
@@ -706,6 +707,7 @@ class SqliteStore final : public Store {
   std::unique_ptr<sqlite::Checkpointer> checkpointer_;  // null for an in-memory database
   std::mutex pool_mu_;                                  // guards pool_
   std::vector<std::unique_ptr<Connection>> pool_;
+  sqlite::TermHits term_hits_;  // recall's term counts, shared by the readers
 };
 
 }  // namespace
@@ -726,6 +728,7 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path, const Op
   const char* sync = options.synchronous == Synchronous::kFull ? "FULL" : "NORMAL";
   if (Status s = c.exec(fmt::format("PRAGMA synchronous = {}", sync)); !s.ok()) return s;
   if (Status s = sqlite::MigrateSchema(c); !s.ok()) return s;
+  if (Status s = sqlite::RegisterRanking(c); !s.ok()) return s;
   std::unique_ptr<sqlite::Checkpointer> checkpointer;
   if (path != ":memory:") {
     auto started = sqlite::Checkpointer::Start(c, options.busy_timeout, sync);
