@@ -371,7 +371,7 @@ int main(int argc, char** argv) {
   };
   quality("engram recall, task and context", eval.combined);
   quality("engram recall, task only", eval.combined_without_context);
-  quality("plain BM25 (FTS5 bm25 alone), task only", eval.bm25);
+  quality("plain BM25 alone, task only", eval.bm25);
   fmt::print(
       "\n| recall latency over {} episodes of 10 steps, {} queries | value | target | met |\n",
       speed.episodes, 1000);
