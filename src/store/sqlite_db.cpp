@@ -74,6 +74,14 @@ Status Statement::run() {
   return s;
 }
 
+Result<int64_t> Statement::scalar() {
+  Status s;
+  const int64_t v = step(s) ? column_int(0) : 0;
+  reset();
+  if (!s.ok()) return s;
+  return v;
+}
+
 void Statement::reset() {
   sqlite3_reset(stmt_);
   sqlite3_clear_bindings(stmt_);

@@ -39,6 +39,8 @@ class Statement {
   bool step(Status& status);
   // Runs a statement that returns no rows.
   Status run();
+  // Runs a statement that returns one integer (0 when it returns no row), then resets it.
+  Result<int64_t> scalar();
   void reset();
 
   int64_t column_int(int i) const { return sqlite3_column_int64(stmt_, i); }

@@ -133,10 +133,7 @@ DROP TABLE pattern_evidence;
 Result<int64_t> QueryInt(Connection& conn, std::string_view sql) {
   auto stmt = conn.prepare(sql);
   if (!stmt.ok()) return stmt.status();
-  Status s;
-  int64_t v = stmt->step(s) ? stmt->column_int(0) : 0;
-  if (!s.ok()) return s;
-  return v;
+  return stmt->scalar();
 }
 
 }  // namespace

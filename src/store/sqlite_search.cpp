@@ -152,12 +152,7 @@ Result<int64_t> TermHits::in_index(Connection& conn, const std::string& quoted_t
   return Get(index_, quoted_term, newest, slack, [&]() -> Result<int64_t> {
     auto st = conn.cached("SELECT count(*) FROM episode_fts WHERE episode_fts MATCH ?");
     if (!st.ok()) return st.status();
-    (*st)->bind(1, quoted_term);
-    Status s;
-    const int64_t n = (*st)->step(s) ? (*st)->column_int(0) : 0;
-    (*st)->reset();
-    if (!s.ok()) return s;
-    return n;
+    return (*st)->bind(1, quoted_term).scalar();
   });
 }
 
@@ -170,12 +165,7 @@ Result<int64_t> TermHits::in_sample(Connection& conn, const std::string& quoted_
         "SELECT count(*) FROM (SELECT rowid FROM episode_fts WHERE episode_fts MATCH ?1 "
         "ORDER BY rowid DESC LIMIT ?3) WHERE rowid >= ?2");
     if (!st.ok()) return st.status();
-    (*st)->bind(1, quoted_term).bind(2, from).bind(3, int64_t{kTermSample});
-    Status s;
-    const int64_t n = (*st)->step(s) ? (*st)->column_int(0) : 0;
-    (*st)->reset();
-    if (!s.ok()) return s;
-    return n;
+    return (*st)->bind(1, quoted_term).bind(2, from).bind(3, int64_t{kTermSample}).scalar();
   });
 }
 
@@ -194,22 +184,16 @@ Result<SearchPlan> PlanSearch(Connection& conn, const std::vector<std::string>& 
   for (auto* st : {&sample_start, &total, &newest}) {
     if (!st->ok()) return st->status();
   }
-  Status s;
-  const int64_t top = (*newest)->step(s) ? (*newest)->column_int(0) : 0;
-  (*newest)->reset();
-  if (!s.ok()) return s;
-  int64_t from = 0, sample = kTermSample;
-  if ((*sample_start)->step(s)) {
-    from = (*sample_start)->column_int(0);
-  } else {
-    sample = (*total)->step(s) ? (*total)->column_int(0) : 0;
-    (*total)->reset();
-  }
-  (*sample_start)->reset();
-  if (!s.ok()) return s;
+  auto top = (*newest)->scalar();
+  if (!top.ok()) return top.status();
+  // No sample start (0, as rowids start at 1): fewer than kTermSample episodes, all sampled.
+  auto from = (*sample_start)->scalar();
+  if (!from.ok()) return from.status();
+  auto sample = *from > 0 ? Result<int64_t>(int64_t{kTermSample}) : (*total)->scalar();
+  if (!sample.ok()) return sample.status();
   std::vector<std::pair<int64_t, std::string>> by_frequency;
   for (const auto& term : *terms) {
-    auto n = term_hits.in_sample(conn, Quote(term), from, top);
+    auto n = term_hits.in_sample(conn, Quote(term), *from, *top);
     if (!n.ok()) return n.status();
     by_frequency.emplace_back(*n, term);
   }
@@ -219,7 +203,7 @@ Result<SearchPlan> PlanSearch(Connection& conn, const std::vector<std::string>& 
   bool found = false;  // whether a kept term occurs in the sample
   for (const auto& [n, term] : by_frequency) {
     const bool common = n > kMinCommonTermEpisodes &&
-                        static_cast<double>(n) > kCommonTermShare * static_cast<double>(sample);
+                        static_cast<double>(n) > kCommonTermShare * static_cast<double>(*sample);
     // All common: the least common of them still counts.
     if (!common || !found) {
       kept.push_back(Quote(term));
@@ -229,7 +213,7 @@ Result<SearchPlan> PlanSearch(Connection& conn, const std::vector<std::string>& 
   plan.match = fmt::format("{}", fmt::join(kept, " OR "));
   std::vector<int64_t> hits;
   for (const auto& term : kept) {
-    auto n = term_hits.in_index(conn, term, top);
+    auto n = term_hits.in_index(conn, term, *top);
     if (!n.ok()) return n.status();
     hits.push_back(*n);
   }
