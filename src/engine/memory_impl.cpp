@@ -126,8 +126,7 @@ Result<std::vector<StepTicket>> MemoryImpl::Enqueue(std::string_view episode_id,
   if (Status s = CheckOpen(); !s.ok()) return s;
   EpisodeState& state = **state_or;
   if (state.status == EpisodeStatus::kCompleted || state.closing) {
-    return Status::FailedPrecondition(
-        fmt::format("episode {} is completed: it accepts no more steps", state.id));
+    return CompletedEpisodeRefusesSteps(state.id);
   }
   const int64_t limit = options_.limits.max_steps_per_episode;
   if (state.next_step - 1 + static_cast<int64_t>(steps.size()) > limit) {
@@ -242,23 +241,20 @@ Result<Episode> MemoryImpl::complete_episode(std::string_view episode_id, const 
   // was learnt with the outcome in one transaction. Steps another process committed in between
   // are learnt from too, inside that transaction.
   const std::string id = *NormalizeEpisodeId(episode_id);  // CloseEpisode validated it
-  Status s;
-  auto episode = store_->load_episode(id);
-  if (!episode.ok()) s = episode.status();
-  const auto ended_at = options_.clock->now();
-  Result<std::vector<EpisodeCost>> history = std::vector<EpisodeCost>{};
-  if (s.ok()) {
-    history = store_->recent_costs(episode->task_type, episode->context.domain, kHistoryEpisodes);
-    if (!history.ok()) s = history.status();
-  }
-  if (s.ok()) {
-    const Completion learnt = Learn(*episode, outcome, ended_at, *history);
-    s = store_->complete_episode(*key, learnt, [&](std::vector<ExecutionStep> later) {
-      Episode whole = *episode;  // a store may call this again should its transaction retry
-      for (auto& step : later) whole.steps.push_back(std::move(step));
-      return Learn(whole, outcome, ended_at, *history);
-    });
-  }
+  const Status s = [&]() -> Status {
+    auto episode = store_->load_episode(id);
+    if (!episode.ok()) return episode.status();
+    auto history =
+        store_->recent_costs(episode->task_type, episode->context.domain, kHistoryEpisodes);
+    if (!history.ok()) return history.status();
+    const auto ended_at = options_.clock->now();
+    return store_->complete_episode(
+        *key, Learn(*episode, outcome, ended_at, *history), [&](std::vector<ExecutionStep> later) {
+          Episode whole = *episode;  // a store may call this again should its transaction retry
+          for (auto& step : later) whole.steps.push_back(std::move(step));
+          return Learn(whole, outcome, ended_at, *history);
+        });
+  }();
   lock.lock();
   if (auto it = episodes_.find(*key); it != episodes_.end()) {
     it->second.closing = false;

@@ -2,12 +2,15 @@
 // writer thread that commits queued steps in groups (LevelDB's writer queue, for steps).
 #pragma once
 
+#include <fmt/format.h>
+
 #include <condition_variable>
 #include <deque>
 #include <future>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -20,6 +23,12 @@ namespace engram {
 
 // How many similar past episodes a new one is compared with.
 inline constexpr int kHistoryEpisodes = 50;
+
+// The refusal of a step for a completed episode, whichever process completed it.
+inline Status CompletedEpisodeRefusesSteps(std::string_view id) {
+  return Status::FailedPrecondition(
+      fmt::format("episode {} is completed: it accepts no more steps", id));
+}
 
 class MemoryImpl final : public Memory {
  public:

@@ -118,8 +118,7 @@ MemoryImpl::CommitOutcome MemoryImpl::Commit(Batch& batch) {
           first = it->second->last_step + 1;
         } else {
           // Completed by another process (this one refuses steps once it starts completing).
-          refused[key] = Status::FailedPrecondition(
-              fmt::format("episode {} is completed: it accepts no more steps", EpisodeIdOf(key)));
+          refused[key] = CompletedEpisodeRefusesSteps(EpisodeIdOf(key));
           out.status[key] = EpisodeStatus::kCompleted;
         }
         next.emplace(key, first);

@@ -63,6 +63,18 @@ auto Retrying(Body body) -> decltype(body()) {
   return result;
 }
 
+// The episode's steps numbered above `after`, in order.
+Result<std::vector<ExecutionStep>> StepsAfter(Connection& conn, int64_t key, int64_t after) {
+  auto rows = conn.query(fmt::format("SELECT {} FROM steps WHERE episode_key = $1 AND "
+                                     "step_number > $2 ORDER BY step_number",
+                                     kStepColumns),
+                         Params().add(key).add(after));
+  if (!rows.ok()) return rows.status();
+  std::vector<ExecutionStep> steps;
+  for (int i = 0; i < rows->size(); ++i) steps.push_back(StepFromRow(Row(*rows, i)));
+  return steps;
+}
+
 // The head of the episode whose `column` (key or id) equals `value`.
 Result<EpisodeHead> ReadHead(Connection& conn, std::string_view column, const Params& value,
                              std::string not_found) {
@@ -328,17 +340,10 @@ class PgStore final : public Store {
         return Status::FailedPrecondition("episode is completed");
       }
       // Another node's steps, committed since the episode was read; none can commit now.
-      auto later = writer_->query(fmt::format("SELECT {} FROM steps WHERE episode_key = $1 AND "
-                                              "step_number > $2 ORDER BY step_number",
-                                              kStepColumns),
-                                  Params().add(key).add(learnt.step_count));
+      auto later = StepsAfter(*writer_, key, learnt.step_count);
       if (!later.ok()) return later.status();
       std::optional<Completion> again;
-      if (later->size() > 0) {
-        std::vector<ExecutionStep> steps;
-        for (int i = 0; i < later->size(); ++i) steps.push_back(StepFromRow(Row(*later, i)));
-        again = relearn(std::move(steps));
-      }
+      if (!later->empty()) again = relearn(std::move(*later));
       const Completion& c = again ? *again : learnt;
       const std::optional<std::string> domain = row->optional_text(0, 1);
       static const std::string kUpdate = fmt::format(
@@ -389,12 +394,9 @@ class PgStore final : public Store {
     if (!rows.ok()) return rows.status();
     if (rows->size() == 0) return Status::NotFound(fmt::format("episode {} not found", id));
     Episode e = EpisodeFromRow(Row(*rows, 0));
-    auto steps = conn.query(fmt::format("SELECT {} FROM steps WHERE episode_key = $1 "
-                                        "ORDER BY step_number",
-                                        kStepColumns),
-                            Params().add(rows->integer(0, 15)));
+    auto steps = StepsAfter(conn, rows->integer(0, 15), 0);
     if (!steps.ok()) return steps.status();
-    for (int i = 0; i < steps->size(); ++i) e.steps.push_back(StepFromRow(Row(*steps, i)));
+    e.steps = std::move(*steps);
     if (Status s = txn.commit(); !s.ok()) return s;
     return e;
   }
