@@ -67,16 +67,35 @@ bool Rows::boolean(int row, int col) const {
   return !null(row, col) && PQgetvalue(r_.get(), row, col)[0] == 't';
 }
 
+namespace {
+
+// libpq's messages run over several lines ("…failed: Connection refused\n\tIs the server
+// running…?\n"): one line, as every engram error is, its white space runs folded into a space.
+std::string OneLine(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    const bool space = c == ' ' || c == '\n' || c == '\t' || c == '\r';
+    if (!space) {
+      out += c;
+    } else if (!out.empty() && out.back() != ' ') {
+      out += ' ';
+    }
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
+}  // namespace
+
 Status ErrorStatus(const PGresult* r, PGconn* conn, std::string_view what) {
   const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
   // The server's own sentence ("duplicate key value violates ..."), without libpq's "ERROR:"
   // prefix; libpq's message when the server sent none (a lost connection).
   const char* primary = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
-  std::string message = primary ? primary : (conn ? PQerrorMessage(conn) : "");
+  std::string message = OneLine(primary ? primary : (conn ? PQerrorMessage(conn) : ""));
   if (const char* detail = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL) : nullptr) {
-    message += fmt::format(" ({})", detail);
+    message += fmt::format(" ({})", OneLine(detail));
   }
-  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
   const std::string text = fmt::format("{}: {}", what, message);
   const std::string_view sqlstate = state ? state : "";
   if (sqlstate.substr(0, 2) == "40") return Status::Busy(text);  // run the transaction again
@@ -110,8 +129,7 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& conninfo
   PGconn* c = PQconnectdb(conninfo.c_str());
   if (!c) return Status::IOError("cannot connect to PostgreSQL: out of memory");
   if (PQstatus(c) != CONNECTION_OK) {
-    std::string why = PQerrorMessage(c);
-    while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+    const std::string why = OneLine(PQerrorMessage(c));
     PQfinish(c);
     return Status::IOError(fmt::format("cannot connect to PostgreSQL: {}", why));
   }

@@ -117,6 +117,11 @@ TEST_F(PgDbTest, ErrorsSayWhatTheServerSaid) {
   EXPECT_TRUE(refused.status().IsIOError());
   EXPECT_EQ(refused.status().message().rfind("cannot connect to PostgreSQL: ", 0), 0u)
       << refused.status().message();
+  // libpq's lines ("Connection refused\n\tIs the server running…") folded into one.
+  EXPECT_EQ(refused.status().message().find_first_of("\n\t"), std::string::npos)
+      << refused.status().message();
+  EXPECT_NE(refused.status().message().find("refused Is the server running"), std::string::npos)
+      << refused.status().message();
 }
 
 TEST_F(PgDbTest, ADeadlockIsBusySoTheTransactionCanRunAgain) {
