@@ -1,6 +1,7 @@
 // engram export | import | migrate
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <fstream>
 #include <future>
 #include <iostream>
@@ -16,8 +17,9 @@ namespace {
 
 using ojson = nlohmann::ordered_json;
 
-// Records handed to Memory::import_episodes at a time; the first batch is small so that the
-// store starts writing early, the others large so that the library's pipeline stays full.
+// Records handed to Memory::import_episodes at a time: the first batch small so that the store
+// starts writing early, each next one twice as large (reading it takes less time than writing
+// the one before) up to kImportBatch, large so that the library's pipeline stays full.
 constexpr size_t kFirstImportBatch = 256;
 constexpr size_t kImportBatch = 2048;
 
@@ -44,7 +46,7 @@ class Importer {
       return;
     }
     pending_.emplace_back(std::move(record), std::move(*episode));
-    if (pending_.size() == (flushed_ ? kImportBatch : kFirstImportBatch)) Flush();
+    if (pending_.size() == batch_) Flush();
   }
 
   void Reject(const std::string& record, const std::string& why) {
@@ -63,7 +65,7 @@ class Importer {
       inflight_records_.push_back(std::move(record));
     }
     pending_.clear();
-    flushed_ = true;
+    batch_ = std::min(batch_ * 2, kImportBatch);
     inflight_ = std::async(std::launch::async, [this, episodes = std::move(episodes)]() mutable {
       return memory_.import_episodes(std::move(episodes));
     });
@@ -115,7 +117,7 @@ class Importer {
   const GlobalFlags& flags_;
   std::vector<std::pair<std::string, Episode>> pending_;
   std::future<Result<std::vector<Status>>> inflight_;
-  bool flushed_ = false;  // a batch has been handed over
+  size_t batch_ = kFirstImportBatch;  // the size of the next batch
   std::vector<std::string> inflight_records_;
   int64_t imported_ = 0, skipped_ = 0, rejected_ = 0;
   ojson errors_ = ojson::array();
@@ -123,9 +125,9 @@ class Importer {
 
 // JSON Lines: every non-blank line, read by `convert`, is a record named "line N".
 template <typename Convert>
-void ImportLines(std::istream& in, Importer& importer, Convert convert) {
+void ImportLines(std::istream& in, Importer& importer, Convert convert, int64_t first_line = 1) {
   std::string text;
-  for (int64_t line = 1; std::getline(in, text); ++line) {
+  for (int64_t line = first_line; std::getline(in, text); ++line) {
     if (text.find_first_not_of(" \t\r") == std::string::npos) continue;
     const std::string record = fmt::format("line {}", line);
     try {
@@ -141,6 +143,16 @@ bool IsMessage(const nlohmann::json& j) {
 }
 
 void ImportOpenAiChat(std::istream& in, Importer& importer, const Limits& limits) {
+  auto convert = [&](const nlohmann::json& j) { return EpisodeFromOpenAiChat(j, limits); };
+  // JSON Lines of conversation objects are read as they come, a line at a time.
+  int64_t blank_lines = 0;
+  for (int c; (c = in.peek()) == ' ' || c == '\t' || c == '\r' || c == '\n'; in.get()) {
+    if (c == '\n') ++blank_lines;
+  }
+  if (in.peek() != '[') {
+    ImportLines(in, importer, convert, 1 + blank_lines);
+    return;
+  }
   std::stringstream buffer;
   buffer << in.rdbuf();
   const std::string text = buffer.str();
@@ -154,8 +166,7 @@ void ImportOpenAiChat(std::istream& in, Importer& importer, const Limits& limits
     return;
   }
   std::istringstream lines(text);
-  ImportLines(lines, importer,
-              [&](const nlohmann::json& j) { return EpisodeFromOpenAiChat(j, limits); });
+  ImportLines(lines, importer, convert, 1 + blank_lines);
 }
 
 }  // namespace

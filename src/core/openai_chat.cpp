@@ -22,7 +22,12 @@ std::string Lower(std::string_view s) {
 }
 
 // A message's content as text: a string, null, or a list of parts whose text parts are joined.
-Result<std::string> ContentText(const json& m, std::string_view where) {
+// Where a message is, for errors: "messages[3]".
+std::string Where(size_t message) {
+  return fmt::format("messages[{}]", message);
+}
+
+Result<std::string> ContentText(const json& m, size_t message) {
   auto it = m.find("content");
   if (it == m.end() || it->is_null()) return std::string();
   if (it->is_string()) return it->get<std::string>();
@@ -38,7 +43,7 @@ Result<std::string> ContentText(const json& m, std::string_view where) {
     return out;
   }
   return Status::InvalidArgument(
-      fmt::format("{}.content must be a string, a list of parts or null", where));
+      fmt::format("{}.content must be a string, a list of parts or null", Where(message)));
 }
 
 // Cuts `text` to `limit` bytes, noting it in the step's metadata.
@@ -119,14 +124,16 @@ Result<Episode> EpisodeFromOpenAiChat(const json& conversation, const Limits& li
 
   std::map<std::string, std::vector<size_t>> unanswered;  // call id -> steps awaiting a reply
   bool have_task = false;
+  e.steps.reserve(messages->size());  // a step per message or tool call, about
   for (size_t i = 0; i < messages->size(); ++i) {
     const json& m = (*messages)[i];
-    const std::string where = fmt::format("messages[{}]", i);
+    // Built only for an error: most records have none.
+    auto where = [i] { return Where(i); };
     if (!m.is_object() || !m.contains("role") || !m["role"].is_string()) {
-      return Status::InvalidArgument(where + " must be an object with a role");
+      return Status::InvalidArgument(where() + " must be an object with a role");
     }
     const std::string role = m["role"].get<std::string>();
-    auto content = ContentText(m, where);
+    auto content = ContentText(m, i);
     if (!content.ok()) return content.status();
     if (role == "user") {
       if (!have_task) e.task = *content;
@@ -137,22 +144,22 @@ Result<Episode> EpisodeFromOpenAiChat(const json& conversation, const Limits& li
       std::vector<std::string> called;
       const json* calls = nullptr;
       if (auto tc = m.find("tool_calls"); tc != m.end() && !tc->is_null()) {
-        if (!tc->is_array()) return Status::InvalidArgument(where + ".tool_calls must be a list");
+        if (!tc->is_array()) return Status::InvalidArgument(where() + ".tool_calls must be a list");
         calls = &*tc;
       }
       std::vector<ExecutionStep> call_steps;
       std::vector<std::string> call_ids;
       for (size_t c = 0; calls && c < calls->size(); ++c) {
         const json& call = (*calls)[c];
-        const std::string cw = fmt::format("{}.tool_calls[{}]", where, c);
+        auto cw = [&] { return fmt::format("{}.tool_calls[{}]", where(), c); };
         if (!call.is_object() || !call.contains("function") || !call["function"].is_object() ||
             !call["function"].contains("name") || !call["function"]["name"].is_string()) {
-          return Status::InvalidArgument(cw + " needs function.name");
+          return Status::InvalidArgument(cw() + " needs function.name");
         }
         const json& fn = call["function"];
         ExecutionStep s;
         s.tool = fn["name"].get<std::string>();
-        if (s.tool.empty()) return Status::InvalidArgument(cw + ".function.name is empty");
+        if (s.tool.empty()) return Status::InvalidArgument(cw() + ".function.name is empty");
         if (auto a = fn.find("arguments"); a != fn.end() && !a->is_null()) {
           s.action = a->is_string() ? a->get<std::string>() : a->dump();
           const json args = a->is_string() ? json::parse(s.action, nullptr, false) : *a;
@@ -180,13 +187,13 @@ Result<Episode> EpisodeFromOpenAiChat(const json& conversation, const Limits& li
       }
     } else if (role == "tool") {
       if (!m.contains("tool_call_id") || !m["tool_call_id"].is_string()) {
-        return Status::InvalidArgument(where + " (a tool reply) has no tool_call_id");
+        return Status::InvalidArgument(where() + " (a tool reply) has no tool_call_id");
       }
       const std::string id = m["tool_call_id"].get<std::string>();
       auto it = unanswered.find(id);
       if (it == unanswered.end() || it->second.empty()) {
         return Status::InvalidArgument(
-            fmt::format("{}: tool reply to unknown tool_call_id \"{}\"", where, id));
+            fmt::format("{}: tool reply to unknown tool_call_id \"{}\"", where(), id));
       }
       ExecutionStep& s = e.steps[it->second.back()];  // the latest unanswered call of that id
       it->second.pop_back();
@@ -196,7 +203,7 @@ Result<Episode> EpisodeFromOpenAiChat(const json& conversation, const Limits& li
       Fit(s.observation, limits.max_observation_bytes, "observation", s);
     } else if (role != "system" && role != "developer") {
       return Status::InvalidArgument(fmt::format(
-          "{}.role must be system, developer, user, assistant or tool, got \"{}\"", where, role));
+          "{}.role must be system, developer, user, assistant or tool, got \"{}\"", where(), role));
     }
   }
   if (!have_task) return Status::InvalidArgument("the conversation has no user message");

@@ -2,7 +2,6 @@
 // from when completed, and written in one transaction.
 #include <fmt/format.h>
 
-#include <atomic>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -21,6 +20,10 @@ namespace {
 constexpr int kImportThreads = 2;           // preparing episodes beside the store's writer
 constexpr size_t kImportTransaction = 512;  // episodes written per transaction
 constexpr size_t kPreparedAhead = 64;       // episodes prepared but not yet written, at most
+// The writer wakes the preparers every kWakeEvery episodes it takes, not at each: every wake-up
+// takes the writer's CPU for a moment (the woken thread runs at once), and then they prepare
+// a few in a row.
+constexpr size_t kWakeEvery = kPreparedAhead / 4;
 
 Status Prefixed(std::string_view where, const Status& s) {
   if (s.ok()) return s;
@@ -126,20 +129,39 @@ Result<std::vector<Status>> MemoryImpl::import_episodes(std::vector<Episode> epi
 
   // Validating and learning are independent per episode: two threads prepare the episodes in
   // order while the store writes those already prepared, a transaction per kImportTransaction.
+  // The same threads free what was written: freeing an episode's learnt patterns and steps
+  // costs the writer as much as writing some of them.
   std::vector<std::optional<Result<ImportedEpisode>>> prepared(n);
-  std::mutex mu;  // guards prepared
+  std::mutex mu;  // guards prepared and the counts below
   std::condition_variable ready;
-  std::atomic<size_t> next_to_prepare{0};
-  size_t taken = 0;  // episodes handed to the store (or skipped as rejected), guarded by mu
-  std::condition_variable_any taken_more;
+  size_t next_to_prepare = 0;
+  size_t taken = 0;    // episodes handed to the store (or skipped as rejected)
+  size_t written = 0;  // episodes whose transaction is over: the store is done with them
+  size_t freed = 0;
+  std::condition_variable_any work;
   auto prepare_some = [&](std::stop_token stop) {
-    for (size_t i; (i = next_to_prepare++) < n;) {
+    while (true) {
+      std::vector<std::optional<Result<ImportedEpisode>>> done;  // freed outside the lock
+      size_t i = n;
       {
         // Not too far ahead of the store: the writer is the bottleneck and needs the CPU.
         // Stopped when the store failed and this call returns.
         std::unique_lock lock(mu);
-        if (!taken_more.wait(lock, stop, [&] { return i < taken + kPreparedAhead; })) return;
+        const bool more = work.wait(lock, stop, [&] {
+          return freed < written || written == n ||
+                 (next_to_prepare < n && next_to_prepare < taken + kPreparedAhead);
+        });
+        if (!more) return;
+        if (freed < written) {
+          const size_t to = std::min(written, freed + kPreparedAhead / 2);  // shared out
+          for (; freed < to; ++freed) done.push_back(std::move(prepared[freed]));
+        } else if (written == n) {
+          return;
+        } else {
+          i = next_to_prepare++;
+        }
       }
+      if (i == n) continue;
       Result<ImportedEpisode> r = Status::Ok();
       try {
         r = prepare(i);
@@ -168,7 +190,11 @@ Result<std::vector<Status>> MemoryImpl::import_episodes(std::vector<Episode> epi
         std::unique_lock lock(mu);
         if (taken == to) return nullptr;
         const size_t i = taken++;
-        taken_more.notify_all();
+        if (taken % kWakeEvery == 0) {  // before waiting: the preparers may be waiting for it
+          lock.unlock();
+          work.notify_all();
+          lock.lock();
+        }
         ready.wait(lock, [&] { return prepared[i].has_value(); });
         lock.unlock();  // prepared[i] is this thread's from here on
         Result<ImportedEpisode>& r = *prepared[i];
@@ -189,6 +215,9 @@ Result<std::vector<Status>> MemoryImpl::import_episodes(std::vector<Episode> epi
     });
     if (!stored.ok()) return stored.status();
     for (size_t b = 0; b < stored->size(); ++b) results[index_of[b]] = (*stored)[b].status();
+    std::lock_guard lock(mu);
+    written = to;
+    work.notify_all();
   }
   return results;
 }

@@ -48,6 +48,7 @@ Completion Learn(const Episode& episode, const Outcome& outcome,
       ComputeReward(outcome, episode.steps, static_cast<double>(c.duration_ms), Summarize(history));
   c.reward = ToJson(reward).dump();
   c.patterns = ExtractPatterns(episode, reward.outcome_base);
+  c.pattern_ids = PatternIdList(c.patterns);
   const nlohmann::json reflection = ToJson(Reflect(episode.steps, outcome));
   c.reflection = reflection.dump();
   c.reflection_text = ReflectionText(reflection);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <unordered_map>
 
 #include "core/utf8.h"
 #include "learn/error_signature.h"
@@ -12,20 +13,52 @@
 namespace engram {
 namespace {
 
-using Contributions = std::map<std::string, PatternContribution>;
+uint64_t Fnv1a(std::string_view key) {
+  uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : key) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
 
-PatternContribution& Get(Contributions& all, const char* type, const std::string& key,
-                         double success) {
-  auto [it, fresh] = all.try_emplace(key);
-  PatternContribution& p = it->second;
-  if (fresh) {
+std::string IdOf(uint64_t hash) {
+  std::string id(17, 'p');
+  for (int i = 16; i >= 1; --i, hash >>= 4) {
+    id[static_cast<size_t>(i)] = "0123456789abcdef"[hash & 15];
+  }
+  return id;
+}
+
+// One episode's contributions, found by the hash their id is made of (an episode meets each of
+// its 60 or so patterns several times; the keys are long and share their beginnings).
+class Contributions {
+ public:
+  // The contribution with this key, new (type, key, id and success set) if there is none yet.
+  PatternContribution& Get(const char* type, std::string_view key, double success) {
+    const uint64_t hash = Fnv1a(key);
+    auto [it, fresh] = index_.try_emplace(hash, all_.size());
+    if (!fresh) return all_[it->second];
+    PatternContribution& p = all_.emplace_back();
     p.type = type;
     p.key = key;
-    p.id = PatternId(key);
+    p.id = IdOf(hash);
     p.success = success;
+    return p;
   }
-  return p;
-}
+
+  Contributions() { all_.reserve(64); }
+
+  // In the order they were first met.
+  std::vector<PatternContribution> Take() {
+    index_.clear();
+    return std::move(all_);
+  }
+
+ private:
+  std::unordered_map<uint64_t, size_t> index_;  // hash of the key -> position in all_
+  std::vector<PatternContribution> all_;
+};
 
 // A string as a JSON value. The descriptions of the patterns met most often (tool sequences,
 // decision points) are written field by field: each episode describes about 60 patterns, and
@@ -60,7 +93,7 @@ void ToolSequences(const Episode& e, double success, const PatternRules& rules,
       latency += last.latency_ms;
       tokens += last.tokens.value_or(0);
       if (n < min_n) continue;
-      auto& p = Get(all, "tool_sequence", key, success);
+      auto& p = all.Get("tool_sequence", key, success);
       if (p.occurrences == 0) p.description = R"({"tools":[)" + tools + "]}";
       ++p.occurrences;
       p.latency_ms += latency;
@@ -83,10 +116,10 @@ void ErrorRecoveries(const Episode& e, double success, Contributions& all) {
       }
     }
     const std::string signature = ErrorSignature(f->observation);
-    auto& p =
-        Get(all, "error_recovery",
-            fmt::format("error_recovery:{}|{}|{}", f->tool, signature, fmt::join(recovery, " > ")),
-            success);
+    auto& p = all.Get(
+        "error_recovery",
+        fmt::format("error_recovery:{}|{}|{}", f->tool, signature, fmt::join(recovery, " > ")),
+        success);
     if (p.occurrences == 0) {
       p.description = nlohmann::json{
           {"error_tool", f->tool},
@@ -107,7 +140,7 @@ void DecisionPoints(const Episode& e, double success, Contributions& all) {
     const auto& next = e.steps[i + 1];
     const std::string after =
         fmt::format("{} {}", before.tool, before.success ? "succeeded" : "failed");
-    auto& p = Get(all, "decision_point", "decision_point:" + after, success);
+    auto& p = all.Get("decision_point", "decision_point:" + after, success);
     if (p.occurrences == 0) {
       p.description = fmt::format(R"({{"after_success":{},"after_tool":{}}})", before.success,
                                   Quoted(before.tool));
@@ -127,7 +160,7 @@ void ContextTools(const Episode& e, double success, Contributions& all) {
   const std::string where = fmt::format("{}|{}|{}", c.domain.value_or(""), c.language.value_or(""),
                                         c.framework.value_or(""));
   for (const auto& s : e.steps) {
-    auto& p = Get(all, "context", fmt::format("context:{}|{}", where, s.tool), success);
+    auto& p = all.Get("context", fmt::format("context:{}|{}", where, s.tool), success);
     if (p.occurrences == 0) {
       p.description = nlohmann::json{
           {"domain", c.domain ? nlohmann::json(*c.domain) : nlohmann::json(nullptr)},
@@ -156,14 +189,18 @@ std::string JoinTools(const nlohmann::json& description, const char* field) {
 }
 
 std::string PatternId(std::string_view key) {
-  uint64_t h = 14695981039346656037ull;  // FNV-1a
-  for (unsigned char c : key) {
-    h ^= c;
-    h *= 1099511628211ull;
+  return IdOf(Fnv1a(key));
+}
+
+std::string PatternIdList(const std::vector<PatternContribution>& patterns) {
+  std::string ids;  // ids are "p" and hexadecimal digits: no escaping
+  for (const auto& c : patterns) {
+    ids += ids.empty() ? "[\"" : ",\"";
+    ids += c.id;
+    ids += '"';
   }
-  std::string id(17, 'p');
-  for (int i = 16; i >= 1; --i, h >>= 4) id[static_cast<size_t>(i)] = "0123456789abcdef"[h & 15];
-  return id;
+  if (!ids.empty()) ids += ']';
+  return ids;
 }
 
 std::vector<PatternContribution> ExtractPatterns(const Episode& episode, double success,
@@ -173,10 +210,7 @@ std::vector<PatternContribution> ExtractPatterns(const Episode& episode, double 
   ErrorRecoveries(episode, success, all);
   DecisionPoints(episode, success, all);
   ContextTools(episode, success, all);
-  std::vector<PatternContribution> out;
-  out.reserve(all.size());
-  for (auto& [key, p] : all) out.push_back(std::move(p));
-  return out;
+  return all.Take();
 }
 
 }  // namespace engram

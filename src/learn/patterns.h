@@ -27,6 +27,9 @@ std::string JoinTools(const nlohmann::json& description, const char* field);
 // The stable id of the pattern with this key: "p" and 16 hexadecimal digits.
 std::string PatternId(std::string_view key);
 
+// The JSON array of these patterns' ids; empty when there are none.
+std::string PatternIdList(const std::vector<PatternContribution>& patterns);
+
 // `success` is the episode's outcome base (1 success … 0 failure; see reward.h). Deterministic:
 // contributions come sorted by key.
 std::vector<PatternContribution> ExtractPatterns(const Episode& episode, double success,

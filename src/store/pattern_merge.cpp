@@ -4,20 +4,42 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cstring>
+#include <unordered_map>
 
 #include "engram/json.h"
 
 namespace engram {
 
-std::map<std::string_view, MergedPattern> SumContributions(
+namespace {
+
+// Pattern ids end in hexadecimal digits of a hash already: their last eight bytes are hash enough.
+struct IdHash {
+  size_t operator()(std::string_view id) const {
+    if (id.size() < 8) return std::hash<std::string_view>()(id);
+    uint64_t tail;
+    std::memcpy(&tail, id.data() + id.size() - 8, 8);
+    return static_cast<size_t>(tail * 0x9e3779b97f4a7c15ull);
+  }
+};
+
+}  // namespace
+
+std::vector<std::pair<std::string_view, MergedPattern>> SumContributions(
     const std::vector<EpisodePatterns>& episodes) {
-  std::map<std::string_view, MergedPattern> merged;
+  // A batch holds tens of thousands of contributions to a few hundred patterns: found by hash,
+  // sorted once at the end.
+  std::vector<std::pair<std::string_view, MergedPattern>> merged;
+  std::unordered_map<std::string_view, size_t, IdHash> position;
   for (const auto& ep : episodes) {
-    for (const auto& c : *ep.patterns) {
-      MergedPattern& m = merged[c.id];
+    const std::string_view seen_at = ep.learnt->ended_at;
+    for (const auto& c : ep.learnt->patterns) {
+      auto [it, fresh] = position.try_emplace(c.id, merged.size());
+      if (fresh) merged.emplace_back(c.id, MergedPattern{});
+      MergedPattern& m = merged[it->second].second;
       if (!m.first) {
         m.first = &c;
-        m.first_seen = m.last_seen = ep.seen_at;
+        m.first_seen = m.last_seen = seen_at;
       }
       ++m.support;
       m.occurrences += c.occurrences;
@@ -25,32 +47,75 @@ std::map<std::string_view, MergedPattern> SumContributions(
       m.tokens += c.tokens;
       m.success += c.success;
       for (const auto& [tool, counts] : c.branches) {
-        m.branches[tool].first += counts.first;
-        m.branches[tool].second += counts.second;
+        auto& [taken, worked] = m.branches[tool];
+        taken += counts.first;
+        worked += counts.second;
       }
-      m.first_seen = std::min(m.first_seen, ep.seen_at);
-      m.last_seen = std::max(m.last_seen, ep.seen_at);
+      m.first_seen = std::min(m.first_seen, seen_at);
+      m.last_seen = std::max(m.last_seen, seen_at);
       m.episode_keys.push_back(ep.episode_key);
       if (ep.domain && *ep.domain) ++m.domains[**ep.domain];
     }
   }
+  std::sort(merged.begin(), merged.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
   return merged;
-}
-
-std::string PatternIdList(const std::vector<PatternContribution>& patterns) {
-  std::string ids;  // ids are "p" and hexadecimal digits: no escaping
-  for (const auto& c : patterns) {
-    ids += ids.empty() ? "[\"" : ",\"";
-    ids += c.id;
-    ids += '"';
-  }
-  if (!ids.empty()) ids += ']';
-  return ids;
 }
 
 std::string NewestFirst(const std::vector<int64_t>& keys, size_t limit) {
   const size_t n = std::min(keys.size(), limit);
   return fmt::format("[{}]", fmt::join(keys.rbegin(), keys.rbegin() + static_cast<long>(n), ","));
+}
+
+namespace {
+
+// The items of a JSON array of integers, as text; nothing if it is not one.
+std::optional<std::vector<std::string_view>> IntegerItems(std::string_view a, size_t limit) {
+  auto space = [&](size_t i) {
+    while (i < a.size() && (a[i] == ' ' || a[i] == '\t' || a[i] == '\n' || a[i] == '\r')) ++i;
+    return i;
+  };
+  std::vector<std::string_view> items;
+  size_t i = space(0);
+  if (i == a.size() || a[i] != '[') return std::nullopt;
+  i = space(i + 1);
+  if (i < a.size() && a[i] == ']')
+    return space(i + 1) == a.size() ? std::optional(items) : std::nullopt;
+  while (true) {
+    const size_t from = i;
+    if (i < a.size() && a[i] == '-') ++i;
+    const size_t digits = i;
+    while (i < a.size() && a[i] >= '0' && a[i] <= '9') ++i;
+    if (i == digits) return std::nullopt;
+    if (items.size() < limit) items.push_back(a.substr(from, i - from));
+    i = space(i);
+    if (i == a.size()) return std::nullopt;
+    if (a[i] == ']') break;
+    if (a[i] != ',') return std::nullopt;
+    i = space(i + 1);
+  }
+  if (space(i + 1) != a.size()) return std::nullopt;
+  return items;
+}
+
+}  // namespace
+
+std::optional<std::string> PrependEvidence(std::string_view fresh, std::string_view stored,
+                                           size_t limit) {
+  auto newer = IntegerItems(fresh, limit);
+  if (!newer) return std::nullopt;
+  auto older = IntegerItems(stored, limit - newer->size());
+  if (!older) return std::nullopt;
+  std::string out = "[";
+  out.reserve(fresh.size() + stored.size());
+  for (const auto* part : {&*newer, &*older}) {
+    for (std::string_view item : *part) {
+      if (out.size() > 1) out += ',';
+      out += item;
+    }
+  }
+  out += ']';
+  return out;
 }
 
 std::vector<int64_t> KeysOfJsonArray(std::string_view json_array) {

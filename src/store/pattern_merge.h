@@ -6,17 +6,17 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "store/store.h"
 
 namespace engram {
 
-// What one completed episode contributes, and when.
+// What one completed episode contributes (its completion's patterns), and when (its end).
 struct EpisodePatterns {
   int64_t episode_key = 0;
-  const std::vector<PatternContribution>* patterns = nullptr;
-  std::string_view seen_at;
+  const Completion* learnt = nullptr;
   const std::optional<std::string>* domain = nullptr;  // the episode's, when it has one
 };
 
@@ -32,14 +32,18 @@ struct MergedPattern {
 };
 
 // By pattern id, in id order (the order in which a store should lock the rows).
-std::map<std::string_view, MergedPattern> SumContributions(
+std::vector<std::pair<std::string_view, MergedPattern>> SumContributions(
     const std::vector<EpisodePatterns>& episodes);
-
-// The JSON array of an episode's pattern ids, as episode_patterns keeps it; empty when none.
-std::string PatternIdList(const std::vector<PatternContribution>& patterns);
 
 // The newest of `keys` first, at most `limit`: a pattern's fresh evidence as a JSON array.
 std::string NewestFirst(const std::vector<int64_t>& keys, size_t limit);
+
+// A pattern's evidence after a batch: the `fresh` keys (a JSON array, newest first) and then the
+// `stored` ones, `limit` in all, as a JSON array. Nothing when `stored` is not a JSON array of
+// integers. The text is scanned, not parsed into values: a merge runs this for every pattern an
+// episode batch shows, and evidence arrays are long.
+std::optional<std::string> PrependEvidence(std::string_view fresh, std::string_view stored,
+                                           size_t limit);
 
 // A JSON array of integers (episode keys), as the evidence columns hold them.
 std::vector<int64_t> KeysOfJsonArray(std::string_view json_array);

@@ -107,8 +107,8 @@ Status MergePatterns(Connection& conn, const std::vector<EpisodePatterns>& episo
   // brings thousands of patterns.
   LearntRows rows;
   for (const auto& ep : episodes) {
-    std::string ids = PatternIdList(*ep.patterns);
-    if (!ids.empty()) rows.episode_patterns.push_back({ep.episode_key, std::move(ids)});
+    const std::string& ids = ep.learnt->pattern_ids;
+    if (!ids.empty()) rows.episode_patterns.push_back({ep.episode_key, ids});
   }
   for (const auto& [id, m] : SumContributions(episodes)) {  // in id order
     const PatternContribution& c = *m.first;

@@ -296,8 +296,7 @@ class PgStore final : public Store {
         steps.clear();
       }
       if (item.completion) {
-        learnt.push_back(
-            {key, &item.completion->patterns, item.completion->ended_at, &e.context.domain});
+        learnt.push_back({key, &*item.completion, &e.context.domain});
       }
       out.push_back(key);
     }
@@ -355,8 +354,7 @@ class PgStore final : public Store {
       p.add(to_json(c.outcome).dump()).add(c.ended_at).add(c.reward).add(c.reflection);
       p.add(c.step_count).add(c.duration_ms).add(c.reflection_text).add(c.steps_text).add(key);
       if (Status s = writer_->run(kUpdate, p); !s.ok()) return s;
-      if (Status s = pg::MergePatterns(*writer_, {{key, &c.patterns, c.ended_at, &domain}});
-          !s.ok()) {
+      if (Status s = pg::MergePatterns(*writer_, {{key, &c, &domain}}); !s.ok()) {
         return s;
       }
       return txn.commit();

@@ -1,6 +1,7 @@
 #include "store/sqlite_patterns.h"
 
 #include <fmt/format.h>
+#include <sqlite3.h>
 
 #include "engram/json.h"
 #include "store/row_decode.h"
@@ -43,14 +44,42 @@ Result<std::vector<Pattern>> ReadPatterns(Connection& conn, Statement& st) {
   return out;
 }
 
+std::string_view TextOf(sqlite3_value* v) {
+  const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(v));
+  return text ? std::string_view(text, static_cast<size_t>(sqlite3_value_bytes(v)))
+              : std::string_view();
+}
+
+// engram_evidence(fresh, stored, limit): PrependEvidence as an SQL function.
+void Evidence(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  const sqlite3_int64 limit = sqlite3_value_int64(argv[2]);
+  auto merged = PrependEvidence(TextOf(argv[0]), TextOf(argv[1]),
+                                static_cast<size_t>(std::max<sqlite3_int64>(limit, 0)));
+  if (!merged) {
+    sqlite3_result_error(ctx, "engram_evidence: the evidence is not a JSON array of episode keys",
+                         -1);
+    return;
+  }
+  sqlite3_result_text64(ctx, merged->data(), merged->size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+}
+
 }  // namespace
+
+Status RegisterPatternFunctions(Connection& conn) {
+  if (sqlite3_create_function_v2(conn.raw(), "engram_evidence", 3,
+                                 SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, nullptr,
+                                 Evidence, nullptr, nullptr, nullptr) != SQLITE_OK) {
+    return Status::IOError("cannot register the engram_evidence function");
+  }
+  return Status::Ok();
+}
 
 Status MergePatterns(Connection& conn, const std::vector<EpisodePatterns>& episodes) {
   auto listed =
       conn.cached("INSERT INTO episode_patterns (episode_key, pattern_ids) VALUES (?, ?)");
   if (!listed.ok()) return listed.status();
   for (const auto& ep : episodes) {
-    const std::string ids = PatternIdList(*ep.patterns);
+    const std::string& ids = ep.learnt->pattern_ids;
     if (ids.empty()) continue;
     (*listed)->bind(1, ep.episode_key).bind_text_static(2, ids);
     if (Status s = (*listed)->run(); !s.ok()) return s;
@@ -69,8 +98,8 @@ Status MergePatterns(Connection& conn, const std::vector<EpisodePatterns>& episo
       if (!s.ok()) return s;
       branches = MergeBranches(stored, m.branches).dump();
     }
-    // The newest evidence first, then what was kept before, kMaxEvidence in all (SQLite returns
-    // a UNION ALL part by part; MemoryTest.PatternEvidenceKeepsTheNewest... checks the order).
+    // The newest evidence first, then what was kept before, kMaxEvidence in all
+    // (MemoryTest.PatternEvidenceKeepsTheNewest... checks the order).
     const std::string evidence = NewestFirst(m.episode_keys, kMaxEvidence);
     static const std::string kUpsert = fmt::format(
         "INSERT INTO patterns (id, key, type, description, support, success_sum, occurrences, "
@@ -83,9 +112,7 @@ Status MergePatterns(Connection& conn, const std::vector<EpisodePatterns>& episo
         "tokens_sum = tokens_sum + excluded.tokens_sum, "
         "branches = excluded.branches, first_seen = min(first_seen, excluded.first_seen), "
         "last_seen = max(last_seen, excluded.last_seen), "
-        "evidence = (SELECT json_group_array(value) FROM ("
-        "SELECT value FROM json_each(?13) UNION ALL "
-        "SELECT value FROM json_each(patterns.evidence) LIMIT {}))",
+        "evidence = engram_evidence(?13, patterns.evidence, {})",
         kMaxEvidence);
     auto up = conn.cached(kUpsert);
     if (!up.ok()) return up.status();

@@ -12,8 +12,11 @@
 
 namespace engram::sqlite {
 
+// Registers the SQL function MergePatterns uses on this connection.
+Status RegisterPatternFunctions(Connection& conn);
+
 // Merges the contributions of these episodes into the patterns of all episodes.
-// REQUIRES: a write transaction is open on `conn`.
+// REQUIRES: a write transaction is open on `conn`, RegisterPatternFunctions ran on it.
 Status MergePatterns(Connection& conn, const std::vector<EpisodePatterns>& episodes);
 
 // Takes a deleted episode out of the evidence of its patterns and their counts per domain (its

@@ -200,8 +200,7 @@ class SqliteStore final : public Store {
       }
       if (item.completion) {
         if (Status s = IndexForSearch(*writer_, *key, e.task, *item.completion); !s.ok()) return s;
-        learnt.push_back(
-            {*key, &item.completion->patterns, item.completion->ended_at, &e.context.domain});
+        learnt.push_back({*key, &*item.completion, &e.context.domain});
       }
       out.push_back(*key);
     }
@@ -255,7 +254,7 @@ class SqliteStore final : public Store {
     }
     q.reset();
     if (!s.ok()) return s;
-    s = sqlite::MergePatterns(*writer_, {{key, &c.patterns, c.ended_at, &domain}});
+    s = sqlite::MergePatterns(*writer_, {{key, &c, &domain}});
     if (s.ok()) s = IndexForSearch(*writer_, key, task, c);
     if (!s.ok()) return s;
     return txn.commit();
@@ -729,6 +728,7 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path, const Op
   if (Status s = c.exec(fmt::format("PRAGMA synchronous = {}", sync)); !s.ok()) return s;
   if (Status s = sqlite::MigrateSchema(c); !s.ok()) return s;
   if (Status s = sqlite::RegisterRanking(c); !s.ok()) return s;
+  if (Status s = sqlite::RegisterPatternFunctions(c); !s.ok()) return s;
   std::unique_ptr<sqlite::Checkpointer> checkpointer;
   if (path != ":memory:") {
     auto started = sqlite::Checkpointer::Start(c, options.busy_timeout, sync);

@@ -61,6 +61,7 @@ struct Completion {
   int64_t step_count = 0;
   int64_t duration_ms = 0;
   std::vector<PatternContribution> patterns;  // merged into the patterns of all episodes
+  std::string pattern_ids;  // their ids as a JSON array, as the store lists an episode's patterns
   // Indexed for recall's full-text search, beside the task.
   std::string reflection_text;
   std::string steps_text;

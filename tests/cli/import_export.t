@@ -68,6 +68,13 @@ $ engram --db chats.db recall "refund an old order" --json | grep -E '"(task|war
       "task": "Refund order 1234",
       "warning": true,
 
+# JSON Lines are read as they come; a bad line is reported by its number, blank lines counted.
+$ printf '\n\n%s\n\n%s\n' '{"messages":[{"role":"user","content":"Tag the release"}]}' '{"messages":[{"role":"tool","content":"x","tool_call_id":"c1"}]}' | engram --db streamed.db import - --format openai-chat
+line 5: messages[0]: tool reply to unknown tool_call_id "c1"
+imported 1 episode(s), skipped 0 existing, rejected 1
+error: 1 record(s) rejected
+[exit 1]
+
 # JSON Lines of transcripts work too, one conversation a line.
 $ printf '%s\n' '[{"role":"user","content":"Rename the repo"},{"role":"assistant","content":"Done"}]' '{"messages":[{"role":"user","content":"Archive it"}],"outcome":{"kind":"abstained","summary":"no rights"}}' | engram --db lines.db import - --format openai-chat --json
 {
