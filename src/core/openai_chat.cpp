@@ -162,9 +162,9 @@ Result<Episode> EpisodeFromOpenAiChat(const json& conversation, const Limits& li
         if (s.tool.empty()) return Status::InvalidArgument(cw() + ".function.name is empty");
         if (auto a = fn.find("arguments"); a != fn.end() && !a->is_null()) {
           s.action = a->is_string() ? a->get<std::string>() : a->dump();
-          const json args = a->is_string() ? json::parse(s.action, nullptr, false) : *a;
+          json args = a->is_string() ? json::parse(s.action, nullptr, false) : *a;
           if (args.is_object() && s.action.size() <= limits.max_parameters_bytes) {
-            s.parameters = args;
+            s.parameters = std::move(args);
           }
         }
         Fit(s.action, limits.max_action_bytes, "action", s);

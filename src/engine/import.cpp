@@ -2,6 +2,7 @@
 // from when completed, and written in one transaction.
 #include <fmt/format.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -131,12 +132,14 @@ Result<std::vector<Status>> MemoryImpl::import_episodes(std::vector<Episode> epi
   // order while the store writes those already prepared, a transaction per kImportTransaction.
   // The same threads free what was written: freeing an episode's learnt patterns and steps
   // costs the writer as much as writing some of them.
+  // The writer takes no lock for an episode that is ready (a lock it shares with the
+  // preparers hands them its CPU each time it wakes one waiting for it).
   std::vector<std::optional<Result<ImportedEpisode>>> prepared(n);
-  std::mutex mu;  // guards prepared and the counts below
-  std::condition_variable ready;
+  std::vector<std::atomic<bool>> is_prepared(n);  // prepared[i] is set and the preparer's no more
+  std::mutex mu;                                  // guards the counts below
   size_t next_to_prepare = 0;
-  size_t taken = 0;    // episodes handed to the store (or skipped as rejected)
-  size_t written = 0;  // episodes whose transaction is over: the store is done with them
+  std::atomic<size_t> taken = 0;  // episodes handed to the store (or skipped as rejected)
+  size_t written = 0;             // episodes whose transaction is over: the store is done with them
   size_t freed = 0;
   std::condition_variable_any work;
   auto prepare_some = [&](std::stop_token stop) {
@@ -168,9 +171,9 @@ Result<std::vector<Status>> MemoryImpl::import_episodes(std::vector<Episode> epi
       } catch (const std::exception& ex) {  // a JSON value of an unexpected shape
         r = Status::InvalidArgument(ex.what());
       }
-      std::lock_guard lock(mu);
       prepared[i] = std::move(r);
-      ready.notify_all();
+      is_prepared[i].store(true, std::memory_order_release);
+      is_prepared[i].notify_one();
     }
   };
   std::vector<std::jthread> preparers;
@@ -187,17 +190,15 @@ Result<std::vector<Status>> MemoryImpl::import_episodes(std::vector<Episode> epi
     std::vector<size_t> index_of;  // stored position -> position in `episodes`
     auto stored = store_->import_episodes([&]() -> const ImportedEpisode* {
       while (true) {
-        std::unique_lock lock(mu);
-        if (taken == to) return nullptr;
-        const size_t i = taken++;
-        if (taken % kWakeEvery == 0) {  // before waiting: the preparers may be waiting for it
-          lock.unlock();
+        const size_t i = taken.load(std::memory_order_relaxed);  // this thread's to change
+        if (i == to) return nullptr;
+        taken.store(i + 1);
+        if ((i + 1) % kWakeEvery == 0) {  // before waiting: the preparers may be waiting for it
+          { std::lock_guard lock(mu); }   // a preparer is waiting, or sees the new count
           work.notify_all();
-          lock.lock();
         }
-        ready.wait(lock, [&] { return prepared[i].has_value(); });
-        lock.unlock();  // prepared[i] is this thread's from here on
-        Result<ImportedEpisode>& r = *prepared[i];
+        is_prepared[i].wait(false, std::memory_order_acquire);
+        Result<ImportedEpisode>& r = *prepared[i];  // this thread's from here on
         if (!r.ok()) {
           results[i] = r.status();
           continue;

@@ -13,14 +13,18 @@
 namespace engram {
 namespace {
 
-uint64_t Fnv1a(std::string_view key) {
-  uint64_t h = 14695981039346656037ull;
-  for (unsigned char c : key) {
-    h ^= c;
-    h *= 1099511628211ull;
+// FNV-1a, fed a piece at a time: a key's hash is extended as the key would be.
+struct Fnv1a {
+  uint64_t value = 14695981039346656037ull;
+
+  Fnv1a& add(std::string_view piece) {
+    for (unsigned char c : piece) {
+      value ^= c;
+      value *= 1099511628211ull;
+    }
+    return *this;
   }
-  return h;
-}
+};
 
 std::string IdOf(uint64_t hash) {
   std::string id(17, 'p');
@@ -36,12 +40,23 @@ class Contributions {
  public:
   // The contribution with this key, new (type, key, id and success set) if there is none yet.
   PatternContribution& Get(const char* type, std::string_view key, double success) {
-    const uint64_t hash = Fnv1a(key);
-    auto [it, fresh] = index_.try_emplace(hash, all_.size());
-    if (!fresh) return all_[it->second];
+    const uint64_t hash = Fnv1a().add(key).value;
+    if (PatternContribution* p = Find(hash)) return *p;
+    return Add(hash, type, std::string(key), success);
+  }
+
+  // The contribution whose key has this hash, if there is one yet.
+  PatternContribution* Find(uint64_t hash) {
+    auto it = index_.find(hash);
+    return it == index_.end() ? nullptr : &all_[it->second];
+  }
+
+  // A new contribution; `hash` is its key's.
+  PatternContribution& Add(uint64_t hash, const char* type, std::string key, double success) {
+    index_.emplace(hash, all_.size());
     PatternContribution& p = all_.emplace_back();
     p.type = type;
-    p.key = key;
+    p.key = std::move(key);
     p.id = IdOf(hash);
     p.success = success;
     return p;
@@ -74,30 +89,37 @@ void ToolSequences(const Episode& e, double success, const PatternRules& rules,
   const auto& s = e.steps;
   const size_t min_n = static_cast<size_t>(std::max(rules.min_ngram, 1));
   const size_t max_n = static_cast<size_t>(std::max(rules.max_ngram, 0));
-  std::vector<std::string> quoted;
-  quoted.reserve(s.size());
-  for (const auto& step : s) quoted.push_back(Quoted(step.tool));
-  // Each run of tools grows from its first step: its key is extended, not rebuilt.
+  // Each run of tools grows from its first step: its key's hash is extended, not rebuilt, and
+  // the key and description are written out only the first time the episode shows the run.
+  constexpr std::string_view kPrefix = "tool_sequence:", kBetween = " > ";
   for (size_t i = 0; i < s.size(); ++i) {
-    std::string key = "tool_sequence:";
-    std::string tools;  // the JSON array's items
+    Fnv1a hash;
+    hash.add(kPrefix);
     int64_t latency = 0, tokens = 0;
     for (size_t n = 1; n <= max_n && i + n <= s.size(); ++n) {
       const ExecutionStep& last = s[i + n - 1];
-      if (n > 1) {
-        key += " > ";
-        tools += ',';
-      }
-      key += last.tool;
-      tools += quoted[i + n - 1];
+      if (n > 1) hash.add(kBetween);
+      hash.add(last.tool);
       latency += last.latency_ms;
       tokens += last.tokens.value_or(0);
       if (n < min_n) continue;
-      auto& p = all.Get("tool_sequence", key, success);
-      if (p.occurrences == 0) p.description = R"({"tools":[)" + tools + "]}";
-      ++p.occurrences;
-      p.latency_ms += latency;
-      p.tokens += tokens;
+      PatternContribution* p = all.Find(hash.value);
+      if (!p) {
+        std::string key(kPrefix), tools;  // tools: the JSON array's items
+        for (size_t k = i; k < i + n; ++k) {
+          if (k > i) {
+            key += kBetween;
+            tools += ',';
+          }
+          key += s[k].tool;
+          tools += Quoted(s[k].tool);
+        }
+        p = &all.Add(hash.value, "tool_sequence", std::move(key), success);
+        p->description = R"({"tools":[)" + tools + "]}";
+      }
+      ++p->occurrences;
+      p->latency_ms += latency;
+      p->tokens += tokens;
     }
   }
 }
@@ -189,7 +211,7 @@ std::string JoinTools(const nlohmann::json& description, const char* field) {
 }
 
 std::string PatternId(std::string_view key) {
-  return IdOf(Fnv1a(key));
+  return IdOf(Fnv1a().add(key).value);
 }
 
 std::string PatternIdList(const std::vector<PatternContribution>& patterns) {
