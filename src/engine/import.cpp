@@ -131,9 +131,8 @@ Result<std::vector<Status>> MemoryImpl::import_episodes(std::vector<Episode> epi
   // Validating and learning are independent per episode: two threads prepare the episodes in
   // order while the store writes those already prepared, a transaction per kImportTransaction.
   // The same threads free what was written: freeing an episode's learnt patterns and steps
-  // costs the writer as much as writing some of them.
-  // The writer takes no lock for an episode that is ready (a lock it shares with the
-  // preparers hands them its CPU each time it wakes one waiting for it).
+  // costs the writer as much as writing some of them. The writer takes no lock for an episode
+  // that is ready: unlocking a lock a preparer waits for hands that preparer the writer's CPU.
   std::vector<std::optional<Result<ImportedEpisode>>> prepared(n);
   std::vector<std::atomic<bool>> is_prepared(n);  // prepared[i] is set and the preparer's no more
   std::mutex mu;                                  // guards the counts below

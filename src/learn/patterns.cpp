@@ -35,9 +35,12 @@ std::string IdOf(uint64_t hash) {
 }
 
 // One episode's contributions, found by the hash their id is made of (an episode meets each of
-// its 60 or so patterns several times; the keys are long and share their beginnings).
+// its 60 or so patterns several times; the keys are long and share their beginnings). Two keys
+// of one hash would have one id, and be one pattern in the store all the same.
 class Contributions {
  public:
+  Contributions() { all_.reserve(64); }
+
   // The contribution with this key, new (type, key, id and success set) if there is none yet.
   PatternContribution& Get(const char* type, std::string_view key, double success) {
     const uint64_t hash = Fnv1a().add(key).value;
@@ -61,8 +64,6 @@ class Contributions {
     p.success = success;
     return p;
   }
-
-  Contributions() { all_.reserve(64); }
 
   // In the order they were first met.
   std::vector<PatternContribution> Take() {

@@ -23,6 +23,35 @@ struct IdHash {
   }
 };
 
+// The items of a JSON array of integers, as text; nothing if it is not one.
+std::optional<std::vector<std::string_view>> IntegerItems(std::string_view a, size_t limit) {
+  auto space = [&](size_t i) {
+    while (i < a.size() && (a[i] == ' ' || a[i] == '\t' || a[i] == '\n' || a[i] == '\r')) ++i;
+    return i;
+  };
+  std::vector<std::string_view> items;
+  size_t i = space(0);
+  if (i == a.size() || a[i] != '[') return std::nullopt;
+  i = space(i + 1);
+  if (i < a.size() && a[i] == ']')
+    return space(i + 1) == a.size() ? std::optional(items) : std::nullopt;
+  while (true) {
+    const size_t from = i;
+    if (i < a.size() && a[i] == '-') ++i;
+    const size_t digits = i;
+    while (i < a.size() && a[i] >= '0' && a[i] <= '9') ++i;
+    if (i == digits) return std::nullopt;
+    if (items.size() < limit) items.push_back(a.substr(from, i - from));
+    i = space(i);
+    if (i == a.size()) return std::nullopt;
+    if (a[i] == ']') break;
+    if (a[i] != ',') return std::nullopt;
+    i = space(i + 1);
+  }
+  if (space(i + 1) != a.size()) return std::nullopt;
+  return items;
+}
+
 }  // namespace
 
 std::vector<std::pair<std::string_view, MergedPattern>> SumContributions(
@@ -66,39 +95,6 @@ std::string NewestFirst(const std::vector<int64_t>& keys, size_t limit) {
   const size_t n = std::min(keys.size(), limit);
   return fmt::format("[{}]", fmt::join(keys.rbegin(), keys.rbegin() + static_cast<long>(n), ","));
 }
-
-namespace {
-
-// The items of a JSON array of integers, as text; nothing if it is not one.
-std::optional<std::vector<std::string_view>> IntegerItems(std::string_view a, size_t limit) {
-  auto space = [&](size_t i) {
-    while (i < a.size() && (a[i] == ' ' || a[i] == '\t' || a[i] == '\n' || a[i] == '\r')) ++i;
-    return i;
-  };
-  std::vector<std::string_view> items;
-  size_t i = space(0);
-  if (i == a.size() || a[i] != '[') return std::nullopt;
-  i = space(i + 1);
-  if (i < a.size() && a[i] == ']')
-    return space(i + 1) == a.size() ? std::optional(items) : std::nullopt;
-  while (true) {
-    const size_t from = i;
-    if (i < a.size() && a[i] == '-') ++i;
-    const size_t digits = i;
-    while (i < a.size() && a[i] >= '0' && a[i] <= '9') ++i;
-    if (i == digits) return std::nullopt;
-    if (items.size() < limit) items.push_back(a.substr(from, i - from));
-    i = space(i);
-    if (i == a.size()) return std::nullopt;
-    if (a[i] == ']') break;
-    if (a[i] != ',') return std::nullopt;
-    i = space(i + 1);
-  }
-  if (space(i + 1) != a.size()) return std::nullopt;
-  return items;
-}
-
-}  // namespace
 
 std::optional<std::string> PrependEvidence(std::string_view fresh, std::string_view stored,
                                            size_t limit) {
