@@ -195,6 +195,25 @@ std::string Rate(double v) {
   return fmt::format("{:>12.0f}", v);
 }
 
+// The retrieval quality table: engram's recall against plain BM25 on the evaluation set.
+void PrintRecallQuality(const RecallEval& eval) {
+  fmt::print(
+      "\nrecall quality: {} tasks, {} episodes per fold ({} failed), 5 folds, each task asked in "
+      "the phrasing its fold held out\n\n",
+      eval.tasks, eval.episodes, eval.failed);
+  fmt::print("| ranking | recall@5 | MRR | vs BM25 |\n|---|---:|---:|---|\n");
+  auto quality = [&](const char* name, const Quality& q) {
+    fmt::print("| {} | {:.3f} | {:.3f} | {} |\n", name, q.recall_at_5, q.mrr,
+               &q == &eval.bm25
+                   ? std::string("baseline")
+                   : fmt::format("recall@5 {:+.3f}, MRR {:+.3f}",
+                                 q.recall_at_5 - eval.bm25.recall_at_5, q.mrr - eval.bm25.mrr));
+  };
+  quality("engram recall, task and context", eval.combined);
+  quality("engram recall, task only", eval.combined_without_context);
+  quality("plain BM25 alone, task only", eval.bm25);
+}
+
 }  // namespace
 }  // namespace engram::bench
 
@@ -228,6 +247,11 @@ int main(int argc, char** argv) {
     const RecallSpeed speed = MeasureRecallSpeed(store, built ? 0 : RecallEpisodes(), 1000);
     fmt::print("| recall over {}, 1000 queries | p50 {:.2f} ms | p95 {:.2f} ms | p99 {:.2f} ms |\n",
                store, speed.p50_ms, speed.p95_ms, speed.p99_ms);
+    std::filesystem::remove_all(dir);
+    return 0;
+  }
+  if (only == "quality") {
+    PrintRecallQuality(EvaluateRecall("sqlite://" + (dir / "eval").string()));
     std::filesystem::remove_all(dir);
     return 0;
   }
@@ -357,21 +381,7 @@ int main(int argc, char** argv) {
       rss_steps, fire_and_forget, static_cast<double>(rss_kb) / 1024.0,
       static_cast<double>(rss_kb) / 1024.0 < 200 && rss_kb > 0 ? "yes" : "NO");
 
-  fmt::print(
-      "\nrecall quality: {} tasks, {} episodes per fold ({} failed), 5 folds, each task asked in "
-      "the phrasing its fold held out\n\n",
-      eval.tasks, eval.episodes, eval.failed);
-  fmt::print("| ranking | recall@5 | MRR | vs BM25 |\n|---|---:|---:|---|\n");
-  auto quality = [&](const char* name, const Quality& q) {
-    fmt::print("| {} | {:.3f} | {:.3f} | {} |\n", name, q.recall_at_5, q.mrr,
-               &q == &eval.bm25
-                   ? std::string("baseline")
-                   : fmt::format("recall@5 {:+.3f}, MRR {:+.3f}",
-                                 q.recall_at_5 - eval.bm25.recall_at_5, q.mrr - eval.bm25.mrr));
-  };
-  quality("engram recall, task and context", eval.combined);
-  quality("engram recall, task only", eval.combined_without_context);
-  quality("plain BM25 alone, task only", eval.bm25);
+  PrintRecallQuality(eval);
   fmt::print(
       "\n| recall latency over {} episodes of 10 steps, {} queries | value | target | met |\n",
       speed.episodes, 1000);

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -13,6 +15,21 @@
 
 namespace engram::bench {
 namespace {
+
+// The evaluation's clock: a millisecond further at every reading, from a fixed start. With the
+// system clock, durations (a reward part) and recency moved with the machine's speed, and the
+// figures with them from one run to the next.
+class TickingClock final : public Clock {
+ public:
+  std::chrono::system_clock::time_point now() override {
+    return kStart + std::chrono::milliseconds(ticks_.fetch_add(1));
+  }
+
+ private:
+  static constexpr std::chrono::system_clock::time_point kStart{
+      std::chrono::seconds(1'767'225'600)};
+  std::atomic<int64_t> ticks_ = 0;
+};
 
 std::string Record(Memory& m, const Attempt& a) {
   auto id = m.start_episode(a.spec);
@@ -64,7 +81,9 @@ RecallEval EvaluateRecall(const std::string& url_prefix) {
   out.tasks = static_cast<int>(EvalTasks().size());
   std::mt19937_64 rng(42);
   for (size_t fold = 0; fold < kFolds; ++fold) {
-    auto m = OpenOrDie(fmt::format("{}-{}.db", url_prefix, fold));
+    Options options;
+    options.clock = std::make_shared<TickingClock>();
+    auto m = OpenOrDie(fmt::format("{}-{}.db", url_prefix, fold), options);
     std::map<std::string, size_t> task_of;
     for (int n = 0; n < kAttempts; ++n) {
       for (size_t t = 0; t < EvalTasks().size(); ++t) {
