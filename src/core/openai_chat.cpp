@@ -21,12 +21,12 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
-// A message's content as text: a string, null, or a list of parts whose text parts are joined.
 // Where a message is, for errors: "messages[3]".
 std::string Where(size_t message) {
   return fmt::format("messages[{}]", message);
 }
 
+// A message's content as text: a string, null, or a list of parts whose text parts are joined.
 Result<std::string> ContentText(const json& m, size_t message) {
   auto it = m.find("content");
   if (it == m.end() || it->is_null()) return std::string();
