@@ -81,6 +81,10 @@ class Row {
   int row_;
 };
 
+// Seconds a connection attempt waits for the server unless the conninfo or PGCONNECT_TIMEOUT
+// says otherwise.
+inline constexpr const char* kConnectTimeout = "10";
+
 class Connection {
  public:
   // `conninfo` as libpq takes it: a postgres:// or postgresql:// URL or key=value pairs;

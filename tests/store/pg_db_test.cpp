@@ -2,7 +2,11 @@
 // errors as Status values, and the pool's limit.
 #include "store/pg_db.h"
 
+#include <fmt/format.h>
+
 #include <chrono>
+#include <cstdlib>
+#include <string_view>
 #include <thread>
 
 #include "pg_test_util.h"
@@ -122,6 +126,35 @@ TEST_F(PgDbTest, ErrorsSayWhatTheServerSaid) {
       << refused.status().message();
   EXPECT_NE(refused.status().message().find("refused Is the server running"), std::string::npos)
       << refused.status().message();
+}
+
+// The connect_timeout a connection was opened with, as libpq reports it.
+std::string ConnectTimeout(Connection& c) {
+  std::string out;
+  PQconninfoOption* options = PQconninfo(c.raw());
+  for (PQconninfoOption* o = options; o && o->keyword; ++o) {
+    if (std::string_view(o->keyword) == "connect_timeout" && o->val) out = o->val;
+  }
+  PQconninfoFree(options);
+  return out;
+}
+
+TEST_F(PgDbTest, ConnectingGivesUpAfterTenSecondsUnlessToldOtherwise) {
+  EXPECT_EQ(ConnectTimeout(*conn_), "10");  // the URL says nothing of it
+  auto url = Connection::Open(db_->url() + "?connect_timeout=3");
+  ASSERT_OK(url);
+  EXPECT_EQ(ConnectTimeout(**url), "3");
+  PGconn* raw = conn_->raw();
+  auto keywords =
+      Connection::Open(fmt::format("host={} port={} user={} dbname={} connect_timeout=4",
+                                   PQhost(raw), PQport(raw), PQuser(raw), PQdb(raw)));
+  ASSERT_OK(keywords);
+  EXPECT_EQ(ConnectTimeout(**keywords), "4");
+  ASSERT_EQ(setenv("PGCONNECT_TIMEOUT", "5", 1), 0);
+  auto env = Connection::Open(db_->url());
+  unsetenv("PGCONNECT_TIMEOUT");
+  ASSERT_OK(env);
+  EXPECT_EQ(ConnectTimeout(**env), "5");
 }
 
 TEST_F(PgDbTest, ADeadlockIsBusySoTheTransactionCanRunAgain) {
