@@ -326,7 +326,7 @@ void HttpServer::Impl::Setup() {
   // for the client's delayed ACK, some 40 ms, on every request of a keep-alive connection.
   server.set_tcp_nodelay(true);
   server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-    if (!options.token || req.path == "/healthz")
+    if (!options.token || req.path == "/healthz" || req.path == "/readyz")
       return httplib::Server::HandlerResponse::Unhandled;
     if (TokenMatches(req.get_header_value("Authorization"), *options.token)) {
       return httplib::Server::HandlerResponse::Unhandled;
@@ -365,6 +365,17 @@ void HttpServer::Impl::Setup() {
   Memory& m = memory;
 
   Route(get, "GET", "/healthz", "/healthz", [](const auto&, auto& res) {
+    SendJson(res, 200, ordered_json{{"status", "ok"}});
+  });
+  // /healthz says the process serves; /readyz that its store answers too (one indexed read), so
+  // that a load balancer takes a node whose database is gone out of rotation.
+  Route(get, "GET", "/readyz", "/readyz", [&m](const auto&, auto& res) {
+    EpisodeFilter one;
+    one.limit = 1;
+    auto page = m.list_episodes(one);
+    if (!page.ok()) {
+      return SendError(res, 503, "unavailable", "the store: " + page.status().message());
+    }
     SendJson(res, 200, ordered_json{{"status", "ok"}});
   });
   Route(get, "GET", "/metrics", "/metrics", [this](const auto&, auto& res) {

@@ -3,6 +3,8 @@
 #include "server/http_server.h"
 
 #include <httplib.h>
+#include <libpq-fe.h>
+#include <sqlite3.h>
 
 #include <thread>
 
@@ -162,11 +164,38 @@ TEST_P(HttpServerTest, ErrorsAreJsonWithTheRightStatus) {
   EXPECT_EQ(error("POST", "/v1/episodes/" + id + "/steps", R"({"tool": "git"})").first, 409);
 }
 
+TEST_P(HttpServerTest, ReadyzAsksTheStoreHealthzDoesNot) {
+  Start();
+  EXPECT_EQ(Send("GET", "/readyz").first, 200);
+  EXPECT_EQ(Send("GET", "/readyz").second["status"], "ok");
+  // The store's tables gone, as a database restored empty or a wrong schema would leave it.
+  const std::string url = stores_.url("http.db");
+  if (stores_.kind() == StoreKind::kSqlite) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(url.substr(std::string("sqlite://").size()).c_str(), &db), SQLITE_OK);
+    EXPECT_EQ(sqlite3_exec(db, "DROP TABLE episodes", nullptr, nullptr, nullptr), SQLITE_OK)
+        << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  } else {
+    PGconn* c = PQconnectdb(url.c_str());
+    PGresult* r = PQexec(c, "DROP SCHEMA engram CASCADE");
+    EXPECT_EQ(PQresultStatus(r), PGRES_COMMAND_OK) << PQerrorMessage(c);
+    PQclear(r);
+    PQfinish(c);
+  }
+  auto [status, body] = Send("GET", "/readyz");
+  EXPECT_EQ(status, 503);
+  EXPECT_EQ(body["error"]["code"], "unavailable");
+  EXPECT_EQ(body["error"]["message"].get<std::string>().rfind("the store: ", 0), 0u) << body;
+  EXPECT_EQ(Send("GET", "/healthz").first, 200);
+}
+
 TEST_P(HttpServerTest, ATokenGuardsEveryRouteButHealthz) {
   ServeOptions o;
   o.token = "s3cret";
   Start(o);
   EXPECT_EQ(Send("GET", "/healthz").first, 200);
+  EXPECT_EQ(Send("GET", "/readyz").first, 200);
   auto [status, body] = Send("GET", "/v1/episodes");
   EXPECT_EQ(status, 401);
   EXPECT_EQ(body["error"]["code"], "unauthorized");
