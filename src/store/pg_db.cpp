@@ -128,13 +128,12 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& conninfo
                                                      std::string_view setup) {
   // libpq waits for a connection without limit by default: a database host that drops packets
   // (rather than refusing them) held a node's connect or reconnect until TCP gave up, minutes
-  // later. kConnectTimeout comes first, so the conninfo's own connect_timeout (expanded from
-  // dbname, later in the list) wins; PGCONNECT_TIMEOUT, read only where nothing is given, too.
+  // later. The default (PGCONNECT_TIMEOUT's, else kConnectTimeout) comes first, so the
+  // conninfo's own connect_timeout (expanded from dbname, later in the list) wins.
+  const char* env = std::getenv("PGCONNECT_TIMEOUT");
   const char* keywords[] = {"connect_timeout", "dbname", nullptr};
-  const char* values[] = {std::getenv("PGCONNECT_TIMEOUT") ? nullptr : kConnectTimeout,
-                          conninfo.c_str(), nullptr};
-  PGconn* c = values[0] ? PQconnectdbParams(keywords, values, /*expand_dbname=*/1)
-                        : PQconnectdb(conninfo.c_str());
+  const char* values[] = {env ? env : kConnectTimeout, conninfo.c_str(), nullptr};
+  PGconn* c = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
   if (!c) return Status::IOError("cannot connect to PostgreSQL: out of memory");
   if (PQstatus(c) != CONNECTION_OK) {
     const std::string why = OneLine(PQerrorMessage(c));
