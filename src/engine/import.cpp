@@ -25,6 +25,9 @@ constexpr size_t kPreparedAhead = 64;       // episodes prepared but not yet wri
 // takes the writer's CPU for a moment (the woken thread runs at once), and then they prepare
 // a few in a row.
 constexpr size_t kWakeEvery = kPreparedAhead / 4;
+// A preparer waits only while kPreparedAhead episodes are ready ahead of the writer, so the
+// writer, taking them, passes a wake-up before it can need one that nobody prepares.
+static_assert(kWakeEvery > 0 && kWakeEvery < kPreparedAhead);
 
 Status Prefixed(std::string_view where, const Status& s) {
   if (s.ok()) return s;

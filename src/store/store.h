@@ -61,7 +61,9 @@ struct Completion {
   int64_t step_count = 0;
   int64_t duration_ms = 0;
   std::vector<PatternContribution> patterns;  // merged into the patterns of all episodes
-  std::string pattern_ids;  // their ids as a JSON array, as the store lists an episode's patterns
+  // Their ids as a JSON array, as the store lists an episode's patterns (Learn sets both, on
+  // the preparing threads, so that a store's writer does not build it).
+  std::string pattern_ids;
   // Indexed for recall's full-text search, beside the task.
   std::string reflection_text;
   std::string steps_text;
