@@ -3,12 +3,12 @@
 #include "server/http_server.h"
 
 #include <httplib.h>
-#include <libpq-fe.h>
-#include <sqlite3.h>
 
 #include <thread>
 
 #include "engram/engram.h"
+#include "store/pg_db.h"
+#include "store/sqlite_db.h"
 #include "store_param.h"
 #include "test_util.h"
 
@@ -171,17 +171,14 @@ TEST_P(HttpServerTest, ReadyzAsksTheStoreHealthzDoesNot) {
   // The store's tables gone, as a database restored empty or a wrong schema would leave it.
   const std::string url = stores_.url("http.db");
   if (stores_.kind() == StoreKind::kSqlite) {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(url.substr(std::string("sqlite://").size()).c_str(), &db), SQLITE_OK);
-    EXPECT_EQ(sqlite3_exec(db, "DROP TABLE episodes", nullptr, nullptr, nullptr), SQLITE_OK)
-        << sqlite3_errmsg(db);
-    sqlite3_close(db);
+    auto db = sqlite::Connection::Open(url.substr(std::string("sqlite://").size()),
+                                       /*create=*/false, std::chrono::seconds(5));
+    ASSERT_OK(db);
+    ASSERT_OK((*db)->exec("DROP TABLE episodes"));
   } else {
-    PGconn* c = PQconnectdb(url.c_str());
-    PGresult* r = PQexec(c, "DROP SCHEMA engram CASCADE");
-    EXPECT_EQ(PQresultStatus(r), PGRES_COMMAND_OK) << PQerrorMessage(c);
-    PQclear(r);
-    PQfinish(c);
+    auto db = pg::Connection::Open(url);
+    ASSERT_OK(db);
+    ASSERT_OK((*db)->exec("DROP SCHEMA engram CASCADE"));
   }
   auto [status, body] = Send("GET", "/readyz");
   EXPECT_EQ(status, 503);
