@@ -124,6 +124,7 @@ Result<Episode> EpisodeFromOpenAiChat(const json& conversation, const Limits& li
 
   std::map<std::string, std::vector<size_t>> unanswered;  // call id -> steps awaiting a reply
   bool have_task = false;
+  std::string system_prompt;          // the system and developer messages, in order
   e.steps.reserve(messages->size());  // a step per message or tool call, about
   for (size_t i = 0; i < messages->size(); ++i) {
     const json& m = (*messages)[i];
@@ -136,8 +137,20 @@ Result<Episode> EpisodeFromOpenAiChat(const json& conversation, const Limits& li
     auto content = ContentText(m, i);
     if (!content.ok()) return content.status();
     if (role == "user") {
-      if (!have_task) e.task = *content;
+      if (have_task) {
+        // The user's later turns (an account id, "no, the other flight") are work too.
+        ExecutionStep reply;
+        reply.tool = "user";
+        reply.action = "reply";
+        reply.observation = *content;
+        Fit(reply.observation, limits.max_observation_bytes, "observation", reply);
+        e.steps.push_back(std::move(reply));
+      } else {
+        e.task = *content;
+      }
       have_task = true;
+    } else if (role == "system" || role == "developer") {
+      if (!content->empty()) system_prompt += (system_prompt.empty() ? "" : "\n\n") + *content;
     } else if (role == "assistant") {
       ExecutionStep llm;
       llm.tool = "llm";
@@ -201,12 +214,26 @@ Result<Episode> EpisodeFromOpenAiChat(const json& conversation, const Limits& li
       s.observation = *content;
       s.success = !ReadsAsError(s.observation);
       Fit(s.observation, limits.max_observation_bytes, "observation", s);
-    } else if (role != "system" && role != "developer") {
+    } else {
       return Status::InvalidArgument(fmt::format(
           "{}.role must be system, developer, user, assistant or tool, got \"{}\"", where(), role));
     }
   }
   if (!have_task) return Status::InvalidArgument("the conversation has no user message");
+  if (!system_prompt.empty()) {
+    // The agent's instructions, not its work: kept with the episode, not searched or mined.
+    if (e.metadata.contains(kSystemPromptKey)) {
+      return Status::InvalidArgument(
+          fmt::format("metadata.{} is set, and the conversation has a system message of its own",
+                      kSystemPromptKey));
+    }
+    if (system_prompt.size() > limits.max_observation_bytes) {
+      e.metadata["truncated"] =
+          fmt::format("{} was {} bytes", kSystemPromptKey, system_prompt.size());
+      system_prompt = std::string(Utf8Prefix(system_prompt, limits.max_observation_bytes));
+    }
+    e.metadata[kSystemPromptKey] = std::move(system_prompt);
+  }
   if (outcome) {
     e.status = EpisodeStatus::kCompleted;
     e.outcome = std::move(outcome);

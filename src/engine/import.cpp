@@ -52,21 +52,20 @@ Result<std::vector<Status>> MemoryImpl::import_episodes(std::vector<Episode> epi
   using Similar = std::pair<TaskType, std::optional<std::string>>;
   std::vector<std::optional<Similar>> similar(n);  // per completed episode, read before the
   for (size_t i = 0; i < n; ++i) {                 // preparers change `episodes`
-    const Episode& e = episodes[i];
+    Episode& e = episodes[i];
     if (e.status == EpisodeStatus::kCompleted) similar[i] = Similar{e.task_type, e.context.domain};
+    // New ids in the records' order (the preparers finish in any order), so that episodes
+    // imported together list in the order they came.
+    if (e.id.empty()) e.id = NewUuidV7(now);
   }
   std::vector<std::optional<Reward>> unscored(n);  // none when the episode brought its reward
 
   auto prepare = [&](size_t index) -> Result<ImportedEpisode> {
     Episode& e = episodes[index];
     ImportedEpisode item;
-    if (e.id.empty()) {
-      e.id = NewUuidV7(now);
-    } else {
-      auto id = NormalizeEpisodeId(e.id);
-      if (!id.ok()) return id.status();
-      e.id = *id;
-    }
+    auto id = NormalizeEpisodeId(e.id);
+    if (!id.ok()) return id.status();
+    e.id = *id;
     EpisodeSpec spec{e.task, e.task_type, e.context, e.metadata};
     if (Status s = ValidateEpisodeSpec(spec, options_.limits); !s.ok()) return s;
     if (e.metadata.is_null()) e.metadata = nlohmann::json::object();

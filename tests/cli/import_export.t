@@ -83,3 +83,16 @@ $ printf '%s\n' '[{"role":"user","content":"Rename the repo"},{"role":"assistant
   "rejected": 0,
   "problems": []
 }
+
+# Nothing in a transcript is dropped: the user's later turns are steps in their place, the
+# system message is the episode's system_prompt.
+$ printf '%s\n' '{"messages":[{"role":"system","content":"You are a travel agent."},{"role":"user","content":"Change my flight"},{"role":"assistant","content":"Your user id?"},{"role":"user","content":"mia_li_3668"},{"role":"assistant","content":null,"tool_calls":[{"id":"g","type":"function","function":{"name":"get_user","arguments":"{}"}}]},{"role":"tool","tool_call_id":"g","content":"ok"},{"role":"user","content":"No, the other flight"}],"reward":1}' | engram --db turns.db import - --format openai-chat
+imported 1 episode(s), skipped 0 existing, rejected 0
+
+$ engram --db turns.db export | grep -o -e '"tool":"[a-z_]*","action":"[a-z_ {}]*"' -e '"system_prompt":"[^"]*"'
+"system_prompt":"You are a travel agent."
+"tool":"llm","action":"reply"
+"tool":"user","action":"reply"
+"tool":"llm","action":"call get_user"
+"tool":"get_user","action":"{}"
+"tool":"user","action":"reply"

@@ -32,8 +32,8 @@ TEST(OpenAiChat, ToolCallsPairWithTheLatestUnansweredCallOfTheirId) {
   auto e = EpisodeFromOpenAiChat(conversation, Limits{});
   ASSERT_TRUE(e.ok()) << e.status().message();
   EXPECT_EQ(e->task, "Book Paris to Oslo on May 3");
-  EXPECT_EQ(e->metadata, (json{{"source", "unit"}}));
-  ASSERT_EQ(e->steps.size(), 5u);
+  EXPECT_EQ(e->metadata, (json{{"source", "unit"}, {"system_prompt", "You book travel."}}));
+  ASSERT_EQ(e->steps.size(), 6u);
   EXPECT_EQ(e->steps[0].tool, "llm");
   EXPECT_EQ(e->steps[0].action, "call search");
   EXPECT_EQ(e->steps[1].tool, "search");
@@ -46,7 +46,12 @@ TEST(OpenAiChat, ToolCallsPairWithTheLatestUnansweredCallOfTheirId) {
   EXPECT_EQ(e->steps[1].observation, "Error: no such date");
   EXPECT_FALSE(e->steps[1].success);
   EXPECT_EQ(e->steps[2].observation, "checking the price too");
+  EXPECT_EQ(e->steps[4].tool, "user");
   EXPECT_EQ(e->steps[4].action, "reply");
+  EXPECT_EQ(e->steps[4].observation, "thanks");
+  EXPECT_TRUE(e->steps[4].success);
+  EXPECT_EQ(e->steps[5].tool, "llm");
+  EXPECT_EQ(e->steps[5].action, "reply");
   EXPECT_EQ(e->status, EpisodeStatus::kCompleted);
   EXPECT_EQ(e->outcome->kind, OutcomeKind::kPartialSuccess);
 }
@@ -111,6 +116,43 @@ TEST(OpenAiChat, OversizedTextIsCutToTheLimitAndMarked) {
   ASSERT_TRUE(e.ok());
   EXPECT_EQ(e->steps[1].observation, "0123456789");
   EXPECT_EQ(e->steps[1].metadata.at("truncated"), "observation was 16 bytes");
+}
+
+TEST(OpenAiChat, EveryUserTurnAfterTheFirstIsAStepInItsPlace) {
+  json conversation = json::array({{{"role", "user"}, {"content", "Change my flight"}},
+                                   {{"role", "assistant"}, {"content", "Your user id?"}},
+                                   {{"role", "user"}, {"content", "mia_li_3668"}},
+                                   {{"role", "assistant"}, {"content", "Which reservation?"}},
+                                   {{"role", "user"}, {"content", "No, the other flight"}},
+                                   {{"role", "user"}, {"content", ""}}});
+  auto e = EpisodeFromOpenAiChat(conversation, Limits{});
+  ASSERT_TRUE(e.ok()) << e.status().message();
+  EXPECT_EQ(e->task, "Change my flight");
+  std::vector<std::string> seen;
+  for (const auto& s : e->steps) seen.push_back(s.tool + ": " + s.observation);
+  EXPECT_EQ(seen, (std::vector<std::string>{"llm: Your user id?", "user: mia_li_3668",
+                                            "llm: Which reservation?", "user: No, the other flight",
+                                            "user: "}));
+  EXPECT_TRUE(e->metadata.empty());  // no system message, no system_prompt
+}
+
+TEST(OpenAiChat, SystemMessagesAreKeptAsTheSystemPrompt) {
+  Limits limits;
+  limits.max_observation_bytes = 12;
+  json conversation = json::array({{{"role", "system"}, {"content", "Be brief."}},
+                                   {{"role", "developer"}, {"content", "Use tools."}},
+                                   {{"role", "user"}, {"content", "go"}},
+                                   {{"role", "user"}, {"content", "a reply of 19 bytes"}}});
+  auto e = EpisodeFromOpenAiChat(conversation, limits);
+  ASSERT_TRUE(e.ok()) << e.status().message();
+  EXPECT_EQ(e->metadata.at("system_prompt"), "Be brief.\n\nU");
+  EXPECT_EQ(e->metadata.at("truncated"), "system_prompt was 21 bytes");
+  EXPECT_EQ(e->steps.at(0).observation, "a reply of 1");
+  EXPECT_EQ(e->steps.at(0).metadata.at("truncated"), "observation was 19 bytes");
+
+  json clash = {{"messages", conversation}, {"metadata", {{"system_prompt", "mine"}}}};
+  EXPECT_EQ(EpisodeFromOpenAiChat(clash, Limits{}).status().message(),
+            "metadata.system_prompt is set, and the conversation has a system message of its own");
 }
 
 TEST(OpenAiChat, RepliesThatReadAsErrors) {
