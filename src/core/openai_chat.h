@@ -11,6 +11,9 @@
 
 namespace engram {
 
+// The episode metadata key that holds a conversation's system and developer messages.
+inline constexpr const char* kSystemPromptKey = "system_prompt";
+
 // One conversation: a bare list of messages, or {"messages": [...], "reward": number,
 // "outcome": Outcome, "metadata": {string: string}} (all but messages optional; other fields
 // are ignored). Nothing in the messages is dropped. The first user message, verbatim, is the
@@ -25,8 +28,6 @@ namespace engram {
 // boundary and marked in the step's metadata ("truncated"). A reward (1 success, 0 failure,
 // between partial) or an outcome makes the episode completed; without either it stays open.
 // Errors name the message: "messages[4]: tool reply to unknown tool_call_id \"call_9\"".
-inline constexpr const char* kSystemPromptKey = "system_prompt";
-
 Result<Episode> EpisodeFromOpenAiChat(const nlohmann::json& conversation, const Limits& limits);
 
 // Whether a tool reply reads as an error: it begins with error, exception, traceback, fatal or
