@@ -112,6 +112,9 @@ struct PostgresFigures {
   double two_nodes = 0;   // two processes as (p) on one database, combined steps/s
   double import = 0;      // engram import of 10,000 transcripts, conversations/s
 };
+// A new, empty database `name` on the PostgreSQL server at `server_url`; its URL.
+std::string CreateDatabase(const std::string& server_url, const std::string& name);
+
 // On fresh databases of the server in ENGRAM_TEST_POSTGRES_URL (make bench starts one); `self`
 // is this program, run again for each of the two nodes; `dir` for the import's input file.
 PostgresFigures MeasurePostgres(const char* self, int64_t steps, const std::filesystem::path& dir);

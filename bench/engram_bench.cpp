@@ -23,6 +23,7 @@
 
 #include "bench_common.h"
 #include "learn/patterns.h"
+#include "tau_eval.h"
 
 namespace engram::bench {
 
@@ -250,7 +251,21 @@ int main(int argc, char** argv) {
     std::filesystem::remove_all(dir);
     return 0;
   }
+  // Real agent work, on SQLite and (when make bench started a server) on PostgreSQL.
+  auto print_tau = [&] {
+    const TauEval sqlite = EvaluateTau(url("tau.db"), ENGRAM_CLI, dir);
+    const char* server = std::getenv("ENGRAM_TEST_POSTGRES_URL");
+    if (server && *server) {
+      const TauEval pg = EvaluateTau(CreateDatabase(server, "engram_bench_tau"), ENGRAM_CLI, dir);
+      PrintTau(sqlite, &pg);
+    } else {
+      PrintTau(sqlite, nullptr);
+      fmt::print("\n(PostgreSQL rows skipped: ENGRAM_TEST_POSTGRES_URL is not set)\n");
+    }
+  };
   if (only == "quality") {
+    print_tau();
+    fmt::print("\nthe synthetic evaluation set (bench/eval_set.cpp)\n");
     PrintRecallQuality(EvaluateRecall("sqlite://" + (dir / "eval").string()));
     std::filesystem::remove_all(dir);
     return 0;
@@ -381,6 +396,8 @@ int main(int argc, char** argv) {
       rss_steps, fire_and_forget, static_cast<double>(rss_kb) / 1024.0,
       static_cast<double>(rss_kb) / 1024.0 < 200 && rss_kb > 0 ? "yes" : "NO");
 
+  print_tau();
+  fmt::print("\nthe synthetic evaluation set (bench/eval_set.cpp)\n");
   PrintRecallQuality(eval);
   fmt::print(
       "\n| recall latency over {} episodes of 10 steps, {} queries | value | target | met |\n",

@@ -19,17 +19,6 @@ namespace {
   std::exit(1);
 }
 
-// A new database on the server at `server_url`; its URL.
-std::string CreateDatabase(const std::string& server_url, const std::string& name) {
-  auto admin = pg::Connection::Open(server_url);
-  if (!admin.ok()) Fail(admin.status().message());
-  for (const std::string& sql :
-       {"DROP DATABASE IF EXISTS " + name + " WITH (FORCE)", "CREATE DATABASE " + name}) {
-    if (Status s = (*admin)->exec(sql); !s.ok()) Fail(s.message());
-  }
-  return server_url.substr(0, server_url.rfind('/') + 1) + name;
-}
-
 // The limit: the rows engram writes for these steps, sent with COPY on one connection and
 // committed every 256 rows, as durable as engram's commits.
 double CopyLimit(const std::string& url, int64_t steps) {
@@ -83,6 +72,16 @@ double IngestOn(const std::string& url, int64_t steps) {
     ids.push_back(*id);
   }
   return Ingest(*m, ids, steps, /*window=*/256);
+}
+
+std::string CreateDatabase(const std::string& server_url, const std::string& name) {
+  auto admin = pg::Connection::Open(server_url);
+  if (!admin.ok()) Fail(admin.status().message());
+  for (const std::string& sql :
+       {"DROP DATABASE IF EXISTS " + name + " WITH (FORCE)", "CREATE DATABASE " + name}) {
+    if (Status s = (*admin)->exec(sql); !s.ok()) Fail(s.message());
+  }
+  return server_url.substr(0, server_url.rfind('/') + 1) + name;
 }
 
 PostgresFigures MeasurePostgres(const char* self, int64_t steps, const std::filesystem::path& dir) {

@@ -114,6 +114,12 @@ class Memory {
   // InvalidArgument for an empty task or k / token_budget out of range.
   virtual Result<Recall> recall(const RecallQuery& query) = 0;
 
+  // What the episode might do next: up to k tools (1 … 20), best first, from what the similar
+  // past episodes recall finds did after the same last tools (whether the last call failed
+  // included) and from the learnt decision points and error recoveries. Conversation turns
+  // (tools "llm" and "user") are neither read as calls nor suggested. A completed episode may
+  // be asked too. NotFound for an unknown episode, InvalidArgument for a malformed id or k.
+  virtual Result<Suggestions> suggest(std::string_view episode_id, int64_t k) = 0;
   // Imports whole episodes, as `export` wrote them: ids, step numbers and timestamps are kept
   // (an empty id gets a new one, an empty timestamp the current time). Each episode is
   // validated like the calls that would have recorded it; a completed one is indexed for recall

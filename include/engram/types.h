@@ -211,4 +211,18 @@ struct Recall {
   int64_t playbook_tokens = 0;            // its estimated size, never over the budget
 };
 
+// A tool an open episode might call next, from what similar past episodes did at this point.
+struct Suggestion {
+  std::string tool;
+  double score = 0;            // 0 … 1, the weighted share of the evidence (learn/suggest.h)
+  int64_t support = 0;         // past episodes that took this tool at a comparable point
+  double success_rate = 0;     // their mean outcome, 0 … 1
+  std::string example_action;  // a typical action for it, from the most similar of them
+  std::string why;             // the evidence, in a sentence
+};
+
+struct Suggestions {
+  std::vector<Suggestion> suggestions;  // best first
+};
+
 }  // namespace engram

@@ -49,6 +49,7 @@ class MemoryImpl final : public Memory {
   Result<Pattern> get_pattern(std::string_view pattern_id) override;
   Result<Stats> stats(const StatsFilter& filter) override;
   Result<Recall> recall(const RecallQuery& query) override;
+  Result<Suggestions> suggest(std::string_view episode_id, int64_t k) override;
   Result<std::vector<Status>> import_episodes(std::vector<Episode> episodes) override;
   Status close() override;
   WriterMetrics writer_metrics() const override;

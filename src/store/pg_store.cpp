@@ -542,6 +542,25 @@ class PgStore final : public Store {
     return out;
   }
 
+  Result<std::unordered_map<int64_t, std::vector<StepBrief>>> step_briefs(
+      const std::vector<int64_t>& keys) override {
+    std::unordered_map<int64_t, std::vector<StepBrief>> out;
+    if (keys.empty()) return out;
+    auto lease = readers_.acquire();
+    if (!lease.ok()) return lease.status();
+    auto rows = (*lease)->query(
+        fmt::format("SELECT episode_key, tool, left(action, {}), success FROM steps "
+                    "WHERE episode_key = ANY($1::bigint[]) ORDER BY episode_key, step_number",
+                    kStepBriefActionChars),
+        Params().add(fmt::format("{{{}}}", fmt::join(keys, ","))));
+    if (!rows.ok()) return rows.status();
+    for (int i = 0; i < rows->size(); ++i) {
+      out[rows->integer(i, 0)].push_back(
+          StepBrief{rows->text(i, 1), rows->text(i, 2), rows->boolean(i, 3)});
+    }
+    return out;
+  }
+
   Result<std::vector<PatternHit>> patterns_of_episodes(const std::vector<int64_t>& keys) override {
     auto lease = readers_.acquire();
     if (!lease.ok()) return lease.status();

@@ -389,6 +389,30 @@ class SqliteStore final : public Store {
     return hits;
   }
 
+  Result<std::unordered_map<int64_t, std::vector<StepBrief>>> step_briefs(
+      const std::vector<int64_t>& keys) override {
+    auto lease = reader();
+    Connection& conn = *lease;
+    if (Status s = conn.exec("BEGIN"); !s.ok()) return s;  // one snapshot
+    std::unordered_map<int64_t, std::vector<StepBrief>> out;
+    auto st = conn.cached(
+        fmt::format("SELECT tool, substr(action, 1, {}), success FROM steps WHERE episode_key = ? "
+                    "ORDER BY step_number",
+                    kStepBriefActionChars));
+    Status s = st.status();
+    for (size_t i = 0; s.ok() && i < keys.size(); ++i) {
+      (*st)->bind(1, keys[i]);
+      while ((*st)->step(s)) {
+        out[keys[i]].push_back(
+            StepBrief{(*st)->column_text(0), (*st)->column_text(1), (*st)->column_int(2) != 0});
+      }
+      (*st)->reset();
+    }
+    (void)conn.exec("COMMIT");
+    if (!s.ok()) return s;
+    return out;
+  }
+
   Result<std::vector<PatternHit>> patterns_of_episodes(const std::vector<int64_t>& keys) override {
     auto lease = reader();
     return sqlite::PatternsOfEpisodes(*lease, keys);

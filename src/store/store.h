@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/validation.h"
@@ -164,6 +165,14 @@ struct LearntRows {
 // pattern_domains.
 using RowCounts = std::map<std::string, int64_t>;
 
+// A step as next-step suggestions read it.
+struct StepBrief {
+  std::string tool;
+  std::string action;  // its first kStepBriefActionChars characters
+  bool success = true;
+};
+inline constexpr int kStepBriefActionChars = 200;
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -209,6 +218,10 @@ class Store {
   // best BM25 first; without words, the most recently completed.
   virtual Result<std::vector<SearchHit>> search_episodes(const std::vector<std::string>& words,
                                                          int limit) = 0;
+  // The committed steps of the episodes with these keys, each episode's in step order (an
+  // episode with none, or gone, is absent).
+  virtual Result<std::unordered_map<int64_t, std::vector<StepBrief>>> step_briefs(
+      const std::vector<int64_t>& keys) = 0;
   // The patterns with evidence among the episodes with these keys.
   virtual Result<std::vector<PatternHit>> patterns_of_episodes(
       const std::vector<int64_t>& keys) = 0;

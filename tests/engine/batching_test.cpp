@@ -92,6 +92,10 @@ class RecordingStore final : public Store {
   Result<std::vector<Result<int64_t>>> import_episodes(const NextImported& next) override {
     return inner_->import_episodes(next);
   }
+  Result<std::unordered_map<int64_t, std::vector<StepBrief>>> step_briefs(
+      const std::vector<int64_t>& keys) override {
+    return inner_->step_briefs(keys);
+  }
   Result<std::vector<PatternHit>> patterns_of_episodes(const std::vector<int64_t>& keys) override {
     return inner_->patterns_of_episodes(keys);
   }
