@@ -7,6 +7,7 @@
 #include <map>
 #include <vector>
 
+#include "core/turns.h"
 #include "core/utf8.h"
 #include "engram/json.h"
 
@@ -140,7 +141,7 @@ Result<Episode> EpisodeFromOpenAiChat(const json& conversation, const Limits& li
       if (have_task) {
         // The user's later turns (an account id, "no, the other flight") are work too.
         ExecutionStep reply;
-        reply.tool = "user";
+        reply.tool = kUserTurnTool;
         reply.action = "reply";
         reply.observation = *content;
         Fit(reply.observation, limits.max_observation_bytes, "observation", reply);
@@ -153,7 +154,7 @@ Result<Episode> EpisodeFromOpenAiChat(const json& conversation, const Limits& li
       if (!content->empty()) system_prompt += (system_prompt.empty() ? "" : "\n\n") + *content;
     } else if (role == "assistant") {
       ExecutionStep llm;
-      llm.tool = "llm";
+      llm.tool = kAssistantTurnTool;
       std::vector<std::string> called;
       const json* calls = nullptr;
       if (auto tc = m.find("tool_calls"); tc != m.end() && !tc->is_null()) {

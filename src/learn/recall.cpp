@@ -9,6 +9,7 @@
 #include <unordered_set>
 
 #include "core/timestamp.h"
+#include "core/turns.h"
 #include "core/utf8.h"
 #include "engram/json.h"
 #include "learn/patterns.h"
@@ -92,14 +93,22 @@ std::string ReflectionText(const nlohmann::json& reflection) {
   return out;
 }
 
-std::string StepsText(const std::vector<ExecutionStep>& steps) {
-  std::string out;
+StepTexts StepsText(const std::vector<ExecutionStep>& steps) {
+  StepTexts out;
+  auto add = [](std::string& field, std::string_view text) {
+    if (field.size() >= kStepsTextBytes || text.empty()) return;
+    if (!field.empty()) field += '\n';
+    field += Utf8Prefix(text, kStepsTextBytes - std::min(field.size(), kStepsTextBytes));
+  };
   for (const auto& s : steps) {
-    if (out.size() >= kStepsTextBytes) break;
-    out += fmt::format("{}{} {} {}", out.empty() ? "" : "\n", s.tool, s.action,
-                       Utf8Prefix(s.observation, kObservationBytes));
+    if (s.tool == kUserTurnTool) {
+      add(out.user, s.observation);
+      continue;
+    }
+    if (s.tool != kAssistantTurnTool) add(out.calls, s.tool + ' ' + s.action);
+    add(out.observations, Utf8Prefix(s.observation, kObservationBytes));
   }
-  return std::string(Utf8Prefix(out, kStepsTextBytes));
+  return out;
 }
 
 std::vector<std::string> QueryWords(std::string_view task) {

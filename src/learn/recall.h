@@ -19,10 +19,13 @@ inline constexpr size_t kPatternSourceEpisodes = 20;
 // At most this many patterns are returned.
 inline constexpr size_t kMaxRecalledPatterns = 10;
 
-// The text recall searches beside the task: every sentence of the reflection, and each step's
-// tool, action and the first 300 bytes of its observation (16 KiB in all at most).
+// The text recall searches beside the task, field by field, each scored against its own
+// length: every sentence of the reflection, and of the steps what the user said (the
+// observations of the conversation turns of tool "user"), the calls (each tool call's tool and
+// action; turns left out) and what was observed (the first 300 bytes of each other step's
+// observation: tool results and the assistant's messages). Each field at most 16 KiB.
 std::string ReflectionText(const nlohmann::json& reflection);
-std::string StepsText(const std::vector<ExecutionStep>& steps);
+StepTexts StepsText(const std::vector<ExecutionStep>& steps);
 
 // The words recall searches for: the task's distinct words of two letters or more (lowercase
 // ASCII; other bytes kept), common English words left out; at most 32.

@@ -64,10 +64,6 @@ std::string Clip(const std::string& s, size_t n) {
 
 }  // namespace
 
-bool IsConversationTurn(std::string_view tool) {
-  return tool == "llm" || tool == "user";
-}
-
 std::vector<Suggestion> SuggestNext(const RunSoFar& run, const std::vector<SimilarRun>& similar,
                                     const std::vector<Pattern>& patterns, size_t k) {
   const std::vector<Call> here = Calls(run.steps);

@@ -1,10 +1,12 @@
 // Next-step suggestions: what an open episode might call next, from what similar past episodes
 // did after the same calls and from the learnt patterns. Pure functions; deterministic.
+// Conversation turns (core/turns.h) are neither read as calls nor suggested.
 #pragma once
 
 #include <string_view>
 #include <vector>
 
+#include "core/turns.h"
 #include "engram/types.h"
 #include "store/store.h"
 
@@ -15,11 +17,6 @@ namespace engram {
 inline constexpr size_t kSuggestSimilarEpisodes = 20;
 inline constexpr size_t kSuggestAlignedEpisodes = 5;
 inline constexpr int64_t kMaxSuggestions = 20;
-
-// Steps that are turns of a conversation rather than tool calls: the assistant's messages
-// ("llm") and the user's ("user"), as engram's transcript importers record them. Suggestions
-// neither read them as calls nor suggest them.
-bool IsConversationTurn(std::string_view tool);
 
 // A similar past episode as suggestions read it.
 struct SimilarRun {

@@ -139,7 +139,7 @@ std::pair<std::string, Params> EpisodeInsert(const Episode& e, const Completion*
   p.add(e.metadata.dump());
   p.add(c ? std::optional<int64_t>(c->step_count) : std::nullopt);
   p.add(c ? std::optional<int64_t>(c->duration_ms) : std::nullopt);
-  p.add(c ? c->reflection_text : std::string()).add(c ? c->steps_text : std::string());
+  p.add(c ? c->reflection_text : std::string()).add(c ? c->steps_text.joined() : std::string());
   static const std::string kInsert = fmt::format(
       "INSERT INTO episodes ({}, step_count, duration_ms, search) VALUES ($1, $2, $3, $4, $5, "
       "$6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, CASE WHEN $9 = 'completed' THEN "
@@ -352,7 +352,11 @@ class PgStore final : public Store {
                       fmt::arg("steps", "$8::text")));
       Params p;
       p.add(to_json(c.outcome).dump()).add(c.ended_at).add(c.reward).add(c.reflection);
-      p.add(c.step_count).add(c.duration_ms).add(c.reflection_text).add(c.steps_text).add(key);
+      p.add(c.step_count)
+          .add(c.duration_ms)
+          .add(c.reflection_text)
+          .add(c.steps_text.joined())
+          .add(key);
       if (Status s = writer_->run(kUpdate, p); !s.ok()) return s;
       if (Status s = pg::MergePatterns(*writer_, {{key, &c, &domain}}); !s.ok()) {
         return s;

@@ -126,6 +126,29 @@ UPDATE patterns SET evidence = (
     ORDER BY episode_key DESC LIMIT 100));
 DROP TABLE pattern_evidence;
 )sql",
+      // 5 -> 6: the search index field by field, so that each is scored against its own
+      // length (a short task is no longer diluted by a long transcript): the task, what the
+      // user said, the tool calls, what was observed and the reflection (learn/recall.h).
+      R"sql(
+DROP TABLE episode_fts;
+CREATE VIRTUAL TABLE episode_fts USING fts5(
+  task, user, calls, observations, reflection,
+  tokenize = 'porter unicode61 remove_diacritics 2');
+INSERT INTO episode_fts (rowid, task, user, calls, observations, reflection)
+SELECT key, task,
+  coalesce(substr((SELECT group_concat(observation, char(10)) FROM (
+    SELECT observation FROM steps WHERE episode_key = episodes.key AND tool = 'user'
+      AND observation <> '' ORDER BY step_number)), 1, 16384), ''),
+  coalesce(substr((SELECT group_concat(tool || ' ' || action, char(10)) FROM (
+    SELECT tool, action FROM steps WHERE episode_key = episodes.key
+      AND tool NOT IN ('llm', 'user') ORDER BY step_number)), 1, 16384), ''),
+  coalesce(substr((SELECT group_concat(substr(observation, 1, 300), char(10)) FROM (
+    SELECT observation FROM steps WHERE episode_key = episodes.key AND tool <> 'user'
+      AND observation <> '' ORDER BY step_number)), 1, 16384), ''),
+  coalesce((SELECT group_concat(value, ' ') FROM json_tree(episodes.reflection)
+            WHERE type = 'text'), '')
+FROM episodes WHERE status = 'completed';
+)sql",
   };
   return migrations;
 }

@@ -62,33 +62,48 @@ std::string Quote(const std::string& term) {
   return out + "\"";
 }
 
-// FTS5's bm25() (ext/fts5/fts5_aux.c), with the phrase counts given: the IDF of each phrase,
-// then per row the weighted frequency of each phrase against the row's length.
-void Bm25(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_context* ctx, int argc,
-          sqlite3_value** argv) {
+// BM25F over the fields of episode_fts (see RegisterRanking): the query's idf and each
+// field's mean length once per query, then per row the weighted, length-normalised frequency
+// of each phrase summed over the fields and saturated once.
+void Bm25f(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_context* ctx, int argc,
+           sqlite3_value** argv) {
   constexpr double k1 = 1.2, b = 0.75;
+  constexpr int kFields = static_cast<int>(kSearchFields.size());
   struct Query {
     std::vector<double> idf;
-    double avgdl = 0;
+    std::array<double, kSearchFields.size()> mean_length{};
+    std::array<double, kSearchFields.size()> weight{};
   };
   const int phrases = api->xPhraseCount(fts);
   auto* q = static_cast<Query*>(api->xGetAuxdata(fts, 0));
   if (!q) {
-    auto owned = std::make_unique<Query>();
-    sqlite3_int64 rows = 0, tokens = 0;
-    if (api->xRowCount(fts, &rows) != SQLITE_OK ||
-        api->xColumnTotalSize(fts, -1, &tokens) != SQLITE_OK) {
-      sqlite3_result_error(ctx, "engram_bm25: cannot read the index's totals", -1);
+    if (argc != kFields + 1 || api->xColumnCount(fts) != kFields) {
+      sqlite3_result_error(ctx, "engram_bm25f: takes a weight per field and the phrase counts", -1);
       return;
     }
-    owned->avgdl = rows > 0 ? static_cast<double>(tokens) / static_cast<double>(rows) : 0;
-    const char* list = argc > 3 ? reinterpret_cast<const char*>(sqlite3_value_text(argv[3])) : "";
+    auto owned = std::make_unique<Query>();
+    sqlite3_int64 rows = 0;
+    if (api->xRowCount(fts, &rows) != SQLITE_OK) {
+      sqlite3_result_error(ctx, "engram_bm25f: cannot read the index's totals", -1);
+      return;
+    }
+    for (int c = 0; c < kFields; ++c) {
+      sqlite3_int64 tokens = 0;
+      if (api->xColumnTotalSize(fts, c, &tokens) != SQLITE_OK) {
+        sqlite3_result_error(ctx, "engram_bm25f: cannot read the index's totals", -1);
+        return;
+      }
+      owned->mean_length[static_cast<size_t>(c)] =
+          rows > 0 ? static_cast<double>(tokens) / static_cast<double>(rows) : 0;
+      owned->weight[static_cast<size_t>(c)] = sqlite3_value_double(argv[c]);
+    }
+    const char* list = reinterpret_cast<const char*>(sqlite3_value_text(argv[kFields]));
     for (int i = 0; i < phrases; ++i) {
       char* end = nullptr;
       const double hits = list && *list ? std::strtod(list, &end) : 0;
       list = end && *end == ',' ? end + 1 : end;
-      double idf = std::log((static_cast<double>(rows) - hits + 0.5) / (hits + 0.5));
-      owned->idf.push_back(idf <= 0.0 ? 1e-6 : idf);
+      const double n = static_cast<double>(rows);
+      owned->idf.push_back(std::log(1.0 + (n - hits + 0.5) / (hits + 0.5)));
     }
     q = owned.release();
     if (api->xSetAuxdata(fts, q, [](void* p) { delete static_cast<Query*>(p); }) != SQLITE_OK) {
@@ -96,26 +111,31 @@ void Bm25(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_context* ctx, i
       return;
     }
   }
+  // A field's length against its mean: the divisor of its frequencies.
+  std::array<double, kSearchFields.size()> norm{};
+  for (int c = 0; c < kFields; ++c) {
+    int length = 0;
+    api->xColumnSize(fts, c, &length);
+    const double mean = q->mean_length[static_cast<size_t>(c)];
+    norm[static_cast<size_t>(c)] = 1.0 - b + b * (mean > 0 ? length / mean : 0);
+  }
   std::vector<double> freq(static_cast<size_t>(phrases), 0.0);
   int instances = 0;
   if (api->xInstCount(fts, &instances) != SQLITE_OK) {
-    sqlite3_result_error(ctx, "engram_bm25: cannot read the row's phrases", -1);
+    sqlite3_result_error(ctx, "engram_bm25f: cannot read the row's phrases", -1);
     return;
   }
   for (int i = 0; i < instances; ++i) {
     int phrase = 0, column = 0, offset = 0;
     if (api->xInst(fts, i, &phrase, &column, &offset) != SQLITE_OK) continue;
-    // The first three arguments weigh the columns: task, reflection, steps.
-    const double weight = column < std::min(argc, 3) ? sqlite3_value_double(argv[column]) : 1.0;
-    freq[static_cast<size_t>(phrase)] += weight;
+    if (column < 0 || column >= kFields) continue;
+    const auto c = static_cast<size_t>(column);
+    freq[static_cast<size_t>(phrase)] += q->weight[c] / norm[c];
   }
-  int length = 0;
-  api->xColumnSize(fts, -1, &length);
-  const double d = q->avgdl > 0 ? static_cast<double>(length) / q->avgdl : 0;
   double score = 0;
   for (int i = 0; i < phrases; ++i) {
     const double f = freq[static_cast<size_t>(i)];
-    score += q->idf[static_cast<size_t>(i)] * (f * (k1 + 1.0)) / (f + k1 * (1.0 - b + b * d));
+    score += q->idf[static_cast<size_t>(i)] * (f * (k1 + 1.0)) / (f + k1);
   }
   sqlite3_result_double(ctx, -score);
 }
@@ -125,48 +145,28 @@ void Bm25(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_context* ctx, i
 Status RegisterRanking(Connection& conn) {
   fts5_api* api = Fts5Api(conn.raw());
   if (!api) return Status::IOError("SQLite was built without FTS5");
-  if (api->xCreateFunction(api, "engram_bm25", nullptr, Bm25, nullptr) != SQLITE_OK) {
-    return Status::IOError("cannot register the engram_bm25 ranking function");
+  if (api->xCreateFunction(api, "engram_bm25f", nullptr, Bm25f, nullptr) != SQLITE_OK) {
+    return Status::IOError("cannot register the engram_bm25f ranking function");
   }
   return Status::Ok();
-}
-
-Result<int64_t> TermHits::Get(Counts& counts, const std::string& key, int64_t newest, int64_t slack,
-                              const std::function<Result<int64_t>()>& count) {
-  {
-    std::lock_guard lock(mu_);
-    auto it = counts.find(key);
-    if (it != counts.end() && newest - it->second.newest <= slack) return it->second.hits;
-  }
-  auto hits = count();
-  if (!hits.ok()) return hits.status();
-  std::lock_guard lock(mu_);
-  if (counts.size() >= 100'000) counts.clear();  // bounded, whatever the vocabulary
-  counts[key] = Counted{*hits, newest};
-  return *hits;
 }
 
 Result<int64_t> TermHits::in_index(Connection& conn, const std::string& quoted_term,
                                    int64_t newest) {
   const int64_t slack = std::max<int64_t>(64, newest / 100);
-  return Get(index_, quoted_term, newest, slack, [&]() -> Result<int64_t> {
-    auto st = conn.cached("SELECT count(*) FROM episode_fts WHERE episode_fts MATCH ?");
-    if (!st.ok()) return st.status();
-    return (*st)->bind(1, quoted_term).scalar();
-  });
-}
-
-Result<int64_t> TermHits::in_sample(Connection& conn, const std::string& quoted_term, int64_t from,
-                                    int64_t newest) {
-  return Get(sample_, quoted_term, newest, 16, [&]() -> Result<int64_t> {
-    // FTS5 walks a term's rowids fastest newest first; a `rowid >= ?` bound on the match
-    // itself is several times slower.
-    auto st = conn.cached(
-        "SELECT count(*) FROM (SELECT rowid FROM episode_fts WHERE episode_fts MATCH ?1 "
-        "ORDER BY rowid DESC LIMIT ?3) WHERE rowid >= ?2");
-    if (!st.ok()) return st.status();
-    return (*st)->bind(1, quoted_term).bind(2, from).bind(3, int64_t{kTermSample}).scalar();
-  });
+  {
+    std::lock_guard lock(mu_);
+    auto it = counts_.find(quoted_term);
+    if (it != counts_.end() && newest - it->second.newest <= slack) return it->second.hits;
+  }
+  auto st = conn.cached("SELECT count(*) FROM episode_fts WHERE episode_fts MATCH ?");
+  if (!st.ok()) return st.status();
+  auto hits = (*st)->bind(1, quoted_term).scalar();
+  if (!hits.ok()) return hits.status();
+  std::lock_guard lock(mu_);
+  if (counts_.size() >= 100'000) counts_.clear();  // bounded, whatever the vocabulary
+  counts_[quoted_term] = Counted{*hits, newest};
+  return *hits;
 }
 
 Result<SearchPlan> PlanSearch(Connection& conn, const std::vector<std::string>& words,
@@ -175,48 +175,19 @@ Result<SearchPlan> PlanSearch(Connection& conn, const std::vector<std::string>& 
   auto terms = Terms(conn.raw(), words);
   if (!terms.ok()) return terms.status();
   if (terms->empty()) return plan;
-
-  // How common each term is, in a sample of the most recently completed episodes.
-  auto sample_start = conn.cached(fmt::format(
-      "SELECT id FROM episode_fts_docsize ORDER BY id DESC LIMIT 1 OFFSET {}", kTermSample - 1));
-  auto total = conn.cached("SELECT count(*) FROM episode_fts_docsize");
   auto newest = conn.cached("SELECT coalesce(max(id), 0) FROM episode_fts_docsize");
-  for (auto* st : {&sample_start, &total, &newest}) {
-    if (!st->ok()) return st->status();
-  }
+  if (!newest.ok()) return newest.status();
   auto top = (*newest)->scalar();
   if (!top.ok()) return top.status();
-  // No sample start (0, as rowids start at 1): fewer than kTermSample episodes, all sampled.
-  auto from = (*sample_start)->scalar();
-  if (!from.ok()) return from.status();
-  auto sample = *from > 0 ? Result<int64_t>(int64_t{kTermSample}) : (*total)->scalar();
-  if (!sample.ok()) return sample.status();
-  std::vector<std::pair<int64_t, std::string>> by_frequency;
-  for (const auto& term : *terms) {
-    auto n = term_hits.in_sample(conn, Quote(term), *from, *top);
-    if (!n.ok()) return n.status();
-    by_frequency.emplace_back(*n, term);
-  }
-  std::stable_sort(by_frequency.begin(), by_frequency.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
-  std::vector<std::string> kept;
-  bool found = false;  // whether a kept term occurs in the sample
-  for (const auto& [n, term] : by_frequency) {
-    const bool common = n > kMinCommonTermEpisodes &&
-                        static_cast<double>(n) > kCommonTermShare * static_cast<double>(*sample);
-    // All common: the least common of them still counts.
-    if (!common || !found) {
-      kept.push_back(Quote(term));
-      found = found || n > 0;
-    }
-  }
-  plan.match = fmt::format("{}", fmt::join(kept, " OR "));
+  std::vector<std::string> quoted;
   std::vector<int64_t> hits;
-  for (const auto& term : kept) {
-    auto n = term_hits.in_index(conn, term, *top);
+  for (const auto& term : *terms) {
+    quoted.push_back(Quote(term));
+    auto n = term_hits.in_index(conn, quoted.back(), *top);
     if (!n.ok()) return n.status();
     hits.push_back(*n);
   }
+  plan.match = fmt::format("{}", fmt::join(quoted, " OR "));
   plan.phrase_hits = fmt::format("{}", fmt::join(hits, ","));
   return plan;
 }

@@ -1,9 +1,9 @@
 // Recall's full-text search on SQLite FTS5: the words of a task turned into a MATCH expression
-// that stays fast on a large store.
+// over every field, ranked with BM25F.
 #pragma once
 
+#include <array>
 #include <cstdint>
-#include <functional>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -13,55 +13,47 @@
 
 namespace engram::sqlite {
 
-// Past this many matching episodes, only the most recent this many are ranked.
-inline constexpr int kMatchWindow = 1000;
-// A term found in more than this share of the most recent kTermSample completed episodes is left
-// out of the match: BM25 gives it little weight, and it would fill the window with episodes that
-// share nothing else with the task.
-inline constexpr double kCommonTermShare = 0.25;
-inline constexpr int64_t kMinCommonTermEpisodes = 50;  // a small store has no common terms
-inline constexpr int kTermSample = 1000;
+// The fields of the search index, in its column order (sqlite_schema.cpp), and how much a
+// match in each counts: the task most, what the user said and the calls next, what was
+// observed and the reflection least (BM25F, learn/recall.h).
+inline constexpr std::array<const char*, 5> kSearchFields = {"task", "user", "calls",
+                                                             "observations", "reflection"};
+inline constexpr std::array<double, 5> kFieldWeights = {1.0, 0.3, 0.3, 0.1, 0.1};
 
 struct SearchPlan {
   std::string match;  // the FTS5 expression; empty when no word is indexed
   // The number of indexed episodes holding each phrase of `match`, in order, comma-separated:
-  // engram_bm25's last argument.
+  // engram_bm25f's last argument.
   std::string phrase_hits;
 };
 
-// How many indexed episodes hold a term, in the whole index (BM25 weighs a term by it) and in
-// the sample of the newest kTermSample (what makes a term common). Counting reads the term's
-// posting list, so each count stands until the index has grown: by 1% (at least 64 episodes)
-// for the whole index, by 16 episodes for the sample. Shared by the connections of one store.
+// How many indexed episodes hold a term (BM25 weighs a term by it). Counting reads the term's
+// posting list, so each count stands until the index has grown by 1% (at least 64 episodes).
+// Shared by the connections of one store.
 class TermHits {
  public:
   // `newest` is the highest rowid of the index now.
   Result<int64_t> in_index(Connection& conn, const std::string& quoted_term, int64_t newest);
-  // Those with a rowid of `from` or more (the sample's first).
-  Result<int64_t> in_sample(Connection& conn, const std::string& quoted_term, int64_t from,
-                            int64_t newest);
 
  private:
   struct Counted {
     int64_t hits = 0;
     int64_t newest = 0;  // the index's highest rowid when counted
   };
-  using Counts = std::unordered_map<std::string, Counted>;
-  Result<int64_t> Get(Counts& counts, const std::string& key, int64_t newest, int64_t slack,
-                      const std::function<Result<int64_t>()>& count);
   std::mutex mu_;
-  Counts index_, sample_;
+  std::unordered_map<std::string, Counted> counts_;
 };
 
-// Registers engram_bm25(episode_fts, w_task, w_reflection, w_steps, 'hits,hits,…') on the
-// connection: FTS5's bm25() to the letter (k1 = 1.2, b = 0.75, the same column weights), except
-// that the number of episodes holding each phrase is given rather than counted by a pass over
-// every one of them on each query.
+// Registers engram_bm25f(episode_fts, w_task, w_user, w_calls, w_observations, w_reflection,
+// 'hits,hits,…') on the connection: BM25F (Robertson and Zaragoza) with k1 = 1.2 and b = 0.75
+// in every field. Per phrase, its frequency in each field is weighed by the field's weight and
+// normalised by the field's length against that field's mean length; the sum saturates once,
+// with the phrase's idf log(1 + (N - n + 0.5) / (n + 0.5)), n given as the number of episodes
+// holding it. Returns minus the score: more negative is better, as FTS5's bm25().
 Status RegisterRanking(Connection& conn);
 
 // `words` are the task's distinct words (learn/recall.h QueryWords). Each is tokenised as the
-// index tokenises text (porter stemming), common terms are dropped (the least common is kept
-// when all are), and the rest are ORed.
+// index tokenises text (porter stemming); every distinct term is ORed into the match.
 Result<SearchPlan> PlanSearch(Connection& conn, const std::vector<std::string>& words,
                               TermHits& term_hits);
 

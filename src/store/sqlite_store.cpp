@@ -115,11 +115,13 @@ Result<int64_t> InsertEpisodeRow(Connection& conn, const Episode& e,
 // writes its pending terms out as a new segment at every savepoint, so each episode became a
 // segment of its own to be merged later (four times the cost of the insert itself).
 Status IndexForSearch(Connection& conn, int64_t key, std::string_view task, const Completion& c) {
-  auto fts =
-      conn.cached("INSERT INTO episode_fts (rowid, task, reflection, steps) VALUES (?, ?, ?, ?)");
+  auto fts = conn.cached(
+      "INSERT INTO episode_fts (rowid, task, user, calls, observations, reflection) "
+      "VALUES (?, ?, ?, ?, ?, ?)");
   if (!fts.ok()) return fts.status();
-  (*fts)->bind(1, key).bind_text_static(2, task);
-  (*fts)->bind_text_static(3, c.reflection_text).bind_text_static(4, c.steps_text);
+  (*fts)->bind(1, key).bind_text_static(2, task).bind_text_static(3, c.steps_text.user);
+  (*fts)->bind_text_static(4, c.steps_text.calls).bind_text_static(5, c.steps_text.observations);
+  (*fts)->bind_text_static(6, c.reflection_text);
   return (*fts)->run();
 }
 
@@ -577,24 +579,21 @@ class SqliteStore final : public Store {
       if (!s.ok()) return s;
       return out;
     }
-    // BM25 over the most recent kMatchWindow matches, newest first (the order FTS5 reads
-    // fastest), the best `limit` of them kept; a word of the task counts four times a word of
-    // the reflection or the steps.
-    auto matches = conn.cached(
-        "SELECT rowid, engram_bm25(episode_fts, 4.0, 1.0, 1.0, ?3) FROM episode_fts "
-        "WHERE episode_fts MATCH ?1 ORDER BY rowid DESC LIMIT ?2");
+    // BM25F over every episode that holds a word of the task, the best `limit` kept (ties:
+    // the newer first).
+    static const std::string kRanked = fmt::format(
+        "SELECT rowid, engram_bm25f(episode_fts, {}, ?3) AS score FROM episode_fts "
+        "WHERE episode_fts MATCH ?1 ORDER BY score, rowid DESC LIMIT ?2",
+        fmt::join(sqlite::kFieldWeights, ", "));
+    auto matches = conn.cached(kRanked);
     if (!matches.ok()) return matches.status();
-    (*matches)->bind(1, plan->match).bind(2, int64_t{sqlite::kMatchWindow});
-    (*matches)->bind(3, plan->phrase_hits);
-    std::vector<std::pair<double, int64_t>> ranked;  // (bm25, key), newest first
+    (*matches)->bind(1, plan->match).bind(2, int64_t{limit}).bind(3, plan->phrase_hits);
+    std::vector<std::pair<double, int64_t>> ranked;  // (score, key), best first
     while ((*matches)->step(s)) {
       ranked.emplace_back((*matches)->column_double(1), (*matches)->column_int(0));
     }
     (*matches)->reset();
     if (!s.ok()) return s;
-    std::stable_sort(ranked.begin(), ranked.end(),
-                     [](const auto& a, const auto& b) { return a.first < b.first; });
-    if (ranked.size() > static_cast<size_t>(limit)) ranked.resize(static_cast<size_t>(limit));
     auto row = conn.cached(fmt::format("SELECT {} FROM episodes WHERE key = ?", kColumns));
     if (!row.ok()) return row.status();
     for (const auto& [bm25, key] : ranked) {

@@ -54,6 +54,15 @@ struct PatternContribution {
 };
 
 // What completing an episode writes, in one transaction.
+// The text of an episode's steps that recall searches, by field (learn/recall.h StepsText).
+struct StepTexts {
+  std::string user;          // what the user said
+  std::string calls;         // the tool calls: tool and action
+  std::string observations;  // what the calls returned and the assistant said
+  // The three in one text, for a store that indexes them together.
+  std::string joined() const { return user + "\n" + calls + "\n" + observations; }
+};
+
 struct Completion {
   Outcome outcome;
   std::string ended_at;
@@ -67,7 +76,7 @@ struct Completion {
   std::string pattern_ids;
   // Indexed for recall's full-text search, beside the task.
   std::string reflection_text;
-  std::string steps_text;
+  StepTexts steps_text;
 };
 
 // The completion learnt again from the whole episode, given the steps committed after the

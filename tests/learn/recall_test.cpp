@@ -257,10 +257,31 @@ TEST(Recall, SearchTextCoversReflectionAndStepsWithinItsCap) {
     s.action = "test";
     s.observation = std::string(1000, 'x');
   }
-  const std::string text = StepsText(steps);
-  EXPECT_LE(text.size(), 16u * 1024);
-  EXPECT_EQ(text.substr(0, 11), "cargo test ");
-  EXPECT_EQ(text.find(std::string(301, 'x')), std::string::npos);  // 300 bytes per observation
+  const StepTexts text = StepsText(steps);
+  EXPECT_LE(text.calls.size(), 16u * 1024);
+  EXPECT_LE(text.observations.size(), 16u * 1024);
+  EXPECT_EQ(text.calls.substr(0, 11), "cargo test\n");
+  EXPECT_EQ(text.observations.find(std::string(301, 'x')), std::string::npos);  // 300 bytes each
+  EXPECT_EQ(text.user, "");
+}
+
+TEST(Recall, SearchTextKeepsEachFieldApart) {
+  std::vector<ExecutionStep> steps(4);
+  steps[0].tool = "llm";
+  steps[0].action = "call get_user";
+  steps[0].observation = "Let me look you up.";
+  steps[1].tool = "get_user";
+  steps[1].action = R"({"id":"mia_li_3668"})";
+  steps[1].observation = R"({"name":"Mia"})";
+  steps[2].tool = "user";
+  steps[2].action = "reply";
+  steps[2].observation = "No, the other flight";
+  steps[3].tool = "user";
+  steps[3].observation = "";  // nothing said, nothing indexed
+  const StepTexts text = StepsText(steps);
+  EXPECT_EQ(text.user, "No, the other flight");
+  EXPECT_EQ(text.calls, R"(get_user {"id":"mia_li_3668"})");  // turns are not calls
+  EXPECT_EQ(text.observations, "Let me look you up.\n{\"name\":\"Mia\"}");
 }
 
 }  // namespace

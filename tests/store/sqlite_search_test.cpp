@@ -1,8 +1,14 @@
-// Recall's ranking on SQLite: engram_bm25 is FTS5's bm25() given the phrase counts, and the
-// term counts it is given follow the index as it grows.
+// Recall's ranking on SQLite: engram_bm25f is BM25F over the index's fields, every term of the
+// task is matched, and the term counts it is given follow the index as it grows.
 #include "store/sqlite_search.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <sstream>
 
 #include "test_util.h"
 
@@ -16,16 +22,17 @@ class SqliteSearch : public ::testing::Test {
     ASSERT_OK(c);
     conn_ = std::move(*c);
     ASSERT_OK(
-        conn_->exec("CREATE VIRTUAL TABLE episode_fts USING fts5(task, reflection, steps, "
-                    "tokenize = 'porter unicode61 remove_diacritics 2')"));
+        conn_->exec("CREATE VIRTUAL TABLE episode_fts USING fts5(task, user, calls, observations, "
+                    "reflection, tokenize = 'porter unicode61 remove_diacritics 2')"));
     ASSERT_OK(RegisterRanking(*conn_));
   }
-  void Add(int64_t rowid, const std::string& task, const std::string& steps) {
+  void Add(int64_t rowid, const std::array<std::string, 5>& fields) {
     auto st = conn_->cached(
-        "INSERT INTO episode_fts (rowid, task, reflection, steps) "
-        "VALUES (?, ?, 'worked: tests passed', ?)");
+        "INSERT INTO episode_fts (rowid, task, user, calls, observations, reflection) "
+        "VALUES (?, ?, ?, ?, ?, ?)");
     ASSERT_OK(st);
-    (*st)->bind(1, rowid).bind(2, task).bind(3, steps);
+    (*st)->bind(1, rowid);
+    for (int f = 0; f < 5; ++f) (*st)->bind(f + 2, fields[static_cast<size_t>(f)]);
     ASSERT_OK((*st)->run());
   }
   int64_t Count(const std::string& match) {
@@ -35,42 +42,105 @@ class SqliteSearch : public ::testing::Test {
     Status s;
     return st->step(s) ? st->column_int(0) : -1;
   }
+  // rowid -> engram_bm25f for the query `match` with these phrase counts.
+  std::map<int64_t, double> Rank(const std::string& match, const std::string& hits) {
+    auto st = conn_->prepare(
+        fmt::format("SELECT rowid, engram_bm25f(episode_fts, {}, ?2) FROM episode_fts "
+                    "WHERE episode_fts MATCH ?1",
+                    fmt::join(kFieldWeights, ", ")));
+    EXPECT_TRUE(st.ok());
+    st->bind(1, match).bind(2, hits);
+    std::map<int64_t, double> out;
+    Status s;
+    while (st->step(s)) out[st->column_int(0)] = st->column_double(1);
+    EXPECT_TRUE(s.ok()) << s.message();
+    return out;
+  }
   std::unique_ptr<Connection> conn_;
 };
 
-TEST_F(SqliteSearch, EngramBm25ScoresEveryRowAsFts5Bm25Does) {
-  const char* tasks[] = {"Fix the flaky login test", "Add a login page", "Speed up the test suite",
-                         "Fix the flaky download test in CI", "Write the release notes"};
-  for (int i = 0; i < 40; ++i) {
-    Add(i + 1, tasks[i % 5],
-        fmt::format("cargo test {} login {} flaky retry", i, std::string(i % 7, 'x')));
+std::vector<std::string> Words(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string w; in >> w;) out.push_back(w);
+  return out;
+}
+
+// BM25F written out from its definition, over texts of words the porter stemmer leaves alone.
+std::map<int64_t, double> ReferenceBm25f(const std::vector<std::array<std::string, 5>>& docs,
+                                         const std::vector<std::string>& query) {
+  const double k1 = 1.2, b = 0.75, n = static_cast<double>(docs.size());
+  std::array<double, 5> mean{};
+  for (const auto& d : docs) {
+    for (size_t f = 0; f < 5; ++f) mean[f] += static_cast<double>(Words(d[f]).size()) / n;
   }
-  const std::string match = "\"flaky\" OR \"login\" OR \"notes\"";
+  std::map<int64_t, double> out;
+  for (const auto& term : query) {
+    double holding = 0;
+    for (const auto& d : docs) {
+      bool any = false;
+      for (const auto& field : d) {
+        for (const auto& w : Words(field)) any = any || w == term;
+      }
+      holding += any ? 1 : 0;
+    }
+    const double idf = std::log(1 + (n - holding + 0.5) / (holding + 0.5));
+    for (size_t i = 0; i < docs.size(); ++i) {
+      double tf = 0;
+      for (size_t f = 0; f < 5; ++f) {
+        const auto words = Words(docs[i][f]);
+        const double count = static_cast<double>(std::count(words.begin(), words.end(), term));
+        tf += kFieldWeights[f] * count / (1 - b + b * static_cast<double>(words.size()) / mean[f]);
+      }
+      if (tf > 0) out[static_cast<int64_t>(i + 1)] -= idf * tf * (k1 + 1) / (tf + k1);
+    }
+  }
+  return out;
+}
+
+TEST_F(SqliteSearch, EngramBm25fIsBm25fWrittenOut) {
+  std::vector<std::array<std::string, 5>> docs;
+  const char* tasks[] = {"alpha beta", "alpha gamma delta", "gamma", "beta beta omega",
+                         "delta kappa"};
+  for (int i = 0; i < 30; ++i) {
+    docs.push_back({tasks[i % 5], i % 3 ? "" : "alpha sigma",
+                    fmt::format("cargo {}", std::string(static_cast<size_t>(i % 4), 'x')),
+                    i % 4 ? "omega kappa kappa" : "beta", i % 2 ? "gamma" : "sigma omega"});
+  }
+  for (size_t i = 0; i < docs.size(); ++i) Add(static_cast<int64_t>(i + 1), docs[i]);
+  const std::vector<std::string> query = {"alpha", "kappa", "gamma"};
   const std::string hits =
-      fmt::format("{},{},{}", Count("\"flaky\""), Count("\"login\""), Count("\"notes\""));
-  auto st = conn_->prepare(
-      "SELECT rowid, bm25(episode_fts, 4.0, 1.0, 1.0), "
-      "engram_bm25(episode_fts, 4.0, 1.0, 1.0, ?2) FROM episode_fts WHERE episode_fts MATCH ?1");
-  ASSERT_OK(st);
-  st->bind(1, match).bind(2, hits);
-  Status s;
-  int rows = 0;
-  while (st->step(s)) {
-    ++rows;
-    EXPECT_NEAR(st->column_double(1), st->column_double(2), 1e-9) << "rowid " << st->column_int(0);
-    EXPECT_LT(st->column_double(2), 0);  // more negative is better, as with bm25()
+      fmt::format("{},{},{}", Count("\"alpha\""), Count("\"kappa\""), Count("\"gamma\""));
+  const auto got = Rank("\"alpha\" OR \"kappa\" OR \"gamma\"", hits);
+  const auto want = ReferenceBm25f(docs, query);
+  ASSERT_EQ(got.size(), want.size());
+  for (const auto& [rowid, score] : want) {
+    EXPECT_NEAR(got.at(rowid), score, 1e-9) << "rowid " << rowid;
+    EXPECT_LT(score, 0);
   }
-  ASSERT_OK(s);
-  EXPECT_EQ(rows, 40);
+}
+
+TEST_F(SqliteSearch, AShortTaskIsNotDilutedByALongTranscript) {
+  std::string transcript;
+  for (int i = 0; i < 500; ++i) transcript += "omega kappa ";
+  Add(1, {"alpha beta", "", "cargo", transcript, ""});
+  Add(2, {"alpha gamma", "", "cargo", "short", ""});
+  Add(3, {"delta", "", "cargo", "short", ""});
+  const auto scores = Rank("\"alpha\"", fmt::format("{}", Count("\"alpha\"")));
+  ASSERT_EQ(scores.size(), 2u);
+  // Both tasks hold the word once in two words: the same score, however long the rest is.
+  EXPECT_NEAR(scores.at(1), scores.at(2), 1e-12);
 }
 
 TEST_F(SqliteSearch, TermCountsAreCountedAgainOnceTheIndexGrew) {
-  for (int i = 1; i <= 100; ++i) Add(i, i % 2 ? "flaky test" : "release notes", "cargo");
+  for (int i = 1; i <= 100; ++i) {
+    Add(i, {i % 2 ? "flaky test" : "release notes", "", "cargo", "", ""});
+  }
   TermHits hits;
   auto first = hits.in_index(*conn_, "\"flaky\"", 100);
   ASSERT_OK(first);
   EXPECT_EQ(*first, 50);
-  for (int i = 101; i <= 300; ++i) Add(i, "flaky test", "cargo");
+  for (int i = 101; i <= 300; ++i) Add(i, {"flaky test", "", "cargo", "", ""});
   // Within 64 new rowids of the count: the count stands.
   auto cached = hits.in_index(*conn_, "\"flaky\"", 164);
   ASSERT_OK(cached);
@@ -79,17 +149,17 @@ TEST_F(SqliteSearch, TermCountsAreCountedAgainOnceTheIndexGrew) {
   auto fresh = hits.in_index(*conn_, "\"flaky\"", 300);
   ASSERT_OK(fresh);
   EXPECT_EQ(*fresh, 250);
-  // In the sample (rowids 201 on): counted again once 16 more were indexed.
-  auto sample = hits.in_sample(*conn_, "\"flaky\"", 201, 300);
-  ASSERT_OK(sample);
-  EXPECT_EQ(*sample, 100);
-  for (int i = 301; i <= 320; ++i) Add(i, "release notes", "cargo");
-  auto within = hits.in_sample(*conn_, "\"flaky\"", 221, 316);
-  ASSERT_OK(within);
-  EXPECT_EQ(*within, 100);
-  auto recounted = hits.in_sample(*conn_, "\"flaky\"", 221, 320);
-  ASSERT_OK(recounted);
-  EXPECT_EQ(*recounted, 80);  // 221..300; the 20 new ones do not hold it
+}
+
+TEST_F(SqliteSearch, EveryTermOfTheTaskIsInTheMatch) {
+  for (int i = 1; i <= 200; ++i) Add(i, {"flaky login test", "", "cargo test", "", ""});
+  Add(201, {"release notes", "", "git", "", ""});
+  TermHits hits;
+  auto plan = PlanSearch(*conn_, {"flaky", "tests", "test", "notes", "unseen"}, hits);
+  ASSERT_OK(plan);
+  // "tests" and "test" are one term; common terms stay in; an unseen one counts 0.
+  EXPECT_EQ(plan->match, "\"flaky\" OR \"tests\" OR \"notes\" OR \"unseen\"");
+  EXPECT_EQ(plan->phrase_hits, "200,200,1,0");
 }
 
 }  // namespace

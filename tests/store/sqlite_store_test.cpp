@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "engram/engram.h"
+#include "learn/recall.h"
 #include "store/sqlite_schema.h"
 #include "test_util.h"
 
@@ -43,7 +44,7 @@ TEST(SqliteStore, CreatesAVersionedSchemaInWalMode) {
     auto m = Memory::open(dir.url("e.db"));
     ASSERT_OK(m);
   }
-  EXPECT_EQ(QueryInt(dir.file("e.db"), "PRAGMA user_version"), 5);
+  EXPECT_EQ(QueryInt(dir.file("e.db"), "PRAGMA user_version"), 6);
   EXPECT_EQ(QueryInt(dir.file("e.db"), "PRAGMA application_id"), 0x656E6772);
   sqlite3* db = nullptr;
   sqlite3_open(dir.file("e.db").c_str(), &db);
@@ -172,6 +173,53 @@ TEST(SqliteStore, AnOlderSchemaIsMigratedForward) {
   EXPECT_EQ(QueryInt(dir.file("old.db"),
                      "SELECT count(*) FROM episodes WHERE step_count = 0 AND duration_ms >= 0"),
             1);
+}
+
+TEST(SqliteStore, EpisodesIndexedBeforeVersion6AreIndexedFieldByFieldAsCompletingWould) {
+  TempDir dir;
+  CreateAtVersion(dir.file("v5.db"), 5);
+  Exec(dir.file("v5.db"),
+       "INSERT INTO episodes (key, id, task, task_type, status, started_at, ended_at, outcome, "
+       "reflection) VALUES (1, '0190a000-0000-7000-8000-000000000003', 'Change my flight', "
+       "'other', 'completed', '2026-01-02T03:04:05.000Z', '2026-01-02T03:05:05.000Z', "
+       "'{\"kind\":\"success\"}', '{\"worked\":[{\"text\":\"get_user worked\"}]}'); "
+       "INSERT INTO steps (episode_key, step_number, timestamp, tool, action, latency_ms, "
+       "success, observation) VALUES "
+       "(1, 1, '2026-01-02T03:04:06.000Z', 'llm', 'call get_user', 0, 1, 'Your id?'), "
+       "(1, 2, '2026-01-02T03:04:07.000Z', 'user', 'reply', 0, 1, 'mia_li_3668'), "
+       "(1, 3, '2026-01-02T03:04:08.000Z', 'get_user', '{\"id\":\"mia\"}', 3, 1, 'found'), "
+       "(1, 4, '2026-01-02T03:04:09.000Z', 'user', 'reply', 0, 1, 'the other one')");
+  { ASSERT_OK(Memory::open(dir.url("v5.db"))); }
+  std::vector<ExecutionStep> steps(4);
+  const char* rows[4][3] = {{"llm", "call get_user", "Your id?"},
+                            {"user", "reply", "mia_li_3668"},
+                            {"get_user", "{\"id\":\"mia\"}", "found"},
+                            {"user", "reply", "the other one"}};
+  for (size_t i = 0; i < 4; ++i) {
+    steps[i].tool = rows[i][0];
+    steps[i].action = rows[i][1];
+    steps[i].observation = rows[i][2];
+  }
+  const StepTexts want = StepsText(steps);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(dir.file("v5.db").c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db,
+                               "SELECT task, user, calls, observations, reflection FROM "
+                               "episode_fts WHERE rowid = 1",
+                               -1, &st, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  auto column = [&](int i) {
+    return std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, i)));
+  };
+  EXPECT_EQ(column(0), "Change my flight");
+  EXPECT_EQ(column(1), want.user);
+  EXPECT_EQ(column(2), want.calls);
+  EXPECT_EQ(column(3), want.observations);
+  EXPECT_EQ(column(4), "get_user worked");
+  sqlite3_finalize(st);
+  sqlite3_close(db);
 }
 
 TEST(SqliteStore, EpisodesCompletedBeforeVersion4AreIndexedForRecall) {
