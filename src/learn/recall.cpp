@@ -173,10 +173,13 @@ std::vector<ScoredHit> ScoreHits(const std::vector<SearchHit>& hits, const Recal
     s.hit = &h;
     const double text = best < 0 ? h.bm25 / best : 0;
     if (best < 0 && text < kMinRelativeText) continue;  // matched a word or two in passing
+    // Outcome and recency count in proportion to the square of the text match: they order
+    // episodes that match the task alike, and cannot lift a weak match over a strong one.
+    const double text_share = best < 0 ? text * text : 1.0;
     s.why = {{"text", w.text * text},
              {"context", w.context * ContextMatch(q.context, h.episode.context)},
-             {"outcome", w.outcome * OutcomeValue(h.episode)},
-             {"recency", w.recency * Recency(h.episode.ended_at.value_or(""), now)}};
+             {"outcome", w.outcome * OutcomeValue(h.episode) * text_share},
+             {"recency", w.recency * Recency(h.episode.ended_at.value_or(""), now) * text_share}};
     for (const auto& [signal, part] : s.why) s.score += part;
     out.push_back(std::move(s));
   }

@@ -82,6 +82,22 @@ TEST(Recall, OutcomeValueIsTheRewardElseTheOutcomesBase) {
   EXPECT_DOUBLE_EQ(OutcomeValue(e), 0);
 }
 
+TEST(Recall, WithoutContextOutcomeAndRecencyCannotLiftAWeakerTextMatch) {
+  // A failure that matches the task best, and a fresh success that matches it at 0.7.
+  std::vector<SearchHit> hits = {
+      Hit(1, -5.0, "web", OutcomeKind::kFailure, 0.0, "2026-08-01T12:00:00.000Z"),
+      Hit(2, -3.5, "web", OutcomeKind::kSuccess, 1.0, "2026-11-24T12:00:00.000Z"),
+  };
+  RecallQuery q;
+  q.task = "anything";
+  auto scored = ScoreHits(hits, q, kNow);
+  ASSERT_EQ(scored.size(), 2u);
+  // Added whole, the success would win: 0.42 + 0.1 + 0.1 = 0.62 against 0.6 + 0.1 × 0.5^(115/30)
+  // = 0.607. In proportion to the text match squared it gets 0.42 + 0.049 + 0.049 = 0.518.
+  EXPECT_EQ(scored[0].hit->key, 1);
+  EXPECT_NEAR(scored[1].score, 0.518, 1e-9);
+}
+
 TEST(Recall, TheScoreIsTheWeightedSumOfItsSignals) {
   std::vector<SearchHit> hits = {
       Hit(1, -4.0, "web", OutcomeKind::kSuccess, 0.9, "2026-11-24T12:00:00.000Z"),
@@ -93,17 +109,21 @@ TEST(Recall, TheScoreIsTheWeightedSumOfItsSignals) {
   q.context.domain = "cli";
   auto scored = ScoreHits(hits, q, kNow);
   ASSERT_EQ(scored.size(), 2u);
-  // Hit 1: text 1 × 0.6, context 0 × 0.2, outcome 0.9 × 0.1, recency 1 × 0.1 = 0.79.
-  // Hit 2: text 0.75 × 0.6, context 1 × 0.2, outcome 0 × 0.1, recency 0.5 × 0.1 = 0.70.
+  // Outcome and recency count in proportion to the text match squared.
+  // Hit 1: text 1 × 0.6, context 0 × 0.2, outcome 0.9 × 0.1 × 1², recency 1 × 0.1 × 1² = 0.79.
+  // Hit 2: text 0.75 × 0.6, context 1 × 0.2, outcome 0, recency 0.5 × 0.1 × 0.75² = 0.678125.
   EXPECT_EQ(scored[0].hit->key, 1);
   EXPECT_NEAR(scored[0].score, 0.79, 1e-9);
   EXPECT_NEAR(scored[0].why.at("text"), 0.6, 1e-9);
   EXPECT_NEAR(scored[0].why.at("outcome"), 0.09, 1e-9);
   EXPECT_EQ(scored[1].hit->key, 2);
-  EXPECT_NEAR(scored[1].score, 0.70, 1e-9);
+  EXPECT_NEAR(scored[1].score, 0.678125, 1e-9);
   EXPECT_NEAR(scored[1].why.at("text"), 0.45, 1e-9);
   EXPECT_NEAR(scored[1].why.at("context"), 0.2, 1e-9);
-  EXPECT_NEAR(scored[1].why.at("recency"), 0.05, 1e-9);
+  EXPECT_NEAR(scored[1].why.at("recency"), 0.028125, 1e-9);
+  double sum = 0;
+  for (const auto& [signal, part] : scored[1].why) sum += part;
+  EXPECT_NEAR(sum, scored[1].score, 1e-12);  // the reasons add up to the score
 
   // Context weighed more, the failure in the right domain comes first.
   q.weights.context = 0.5;
