@@ -17,6 +17,8 @@ constexpr double kBigramWeight = 0.3;
 constexpr double kRecoveryWeight = 1.0;
 constexpr double kDecisionWeight = 0.2;
 constexpr size_t kTaskInWhy = 60;
+// How much an episode counts whose calls of the last tool all ended otherwise than here.
+constexpr double kOtherStateStrength = 0.25;
 
 // A call, or the start of an episode (no tool) for the positions before its first call.
 struct Call {
@@ -77,20 +79,30 @@ std::vector<Suggestion> SuggestNext(const RunSoFar& run, const std::vector<Simil
   for (size_t r = 0; r < similar.size(); ++r) {
     const SimilarRun& past = similar[r];
     const std::vector<Call> calls = Calls(past.steps);
-    Votes aligned;
+    // The points after a call of the last tool here; those where it also failed or succeeded
+    // as here, when the episode has any (after a failure comes a recovery, not what follows a
+    // success).
+    std::vector<size_t> points, same_state;
     for (size_t j = 2; j < calls.size(); ++j) {
       if (!calls[j - 1].is(last)) continue;
+      points.push_back(j);
+      if (!last.step || calls[j - 1].step->success == last.step->success) same_state.push_back(j);
+    }
+    Votes aligned;
+    const double strength = same_state.empty() ? kOtherStateStrength : 1.0;
+    for (size_t j : same_state.empty() ? points : same_state) {
       const std::string& next = calls[j].step->tool;
       const bool same_before = calls[j - 2].is(before_last);
-      const bool same_state = !last.step || calls[j - 1].step->success == last.step->success;
-      aligned[next] += 1.0 + (same_before ? 1 : 0) + (same_state ? 1 : 0);
-      bigram[next] += past.similarity;
-      if (same_before) trigram[next] += past.similarity;
+      aligned[next] += 1.0 + (same_before ? 1 : 0);
+      bigram[next] += strength * past.similarity;
+      if (same_before) trigram[next] += strength * past.similarity;
       Witnesses& w = witnesses[next];
       w.runs.insert(r);
       if (!w.example) w.example = calls[j].step;
     }
-    if (r < kSuggestAlignedEpisodes) AddShare(aligned, kAlignedWeight * past.similarity, score);
+    if (r < kSuggestAlignedEpisodes) {
+      AddShare(aligned, kAlignedWeight * strength * past.similarity, score);
+    }
   }
   AddShare(trigram, kTrigramWeight, score);
   AddShare(bigram, kBigramWeight, score);

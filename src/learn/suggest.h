@@ -37,10 +37,12 @@ struct RunSoFar {
 // five shares, each the part of one kind of evidence that names the tool:
 //   aligned (weight 1.0): in each of the kSuggestAlignedEpisodes most similar episodes, the
 //     calls that followed a call of the same tool as the last one here (the episode's start
-//     when none was made yet), counted 1, plus 1 when the call before it matches too, plus 1
-//     when it failed or succeeded as the last one here did; shares weighted by similarity;
+//     when none was made yet) that failed or succeeded as the last one here did, counted 1,
+//     plus 1 when the call before it matches too; shares weighted by similarity (by a quarter
+//     of it for an episode whose calls of that tool all ended otherwise, and then all count);
 //   trigram (0.5) and bigram (0.3): over the kSuggestSimilarEpisodes most similar, the calls
-//     that followed the last two calls here, and the last one, weighted by similarity;
+//     that followed the last two calls here, and the last one, at the same points, weighted by
+//     similarity;
 //   recovery (1.0, only when the last call failed): the learnt error recoveries of that tool
 //     and error signature, by support, for the first call of each recovery;
 //   decision (0.2): the learnt decision point after the last call's tool and its success, by
