@@ -38,6 +38,8 @@ nlohmann::ordered_json to_json(const Stats& stats);
 // {"episodes": [{"id", "task", "score", "why", "outcome", …}], "patterns": [Pattern with
 // "seen_in" and "success_here"…], "playbook", "playbook_tokens"}.
 nlohmann::ordered_json to_json(const Recall& recall);
+// {"suggestions": [{"tool", "score", "support", "success_rate", "example_action", "why"}…]}
+nlohmann::ordered_json to_json(const Suggestions& suggestions);
 
 // Reads a step as an agent sends it. step_number, if present, is ignored: engram assigns it.
 // Type errors name the field: "latency_ms must be an integer >= 0, got \"fast\"".

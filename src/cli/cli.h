@@ -61,6 +61,7 @@ void AddPatternCommands(CLI::App& app, GlobalFlags& flags);
 void AddDemoCommand(CLI::App& app, GlobalFlags& flags);
 void AddStatsCommand(CLI::App& app, GlobalFlags& flags);
 void AddRecallCommand(CLI::App& app, GlobalFlags& flags);
+void AddSuggestCommand(CLI::App& app, GlobalFlags& flags);
 void AddTransferCommands(CLI::App& app, GlobalFlags& flags);
 void AddMcpCommand(CLI::App& app, GlobalFlags& flags);
 void AddServeCommand(CLI::App& app, GlobalFlags& flags);

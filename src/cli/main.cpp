@@ -64,6 +64,7 @@ int Run(int argc, char** argv) {
   AddEpisodeCommands(app, flags);
   AddPatternCommands(app, flags);
   AddRecallCommand(app, flags);
+  AddSuggestCommand(app, flags);
   AddStatsCommand(app, flags);
   AddTransferCommands(app, flags);
   AddMcpCommand(app, flags);

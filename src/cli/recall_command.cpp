@@ -1,4 +1,4 @@
-// engram recall
+// engram recall, engram suggest
 #include <fmt/format.h>
 
 #include <iostream>
@@ -60,6 +60,38 @@ void AddRecallCommand(CLI::App& app, GlobalFlags& flags) {
       std::cout << to_json(r).dump(2) << "\n";
     } else {
       std::cout << RenderRecall(r);
+    }
+  });
+}
+
+std::string RenderSuggestions(const Suggestions& s) {
+  if (s.suggestions.empty()) {
+    return "no suggestion: no similar past episode or learnt pattern speaks to this point\n";
+  }
+  std::string out;
+  for (size_t i = 0; i < s.suggestions.size(); ++i) {
+    const auto& x = s.suggestions[i];
+    out += fmt::format("{:>2}. {:.2f}  {}  (support {}, {:.0f}% success)\n", i + 1, x.score, x.tool,
+                       x.support, x.success_rate * 100);
+    if (!x.example_action.empty()) out += fmt::format("      e.g. {}\n", x.example_action);
+    out += fmt::format("      why: {}\n", x.why);
+  }
+  return out;
+}
+
+void AddSuggestCommand(CLI::App& app, GlobalFlags& flags) {
+  auto id = std::make_shared<std::string>();
+  auto k = std::make_shared<std::string>("5");
+  auto* cmd = app.add_subcommand(
+      "suggest", "What an episode might do next, from what similar past episodes did there");
+  cmd->add_option("id", *id, "The episode's id")->required();
+  cmd->add_option("--k", *k, "Suggestions to return, 1-20 (default 5)");
+  cmd->callback([id, k, &flags] {
+    Suggestions s = Check(OpenMemory(flags)->suggest(*id, ParseCount("k", *k, 1)));
+    if (flags.json) {
+      std::cout << to_json(s).dump(2) << "\n";
+    } else {
+      std::cout << RenderSuggestions(s);
     }
   });
 }

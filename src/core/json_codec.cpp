@@ -271,6 +271,20 @@ ordered_json to_json(const Stats& s) {
           {"slowest_steps", std::move(slowest)}};
 }
 
+ordered_json to_json(const Suggestions& s) {
+  auto round4 = [](double x) { return std::round(x * 1e4) / 1e4; };
+  ordered_json out = ordered_json::array();
+  for (const auto& x : s.suggestions) {
+    out.push_back({{"tool", x.tool},
+                   {"score", round4(x.score)},
+                   {"support", x.support},
+                   {"success_rate", round4(x.success_rate)},
+                   {"example_action", x.example_action},
+                   {"why", x.why}});
+  }
+  return {{"suggestions", std::move(out)}};
+}
+
 ordered_json to_json(const Recall& r) {
   auto round4 = [](double x) { return std::round(x * 1e4) / 1e4; };
   ordered_json episodes = ordered_json::array();
