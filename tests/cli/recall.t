@@ -23,7 +23,7 @@ $ engram recall "flaky integration test" --domain networking
       {{uuid}}  why: context 0.20, outcome {{*}}, recency 0.10, text 0.60
       - `cargo test --test integration` failed at step 1 and succeeded at step 3 after `claude explain the hang`
  2. {{*}}  WARNING Fix the flaky integration test with a retry loop  [failure, reward 0.00]
-      {{uuid}}  why: context 0.20, outcome 0.00, recency 0.10, text {{*}}
+      {{uuid}}  why: context 0.20, outcome 0.00, recency {{*}}, text {{*}}
       - `cargo` failed 2 times (steps 1, 2)
       - the same error occurred 2 times (steps 1, 2): test downloads_parallel ... timed out after <n>s
       - step 1 (`cargo test --test integration`) took 31000 ms, 50% of the time spent in steps
