@@ -57,5 +57,7 @@ Result<EpisodeFilter> episode_filter_from_json(const nlohmann::json& j);
 Result<PatternFilter> pattern_filter_from_json(const nlohmann::json& j);
 Result<StatsFilter> stats_filter_from_json(const nlohmann::json& j);
 Result<RecallQuery> recall_query_from_json(const nlohmann::json& j);
+// The options of a suggest call beside the episode: {"k": integer} (default 5).
+Result<int64_t> suggest_k_from_json(const nlohmann::json& j);
 
 }  // namespace engram

@@ -504,4 +504,12 @@ Result<RecallQuery> recall_query_from_json(const json& j) {
   return q;
 }
 
+Result<int64_t> suggest_k_from_json(const json& j) {
+  Status s = RequireObject("suggest", j, {"k"});
+  std::optional<int64_t> k;
+  if (s.ok()) s = ReadInt(j, "k", "an integer from 1 to 20", k);
+  if (!s.ok()) return s;
+  return k.value_or(5);
+}
+
 }  // namespace engram

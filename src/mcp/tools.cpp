@@ -248,6 +248,33 @@ std::vector<Tool> MakeTools() {
       }});
 
   tools.push_back(Tool{
+      "suggest_next_step", "Suggest the next step",
+      "Call while an episode is open, when unsure what to do next: the tools similar past "
+      "episodes called at this point (after the same last calls, and after a failure the "
+      "recoveries that worked), best first, each with a typical action and why.",
+      Object({{"episode_id", EpisodeId()},
+              {"k", {{"type", "integer"}, {"minimum", 1}, {"maximum", 20}}}},
+             {"episode_id"}),
+      Object({{"suggestions",
+               {{"type", "array"},
+                {"items",
+                 Object({{"tool", {{"type", "string"}}},
+                         {"score", {{"type", "number"}}},
+                         {"support", {{"type", "integer"}}},
+                         {"success_rate", {{"type", "number"}}},
+                         {"example_action", {{"type", "string"}}},
+                         {"why", {{"type", "string"}}}},
+                        {"tool", "score", "support", "success_rate", "example_action", "why"})}}}},
+             {"suggestions"}),
+      [](Memory& m, const json& args) -> Result<ordered_json> {
+        auto split = SplitEpisodeId(args);
+        if (!split.ok()) return split.status();
+        auto k = suggest_k_from_json(split->second);
+        if (!k.ok()) return k.status();
+        return Json(m.suggest(split->first, *k));
+      }});
+
+  tools.push_back(Tool{
       "list_patterns", "List patterns",
       "Patterns learnt across episodes (tool sequences that recur, how errors were recovered, "
       "decision points, what works per context), by support then success rate.",

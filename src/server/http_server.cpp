@@ -447,6 +447,16 @@ void HttpServer::Impl::Setup() {
           if (!e.ok()) return SendStatus(res, e.status());
           SendJson(res, 200, to_json(*e));
         });
+  Route(get, "GET", "/v1/episodes/{id}/suggest", one + "/suggest",
+        [&m](const auto& req, auto& res) {
+          auto q = Query(req, res, {"k"});
+          if (!q) return;
+          auto k = suggest_k_from_json(*q);
+          if (!k.ok()) return SendStatus(res, k.status());
+          auto s = m.suggest(req.matches[1].str(), *k);
+          if (!s.ok()) return SendStatus(res, s.status());
+          SendJson(res, 200, to_json(*s));
+        });
   Route(post, "POST", "/v1/recall", "/v1/recall", [&m](const auto& req, auto& res) {
     auto body = Body(req, res);
     if (!body) return;

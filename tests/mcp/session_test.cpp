@@ -74,9 +74,9 @@ TEST_F(McpSessionTest, ListsEveryToolWithSchemasAsTheVersionAllows) {
     EXPECT_EQ(t["outputSchema"]["type"], "object") << t["name"];
     EXPECT_GT(t["description"].get<std::string>().size(), 40u) << t["name"];
   }
-  EXPECT_EQ(names, (std::vector<std::string>{"start_episode", "log_step", "log_steps",
-                                             "complete_episode", "get_episode", "list_episodes",
-                                             "recall", "list_patterns", "stats"}));
+  EXPECT_EQ(names, (std::vector<std::string>{
+                       "start_episode", "log_step", "log_steps", "complete_episode", "get_episode",
+                       "list_episodes", "recall", "suggest_next_step", "list_patterns", "stats"}));
   Initialize("2025-03-26");  // no structured output before 2025-06-18
   const json before = Request("tools/list");
   for (const auto& t : before["result"]["tools"]) EXPECT_FALSE(t.contains("outputSchema"));
@@ -176,6 +176,17 @@ TEST_F(McpSessionTest, BadArgumentsAreToolErrorsThatNameTheField) {
             "kind must be one of success, partial_success, failure, abstained, got \"won\"");
   EXPECT_EQ(ErrorText("list_episodes", {{"limit", 0}}), "limit must be between 1 and 10000, got 0");
   EXPECT_EQ(ErrorText("recall", {{"task", "t"}, {"k", 0}}), "k must be 1 to 100, got 0");
+  EXPECT_EQ(ErrorText("suggest_next_step", {{"episode_id", id}, {"k", 21}}),
+            "k must be 1 to 20, got 21");
+  EXPECT_EQ(ErrorText("suggest_next_step", {{"episode_id", id}, {"k", "two"}}),
+            "k must be an integer from 1 to 20, got \"two\"");
+  EXPECT_EQ(ErrorText("suggest_next_step", {{"episode_id", id}, {"limit", 2}}).substr(0, 26),
+            "suggest has an unknown fie");
+  EXPECT_EQ(ErrorText("suggest_next_step", {{"episode_id", "abc"}}).substr(0, 27),
+            "episode id \"abc\" is malform");
+  EXPECT_EQ(
+      ErrorText("suggest_next_step", {{"episode_id", "0190a000-0000-7000-8000-00000000000f"}}),
+      "episode 0190a000-0000-7000-8000-00000000000f not found");
   EXPECT_EQ(ErrorText("list_patterns", {{"min_success", "high"}}),
             "min_success must be a number from 0 to 1, got \"high\"");
   EXPECT_EQ(ErrorText("stats", {{"since", "yesterday"}}).substr(0, 5), "since");

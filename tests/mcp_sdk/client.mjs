@@ -11,7 +11,7 @@ import path from "node:path";
 
 const [engram, workdir, stdioDb, httpDb] = process.argv.slice(2);
 const TOOLS = ["start_episode", "log_step", "log_steps", "complete_episode", "get_episode",
-               "list_episodes", "recall", "list_patterns", "stats"];
+               "list_episodes", "recall", "suggest_next_step", "list_patterns", "stats"];
 
 function ok(result, what) {
   assert.equal(result.isError, false, `${what}: ${JSON.stringify(result.content)}`);
@@ -81,6 +81,26 @@ async function exercise(client, label, store) {
   assert.equal(recalled.episodes[0].id, id);
   assert.ok(recalled.playbook.length > 0);
 
+  // A new attempt at the task: after a failing pytest run, the edit that followed it before.
+  const again = ok(await client.callTool({
+    name: "start_episode", arguments: { task: `Fix the flaky upload test (${label}) again` },
+  }), "start_episode").episode_id;
+  ok(await client.callTool({
+    name: "log_step",
+    arguments: { episode_id: again, tool: "pytest", success: false,
+                 observation: "AssertionError: upload timed out after 5s" },
+  }), "log_step");
+  const suggested = ok(await client.callTool({
+    name: "suggest_next_step", arguments: { episode_id: again, k: 2 },
+  }), "suggest_next_step");
+  assert.ok(suggested.suggestions.length >= 1 && suggested.suggestions.length <= 2);
+  assert.equal(suggested.suggestions[0].tool, "edit");
+  assert.ok(suggested.suggestions[0].support >= 1);
+  assert.match(suggested.suggestions[0].why, /followed pytest/);
+  const badK = await client.callTool({ name: "suggest_next_step", arguments: { episode_id: again, k: 0 } });
+  assert.equal(badK.isError, true);
+  assert.match(badK.content[0].text, /k must be 1 to 20, got 0/);
+
   const patterns = ok(await client.callTool({ name: "list_patterns", arguments: { type: "error_recovery" } }),
                       "list_patterns");
   assert.ok(patterns.patterns.length >= 1);
@@ -96,7 +116,7 @@ async function exercise(client, label, store) {
   assert.match(twice.content[0].text, /already completed/);
   await assert.rejects(client.callTool({ name: "no_such_tool", arguments: {} }), /-32602|unknown tool/i);
   await client.ping();
-  console.log(`${label} on ${store}: 9 tools listed, 1,001 steps logged, completed, recalled: ok`);
+  console.log(`${label} on ${store}: 10 tools listed, 1,001 steps logged, completed, recalled, suggested: ok`);
 }
 
 async function overStdio() {

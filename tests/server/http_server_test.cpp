@@ -120,6 +120,23 @@ TEST_P(HttpServerTest, AnEpisodeFromStartToRecall) {
   EXPECT_LE(commits, 2);
   EXPECT_EQ(value("engram_commit_duration_seconds_bucket{le=\"+Inf\"}"), commits);
   EXPECT_GT(value("engram_commit_duration_seconds_sum"), 0);
+  // Suggestions for a new episode at the same task: after a failed pytest, what followed it.
+  const std::string next = NewEpisode();
+  ASSERT_EQ(Send("POST", "/v1/episodes/" + next + "/steps",
+                 R"({"tool": "pytest", "success": false, "observation": "Error: timeout"})")
+                .first,
+            201);
+  auto [suggested, suggestions] = Send("GET", "/v1/episodes/" + next + "/suggest?k=2");
+  EXPECT_EQ(suggested, 200);
+  ASSERT_FALSE(suggestions["suggestions"].empty()) << suggestions.dump();
+  EXPECT_LE(suggestions["suggestions"].size(), 2u);
+  const json& best = suggestions["suggestions"][0];
+  EXPECT_EQ(best["tool"], "edit");
+  EXPECT_EQ(best["support"], 1);
+  for (const char* field : {"score", "success_rate", "example_action", "why"}) {
+    EXPECT_TRUE(best.contains(field)) << field;
+  }
+  ASSERT_EQ(Send("DELETE", "/v1/episodes/" + next).first, 204);
   auto [deleted, none] = Send("DELETE", "/v1/episodes/" + id);
   EXPECT_EQ(deleted, 204);
   EXPECT_EQ(Send("GET", "/v1/episodes/" + id).first, 404);
@@ -156,6 +173,14 @@ TEST_P(HttpServerTest, ErrorsAreJsonWithTheRightStatus) {
   EXPECT_EQ(error("GET", "/v1/episodes/abc", "").first, 422);
   EXPECT_EQ(error("GET", "/v1/no/such/route", "").first, 404);
   EXPECT_EQ(error("GET", "/v1/episodes?limit=0", "").first, 422);
+  EXPECT_EQ(error("GET", "/v1/episodes/" + id + "/suggest?k=0", ""),
+            (std::pair{422, std::string("k must be 1 to 20, got 0")}));
+  EXPECT_EQ(error("GET", "/v1/episodes/" + id + "/suggest?k=many", ""),
+            (std::pair{422, std::string("k must be an integer, got \"many\"")}));
+  EXPECT_EQ(error("GET", "/v1/episodes/" + id + "/suggest?colour=1", "").first, 422);
+  EXPECT_EQ(error("GET", "/v1/episodes/0190a000-0000-7000-8000-000000000001/suggest", "").first,
+            404);
+  EXPECT_EQ(error("GET", "/v1/episodes/abc/suggest", "").first, 422);
   EXPECT_EQ(error("GET", "/v1/patterns?min_success=high", ""),
             (std::pair{422, std::string("min_success must be a number, got \"high\"")}));
   EXPECT_EQ(error("POST", "/v1/episodes", std::string(2000, ' ')).first, 413);
