@@ -84,13 +84,19 @@ struct RecallEval {
 // Each fold's store is url_prefix + "-N.db".
 RecallEval EvaluateRecall(const std::string& url_prefix);
 
+struct Latencies {
+  double p50_ms = 0, p95_ms = 0, p99_ms = 0;
+};
 struct RecallSpeed {
   int64_t episodes = 0;
   double build_s = 0;
   double p50_ms = 0, p95_ms = 0, p99_ms = 0;
+  Latencies fts5;     // FTS5's own bm25() top 5 over the same index, every query term ORed
+  Latencies suggest;  // Memory::suggest on an open episode of each task, two calls in
 };
-// Records `episodes` attempts of 10 steps each, then times `queries` recalls drawn from the
-// evaluation set's tasks.
+// Records `episodes` attempts of 10 steps each (none when 0: the store at `url` is timed as it
+// is), then times `queries` recalls drawn from the evaluation set's tasks, the same queries
+// with FTS5's bm25() (SQLite stores), and `queries` suggestions.
 RecallSpeed MeasureRecallSpeed(const std::string& url, int64_t episodes, int queries);
 
 // `engram import FILE --format openai-chat` on `conversations` transcripts of about 10 tool

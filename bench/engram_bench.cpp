@@ -215,6 +215,32 @@ void PrintRecallQuality(const RecallEval& eval) {
   quality("plain BM25 alone, task only", eval.bm25);
 }
 
+// Recall and suggestion latency, beside FTS5's own bm25() on the same index and queries.
+void PrintRecallSpeed(const RecallSpeed& speed, int queries) {
+  const bool million = speed.episodes >= 1'000'000;
+  const double target = million ? 150 : 20;
+  fmt::print(
+      "\n| latency over {} episodes of 10 steps, {} queries | p50 | p95 | p99 | target | met "
+      "|\n|---|---:|---:|---:|---|---|\n",
+      speed.episodes, queries);
+  fmt::print(
+      "| engram recall (BM25F, every term, exact top 100, then scored) | {:.2f} ms | {:.2f} "
+      "ms | {:.2f} ms | p95 < {:.0f} ms | {} |\n",
+      speed.p50_ms, speed.p95_ms, speed.p99_ms, target, speed.p95_ms < target ? "yes" : "NO");
+  fmt::print(
+      "| FTS5's bm25() top 5, every query term | {:.2f} ms | {:.2f} ms | {:.2f} ms | recall "
+      "p95 / this p95 = {:.2f} | |\n",
+      speed.fts5.p50_ms, speed.fts5.p95_ms, speed.fts5.p99_ms,
+      speed.fts5.p95_ms > 0 ? speed.p95_ms / speed.fts5.p95_ms : 0);
+  fmt::print("| engram suggest, k 5 | {:.2f} ms | {:.2f} ms | {:.2f} ms | p95 < 20 ms | {} |\n",
+             speed.suggest.p50_ms, speed.suggest.p95_ms, speed.suggest.p99_ms,
+             speed.suggest.p95_ms < 20 ? "yes" : "NO");
+  if (speed.build_s > 0) {
+    fmt::print("| (importing the {} episodes took {:.0f} s) | | | | | |\n", speed.episodes,
+               speed.build_s);
+  }
+}
+
 }  // namespace
 }  // namespace engram::bench
 
@@ -245,9 +271,9 @@ int main(int argc, char** argv) {
     const char* keep = std::getenv("ENGRAM_BENCH_RECALL_DB");
     const std::string store = keep ? std::string("sqlite://") + keep : url("recall.db");
     const bool built = keep && std::filesystem::exists(keep);
-    const RecallSpeed speed = MeasureRecallSpeed(store, built ? 0 : RecallEpisodes(), 1000);
-    fmt::print("| recall over {}, 1000 queries | p50 {:.2f} ms | p95 {:.2f} ms | p99 {:.2f} ms |\n",
-               store, speed.p50_ms, speed.p95_ms, speed.p99_ms);
+    RecallSpeed speed = MeasureRecallSpeed(store, built ? 0 : RecallEpisodes(), 1000);
+    speed.episodes = RecallEpisodes();  // a kept store was built with as many
+    PrintRecallSpeed(speed, 1000);
     std::filesystem::remove_all(dir);
     return 0;
   }
@@ -399,16 +425,7 @@ int main(int argc, char** argv) {
   print_tau();
   fmt::print("\nthe synthetic evaluation set (bench/eval_set.cpp)\n");
   PrintRecallQuality(eval);
-  fmt::print(
-      "\n| recall latency over {} episodes of 10 steps, {} queries | value | target | met |\n",
-      speed.episodes, 1000);
-  fmt::print("|---|---:|---|---|\n");
-  fmt::print("| p50 | {:.2f} ms | | |\n", speed.p50_ms);
-  fmt::print("| p95 | {:.2f} ms | < 20 ms | {} |\n", speed.p95_ms,
-             speed.p95_ms < 20 ? "yes" : "NO");
-  fmt::print("| p99 | {:.2f} ms | | |\n", speed.p99_ms);
-  fmt::print("| (importing the {} episodes took {:.0f} s) | | | |\n", speed.episodes,
-             speed.build_s);
+  PrintRecallSpeed(speed, 1000);
   fmt::print("\n| import | value | target | met |\n|---|---:|---|---|\n");
   fmt::print(
       "| `engram import --format openai-chat`, 10,000 conversations of 10 tool calls | {:.0f} "

@@ -1,6 +1,8 @@
 // make bench, recall: retrieval quality on the labelled evaluation set against plain BM25, and
 // recall latency over a large store.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <atomic>
@@ -12,6 +14,8 @@
 
 #include "bench_common.h"
 #include "eval_set.h"
+#include "learn/recall.h"
+#include "store/store.h"
 
 namespace engram::bench {
 namespace {
@@ -153,6 +157,72 @@ RecallSpeed MeasureRecallSpeed(const std::string& url, int64_t episodes, int que
   out.p50_ms = Percentile(ms, 0.50);
   out.p95_ms = Percentile(ms, 0.95);
   out.p99_ms = Percentile(ms, 0.99);
+  auto latencies = [](std::vector<double>& v) {
+    return Latencies{Percentile(v, 0.50), Percentile(v, 0.95), Percentile(v, 0.99)};
+  };
+
+  // The obvious query on the same index: FTS5's bm25() over every match of every query term.
+  if (auto path = SqlitePathOf(url)) {
+    sqlite3* db = nullptr;
+    if (sqlite3_open_v2(path->c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+      Die("open", Status::IOError(sqlite3_errmsg(db)));
+    }
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(db,
+                       "SELECT rowid FROM episode_fts WHERE episode_fts MATCH ? "
+                       "ORDER BY bm25(episode_fts) LIMIT 5",
+                       -1, &st, nullptr);
+    std::vector<double> fts;
+    for (int i = 0; i < queries; ++i) {
+      const EvalTask& t = EvalTasks()[static_cast<size_t>(i) % EvalTasks().size()];
+      std::vector<std::string> quoted;
+      for (const auto& w : QueryWords(
+               t.phrasings[static_cast<size_t>(i) / EvalTasks().size() % t.phrasings.size()])) {
+        quoted.push_back('"' + w + '"');
+      }
+      const std::string match = fmt::format("{}", fmt::join(quoted, " OR "));
+      Stopwatch watch;
+      sqlite3_bind_text(st, 1, match.c_str(), -1, SQLITE_TRANSIENT);
+      int rows = 0;
+      while (sqlite3_step(st) == SQLITE_ROW) ++rows;
+      sqlite3_reset(st);
+      fts.push_back(watch.seconds() * 1000);
+      if (rows == 0) Die("fts5 bm25", Status::NotFound(match));
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    out.fts5 = latencies(fts);
+  }
+
+  // Suggestions: an open episode per task, two calls of its plan in.
+  std::vector<std::string> open;
+  for (const EvalTask& t : EvalTasks()) {
+    EpisodeSpec spec;
+    spec.task = t.phrasings[0];
+    spec.task_type = t.type;
+    spec.context.domain = t.domain;
+    spec.context.language = t.language;
+    spec.context.framework = t.framework;
+    auto id = m->start_episode(spec);
+    if (!id.ok()) Die("start_episode", id.status());
+    for (size_t i = 0; i < 2 && i < t.plan.size(); ++i) {
+      ExecutionStep s;
+      s.tool = t.plan[i].tool;
+      s.action = t.plan[i].action;
+      s.observation = t.plan[i].observation;
+      if (auto n = m->log_step(*id, s); !n.ok()) Die("log_step", n.status());
+    }
+    open.push_back(*id);
+  }
+  std::vector<double> suggested;
+  for (int i = 0; i < queries; ++i) {
+    Stopwatch watch;
+    auto r = m->suggest(open[static_cast<size_t>(i) % open.size()], 5);
+    suggested.push_back(watch.seconds() * 1000);
+    if (!r.ok() || r->suggestions.empty()) Die("suggest", r.status());
+  }
+  for (const auto& id : open) (void)m->delete_episode(id);
+  out.suggest = latencies(suggested);
   return out;
 }
 

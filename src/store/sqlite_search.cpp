@@ -73,11 +73,12 @@ void Bm25f(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_context* ctx, 
     std::vector<double> idf;
     std::array<double, kSearchFields.size()> mean_length{};
     std::array<double, kSearchFields.size()> weight{};
+    int skip = 0;  // leading phrases that only select rows
   };
   const int phrases = api->xPhraseCount(fts);
   auto* q = static_cast<Query*>(api->xGetAuxdata(fts, 0));
   if (!q) {
-    if (argc != kFields + 1 || api->xColumnCount(fts) != kFields) {
+    if (argc < kFields + 1 || argc > kFields + 2 || api->xColumnCount(fts) != kFields) {
       sqlite3_result_error(ctx, "engram_bm25f: takes a weight per field and the phrase counts", -1);
       return;
     }
@@ -98,7 +99,9 @@ void Bm25f(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_context* ctx, 
       owned->weight[static_cast<size_t>(c)] = sqlite3_value_double(argv[c]);
     }
     const char* list = reinterpret_cast<const char*>(sqlite3_value_text(argv[kFields]));
-    for (int i = 0; i < phrases; ++i) {
+    owned->skip = argc > kFields + 1 ? sqlite3_value_int(argv[kFields + 1]) : 0;
+    for (int i = 0; i < owned->skip; ++i) owned->idf.push_back(0);  // not scored
+    for (int i = owned->skip; i < phrases; ++i) {
       char* end = nullptr;
       const double hits = list && *list ? std::strtod(list, &end) : 0;
       list = end && *end == ',' ? end + 1 : end;
@@ -128,7 +131,7 @@ void Bm25f(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_context* ctx, 
   for (int i = 0; i < instances; ++i) {
     int phrase = 0, column = 0, offset = 0;
     if (api->xInst(fts, i, &phrase, &column, &offset) != SQLITE_OK) continue;
-    if (column < 0 || column >= kFields) continue;
+    if (column < 0 || column >= kFields || phrase < q->skip) continue;
     const auto c = static_cast<size_t>(column);
     freq[static_cast<size_t>(phrase)] += q->weight[c] / norm[c];
   }
@@ -179,17 +182,81 @@ Result<SearchPlan> PlanSearch(Connection& conn, const std::vector<std::string>& 
   if (!newest.ok()) return newest.status();
   auto top = (*newest)->scalar();
   if (!top.ok()) return top.status();
-  std::vector<std::string> quoted;
-  std::vector<int64_t> hits;
+  auto count = conn.cached("SELECT count(*) FROM episode_fts_docsize");
+  if (!count.ok()) return count.status();
+  auto episodes = (*count)->scalar();
+  if (!episodes.ok()) return episodes.status();
+  plan.episodes = *episodes;
   for (const auto& term : *terms) {
-    quoted.push_back(Quote(term));
-    auto n = term_hits.in_index(conn, quoted.back(), *top);
+    plan.terms.push_back(Quote(term));
+    auto n = term_hits.in_index(conn, plan.terms.back(), *top);
     if (!n.ok()) return n.status();
-    hits.push_back(*n);
+    plan.hits.push_back(*n);
   }
-  plan.match = fmt::format("{}", fmt::join(quoted, " OR "));
-  plan.phrase_hits = fmt::format("{}", fmt::join(hits, ","));
+  plan.match = fmt::format("{}", fmt::join(plan.terms, " OR "));
   return plan;
+}
+
+Result<std::vector<std::pair<double, int64_t>>> RankMatches(Connection& conn,
+                                                            const SearchPlan& plan, int limit,
+                                                            size_t* terms_searched) {
+  constexpr double k1 = 1.2;
+  const size_t n = plan.terms.size();
+  // Each term's bound, and the terms rarest (highest bound) first.
+  std::vector<double> bound(n);
+  std::vector<size_t> rarest(n);
+  for (size_t i = 0; i < n; ++i) {
+    const double held = static_cast<double>(plan.hits[i]);
+    const double all = static_cast<double>(plan.episodes);
+    bound[i] = std::log(1.0 + (all - held + 0.5) / (held + 0.5)) * (k1 + 1.0);
+    rarest[i] = i;
+  }
+  std::stable_sort(rarest.begin(), rarest.end(),
+                   [&](size_t a, size_t b) { return bound[a] > bound[b]; });
+  const std::string hits = fmt::format("{}", fmt::join(plan.hits, ","));
+  static const std::string kRanked = fmt::format(
+      "SELECT rowid, engram_bm25f(episode_fts, {}, ?3, ?4) AS score FROM episode_fts "
+      "WHERE episode_fts MATCH ?1 ORDER BY score, rowid DESC LIMIT ?2",
+      fmt::join(kFieldWeights, ", "));
+  auto ranked_query = conn.cached(kRanked);
+  if (!ranked_query.ok()) return ranked_query.status();
+  Statement& q = **ranked_query;
+
+  // First the rarest terms that hold about `limit` episodes between them.
+  size_t searched = 1;
+  for (int64_t held = plan.hits[rarest[0]]; searched < n && held < limit; ++searched) {
+    held += plan.hits[rarest[searched]];
+  }
+  std::vector<std::pair<double, int64_t>> ranked;
+  while (true) {
+    std::string match = plan.match;
+    int skip = 0;
+    if (searched < n) {
+      std::vector<std::string> rare;
+      for (size_t i = 0; i < searched; ++i) rare.push_back(plan.terms[rarest[i]]);
+      match = fmt::format("({}) AND ({})", fmt::join(rare, " OR "), plan.match);
+      skip = static_cast<int>(searched);
+    }
+    q.bind(1, match).bind(2, int64_t{limit}).bind(3, hits).bind(4, int64_t{skip});
+    ranked.clear();
+    Status s;
+    while (q.step(s)) ranked.emplace_back(q.column_double(1), q.column_int(0));
+    q.reset();
+    if (!s.ok()) return s;
+    if (searched == n) break;
+    // θ: the limit-th score; the terms that could still lift an episode past it.
+    const double theta = ranked.size() == static_cast<size_t>(limit) ? -ranked.back().first : 0;
+    double below = 0;
+    size_t needed = n;
+    while (needed > 0 && below + bound[rarest[needed - 1]] <= theta) {
+      below += bound[rarest[needed - 1]];
+      --needed;
+    }
+    if (needed <= searched) break;
+    searched = needed;
+  }
+  if (terms_searched) *terms_searched = searched;
+  return ranked;
 }
 
 }  // namespace engram::sqlite

@@ -21,10 +21,10 @@ inline constexpr std::array<const char*, 5> kSearchFields = {"task", "user", "ca
 inline constexpr std::array<double, 5> kFieldWeights = {1.0, 0.3, 0.3, 0.1, 0.1};
 
 struct SearchPlan {
-  std::string match;  // the FTS5 expression; empty when no word is indexed
-  // The number of indexed episodes holding each phrase of `match`, in order, comma-separated:
-  // engram_bm25f's last argument.
-  std::string phrase_hits;
+  std::string match;  // the FTS5 expression of every term ORed; empty when no word is indexed
+  std::vector<std::string> terms;  // quoted, in the order of `match`
+  std::vector<int64_t> hits;       // per term, the number of indexed episodes holding it
+  int64_t episodes = 0;            // indexed episodes
 };
 
 // How many indexed episodes hold a term (BM25 weighs a term by it). Counting reads the term's
@@ -45,16 +45,28 @@ class TermHits {
 };
 
 // Registers engram_bm25f(episode_fts, w_task, w_user, w_calls, w_observations, w_reflection,
-// 'hits,hits,…') on the connection: BM25F (Robertson and Zaragoza) with k1 = 1.2 and b = 0.75
-// in every field. Per phrase, its frequency in each field is weighed by the field's weight and
-// normalised by the field's length against that field's mean length; the sum saturates once,
-// with the phrase's idf log(1 + (N - n + 0.5) / (n + 0.5)), n given as the number of episodes
-// holding it. Returns minus the score: more negative is better, as FTS5's bm25().
+// 'hits,hits,…', skip) on the connection, the hits given for the phrases after the first
+// `skip` of the match (those are not scored; see RankMatches): BM25F (Robertson and Zaragoza) with
+// k1 = 1.2 and b = 0.75 in every field. Per phrase, its frequency in each field is weighed by the
+// field's weight and normalised by the field's length against that field's mean length; the sum
+// saturates once, with the phrase's idf log(1 + (N - n + 0.5) / (n + 0.5)), n given as the number
+// of episodes holding it. Returns minus the score: more negative is better, as FTS5's bm25().
 Status RegisterRanking(Connection& conn);
 
 // `words` are the task's distinct words (learn/recall.h QueryWords). Each is tokenised as the
 // index tokenises text (porter stemming); every distinct term is ORed into the match.
 Result<SearchPlan> PlanSearch(Connection& conn, const std::vector<std::string>& words,
                               TermHits& term_hits);
+
+// The `limit` best episodes for the plan, by BM25F, best first as (minus the score, rowid); ties
+// go to the newer. Exact, with MaxScore's pruning: a term can add at most idf × (k1 + 1) to an
+// episode's score, so once `limit` episodes score above θ, an episode holding only terms whose
+// bounds sum to θ or less cannot enter. The rarest terms are searched first (the match
+// "(rare ORed) AND (all ORed)" reads their short posting lists and scores every term), θ is
+// the limit-th score found, and the search widens to the terms whose bounds could still matter
+// until no more can. `terms_searched`, when given, is how many terms the last pass searched.
+Result<std::vector<std::pair<double, int64_t>>> RankMatches(Connection& conn,
+                                                            const SearchPlan& plan, int limit,
+                                                            size_t* terms_searched = nullptr);
 
 }  // namespace engram::sqlite

@@ -579,24 +579,12 @@ class SqliteStore final : public Store {
       if (!s.ok()) return s;
       return out;
     }
-    // BM25F over every episode that holds a word of the task, the best `limit` kept (ties:
-    // the newer first).
-    static const std::string kRanked = fmt::format(
-        "SELECT rowid, engram_bm25f(episode_fts, {}, ?3) AS score FROM episode_fts "
-        "WHERE episode_fts MATCH ?1 ORDER BY score, rowid DESC LIMIT ?2",
-        fmt::join(sqlite::kFieldWeights, ", "));
-    auto matches = conn.cached(kRanked);
-    if (!matches.ok()) return matches.status();
-    (*matches)->bind(1, plan->match).bind(2, int64_t{limit}).bind(3, plan->phrase_hits);
-    std::vector<std::pair<double, int64_t>> ranked;  // (score, key), best first
-    while ((*matches)->step(s)) {
-      ranked.emplace_back((*matches)->column_double(1), (*matches)->column_int(0));
-    }
-    (*matches)->reset();
-    if (!s.ok()) return s;
+    // BM25F over every episode that holds a word of the task, the best `limit` kept.
+    auto ranked = sqlite::RankMatches(conn, *plan, limit);
+    if (!ranked.ok()) return ranked.status();
     auto row = conn.cached(fmt::format("SELECT {} FROM episodes WHERE key = ?", kColumns));
     if (!row.ok()) return row.status();
-    for (const auto& [bm25, key] : ranked) {
+    for (const auto& [bm25, key] : *ranked) {
       (*row)->bind(1, key);
       if ((*row)->step(s)) out.push_back(HitFromRow(**row, bm25));
       (*row)->reset();

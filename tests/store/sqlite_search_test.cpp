@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <random>
 #include <sstream>
 
 #include "test_util.h"
@@ -159,7 +160,62 @@ TEST_F(SqliteSearch, EveryTermOfTheTaskIsInTheMatch) {
   ASSERT_OK(plan);
   // "tests" and "test" are one term; common terms stay in; an unseen one counts 0.
   EXPECT_EQ(plan->match, "\"flaky\" OR \"tests\" OR \"notes\" OR \"unseen\"");
-  EXPECT_EQ(plan->phrase_hits, "200,200,1,0");
+  EXPECT_EQ(plan->hits, (std::vector<int64_t>{200, 200, 1, 0}));
+  EXPECT_EQ(plan->episodes, 201);
+}
+
+TEST_F(SqliteSearch, PruningFindsTheSameBestAsScoringEveryMatch) {
+  // 3,000 episodes over a vocabulary where some words are in most and some in few.
+  std::mt19937_64 rng(5);
+  const std::vector<std::string> words = {"alpha", "beta",  "gamma", "delta", "kappa",
+                                          "sigma", "omega", "theta", "zeta",  "lambda"};
+  auto text = [&](size_t n, size_t spread) {
+    std::string out;
+    for (size_t i = 0; i < n; ++i) {
+      // Low indices are common: the index is the smaller of two draws.
+      const size_t w = std::min(rng() % spread, rng() % words.size());
+      out += words[w] + " ";
+    }
+    return out;
+  };
+  ASSERT_OK(conn_->exec("BEGIN"));
+  for (int i = 1; i <= 3000; ++i) {
+    Add(i, {text(4, 10), text(rng() % 6, 10), text(3, 6), text(rng() % 40, 10), text(5, 4)});
+  }
+  ASSERT_OK(conn_->exec("COMMIT"));
+  TermHits hits;
+  for (const auto& query : std::vector<std::vector<std::string>>{
+           {"lambda", "alpha"},
+           {"zeta", "theta", "beta", "alpha"},
+           {"alpha", "beta"},
+           {"lambda", "zeta", "theta", "omega", "sigma", "kappa", "delta", "gamma"}}) {
+    auto plan = PlanSearch(*conn_, query, hits);
+    ASSERT_OK(plan);
+    for (int limit : {1, 5, 100}) {
+      size_t searched = 0;
+      auto pruned = RankMatches(*conn_, *plan, limit, &searched);
+      ASSERT_OK(pruned);
+      // Every match scored: the same statement with no pruning.
+      auto st = conn_->prepare(
+          fmt::format("SELECT rowid, engram_bm25f(episode_fts, {}, ?2) AS score FROM episode_fts "
+                      "WHERE episode_fts MATCH ?1 ORDER BY score, rowid DESC LIMIT ?3",
+                      fmt::join(kFieldWeights, ", ")));
+      ASSERT_OK(st);
+      st->bind(1, plan->match).bind(2, fmt::format("{}", fmt::join(plan->hits, ",")));
+      st->bind(3, int64_t{limit});
+      std::vector<std::pair<double, int64_t>> every;
+      Status s;
+      while (st->step(s)) every.emplace_back(st->column_double(1), st->column_int(0));
+      ASSERT_OK(s);
+      ASSERT_EQ(pruned->size(), every.size()) << query[0] << " limit " << limit;
+      for (size_t i = 0; i < every.size(); ++i) {
+        EXPECT_NEAR((*pruned)[i].first, every[i].first, 1e-9) << query[0] << " " << i;
+      }
+      if (query.size() == 8 && limit == 1) {
+        EXPECT_LT(searched, query.size());  // rare terms decided it: the common ones not read
+      }
+    }
+  }
 }
 
 }  // namespace
