@@ -173,9 +173,9 @@ std::vector<ScoredHit> ScoreHits(const std::vector<SearchHit>& hits, const Recal
     s.hit = &h;
     const double text = best < 0 ? h.bm25 / best : 0;
     if (best < 0 && text < kMinRelativeText) continue;  // matched a word or two in passing
-    // Outcome and recency count in proportion to the square of the text match: they order
-    // episodes that match the task alike, and cannot lift a weak match over a strong one.
-    const double text_share = best < 0 ? text * text : 1.0;
+    // Outcome and recency count in proportion to the text match to the fourth power: they
+    // order episodes that match the task alike, and cannot lift a weaker match over a stronger.
+    const double text_share = best < 0 ? std::pow(text, 4) : 1.0;
     s.why = {{"text", w.text * text},
              {"context", w.context * ContextMatch(q.context, h.episode.context)},
              {"outcome", w.outcome * OutcomeValue(h.episode) * text_share},

@@ -128,12 +128,12 @@ DROP TABLE pattern_evidence;
 )sql",
       // 5 -> 6: the search index field by field, so that each is scored against its own
       // length (a short task is no longer diluted by a long transcript): the task, what the
-      // user said, the tool calls, what was observed and the reflection (learn/recall.h).
+      // user said, the tool calls, what was observed and the reflection (learn/recall.h);
+      // each word as written and as its stem (sqlite_tokenizer.h).
       R"sql(
 DROP TABLE episode_fts;
 CREATE VIRTUAL TABLE episode_fts USING fts5(
-  task, user, calls, observations, reflection,
-  tokenize = 'porter unicode61 remove_diacritics 2');
+  task, user, calls, observations, reflection, tokenize = 'engram');
 INSERT INTO episode_fts (rowid, task, user, calls, observations, reflection)
 SELECT key, task,
   coalesce(substr((SELECT group_concat(observation, char(10)) FROM (

@@ -9,6 +9,8 @@
 #include <memory>
 #include <set>
 
+#include "store/sqlite_tokenizer.h"
+
 namespace engram::sqlite {
 namespace {
 
@@ -24,36 +26,20 @@ fts5_api* Fts5Api(sqlite3* db) {
   return api;
 }
 
-// The words whose terms (as the tokenizer of episode_fts makes them, stemmed) differ: "tests"
-// after "test" adds nothing. MATCH takes the words, not the terms: the tokenizer stems what it is
-// given again, and stemming a stem can change it.
+// The terms of the words as episode_fts indexes them: each written form and each stem, once.
 Result<std::vector<std::string>> Terms(sqlite3* db, const std::vector<std::string>& words) {
-  fts5_api* api = Fts5Api(db);
-  if (!api) return Status::IOError("SQLite was built without FTS5");
-  void* user_data = nullptr;
-  fts5_tokenizer tokenizer{};
-  if (api->xFindTokenizer(api, "porter", &user_data, &tokenizer) != SQLITE_OK) {
-    return Status::IOError("the FTS5 porter tokenizer is missing");
-  }
-  const char* args[] = {"unicode61", "remove_diacritics", "2"};
-  Fts5Tokenizer* t = nullptr;
-  if (tokenizer.xCreate(user_data, args, 3, &t) != SQLITE_OK) {
-    return Status::IOError("cannot create the FTS5 tokenizer");
-  }
-  auto collect = [](void* ctx, int, const char* token, int n, int, int) {
-    static_cast<std::string*>(ctx)->append(token, static_cast<size_t>(n)).push_back(' ');
-    return SQLITE_OK;
-  };
-  std::vector<std::string> distinct;
+  std::vector<std::string> terms;
   std::set<std::string> seen;
   for (const auto& w : words) {
-    std::string terms;
-    tokenizer.xTokenize(t, &terms, FTS5_TOKENIZE_QUERY, w.data(), static_cast<int>(w.size()),
-                        collect);
-    if (!terms.empty() && seen.insert(terms).second) distinct.push_back(w);
+    auto tokens = Tokenize(db, w);
+    if (!tokens.ok()) return tokens.status();
+    for (auto* list : {&tokens->words, &tokens->stems}) {
+      for (auto& t : *list) {
+        if (seen.insert(t).second) terms.push_back(std::move(t));
+      }
+    }
   }
-  tokenizer.xDelete(t);
-  return distinct;
+  return terms;
 }
 
 std::string Quote(const std::string& term) {
@@ -146,6 +132,7 @@ void Bm25f(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_context* ctx, 
 }  // namespace
 
 Status RegisterRanking(Connection& conn) {
+  if (Status s = RegisterTokenizer(conn.raw()); !s.ok()) return s;
   fts5_api* api = Fts5Api(conn.raw());
   if (!api) return Status::IOError("SQLite was built without FTS5");
   if (api->xCreateFunction(api, "engram_bm25f", nullptr, Bm25f, nullptr) != SQLITE_OK) {

@@ -44,17 +44,19 @@ class TermHits {
   std::unordered_map<std::string, Counted> counts_;
 };
 
-// Registers engram_bm25f(episode_fts, w_task, w_user, w_calls, w_observations, w_reflection,
-// 'hits,hits,…', skip) on the connection, the hits given for the phrases after the first
-// `skip` of the match (those are not scored; see RankMatches): BM25F (Robertson and Zaragoza) with
-// k1 = 1.2 and b = 0.75 in every field. Per phrase, its frequency in each field is weighed by the
-// field's weight and normalised by the field's length against that field's mean length; the sum
-// saturates once, with the phrase's idf log(1 + (N - n + 0.5) / (n + 0.5)), n given as the number
-// of episodes holding it. Returns minus the score: more negative is better, as FTS5's bm25().
+// Registers the index's tokenizer (sqlite_tokenizer.h) and engram_bm25f(episode_fts, w_task,
+// w_user, w_calls, w_observations, w_reflection, 'hits,hits,…', skip) on the connection, the hits
+// given for the phrases after the first `skip` of the match (those are not scored; see
+// RankMatches): BM25F (Robertson and Zaragoza) with k1 = 1.2 and b = 0.75 in every field. Per
+// phrase, its frequency in each field is weighed by the field's weight and normalised by the
+// field's length against that field's mean length; the sum saturates once, with the phrase's idf
+// log(1 + (N - n + 0.5) / (n + 0.5)), n given as the number of episodes holding it. Returns minus
+// the score: more negative is better, as FTS5's bm25().
 Status RegisterRanking(Connection& conn);
 
-// `words` are the task's distinct words (learn/recall.h QueryWords). Each is tokenised as the
-// index tokenises text (porter stemming); every distinct term is ORed into the match.
+// `words` are the task's distinct words (learn/recall.h QueryWords). Each becomes two terms as
+// the index tokenises text: the word as written and its stem (a match of the written form
+// counts for both, another form of the word for the stem); every distinct term is ORed.
 Result<SearchPlan> PlanSearch(Connection& conn, const std::vector<std::string>& words,
                               TermHits& term_hits);
 

@@ -737,8 +737,9 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path, const Op
   }
   const char* sync = options.synchronous == Synchronous::kFull ? "FULL" : "NORMAL";
   if (Status s = c.exec(fmt::format("PRAGMA synchronous = {}", sync)); !s.ok()) return s;
-  if (Status s = sqlite::MigrateSchema(c); !s.ok()) return s;
+  // The index's tokenizer first: migrations write to the index.
   if (Status s = sqlite::RegisterRanking(c); !s.ok()) return s;
+  if (Status s = sqlite::MigrateSchema(c); !s.ok()) return s;
   if (Status s = sqlite::RegisterPatternFunctions(c); !s.ok()) return s;
   std::unique_ptr<sqlite::Checkpointer> checkpointer;
   if (path != ":memory:") {

@@ -45,6 +45,7 @@ engram: episodic memory for AI agents
   episode                     Record and read episodes
   pattern                     Patterns mined across completed episodes
   recall{{*}}
+  suggest{{*}}
   stats{{*}}
   export{{*}}
   import{{*}}

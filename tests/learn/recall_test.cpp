@@ -93,9 +93,10 @@ TEST(Recall, WithoutContextOutcomeAndRecencyCannotLiftAWeakerTextMatch) {
   auto scored = ScoreHits(hits, q, kNow);
   ASSERT_EQ(scored.size(), 2u);
   // Added whole, the success would win: 0.42 + 0.1 + 0.1 = 0.62 against 0.6 + 0.1 × 0.5^(115/30)
-  // = 0.607. In proportion to the text match squared it gets 0.42 + 0.049 + 0.049 = 0.518.
+  // = 0.607. In proportion to the text match to the fourth power it gets
+  // 0.42 + 0.1 × 0.2401 + 0.1 × 0.2401 = 0.46802.
   EXPECT_EQ(scored[0].hit->key, 1);
-  EXPECT_NEAR(scored[1].score, 0.518, 1e-9);
+  EXPECT_NEAR(scored[1].score, 0.46802, 1e-9);
 }
 
 TEST(Recall, TheScoreIsTheWeightedSumOfItsSignals) {
@@ -109,18 +110,18 @@ TEST(Recall, TheScoreIsTheWeightedSumOfItsSignals) {
   q.context.domain = "cli";
   auto scored = ScoreHits(hits, q, kNow);
   ASSERT_EQ(scored.size(), 2u);
-  // Outcome and recency count in proportion to the text match squared.
-  // Hit 1: text 1 × 0.6, context 0 × 0.2, outcome 0.9 × 0.1 × 1², recency 1 × 0.1 × 1² = 0.79.
-  // Hit 2: text 0.75 × 0.6, context 1 × 0.2, outcome 0, recency 0.5 × 0.1 × 0.75² = 0.678125.
+  // Outcome and recency count in proportion to the text match to the fourth power.
+  // Hit 1: text 1 × 0.6, context 0 × 0.2, outcome 0.9 × 0.1 × 1, recency 1 × 0.1 × 1 = 0.79.
+  // Hit 2: text 0.75 × 0.6, context 1 × 0.2, outcome 0, recency 0.5 × 0.1 × 0.75⁴ = 0.66582.
   EXPECT_EQ(scored[0].hit->key, 1);
   EXPECT_NEAR(scored[0].score, 0.79, 1e-9);
   EXPECT_NEAR(scored[0].why.at("text"), 0.6, 1e-9);
   EXPECT_NEAR(scored[0].why.at("outcome"), 0.09, 1e-9);
   EXPECT_EQ(scored[1].hit->key, 2);
-  EXPECT_NEAR(scored[1].score, 0.678125, 1e-9);
+  EXPECT_NEAR(scored[1].score, 0.6658203125, 1e-9);
   EXPECT_NEAR(scored[1].why.at("text"), 0.45, 1e-9);
   EXPECT_NEAR(scored[1].why.at("context"), 0.2, 1e-9);
-  EXPECT_NEAR(scored[1].why.at("recency"), 0.028125, 1e-9);
+  EXPECT_NEAR(scored[1].why.at("recency"), 0.0158203125, 1e-9);
   double sum = 0;
   for (const auto& [signal, part] : scored[1].why) sum += part;
   EXPECT_NEAR(sum, scored[1].score, 1e-12);  // the reasons add up to the score

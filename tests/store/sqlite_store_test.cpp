@@ -6,6 +6,7 @@
 #include "engram/engram.h"
 #include "learn/recall.h"
 #include "store/sqlite_schema.h"
+#include "store/sqlite_tokenizer.h"
 #include "test_util.h"
 
 namespace engram {
@@ -16,6 +17,7 @@ using testing::TempDir;
 int64_t QueryInt(const std::string& path, const char* sql) {
   sqlite3* db = nullptr;
   EXPECT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  EXPECT_TRUE(sqlite::RegisterTokenizer(db).ok());  // the search index's
   sqlite3_stmt* st = nullptr;
   EXPECT_EQ(sqlite3_prepare_v2(db, sql, -1, &st, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
   int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
@@ -203,6 +205,7 @@ TEST(SqliteStore, EpisodesIndexedBeforeVersion6AreIndexedFieldByFieldAsCompletin
   const StepTexts want = StepsText(steps);
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(dir.file("v5.db").c_str(), &db), SQLITE_OK);
+  ASSERT_OK(sqlite::RegisterTokenizer(db));
   sqlite3_stmt* st = nullptr;
   ASSERT_EQ(sqlite3_prepare_v2(db,
                                "SELECT task, user, calls, observations, reflection FROM "
