@@ -95,8 +95,9 @@ struct RecallSpeed {
   Latencies suggest;  // Memory::suggest on an open episode of each task, two calls in
 };
 // Records `episodes` attempts of 10 steps each (none when 0: the store at `url` is timed as it
-// is), then times `queries` recalls drawn from the evaluation set's tasks, the same queries
-// with FTS5's bm25() (SQLite stores), and `queries` suggestions.
+// is), then, after one untimed pass over the distinct queries, times `queries` recalls drawn
+// from the evaluation set's tasks, the same queries with FTS5's bm25() (SQLite stores), and
+// `queries` suggestions.
 RecallSpeed MeasureRecallSpeed(const std::string& url, int64_t episodes, int queries);
 
 // `engram import FILE --format openai-chat` on `conversations` transcripts of about 10 tool

@@ -224,7 +224,7 @@ void PrintRecallSpeed(const RecallSpeed& speed, int queries) {
       "|\n|---|---:|---:|---:|---|---|\n",
       speed.episodes, queries);
   fmt::print(
-      "| engram recall (BM25F, every term, exact top 100, then scored) | {:.2f} ms | {:.2f} "
+      "| engram recall (BM25F, every term, exact top 50, then scored) | {:.2f} ms | {:.2f} "
       "ms | {:.2f} ms | p95 < {:.0f} ms | {} |\n",
       speed.p50_ms, speed.p95_ms, speed.p99_ms, target, speed.p95_ms < target ? "yes" : "NO");
   fmt::print(

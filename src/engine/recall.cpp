@@ -13,7 +13,7 @@ namespace {
 
 constexpr int64_t kMaxK = 100;
 constexpr int64_t kMaxTokenBudget = 100000;
-constexpr int kCandidates = 100;  // the best text matches that are scored in full
+constexpr int kCandidates = 50;  // the best text matches that are scored in full
 
 Status ValidateQuery(const RecallQuery& q, const Limits& limits) {
   EpisodeSpec spec;  // the task and context obey the limits of an episode's

@@ -13,7 +13,7 @@
 namespace engram {
 namespace {
 
-constexpr int kCandidates = 100;  // the best text matches scored in full, as recall's
+constexpr int kCandidates = 50;  // the best text matches scored in full, as recall's
 
 StepBrief Brief(const ExecutionStep& s) {
   return StepBrief{s.tool, s.action, s.success};

@@ -51,6 +51,10 @@ Statement& Statement::bind_text_static(int i, std::string_view v) {
   sqlite3_bind_text64(stmt_, i, v.data(), v.size(), SQLITE_STATIC, SQLITE_UTF8);
   return *this;
 }
+Statement& Statement::bind_pointer(int i, void* p, const char* type) {
+  sqlite3_bind_pointer(stmt_, i, p, type, nullptr);
+  return *this;
+}
 Statement& Statement::bind(int i, std::nullptr_t) {
   sqlite3_bind_null(stmt_, i);
   return *this;

@@ -34,6 +34,9 @@ class Statement {
   Statement& bind(int i, std::nullptr_t);
   Statement& bind_optional(int i, const std::optional<std::string>& v);
   Statement& bind_text_static(int i, std::string_view v);
+  // Passes `p` to SQL functions that ask for a pointer of this type (sqlite3_bind_pointer);
+  // `type` must be a string constant, and `p` must outlive the statement's next reset.
+  Statement& bind_pointer(int i, void* p, const char* type);
 
   // Returns true while a row is available, false when done; errors go to `status`.
   bool step(Status& status);

@@ -7,12 +7,19 @@
 #include <cmath>
 #include <cstdlib>
 #include <memory>
+#include <queue>
 #include <set>
 
 #include "store/sqlite_tokenizer.h"
 
 namespace engram::sqlite {
 namespace {
+
+// θ while RankMatches reads rows: engram_bm25f leaves a row that cannot score above it at 0.
+struct Threshold {
+  double theta = 0;
+};
+constexpr const char* kThresholdType = "engram_threshold";
 
 // The FTS5 extension API of this connection, from "SELECT fts5(?1)" as the FTS5 docs describe.
 fts5_api* Fts5Api(sqlite3* db) {
@@ -64,7 +71,7 @@ void Bm25f(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_context* ctx, 
   const int phrases = api->xPhraseCount(fts);
   auto* q = static_cast<Query*>(api->xGetAuxdata(fts, 0));
   if (!q) {
-    if (argc < kFields + 1 || argc > kFields + 2 || api->xColumnCount(fts) != kFields) {
+    if (argc < kFields + 1 || argc > kFields + 4 || api->xColumnCount(fts) != kFields) {
       sqlite3_result_error(ctx, "engram_bm25f: takes a weight per field and the phrase counts", -1);
       return;
     }
@@ -86,17 +93,40 @@ void Bm25f(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_context* ctx, 
     }
     const char* list = reinterpret_cast<const char*>(sqlite3_value_text(argv[kFields]));
     owned->skip = argc > kFields + 1 ? sqlite3_value_int(argv[kFields + 1]) : 0;
+    // The number of episodes the phrase counts were counted among, when given with them.
+    const double episodes =
+        argc > kFields + 2 ? sqlite3_value_double(argv[kFields + 2]) : static_cast<double>(rows);
+
     for (int i = 0; i < owned->skip; ++i) owned->idf.push_back(0);  // not scored
     for (int i = owned->skip; i < phrases; ++i) {
       char* end = nullptr;
       const double hits = list && *list ? std::strtod(list, &end) : 0;
       list = end && *end == ',' ? end + 1 : end;
-      const double n = static_cast<double>(rows);
-      owned->idf.push_back(std::log(1.0 + (n - hits + 0.5) / (hits + 0.5)));
+      owned->idf.push_back(std::log(1.0 + (episodes - hits + 0.5) / (hits + 0.5)));
     }
     q = owned.release();
     if (api->xSetAuxdata(fts, q, [](void* p) { delete static_cast<Query*>(p); }) != SQLITE_OK) {
       sqlite3_result_error_nomem(ctx);
+      return;
+    }
+  }
+  // A row whose terms' bounds (idf × (k1 + 1) each, RankMatches) sum to θ or less cannot score
+  // above it: it is left at 0 (no match) without reading its lengths or positions.
+  const auto* threshold =
+      argc > kFields + 3
+          ? static_cast<const Threshold*>(sqlite3_value_pointer(argv[kFields + 3], kThresholdType))
+          : nullptr;
+  if (threshold && threshold->theta > 0) {
+    double bound = 0;
+    for (int i = q->skip; i < phrases; ++i) {
+      Fts5PhraseIter iter;
+      int column = -1;
+      if (api->xPhraseFirstColumn(fts, i, &iter, &column) == SQLITE_OK && column >= 0) {
+        bound += q->idf[static_cast<size_t>(i)] * (k1 + 1.0);
+      }
+    }
+    if (bound <= threshold->theta) {
+      sqlite3_result_double(ctx, 0);
       return;
     }
   }
@@ -108,22 +138,22 @@ void Bm25f(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_context* ctx, 
     const double mean = q->mean_length[static_cast<size_t>(c)];
     norm[static_cast<size_t>(c)] = 1.0 - b + b * (mean > 0 ? length / mean : 0);
   }
-  std::vector<double> freq(static_cast<size_t>(phrases), 0.0);
-  int instances = 0;
-  if (api->xInstCount(fts, &instances) != SQLITE_OK) {
-    sqlite3_result_error(ctx, "engram_bm25f: cannot read the row's phrases", -1);
-    return;
-  }
-  for (int i = 0; i < instances; ++i) {
-    int phrase = 0, column = 0, offset = 0;
-    if (api->xInst(fts, i, &phrase, &column, &offset) != SQLITE_OK) continue;
-    if (column < 0 || column >= kFields || phrase < q->skip) continue;
-    const auto c = static_cast<size_t>(column);
-    freq[static_cast<size_t>(phrase)] += q->weight[c] / norm[c];
-  }
+  // Each scored phrase's positions in this row (the leading `skip` phrases only select rows,
+  // and their positions are never decoded).
   double score = 0;
-  for (int i = 0; i < phrases; ++i) {
-    const double f = freq[static_cast<size_t>(i)];
+  for (int i = q->skip; i < phrases; ++i) {
+    double f = 0;
+    Fts5PhraseIter iter;
+    int column = 0, offset = 0;
+    if (api->xPhraseFirst(fts, i, &iter, &column, &offset) != SQLITE_OK) {
+      sqlite3_result_error(ctx, "engram_bm25f: cannot read the row's phrases", -1);
+      return;
+    }
+    for (; column >= 0; api->xPhraseNext(fts, &iter, &column, &offset)) {
+      if (column >= kFields) continue;
+      const auto c = static_cast<size_t>(column);
+      f += q->weight[c] / norm[c];
+    }
     score += q->idf[static_cast<size_t>(i)] * (f * (k1 + 1.0)) / (f + k1);
   }
   sqlite3_result_double(ctx, -score);
@@ -159,6 +189,23 @@ Result<int64_t> TermHits::in_index(Connection& conn, const std::string& quoted_t
   return *hits;
 }
 
+Result<int64_t> TermHits::episodes(Connection& conn, int64_t newest) {
+  const int64_t slack = std::max<int64_t>(64, newest / 100);
+  {
+    std::lock_guard lock(mu_);
+    if (counted_episodes_ && newest - counted_episodes_->newest <= slack) {
+      return counted_episodes_->hits;
+    }
+  }
+  auto st = conn.cached("SELECT count(*) FROM episode_fts_docsize");
+  if (!st.ok()) return st.status();
+  auto n = (*st)->scalar();
+  if (!n.ok()) return n.status();
+  std::lock_guard lock(mu_);
+  counted_episodes_ = Counted{*n, newest};
+  return *n;
+}
+
 Result<SearchPlan> PlanSearch(Connection& conn, const std::vector<std::string>& words,
                               TermHits& term_hits) {
   SearchPlan plan;
@@ -169,9 +216,7 @@ Result<SearchPlan> PlanSearch(Connection& conn, const std::vector<std::string>& 
   if (!newest.ok()) return newest.status();
   auto top = (*newest)->scalar();
   if (!top.ok()) return top.status();
-  auto count = conn.cached("SELECT count(*) FROM episode_fts_docsize");
-  if (!count.ok()) return count.status();
-  auto episodes = (*count)->scalar();
+  auto episodes = term_hits.episodes(conn, *top);
   if (!episodes.ok()) return episodes.status();
   plan.episodes = *episodes;
   for (const auto& term : *terms) {
@@ -201,47 +246,76 @@ Result<std::vector<std::pair<double, int64_t>>> RankMatches(Connection& conn,
   std::stable_sort(rarest.begin(), rarest.end(),
                    [&](size_t a, size_t b) { return bound[a] > bound[b]; });
   const std::string hits = fmt::format("{}", fmt::join(plan.hits, ","));
-  static const std::string kRanked = fmt::format(
-      "SELECT rowid, engram_bm25f(episode_fts, {}, ?3, ?4) AS score FROM episode_fts "
-      "WHERE episode_fts MATCH ?1 ORDER BY score, rowid DESC LIMIT ?2",
+  // Every matching row in rowid order; the best `limit` are kept in a heap whose worst (the
+  // largest score, the older on a tie) is on top, and θ, its score, is read by engram_bm25f at
+  // each row.
+  static const std::string kScored = fmt::format(
+      "SELECT rowid, engram_bm25f(episode_fts, {}, ?2, ?3, ?4, ?5) FROM episode_fts "
+      "WHERE episode_fts MATCH ?1",
       fmt::join(kFieldWeights, ", "));
-  auto ranked_query = conn.cached(kRanked);
-  if (!ranked_query.ok()) return ranked_query.status();
-  Statement& q = **ranked_query;
+  auto scored = conn.cached(kScored);
+  if (!scored.ok()) return scored.status();
+  Statement& q = **scored;
+  using Scored = std::pair<double, int64_t>;  // (minus the score, rowid)
+  auto better = [](const Scored& a, const Scored& b) {
+    return a.first != b.first ? a.first < b.first : a.second > b.second;
+  };
+  std::priority_queue<Scored, std::vector<Scored>, decltype(better)> best(better);
+  Threshold threshold;
 
   // First the rarest terms that hold about `limit` episodes between them.
   size_t searched = 1;
   for (int64_t held = plan.hits[rarest[0]]; searched < n && held < limit; ++searched) {
     held += plan.hits[rarest[searched]];
   }
-  std::vector<std::pair<double, int64_t>> ranked;
+  // Each pass scores the episodes that hold a term searched now and none searched before.
+  size_t before = 0;  // terms searched by the earlier passes
   while (true) {
+    auto ored = [&](size_t from, size_t to) {
+      std::vector<std::string> terms;
+      for (size_t i = from; i < to; ++i) terms.push_back(plan.terms[rarest[i]]);
+      return fmt::format("({})", fmt::join(terms, " OR "));
+    };
     std::string match = plan.match;
     int skip = 0;
-    if (searched < n) {
-      std::vector<std::string> rare;
-      for (size_t i = 0; i < searched; ++i) rare.push_back(plan.terms[rarest[i]]);
-      match = fmt::format("({}) AND ({})", fmt::join(rare, " OR "), plan.match);
+    if (before > 0 || searched < n) {
+      match = fmt::format("({}{}) AND ({})", ored(before, searched),
+                          before > 0 ? " NOT " + ored(0, before) : "", plan.match);
       skip = static_cast<int>(searched);
     }
-    q.bind(1, match).bind(2, int64_t{limit}).bind(3, hits).bind(4, int64_t{skip});
-    ranked.clear();
+    q.bind(1, match).bind(2, hits).bind(3, int64_t{skip}).bind(4, plan.episodes);
+    q.bind_pointer(5, &threshold, kThresholdType);
     Status s;
-    while (q.step(s)) ranked.emplace_back(q.column_double(1), q.column_int(0));
+    while (q.step(s)) {
+      const Scored row{q.column_double(1), q.column_int(0)};
+      if (row.first >= 0) continue;  // no term of it scored, or it cannot pass θ
+      if (best.size() < static_cast<size_t>(limit)) {
+        best.push(row);
+      } else if (better(row, best.top())) {
+        best.pop();
+        best.push(row);
+      } else {
+        continue;
+      }
+      if (best.size() == static_cast<size_t>(limit)) threshold.theta = -best.top().first;
+    }
     q.reset();
     if (!s.ok()) return s;
     if (searched == n) break;
-    // θ: the limit-th score; the terms that could still lift an episode past it.
-    const double theta = ranked.size() == static_cast<size_t>(limit) ? -ranked.back().first : 0;
+    // The terms that could still lift an episode past θ.
     double below = 0;
     size_t needed = n;
-    while (needed > 0 && below + bound[rarest[needed - 1]] <= theta) {
+    while (needed > 0 && below + bound[rarest[needed - 1]] <= threshold.theta) {
       below += bound[rarest[needed - 1]];
       --needed;
     }
     if (needed <= searched) break;
+    before = searched;
     searched = needed;
   }
+  std::vector<Scored> ranked;
+  for (; !best.empty(); best.pop()) ranked.push_back(best.top());
+  std::reverse(ranked.begin(), ranked.end());
   if (terms_searched) *terms_searched = searched;
   return ranked;
 }

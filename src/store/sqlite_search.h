@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -27,13 +28,14 @@ struct SearchPlan {
   int64_t episodes = 0;            // indexed episodes
 };
 
-// How many indexed episodes hold a term (BM25 weighs a term by it). Counting reads the term's
-// posting list, so each count stands until the index has grown by 1% (at least 64 episodes).
-// Shared by the connections of one store.
+// How many indexed episodes hold a term (BM25 weighs a term by it), and how many there are.
+// Counting reads the term's posting list (or the whole index), so each count stands until the
+// index has grown by 1% (at least 64 episodes). Shared by the connections of one store.
 class TermHits {
  public:
   // `newest` is the highest rowid of the index now.
   Result<int64_t> in_index(Connection& conn, const std::string& quoted_term, int64_t newest);
+  Result<int64_t> episodes(Connection& conn, int64_t newest);
 
  private:
   struct Counted {
@@ -42,16 +44,18 @@ class TermHits {
   };
   std::mutex mu_;
   std::unordered_map<std::string, Counted> counts_;
+  std::optional<Counted> counted_episodes_;
 };
 
 // Registers the index's tokenizer (sqlite_tokenizer.h) and engram_bm25f(episode_fts, w_task,
-// w_user, w_calls, w_observations, w_reflection, 'hits,hits,…', skip) on the connection, the hits
-// given for the phrases after the first `skip` of the match (those are not scored; see
-// RankMatches): BM25F (Robertson and Zaragoza) with k1 = 1.2 and b = 0.75 in every field. Per
-// phrase, its frequency in each field is weighed by the field's weight and normalised by the
-// field's length against that field's mean length; the sum saturates once, with the phrase's idf
-// log(1 + (N - n + 0.5) / (n + 0.5)), n given as the number of episodes holding it. Returns minus
-// the score: more negative is better, as FTS5's bm25().
+// w_user, w_calls, w_observations, w_reflection, 'hits,hits,…', skip, episodes) on the
+// connection, the hits given for the phrases after the first `skip` of the match (those are not
+// scored; see RankMatches) and counted among `episodes` (by default the index's own count): BM25F
+// (Robertson and Zaragoza) with k1 = 1.2 and b = 0.75 in every field. Per phrase, its frequency in
+// each field is weighed by the field's weight and normalised by the field's length against that
+// field's mean length; the sum saturates once, with the phrase's idf log(1 + (N - n + 0.5) / (n +
+// 0.5)), n given as the number of episodes holding it. Returns minus the score: more negative is
+// better, as FTS5's bm25().
 Status RegisterRanking(Connection& conn);
 
 // `words` are the task's distinct words (learn/recall.h QueryWords). Each becomes two terms as

@@ -127,6 +127,8 @@ Status IndexForSearch(Connection& conn, int64_t key, std::string_view task, cons
 
 class SqliteStore;
 
+constexpr int64_t kReaderMmapBytes = int64_t{2} << 30;  // 2 GiB of address space, not memory
+
 class SqliteWriteTransaction final : public WriteTransaction {
  public:
   SqliteWriteTransaction(std::unique_lock<std::mutex> lock, Connection& conn)
@@ -551,6 +553,11 @@ class SqliteStore final : public Store {
     auto conn = Connection::Open(path_, /*create=*/false, options_.busy_timeout);
     // A reader that cannot be opened falls back to the writer connection, shared.
     if (!conn.ok() || !sqlite::RegisterRanking(**conn).ok()) return Lease(*this, nullptr);
+    // Recall reads the search index's posting lists at many places: through a memory map the
+    // pages come from the operating system's cache without a copy into each connection's
+    // (SQLite caps the map at its build's SQLITE_MAX_MMAP_SIZE). A map that cannot be made
+    // leaves plain reads, which work as well, only slower.
+    (void)(*conn)->exec(fmt::format("PRAGMA mmap_size = {}", kReaderMmapBytes));
     return Lease(*this, std::move(*conn));
   }
 
