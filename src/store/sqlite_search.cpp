@@ -21,18 +21,6 @@ struct Threshold {
 };
 constexpr const char* kThresholdType = "engram_threshold";
 
-// The FTS5 extension API of this connection, from "SELECT fts5(?1)" as the FTS5 docs describe.
-fts5_api* Fts5Api(sqlite3* db) {
-  fts5_api* api = nullptr;
-  sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &st, nullptr) == SQLITE_OK) {
-    sqlite3_bind_pointer(st, 1, static_cast<void*>(&api), "fts5_api_ptr", nullptr);
-    sqlite3_step(st);
-  }
-  sqlite3_finalize(st);
-  return api;
-}
-
 // The terms of the words as episode_fts indexes them: each written form and each stem, once.
 Result<std::vector<std::string>> Terms(sqlite3* db, const std::vector<std::string>& words) {
   std::vector<std::string> terms;

@@ -5,18 +5,6 @@
 namespace engram::sqlite {
 namespace {
 
-// The FTS5 extension API of this connection, from "SELECT fts5(?1)" as the FTS5 docs describe.
-fts5_api* Api(sqlite3* db) {
-  fts5_api* api = nullptr;
-  sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &st, nullptr) == SQLITE_OK) {
-    sqlite3_bind_pointer(st, 1, static_cast<void*>(&api), "fts5_api_ptr", nullptr);
-    sqlite3_step(st);
-  }
-  sqlite3_finalize(st);
-  return api;
-}
-
 // The two tokenizers FTS5 ships that this one is made of.
 struct Inner {
   fts5_tokenizer unicode{}, porter{};
@@ -101,8 +89,20 @@ int Tokenize(Fts5Tokenizer* t, void* ctx, int flags, const char* text, int n,
 
 }  // namespace
 
+// From "SELECT fts5(?1)", as the FTS5 documentation describes.
+fts5_api* Fts5Api(sqlite3* db) {
+  fts5_api* api = nullptr;
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &st, nullptr) == SQLITE_OK) {
+    sqlite3_bind_pointer(st, 1, static_cast<void*>(&api), "fts5_api_ptr", nullptr);
+    sqlite3_step(st);
+  }
+  sqlite3_finalize(st);
+  return api;
+}
+
 Status RegisterTokenizer(sqlite3* db) {
-  fts5_api* api = Api(db);
+  fts5_api* api = Fts5Api(db);
   if (!api) return Status::IOError("SQLite was built without FTS5");
   fts5_tokenizer tokenizer{Create, Delete, Tokenize};
   if (api->xCreateTokenizer(api, "engram", api, &tokenizer, nullptr) != SQLITE_OK) {
@@ -112,7 +112,7 @@ Status RegisterTokenizer(sqlite3* db) {
 }
 
 Result<Tokens> Tokenize(sqlite3* db, std::string_view text) {
-  fts5_api* api = Api(db);
+  fts5_api* api = Fts5Api(db);
   if (!api) return Status::IOError("SQLite was built without FTS5");
   Fts5Tokenizer* t = nullptr;
   if (Create(api, nullptr, 0, &t) != SQLITE_OK) {

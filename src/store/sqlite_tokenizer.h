@@ -17,6 +17,9 @@ namespace engram::sqlite {
 // words at it).
 inline constexpr char kStemMark = '~';
 
+// The FTS5 extension API of the connection, or nullptr when SQLite was built without FTS5.
+fts5_api* Fts5Api(sqlite3* db);
+
 // Registers the FTS5 tokenizer "engram" on the connection. In text it emits, for each word of
 // unicode61 (lowercased, diacritics removed), the word, and at the same position its Porter
 // stem behind kStemMark (FTS5_TOKEN_COLOCATED: the column's length counts the word once). In a
