@@ -229,8 +229,10 @@ Result<Episode> EpisodeFromOpenAiChat(const json& conversation, const Limits& li
                       kSystemPromptKey));
     }
     if (system_prompt.size() > limits.max_observation_bytes) {
-      e.metadata["truncated"] =
-          fmt::format("{} was {} bytes", kSystemPromptKey, system_prompt.size());
+      // Beside what the record's own metadata says under that key, never over it.
+      const std::string said = e.metadata.value("truncated", "");
+      e.metadata["truncated"] = fmt::format("{}{}{} was {} bytes", said, said.empty() ? "" : "; ",
+                                            kSystemPromptKey, system_prompt.size());
       system_prompt = std::string(Utf8Prefix(system_prompt, limits.max_observation_bytes));
     }
     e.metadata[kSystemPromptKey] = std::move(system_prompt);

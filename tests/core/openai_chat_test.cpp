@@ -150,6 +150,10 @@ TEST(OpenAiChat, SystemMessagesAreKeptAsTheSystemPrompt) {
   EXPECT_EQ(e->steps.at(0).observation, "a reply of 1");
   EXPECT_EQ(e->steps.at(0).metadata.at("truncated"), "observation was 19 bytes");
 
+  json noted = {{"messages", conversation}, {"metadata", {{"truncated", "by the exporter"}}}};
+  EXPECT_EQ(EpisodeFromOpenAiChat(noted, limits)->metadata.at("truncated"),
+            "by the exporter; system_prompt was 21 bytes");
+
   json clash = {{"messages", conversation}, {"metadata", {{"system_prompt", "mine"}}}};
   EXPECT_EQ(EpisodeFromOpenAiChat(clash, Limits{}).status().message(),
             "metadata.system_prompt is set, and the conversation has a system message of its own");
