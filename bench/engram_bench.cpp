@@ -232,9 +232,13 @@ void PrintRecallSpeed(const RecallSpeed& speed, int queries) {
       "p95 / this p95 = {:.2f} | |\n",
       speed.fts5.p50_ms, speed.fts5.p95_ms, speed.fts5.p99_ms,
       speed.fts5.p95_ms > 0 ? speed.p95_ms / speed.fts5.p95_ms : 0);
-  fmt::print("| engram suggest, k 5 | {:.2f} ms | {:.2f} ms | {:.2f} ms | p95 < 20 ms | {} |\n",
+  // The suggestion target is set at 100,000 episodes.
+  fmt::print("| engram suggest, k 5 | {:.2f} ms | {:.2f} ms | {:.2f} ms | {} | {} |\n",
              speed.suggest.p50_ms, speed.suggest.p95_ms, speed.suggest.p99_ms,
-             speed.suggest.p95_ms < 20 ? "yes" : "NO");
+             million ? "" : "p95 < 20 ms",
+             million                     ? ""
+             : speed.suggest.p95_ms < 20 ? "yes"
+                                         : "NO");
   if (speed.build_s > 0) {
     fmt::print("| (importing the {} episodes took {:.0f} s) | | | | | |\n", speed.episodes,
                speed.build_s);
