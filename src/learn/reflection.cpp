@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 
+#include "core/turns.h"
 #include "core/utf8.h"
 #include "engram/json.h"
 #include "learn/error_signature.h"
@@ -56,10 +57,11 @@ void Worked(const std::vector<ExecutionStep>& steps, Reflection& r) {
     if (!fixes.empty()) text += fmt::format(" after {}", fmt::join(fixes, ", then "));
     r.worked.push_back({text, cited});
   }
-  // Tools that never failed, used more than once.
+  // Tools that never failed, used more than once (conversation turns are not tools).
   std::map<std::string, std::vector<int64_t>> calls;
   std::map<std::string, bool> failed_once;
   for (const auto& s : steps) {
+    if (IsConversationTurn(s.tool)) continue;
     calls[s.tool].push_back(s.step_number);
     failed_once[s.tool] = failed_once[s.tool] || !s.success;
   }

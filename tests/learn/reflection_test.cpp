@@ -81,6 +81,16 @@ TEST(Reflection, WhatWorkedAndInsights) {
                                       "left undone: tests"}));
 }
 
+TEST(Reflection, ConversationTurnsAreNotToolsThatWorked) {
+  std::vector<ExecutionStep> steps = {
+      S(1, "llm", "call get_user", true), S(2, "get_user", "{}", true),
+      S(3, "user", "reply", true),        S(4, "llm", "reply", true),
+      S(5, "user", "reply", true),        S(6, "get_user", "{}", true),
+  };
+  Reflection r = Reflect(steps, Outcome{});
+  EXPECT_EQ(Texts(r.worked), std::vector<std::string>{"`get_user` succeeded in all 2 calls"});
+}
+
 TEST(Reflection, IsDeterministicAndHandlesNoSteps) {
   Reflection empty = Reflect({}, Outcome{});
   EXPECT_EQ(Texts(empty.insights),
