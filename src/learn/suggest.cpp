@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "core/utf8.h"
 #include "learn/patterns.h"
 
 namespace engram {
@@ -56,13 +57,6 @@ struct Witnesses {
   int64_t pattern_support = 0;
   double pattern_success = 0;
 };
-
-std::string Clip(const std::string& s, size_t n) {
-  if (s.size() <= n) return s;
-  size_t cut = n;
-  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
-  return s.substr(0, cut) + "…";
-}
 
 }  // namespace
 
@@ -125,7 +119,7 @@ std::vector<Suggestion> SuggestNext(const RunSoFar& run, const std::vector<Simil
           w.pattern_success = p.success_rate;
           w.pattern_why = fmt::format(
               "{} failing with \"{}\" was recovered by {} in {} episode(s) ({:.0f}% success)",
-              last.step->tool, Clip(run.last_error_signature, 80),
+              last.step->tool, ClipLine(run.last_error_signature, 80),
               JoinTools(p.description, "recovery"), p.support, p.success_rate * 100);
         }
         break;  // the recovery's first call
@@ -171,7 +165,7 @@ std::vector<Suggestion> SuggestNext(const RunSoFar& run, const std::vector<Simil
       s.why = fmt::format("{} {} in {} of the {} most similar past episodes (the closest: \"{}\")",
                           tool, last.step ? "followed " + last.step->tool : "was the first call",
                           w.runs.size(), similar.size(),
-                          Clip(similar[*w.runs.begin()].task, kTaskInWhy));
+                          ClipLine(similar[*w.runs.begin()].task, kTaskInWhy));
       if (!w.pattern_why.empty()) s.why += "; " + w.pattern_why;
     } else {
       s.support = w.pattern_support;
