@@ -13,7 +13,6 @@ namespace {
 
 constexpr int64_t kMaxK = 100;
 constexpr int64_t kMaxTokenBudget = 100000;
-constexpr int kCandidates = 50;  // the best text matches that are scored in full
 
 Status ValidateQuery(const RecallQuery& q, const Limits& limits) {
   EpisodeSpec spec;  // the task and context obey the limits of an episode's
@@ -48,7 +47,7 @@ Result<Recall> MemoryImpl::recall(const RecallQuery& query) {
   }
   // A task of common words only finds no text: the most recent episodes are scored instead.
   auto hits = store_->search_episodes(QueryWords(query.task),
-                                      std::max<int>(kCandidates, static_cast<int>(query.k)));
+                                      std::max<int>(kScoredCandidates, static_cast<int>(query.k)));
   if (!hits.ok()) return hits.status();
   const std::vector<ScoredHit> scored = ScoreHits(*hits, query, options_.clock->now());
 

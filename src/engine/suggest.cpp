@@ -13,8 +13,6 @@
 namespace engram {
 namespace {
 
-constexpr int kCandidates = 50;  // the best text matches scored in full, as recall's
-
 StepBrief Brief(const ExecutionStep& s) {
   return StepBrief{s.tool, s.action, s.success};
 }
@@ -42,7 +40,7 @@ Result<Suggestions> MemoryImpl::suggest(std::string_view episode_id, int64_t k) 
   RecallQuery query;
   query.task = episode->task;
   query.context = episode->context;
-  auto hits = store_->search_episodes(QueryWords(query.task), kCandidates);
+  auto hits = store_->search_episodes(QueryWords(query.task), kScoredCandidates);
   if (!hits.ok()) return hits.status();
   const std::vector<ScoredHit> scored = ScoreHits(*hits, query, options_.clock->now());
   std::vector<const ScoredHit*> chosen;
@@ -69,8 +67,7 @@ Result<Suggestions> MemoryImpl::suggest(std::string_view episode_id, int64_t k) 
   // recoveries the similar episodes showed.
   std::vector<Pattern> patterns;
   if (last_call) {
-    auto decision = store_->get_pattern(PatternId(fmt::format(
-        "decision_point:{} {}", last_call->tool, last_call->success ? "succeeded" : "failed")));
+    auto decision = store_->get_pattern(DecisionPointId(last_call->tool, last_call->success));
     if (decision.ok()) {
       patterns.push_back(std::move(*decision));
     } else if (!decision.status().IsNotFound()) {

@@ -157,13 +157,16 @@ void ErrorRecoveries(const Episode& e, double success, Contributions& all) {
   }
 }
 
+// The key of the decision point after a step of `tool` that succeeded or failed.
+std::string DecisionPointKey(std::string_view tool, bool succeeded) {
+  return fmt::format("decision_point:{} {}", tool, succeeded ? "succeeded" : "failed");
+}
+
 void DecisionPoints(const Episode& e, double success, Contributions& all) {
   for (size_t i = 0; i + 1 < e.steps.size(); ++i) {
     const auto& before = e.steps[i];
     const auto& next = e.steps[i + 1];
-    const std::string after =
-        fmt::format("{} {}", before.tool, before.success ? "succeeded" : "failed");
-    auto& p = all.Get("decision_point", "decision_point:" + after, success);
+    auto& p = all.Get("decision_point", DecisionPointKey(before.tool, before.success), success);
     if (p.occurrences == 0) {
       p.description = fmt::format(R"({{"after_success":{},"after_tool":{}}})", before.success,
                                   Quoted(before.tool));
@@ -213,6 +216,10 @@ std::string JoinTools(const nlohmann::json& description, const char* field) {
 
 std::string PatternId(std::string_view key) {
   return IdOf(Fnv1a().add(key).value);
+}
+
+std::string DecisionPointId(std::string_view tool, bool succeeded) {
+  return PatternId(DecisionPointKey(tool, succeeded));
 }
 
 std::string PatternIdList(const std::vector<PatternContribution>& patterns) {

@@ -27,6 +27,9 @@ std::string JoinTools(const nlohmann::json& description, const char* field);
 // The stable id of the pattern with this key: "p" and 16 hexadecimal digits.
 std::string PatternId(std::string_view key);
 
+// The id of the decision point after a step of `tool` that succeeded or failed.
+std::string DecisionPointId(std::string_view tool, bool succeeded);
+
 // The JSON array of these patterns' ids; empty when there are none.
 std::string PatternIdList(const std::vector<PatternContribution>& patterns);
 

@@ -14,6 +14,9 @@
 
 namespace engram {
 
+// How many of the best text matches are scored with every signal (ScoreHits), by recall and by
+// next-step suggestions alike.
+inline constexpr int kScoredCandidates = 50;
 // How many of the best-scored episodes recall mines for patterns (at least k).
 inline constexpr size_t kPatternSourceEpisodes = 20;
 // At most this many patterns are returned.
