@@ -16,6 +16,6 @@ $ printf '' > empty.token && engram serve --listen 0.0.0.0:0 --token-file empty.
 error: --token-file empty.token is empty
 [exit 1]
 
-$ (engram serve --listen 127.0.0.1:0 > out.txt & pid=$!; sleep 0.5; kill -TERM $pid; wait $pid; echo "exit $?"; head -1 out.txt)
+$ (engram serve --listen 127.0.0.1:0 > out.txt & pid=$!; for i in $(seq 200); do grep -q serving out.txt && break; sleep 0.1; done; kill -TERM $pid; wait $pid; echo "exit $?"; head -1 out.txt)
 exit 0
 engram serving http://127.0.0.1:{{int}}
