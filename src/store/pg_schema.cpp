@@ -92,6 +92,36 @@ CREATE TABLE pattern_domains (
   PRIMARY KEY (domain, pattern_id)
 );
 )sql",
+      // 1 -> 2: recall's index field by field, scored with BM25F as on SQLite
+      // (pg_search.h): each field against its own length, every term with its idf. Episodes
+      // completed before wait in search_pending until a node indexes them (IndexPending).
+      R"sql(
+CREATE TABLE search_docs (
+  episode_key  BIGINT PRIMARY KEY,
+  task         INTEGER NOT NULL,
+  said         INTEGER NOT NULL,
+  calls        INTEGER NOT NULL,
+  observed     INTEGER NOT NULL,
+  reflection   INTEGER NOT NULL,
+  terms        TEXT[] NOT NULL
+);
+CREATE TABLE search_postings (
+  term         TEXT COLLATE "C" NOT NULL,
+  episode_key  BIGINT NOT NULL,
+  task         INTEGER NOT NULL,
+  said         INTEGER NOT NULL,
+  calls        INTEGER NOT NULL,
+  observed     INTEGER NOT NULL,
+  reflection   INTEGER NOT NULL,
+  PRIMARY KEY (term, episode_key)
+);
+CREATE TABLE search_pending (
+  episode_key  BIGINT PRIMARY KEY
+);
+INSERT INTO search_pending SELECT key FROM episodes WHERE status = 'completed';
+DROP INDEX episodes_search;
+ALTER TABLE episodes DROP COLUMN search;
+)sql",
   };
   return migrations;
 }

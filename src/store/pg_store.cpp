@@ -11,6 +11,7 @@
 #include "store/pg_db.h"
 #include "store/pg_patterns.h"
 #include "store/pg_schema.h"
+#include "store/pg_search.h"
 #include "store/row_decode.h"
 #include "store/scoped_transaction.h"
 
@@ -116,12 +117,11 @@ constexpr const char* kStepsCopy =
     "steps (episode_key, step_number, timestamp, tool, action, latency_ms, tokens, success, "
     "observation, parameters, metadata)";
 
-// The full-text document of a completed episode: the task weighs four times the reflection and
-// the steps (A and B, ranked with weights 1 and 0.25), as on SQLite.
-constexpr const char* kSearchDocument =
-    "setweight(to_tsvector('english', {task}), 'A') || "
-    "setweight(to_tsvector('english', {reflection}), 'B') || "
-    "setweight(to_tsvector('english', {steps}), 'B')";
+// A completed episode's text in recall's index, field by field.
+Status AddToIndex(pg::SearchRows& rows, int64_t key, const std::string& task, const Completion& c) {
+  return rows.add(key, {task, c.steps_text.user, c.steps_text.calls, c.steps_text.observations,
+                        c.reflection_text});
+}
 
 // The statement inserting an episode's row (not its tags or steps), returning its key, or no
 // row when the id is taken. With a completion, the row is written completed.
@@ -139,14 +139,11 @@ std::pair<std::string, Params> EpisodeInsert(const Episode& e, const Completion*
   p.add(e.metadata.dump());
   p.add(c ? std::optional<int64_t>(c->step_count) : std::nullopt);
   p.add(c ? std::optional<int64_t>(c->duration_ms) : std::nullopt);
-  p.add(c ? c->reflection_text : std::string()).add(c ? c->steps_text.joined() : std::string());
   static const std::string kInsert = fmt::format(
-      "INSERT INTO episodes ({}, step_count, duration_ms, search) VALUES ($1, $2, $3, $4, $5, "
-      "$6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, CASE WHEN $9 = 'completed' THEN "
-      "{} END) ON CONFLICT (id) DO NOTHING RETURNING key",
-      kEpisodeColumns,
-      fmt::format(kSearchDocument, fmt::arg("task", "$2::text"),
-                  fmt::arg("reflection", "$18::text"), fmt::arg("steps", "$19::text")));
+      "INSERT INTO episodes ({}, step_count, duration_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, "
+      "$8, $9, $10, $11, $12, $13, $14, $15, $16, $17) ON CONFLICT (id) DO NOTHING "
+      "RETURNING key",
+      kEpisodeColumns);
   return {kInsert, std::move(p)};
 }
 
@@ -279,6 +276,7 @@ class PgStore final : public Store {
     std::vector<EpisodePatterns> learnt;
     Connection::Statements tags;
     std::string steps;  // COPY text, sent every few MiB
+    pg::SearchRows search;
     for (size_t i = 0; i < items.size(); ++i) {
       const ImportedEpisode& item = *items[i];
       const Episode& e = item.episode;
@@ -297,6 +295,7 @@ class PgStore final : public Store {
       }
       if (item.completion) {
         learnt.push_back({key, &*item.completion, &e.context.domain});
+        if (Status s = AddToIndex(search, key, e.task, *item.completion); !s.ok()) return s;
       }
       out.push_back(key);
     }
@@ -304,6 +303,7 @@ class PgStore final : public Store {
     if (!steps.empty()) {
       if (Status s = writer_->copy_in(kStepsCopy, steps); !s.ok()) return s;
     }
+    if (Status s = search.copy(*writer_); !s.ok()) return s;
     if (Status s = pg::MergePatterns(*writer_, learnt); !s.ok()) return s;
     if (Status s = txn.commit(); !s.ok()) return s;
     return out;
@@ -331,8 +331,8 @@ class PgStore final : public Store {
       if (!txn.begin_status().ok()) return LostBeforeCommit(txn.begin_status(), *writer_);
       // The row's lock makes completing atomic across nodes: a second completer waits, then
       // finds the episode completed; a node's steps wait for the lock too (heads()).
-      auto row = writer_->query("SELECT status, domain FROM episodes WHERE key = $1 FOR UPDATE",
-                                Params().add(key));
+      auto row = writer_->query(
+          "SELECT status, domain, task FROM episodes WHERE key = $1 FOR UPDATE", Params().add(key));
       if (!row.ok()) return row.status();
       if (row->size() == 0) return Status::NotFound("episode was deleted");
       if (row->text(0, 0) == "completed") {
@@ -345,19 +345,16 @@ class PgStore final : public Store {
       if (!later->empty()) again = relearn(std::move(*later));
       const Completion& c = again ? *again : learnt;
       const std::optional<std::string> domain = row->optional_text(0, 1);
-      static const std::string kUpdate = fmt::format(
+      static const std::string kUpdate =
           "UPDATE episodes SET status = 'completed', outcome = $1, ended_at = $2, reward = $3, "
-          "reflection = $4, step_count = $5, duration_ms = $6, search = {} WHERE key = $9",
-          fmt::format(kSearchDocument, fmt::arg("task", "task"), fmt::arg("reflection", "$7::text"),
-                      fmt::arg("steps", "$8::text")));
+          "reflection = $4, step_count = $5, duration_ms = $6 WHERE key = $7";
       Params p;
       p.add(to_json(c.outcome).dump()).add(c.ended_at).add(c.reward).add(c.reflection);
-      p.add(c.step_count)
-          .add(c.duration_ms)
-          .add(c.reflection_text)
-          .add(c.steps_text.joined())
-          .add(key);
+      p.add(c.step_count).add(c.duration_ms).add(key);
       if (Status s = writer_->run(kUpdate, p); !s.ok()) return s;
+      pg::SearchRows search;
+      if (Status s = AddToIndex(search, key, row->text(0, 2), c); !s.ok()) return s;
+      if (Status s = search.copy(*writer_); !s.ok()) return s;
       if (Status s = pg::MergePatterns(*writer_, {{key, &c, &domain}}); !s.ok()) {
         return s;
       }
@@ -445,6 +442,7 @@ class PgStore final : public Store {
       if (row->size() == 0) return Status::NotFound(fmt::format("episode {} not found", id));
       const int64_t key = row->integer(0, 0);
       if (Status s = pg::ForgetEpisodePatterns(*writer_, key); !s.ok()) return s;
+      if (Status s = pg::Unindex(*writer_, key); !s.ok()) return s;
       for (const char* sql : {"DELETE FROM steps WHERE episode_key = $1",
                               "DELETE FROM episode_tags WHERE episode_key = $1",
                               "DELETE FROM episodes WHERE key = $1"}) {
@@ -511,38 +509,52 @@ class PgStore final : public Store {
         "started_at, ended_at, outcome, CASE WHEN reward IS NULL THEN NULL ELSE "
         "json_build_object('total', (reward::json ->> 'total')::double precision)::text END, "
         "NULL, '{}', key, reflection";
-    std::string sql;
-    Params params;
-    if (words.empty()) {
-      sql = fmt::format(
-          "SELECT {}, 0.0 FROM episodes WHERE status = 'completed' ORDER BY key DESC LIMIT $1",
-          kColumns);
-      params.add(int64_t{limit});
-    } else {
-      // Any of the words; ts_rank with the task (A) weighing four times the rest (B), over the
-      // most recent kMatchWindow matches. Negated, so that more negative is better, as BM25.
-      sql = fmt::format(
-          "WITH q AS (SELECT websearch_to_tsquery('english', $1) AS q), "
-          "recent AS (SELECT key FROM episodes, q WHERE search @@ q.q ORDER BY key DESC "
-          "LIMIT {}) "
-          "SELECT {}, -ts_rank('{{0, 0, 0.25, 1}}', search, q.q, 1) AS score "
-          "FROM episodes JOIN recent USING (key), q ORDER BY score, key DESC LIMIT $2",
-          kMatchWindow, kColumns);
-      params.add(fmt::format("{}", fmt::join(words, " or "))).add(int64_t{limit});
-    }
     auto lease = readers_.acquire();
     if (!lease.ok()) return lease.status();
-    auto rows = (*lease)->query(sql, params);
-    if (!rows.ok()) return rows.status();
+    Connection& conn = **lease;
     std::vector<SearchHit> out;
-    for (int i = 0; i < rows->size(); ++i) {
-      SearchHit h;
-      h.episode = EpisodeFromRow(Row(*rows, i));
-      h.key = rows->integer(i, 15);
-      h.reflection_json = rows->optional_text(i, 16).value_or("");
-      h.bm25 = rows->real(i, 17);
-      out.push_back(std::move(h));
+    auto read = [&](const std::string& sql, const Params& params,
+                    const std::vector<ScoredEpisode>& ranked) -> Status {
+      auto rows = conn.query(sql, params);
+      if (!rows.ok()) return rows.status();
+      std::unordered_map<int64_t, int> row_of;
+      for (int i = 0; i < rows->size(); ++i) row_of[rows->integer(i, 15)] = i;
+      auto hit = [&](int i, double bm25) {
+        SearchHit h;
+        h.episode = EpisodeFromRow(Row(*rows, i));
+        h.key = rows->integer(i, 15);
+        h.reflection_json = rows->optional_text(i, 16).value_or("");
+        h.bm25 = bm25;
+        out.push_back(std::move(h));
+      };
+      if (ranked.empty()) {
+        for (int i = 0; i < rows->size(); ++i) hit(i, 0);
+      }
+      for (const auto& [score, key] : ranked) {
+        if (auto it = row_of.find(key); it != row_of.end()) hit(it->second, score);
+      }
+      return Status::Ok();
+    };
+    if (words.empty()) {
+      static const std::string kNewest = fmt::format(
+          "SELECT {} FROM episodes WHERE status = 'completed' ORDER BY key DESC LIMIT $1",
+          kColumns);
+      if (Status s = read(kNewest, Params().add(int64_t{limit}), {}); !s.ok()) return s;
+      return out;
     }
+    // One snapshot for the ranking and the rows it names.
+    if (Status s = conn.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); !s.ok()) return s;
+    auto ranked = pg::RankEpisodes(conn, words, limit, search_counts_);
+    Status s = ranked.status();
+    if (s.ok() && !ranked->empty()) {
+      std::vector<int64_t> keys;
+      for (const auto& r : *ranked) keys.push_back(r.second);
+      static const std::string kChosen =
+          fmt::format("SELECT {} FROM episodes WHERE key = ANY($1::bigint[])", kColumns);
+      s = read(kChosen, Params().add(fmt::format("{{{}}}", fmt::join(keys, ","))), *ranked);
+    }
+    (void)conn.exec(s.ok() ? "COMMIT" : "ROLLBACK");
+    if (!s.ok()) return s;
     return out;
   }
 
@@ -703,9 +715,6 @@ class PgStore final : public Store {
   }
 
  private:
-  // Past this many matching episodes, only the most recent are ranked (as on SQLite).
-  static constexpr int kMatchWindow = 1000;
-
   // A writer whose session the server ended while it was idle (a restart, a failover) is
   // replaced before the next transaction, so a node outlives its database's restarts; a
   // transaction the server cut midway fails, and the next one reconnects. REQUIRES: writer_mu_.
@@ -721,6 +730,7 @@ class PgStore final : public Store {
   std::mutex writer_mu_;  // guards writer_: this process's writes, one at a time
   std::unique_ptr<Connection> writer_;
   pg::Pool readers_;
+  IndexCounts search_counts_;  // recall's counts over the index (pg_search.h)
 };
 
 }  // namespace
@@ -741,6 +751,7 @@ Result<std::unique_ptr<Store>> OpenPostgresStore(const std::string& url, const O
   auto writer = Connection::Open(url, kWriterSetup);
   if (!writer.ok()) return writer.status();
   if (Status s = pg::MigrateSchema(**writer); !s.ok()) return s;
+  if (Status s = pg::IndexPending(**writer); !s.ok()) return s;
   return std::unique_ptr<Store>(new PgStore(url, std::move(*writer)));
 }
 

@@ -59,8 +59,6 @@ struct StepTexts {
   std::string user;          // what the user said
   std::string calls;         // the tool calls: tool and action
   std::string observations;  // what the calls returned and the assistant said
-  // The three in one text, for a store that indexes them together.
-  std::string joined() const { return user + "\n" + calls + "\n" + observations; }
 };
 
 struct Completion {
