@@ -113,7 +113,8 @@ CREATE TABLE search_postings (
   calls        INTEGER NOT NULL,
   observed     INTEGER NOT NULL,
   reflection   INTEGER NOT NULL,
-  PRIMARY KEY (term, episode_key)
+  -- the counts in the key's index too: ranking reads postings from the index alone
+  PRIMARY KEY (term, episode_key) INCLUDE (task, said, calls, observed, reflection)
 );
 CREATE TABLE search_pending (
   episode_key  BIGINT PRIMARY KEY

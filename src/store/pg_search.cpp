@@ -194,6 +194,8 @@ Result<std::vector<ScoredEpisode>> RankEpisodes(Connection& conn,
   }
   // The episodes holding a term of $3 and none of $4, each scored with every term ($1, its idf
   // in $2): per term, the frequencies weighed and normalised field by field, then saturated.
+  // Each candidate's postings are looked up by (term, episode) in the key's index, which holds
+  // the counts: the work follows the candidates, not the length of the common terms' lists.
   static const std::string kRank = [] {
     std::vector<std::string> weighed;
     for (size_t f = 0; f < kSearchFieldCount; ++f) {
@@ -204,11 +206,12 @@ Result<std::vector<ScoredEpisode>> RankEpisodes(Connection& conn,
         "WITH q AS (SELECT * FROM unnest($1::text[], $2::float8[]) AS q(term, idf)), "
         "candidates AS (SELECT episode_key FROM search_postings WHERE term = ANY($3::text[]) "
         "EXCEPT SELECT episode_key FROM search_postings WHERE term = ANY($4::text[])) "
-        "SELECT episode_key, sum(idf * f * {} / (f + {})) AS score FROM ("
-        "SELECT p.episode_key, q.idf, {} AS f FROM candidates c "
-        "JOIN search_postings p ON p.episode_key = c.episode_key AND p.term = ANY($1::text[]) "
-        "JOIN q ON q.term = p.term JOIN search_docs d ON d.episode_key = c.episode_key) h "
-        "GROUP BY episode_key ORDER BY score DESC, episode_key DESC LIMIT $5",
+        "SELECT c.episode_key, s.score FROM candidates c "
+        "JOIN search_docs d ON d.episode_key = c.episode_key CROSS JOIN LATERAL ("
+        "SELECT sum(idf * f * {} / (f + {})) AS score FROM ("
+        "SELECT q.idf, {} AS f FROM search_postings p JOIN q ON q.term = p.term "
+        "WHERE p.episode_key = c.episode_key AND p.term = ANY($1::text[])) h) s "
+        "ORDER BY s.score DESC, c.episode_key DESC LIMIT $5",
         kBm25K1 + 1.0, kBm25K1, fmt::join(weighed, " + "));
   }();
   const std::string all = TextArray(*terms), idfs = NumberArray(idf);
