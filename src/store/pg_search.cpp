@@ -127,7 +127,7 @@ WHERE e.status = 'completed' AND NOT EXISTS (
 
 Result<std::vector<ScoredEpisode>> RankEpisodes(Connection& conn,
                                                 const std::vector<std::string>& words, int limit,
-                                                IndexCounts& counts) {
+                                                SearchFigures& figures) {
   auto terms = QueryTerms(words);
   if (!terms.ok()) return terms.status();
   if (terms->empty()) return std::vector<ScoredEpisode>{};
@@ -135,12 +135,14 @@ Result<std::vector<ScoredEpisode>> RankEpisodes(Connection& conn,
   if (!top.ok()) return top.status();
   const int64_t newest = top->integer(0, 0);
 
-  // The episodes and each field's total length (no term starts with '#' or is empty).
-  std::array<std::string, kSearchFieldCount + 1> totals_keys = {"", "#0", "#1", "#2", "#3", "#4"};
+  // The episodes and each field's total length (keys no term has: terms are never empty and
+  // never hold '#').
+  const std::array<std::string, kSearchFieldCount + 1> totals_keys = {"",   "#0", "#1",
+                                                                      "#2", "#3", "#4"};
   std::array<int64_t, kSearchFieldCount + 1> totals{};
   bool counted = true;
   for (size_t i = 0; i < totals.size() && counted; ++i) {
-    auto n = counts.find(totals_keys[i], newest);
+    auto n = figures.totals.find(totals_keys[i], newest);
     counted = n.has_value();
     if (counted) totals[i] = *n;
   }
@@ -152,71 +154,88 @@ Result<std::vector<ScoredEpisode>> RankEpisodes(Connection& conn,
     if (!rows.ok()) return rows.status();
     for (size_t i = 0; i < totals.size(); ++i) {
       totals[i] = rows->integer(0, static_cast<int>(i));
-      counts.put(totals_keys[i], totals[i], newest);
+      figures.totals.put(totals_keys[i], totals[i], newest);
     }
   }
   const int64_t episodes = totals[0];
+  FieldMeans means{};
+  for (size_t f = 0; f < kSearchFieldCount; ++f) {
+    means[f] =
+        episodes > 0 ? static_cast<double>(totals[f + 1]) / static_cast<double>(episodes) : 0;
+  }
+  // A posting's BM25F frequency: its counts weighed and normalised field by field, the b /
+  // mean of each field (search_index.h LengthNorm) the parameters from `first` on.
+  auto frequency = [](int first) {
+    std::vector<std::string> weighed;
+    for (size_t f = 0; f < kSearchFieldCount; ++f) {
+      weighed.push_back(fmt::format("{} * p.{} / ({} + d.{} * ${}::float8)", kFieldWeights[f],
+                                    kFieldColumns[f], 1.0 - kBm25B, kFieldColumns[f],
+                                    first + static_cast<int>(f)));
+    }
+    return fmt::format("{}", fmt::join(weighed, " + "));
+  };
 
-  // The episodes holding each term, those not counted lately read in one statement.
-  std::vector<int64_t> hits(terms->size());
+  // Each term's bound; those not counted lately read in one statement: the episodes holding it
+  // and, for a term held by few, its highest frequency.
+  std::vector<TermBound> bounds(terms->size());
   std::vector<std::string> uncounted;
   for (size_t i = 0; i < terms->size(); ++i) {
-    if (auto n = counts.find((*terms)[i], newest)) {
-      hits[i] = *n;
+    if (auto b = figures.terms.find((*terms)[i], newest)) {
+      bounds[i] = *b;
     } else {
       uncounted.push_back((*terms)[i]);
     }
   }
   if (!uncounted.empty()) {
-    auto rows = conn.query(
-        "SELECT t, (SELECT count(*) FROM search_postings WHERE term = t) "
-        "FROM unnest($1::text[]) AS t",
-        Params().add(TextArray(uncounted)));
+    static const std::string kMeasure = fmt::format(
+        "SELECT t, n, CASE WHEN n > 0 AND n * {} <= $2 THEN (SELECT max({}) FROM search_postings "
+        "p JOIN search_docs d ON d.episode_key = p.episode_key WHERE p.term = t) END "
+        "FROM (SELECT t, (SELECT count(*) FROM search_postings WHERE term = t) AS n "
+        "FROM unnest($1::text[]) AS t) counted",
+        kMeasuredShare, frequency(3));
+    Params p;
+    p.add(TextArray(uncounted)).add(episodes);
+    for (double m : means) p.add(m > 0 ? kBm25B / m : 0.0);
+    auto rows = conn.query(kMeasure, p);
     if (!rows.ok()) return rows.status();
-    for (int i = 0; i < rows->size(); ++i)
-      counts.put(rows->text(i, 0), rows->integer(i, 1), newest);
+    for (int i = 0; i < rows->size(); ++i) {
+      TermBound b;
+      b.hits = rows->integer(i, 1);
+      if (!rows->null(i, 2)) {
+        b.max_frequency = rows->real(i, 2);
+        b.means = means;
+      }
+      b.through = newest;
+      figures.terms.put(rows->text(i, 0), b, newest);
+    }
     for (size_t i = 0; i < terms->size(); ++i) {
-      if (auto n = counts.find((*terms)[i], newest)) hits[i] = *n;
+      if (auto b = figures.terms.find((*terms)[i], newest)) bounds[i] = *b;
     }
   }
   std::vector<double> idf(terms->size());
   for (size_t i = 0; i < idf.size(); ++i) {
-    idf[i] = Idf(static_cast<double>(episodes), static_cast<double>(hits[i]));
+    idf[i] = Idf(static_cast<double>(episodes), static_cast<double>(bounds[i].hits));
   }
 
-  // Per field, b / its mean length: a field of length l divides its frequencies by
-  // (1 - b) + l × that (search_index.h LengthNorm).
-  std::vector<double> per_length(kSearchFieldCount);
-  for (size_t f = 0; f < kSearchFieldCount; ++f) {
-    const double mean =
-        episodes > 0 ? static_cast<double>(totals[f + 1]) / static_cast<double>(episodes) : 0;
-    per_length[f] = mean > 0 ? kBm25B / mean : 0;
-  }
-  // The episodes holding a term of $3 and none of $4, each scored with every term ($1, its idf
-  // in $2): per term, the frequencies weighed and normalised field by field, then saturated.
-  // Each candidate's postings are looked up by (term, episode) in the key's index, which holds
-  // the counts: the work follows the candidates, not the length of the common terms' lists.
-  static const std::string kRank = [] {
-    std::vector<std::string> weighed;
-    for (size_t f = 0; f < kSearchFieldCount; ++f) {
-      weighed.push_back(fmt::format("{} * p.{} / ({} + d.{} * ${}::float8)", kFieldWeights[f],
-                                    kFieldColumns[f], 1.0 - kBm25B, kFieldColumns[f], 6 + f));
-    }
-    return fmt::format(
-        "WITH q AS (SELECT * FROM unnest($1::text[], $2::float8[]) AS q(term, idf)), "
-        "candidates AS (SELECT episode_key FROM search_postings WHERE term = ANY($3::text[]) "
-        "EXCEPT SELECT episode_key FROM search_postings WHERE term = ANY($4::text[])) "
-        "SELECT c.episode_key, s.score FROM candidates c "
-        "JOIN search_docs d ON d.episode_key = c.episode_key CROSS JOIN LATERAL ("
-        "SELECT sum(idf * f * {} / (f + {})) AS score FROM ("
-        "SELECT q.idf, {} AS f FROM search_postings p JOIN q ON q.term = p.term "
-        "WHERE p.episode_key = c.episode_key AND p.term = ANY($1::text[])) h) s "
-        "ORDER BY s.score DESC, c.episode_key DESC LIMIT $5",
-        kBm25K1 + 1.0, kBm25K1, fmt::join(weighed, " + "));
-  }();
+  // The episodes above $11 holding a term of $3 and none of $4, each scored with every term
+  // ($1, its idf in $2): per term, its frequency saturated. Each candidate's postings are
+  // looked up by (term, episode) in the key's index, which holds the counts: the work follows
+  // the candidates, not the length of the common terms' lists.
+  static const std::string kRank = fmt::format(
+      "WITH q AS (SELECT * FROM unnest($1::text[], $2::float8[]) AS q(term, idf)), "
+      "candidates AS (SELECT episode_key FROM search_postings WHERE term = ANY($3::text[]) "
+      "AND episode_key > $11 EXCEPT SELECT episode_key FROM search_postings "
+      "WHERE term = ANY($4::text[])) "
+      "SELECT c.episode_key, s.score FROM candidates c "
+      "JOIN search_docs d ON d.episode_key = c.episode_key CROSS JOIN LATERAL ("
+      "SELECT sum(idf * f * {} / (f + {})) AS score FROM ("
+      "SELECT q.idf, {} AS f FROM search_postings p JOIN q ON q.term = p.term "
+      "WHERE p.episode_key = c.episode_key AND p.term = ANY($1::text[])) h) s "
+      "ORDER BY s.score DESC, c.episode_key DESC LIMIT $5",
+      kBm25K1 + 1.0, kBm25K1, frequency(6));
   const std::string all = TextArray(*terms), idfs = NumberArray(idf);
-  auto pass = [&](const std::vector<size_t>& before, const std::vector<size_t>& now,
-                  TopEpisodes& best) -> Status {
+  auto pass = [&](const std::vector<size_t>& before, const std::vector<size_t>& now, int64_t after,
+                  const PassBounds&, TopEpisodes& best) -> Status {
     auto pick = [&](const std::vector<size_t>& which) {
       std::vector<std::string> out;
       for (size_t i : which) out.push_back((*terms)[i]);
@@ -224,13 +243,14 @@ Result<std::vector<ScoredEpisode>> RankEpisodes(Connection& conn,
     };
     Params p;
     p.add(all).add(idfs).add(pick(now)).add(pick(before)).add(int64_t{limit});
-    for (double x : per_length) p.add(x);
+    for (double m : means) p.add(m > 0 ? kBm25B / m : 0.0);
+    p.add(after);
     auto rows = conn.query(kRank, p);
     if (!rows.ok()) return rows.status();
     for (int i = 0; i < rows->size(); ++i) best.offer({-rows->real(i, 1), rows->integer(i, 0)});
     return Status::Ok();
   };
-  return RankByMaxScore(hits, episodes, limit, pass);
+  return RankByMaxScore(bounds, episodes, means, limit, pass);
 }
 
 }  // namespace engram::pg

@@ -39,12 +39,18 @@ Status Unindex(Connection& conn, int64_t key);
 // batch; nodes starting together share the work.
 Status IndexPending(Connection& conn);
 
+// The figures over the index that ranking needs, kept as IndexCache keeps them: the episodes
+// and the fields' total lengths, and each term's TermBound.
+struct SearchFigures {
+  IndexCounts totals;
+  IndexCache<TermBound> terms;
+};
+
 // The `limit` best episodes for recall's `words`, by BM25F, best first as (minus the score,
-// episode key), ties to the newer: the same ranking as sqlite::RankMatches, with its MaxScore
-// passes (the rarest terms first, widened while a term could still lift an episode into the
-// top). The counts BM25 needs are kept in `counts` (search_index.h IndexCounts).
-Result<std::vector<std::pair<double, int64_t>>> RankEpisodes(Connection& conn,
-                                                             const std::vector<std::string>& words,
-                                                             int limit, IndexCounts& counts);
+// episode key), ties to the newer: the same ranking as sqlite::RankMatches, with the same
+// MaxScore passes (search_index.h RankByMaxScore).
+Result<std::vector<ScoredEpisode>> RankEpisodes(Connection& conn,
+                                                const std::vector<std::string>& words, int limit,
+                                                SearchFigures& figures);
 
 }  // namespace engram::pg

@@ -544,7 +544,7 @@ class PgStore final : public Store {
     }
     // One snapshot for the ranking and the rows it names.
     if (Status s = conn.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); !s.ok()) return s;
-    auto ranked = pg::RankEpisodes(conn, words, limit, search_counts_);
+    auto ranked = pg::RankEpisodes(conn, words, limit, search_figures_);
     Status s = ranked.status();
     if (s.ok() && !ranked->empty()) {
       std::vector<int64_t> keys;
@@ -730,7 +730,7 @@ class PgStore final : public Store {
   std::mutex writer_mu_;  // guards writer_: this process's writes, one at a time
   std::unique_ptr<Connection> writer_;
   pg::Pool readers_;
-  IndexCounts search_counts_;  // recall's counts over the index (pg_search.h)
+  pg::SearchFigures search_figures_;  // recall's figures over the index (pg_search.h)
 };
 
 }  // namespace

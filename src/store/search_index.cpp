@@ -67,58 +67,87 @@ std::vector<ScoredEpisode> TopEpisodes::ranked() {
   return out;
 }
 
-Result<std::vector<ScoredEpisode>> RankByMaxScore(const std::vector<int64_t>& hits,
-                                                  int64_t episodes, int limit,
-                                                  const RankingPass& pass, size_t* terms_searched) {
-  const size_t n = hits.size();
+double Bound(const TermBound& t, int64_t episodes, const FieldMeans& now) {
+  const double idf = Idf(static_cast<double>(episodes), static_cast<double>(t.hits));
+  const double loose = ScoreBound(idf);
+  if (t.max_frequency < 0) return loose;
+  double growth = 1;
+  for (size_t f = 0; f < kSearchFieldCount; ++f) {
+    if (now[f] <= t.means[f]) continue;
+    if (t.means[f] <= 0) return loose;
+    growth = std::max(growth, now[f] / t.means[f]);
+  }
+  return std::min(loose, Saturate(idf, t.max_frequency * growth));
+}
+
+Result<std::vector<ScoredEpisode>> RankByMaxScore(const std::vector<TermBound>& terms,
+                                                  int64_t episodes, const FieldMeans& means,
+                                                  int limit, const RankingPass& pass,
+                                                  size_t* terms_searched) {
+  const size_t n = terms.size();
   TopEpisodes top(limit);
   if (n == 0 || limit <= 0) return top.ranked();
-  std::vector<double> bound(n);
+  PassBounds bounds;
+  bounds.through = std::numeric_limits<int64_t>::max();
   std::vector<size_t> rarest(n);
   for (size_t i = 0; i < n; ++i) {
-    bound[i] = ScoreBound(Idf(static_cast<double>(episodes), static_cast<double>(hits[i])));
+    const TermBound& t = terms[i];
+    bounds.measured.push_back(Bound(t, episodes, means));
+    bounds.loose.push_back(
+        ScoreBound(Idf(static_cast<double>(episodes), static_cast<double>(t.hits))));
+    if (t.max_frequency >= 0) bounds.through = std::min(bounds.through, t.through);
     rarest[i] = i;
   }
+  const std::vector<double>& bound = bounds.measured;
+  // The first pass reads the shortest posting lists: the rarest terms that hold about `limit`
+  // episodes between them, so that θ is known early and cheaply.
   std::stable_sort(rarest.begin(), rarest.end(),
-                   [&](size_t a, size_t b) { return bound[a] > bound[b]; });
-  size_t searched = 1;
-  for (int64_t held = hits[rarest[0]]; searched < n && held < limit; ++searched) {
-    held += hits[rarest[searched]];
+                   [&](size_t a, size_t b) { return terms[a].hits < terms[b].hits; });
+  std::vector<bool> searched(n, false);
+  std::vector<size_t> before, now;
+  for (int64_t held = 0; now.size() < n && (now.empty() || held < limit);) {
+    now.push_back(rarest[now.size()]);
+    held += terms[now.back()].hits;
   }
-  size_t before = 0;  // terms searched by the earlier passes
-  while (true) {
-    const std::vector<size_t> old(rarest.begin(), rarest.begin() + static_cast<long>(before));
-    const std::vector<size_t> now(rarest.begin() + static_cast<long>(before),
-                                  rarest.begin() + static_cast<long>(searched));
-    if (Status s = pass(old, now, top); !s.ok()) return s;
-    if (searched == n) break;
-    // The terms that could still lift an episode past θ.
-    double below = 0;
-    size_t needed = n;
-    while (needed > 0 && below + bound[rarest[needed - 1]] <= top.theta()) {
-      below += bound[rarest[needed - 1]];
-      --needed;
+  // By bound, lowest first: the terms that cannot lift an episode past θ on their own are
+  // taken from the front.
+  std::vector<size_t> by_bound(n);
+  for (size_t i = 0; i < n; ++i) by_bound[i] = i;
+  std::stable_sort(by_bound.begin(), by_bound.end(),
+                   [&](size_t a, size_t b) { return bound[a] < bound[b]; });
+  while (!now.empty()) {
+    if (Status s = pass(before, now, 0, bounds, top); !s.ok()) return s;
+    for (size_t i : now) {
+      searched[i] = true;
+      before.push_back(i);
     }
-    if (needed <= searched) break;
-    before = searched;
-    searched = needed;
+    now.clear();
+    // An episode not scored yet holds none of the terms searched. If all its terms are among
+    // the lowest bounds that sum to θ or less, it cannot enter; any other holds a term beyond
+    // them, and those not searched yet are the next pass's.
+    double below = 0;
+    size_t i = 0;
+    while (i < n && below + bound[by_bound[i]] <= top.theta()) below += bound[by_bound[i++]];
+    for (; i < n; ++i) {
+      if (!searched[by_bound[i]]) now.push_back(by_bound[i]);
+    }
   }
-  if (terms_searched) *terms_searched = searched;
+  if (terms_searched) *terms_searched = before.size();
+  // Episodes indexed since a term left out was measured may hold it with any frequency.
+  int64_t measured_through = -1;
+  std::vector<size_t> left;
+  for (size_t i = 0; i < n; ++i) {
+    if (searched[i]) continue;
+    left.push_back(i);
+    const TermBound& t = terms[i];
+    if (t.max_frequency >= 0 && (measured_through < 0 || t.through < measured_through)) {
+      measured_through = t.through;
+    }
+  }
+  if (measured_through >= 0) {
+    if (Status s = pass(before, left, measured_through, bounds, top); !s.ok()) return s;
+  }
   return top.ranked();
-}
-
-std::optional<int64_t> IndexCounts::find(const std::string& key, int64_t newest) {
-  const int64_t slack = std::max<int64_t>(64, newest / 100);
-  std::lock_guard lock(mu_);
-  auto it = counts_.find(key);
-  if (it == counts_.end() || newest - it->second.newest > slack) return std::nullopt;
-  return it->second.count;
-}
-
-void IndexCounts::put(const std::string& key, int64_t count, int64_t newest) {
-  std::lock_guard lock(mu_);
-  if (counts_.size() >= 100'000) counts_.clear();  // bounded, whatever the vocabulary
-  counts_[key] = Counted{count, newest};
 }
 
 Result<std::vector<std::string>> QueryTerms(const std::vector<std::string>& words) {

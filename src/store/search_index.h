@@ -4,10 +4,12 @@
 // both score an episode the same.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <queue>
@@ -91,38 +93,80 @@ class TopEpisodes {
   std::priority_queue<ScoredEpisode, std::vector<ScoredEpisode>, Worse> best_;
 };
 
-// Ranks the whole index exactly, with MaxScore's pruning: a term can add at most ScoreBound to
-// an episode's score, so once `limit` episodes score above θ, an episode holding only terms
-// whose bounds sum to θ or less cannot enter. `hits` holds, per query term, the episodes
-// holding it, among `episodes`. The rarest terms (those with the highest bounds) go first:
-// `pass(before, now, top)` must offer to `top` every episode that holds a term of `now` and
-// none of `before` (term indexes), scored with every term. The first pass searches the rarest
-// terms that hold about `limit` episodes between them; each next one the terms whose bounds
-// could still lift an episode past θ, until no more can. `terms_searched`, when given, is how
-// many terms the passes searched.
-using RankingPass = std::function<Status(const std::vector<size_t>& before,
-                                         const std::vector<size_t>& now, TopEpisodes& top)>;
-Result<std::vector<ScoredEpisode>> RankByMaxScore(const std::vector<int64_t>& hits,
-                                                  int64_t episodes, int limit,
-                                                  const RankingPass& pass,
+// Each field's mean length in words, over the indexed episodes.
+using FieldMeans = std::array<double, kSearchFieldCount>;
+
+// What bounds a query term's share of any episode's score.
+struct TermBound {
+  int64_t hits = 0;  // the episodes holding it
+  // The highest weighed, normalised frequency (BM25F's f, before saturation) it has in the
+  // episodes indexed up to `through`, measured with the fields' mean lengths `means`; below 0
+  // when not measured (then only idf × (k1 + 1) bounds it).
+  double max_frequency = -1;
+  FieldMeans means{};
+  int64_t through = 0;
+};
+// A term's bound among `episodes` episodes of mean lengths `now`, for the episodes indexed up
+// to `t.through`: its frequency can have grown since it was measured only as much as a mean
+// length has (a field's length is divided by its mean), so the measured maximum is scaled by
+// the largest such growth.
+double Bound(const TermBound& t, int64_t episodes, const FieldMeans& now);
+
+// What a pass may prune by: per term, its bound for the episodes indexed up to `through` (when
+// its bound was measured, Bound), and idf × (k1 + 1) for the newer ones.
+struct PassBounds {
+  std::vector<double> measured, loose;
+  int64_t through = 0;
+  const std::vector<double>& of(int64_t key) const { return key <= through ? measured : loose; }
+};
+
+// Ranks the whole index exactly, with MaxScore's pruning: once `limit` episodes score above θ,
+// an episode holding only terms whose bounds sum to θ or less cannot enter. `pass` must offer
+// to `top` every episode with a key above `after` that holds a term of `now` and none of
+// `before` (term indexes), scored with every term; it may leave unscored an episode whose
+// terms' bounds (`bounds.of(key)`) sum to θ or less. The first pass searches the rarest terms,
+// those that hold about `limit` episodes between them, so that θ is known early; each next one
+// the terms not searched yet whose bounds, beyond the lowest ones that sum to θ, could lift an
+// episode past θ, until there are none. A measured bound holds for the episodes indexed when
+// it was measured: a last pass scores the newer episodes that hold only terms not searched.
+// `terms_searched`, when given, is how many terms the passes before that searched.
+using RankingPass =
+    std::function<Status(const std::vector<size_t>& before, const std::vector<size_t>& now,
+                         int64_t after, const PassBounds& bounds, TopEpisodes& top)>;
+Result<std::vector<ScoredEpisode>> RankByMaxScore(const std::vector<TermBound>& terms,
+                                                  int64_t episodes, const FieldMeans& means,
+                                                  int limit, const RankingPass& pass,
                                                   size_t* terms_searched = nullptr);
 
-// Counts over the index (the episodes holding a term, the episodes, the fields' total lengths)
-// that cost a read of a posting list or of the whole index, kept until the index has grown by
-// 1% (at least 64 episodes): `newest` is the index's highest episode key when asked. Shared by
-// the connections of one store.
-class IndexCounts {
+// Figures over the index (the episodes holding a term, a term's bound, the episodes, the
+// fields' total lengths) that cost a read of a posting list or of the whole index, kept until
+// the index has grown by 1% (at least 64 episodes): `newest` is the index's highest episode key
+// when asked. Shared by the connections of one store.
+template <typename T>
+class IndexCache {
  public:
-  std::optional<int64_t> find(const std::string& key, int64_t newest);
-  void put(const std::string& key, int64_t count, int64_t newest);
+  std::optional<T> find(const std::string& key, int64_t newest) {
+    const int64_t slack = std::max<int64_t>(64, newest / 100);
+    std::lock_guard lock(mu_);
+    auto it = kept_.find(key);
+    if (it == kept_.end() || newest - it->second.second > slack) return std::nullopt;
+    return it->second.first;
+  }
+  void put(const std::string& key, T value, int64_t newest) {
+    std::lock_guard lock(mu_);
+    if (kept_.size() >= 100'000) kept_.clear();  // bounded, whatever the vocabulary
+    kept_[key] = {std::move(value), newest};
+  }
 
  private:
-  struct Counted {
-    int64_t count = 0;
-    int64_t newest = 0;  // the index's highest key when counted
-  };
   std::mutex mu_;
-  std::unordered_map<std::string, Counted> counts_;
+  std::unordered_map<std::string, std::pair<T, int64_t>> kept_;  // with `newest` when kept
 };
+using IndexCounts = IndexCache<int64_t>;
+
+// Terms held by more than this share of the episodes are not measured (TermBound): their idf,
+// and so their bound, is low anyway, and their posting lists are the longest (measuring reads
+// the whole list, once per IndexCache's 1% of growth).
+inline constexpr int64_t kMeasuredShare = 4;  // 1 / 4
 
 }  // namespace engram

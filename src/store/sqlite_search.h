@@ -16,19 +16,24 @@ struct SearchPlan {
   std::string match;  // the FTS5 expression of every term ORed; empty when no word is indexed
   std::vector<std::string> terms;  // quoted, in the order of `match`
   std::vector<int64_t> hits;       // per term, the number of indexed episodes holding it
+  std::vector<TermBound> bounds;   // per term, what bounds its share of a score
   int64_t episodes = 0;            // indexed episodes
+  FieldMeans means{};              // the fields' mean lengths now
 };
 
-// How many indexed episodes hold a term (BM25 weighs a term by it), and how many there are,
-// kept as IndexCounts keeps counts.
+// How many indexed episodes hold a term (BM25 weighs a term by it) and, for a term held by at
+// most 1 / kMeasuredShare of them, its highest frequency (TermBound); how many episodes there
+// are. Kept as IndexCache keeps figures.
 class TermHits {
  public:
   // `newest` is the highest rowid of the index now.
-  Result<int64_t> in_index(Connection& conn, const std::string& quoted_term, int64_t newest);
+  Result<TermBound> in_index(Connection& conn, const std::string& quoted_term, int64_t newest,
+                             int64_t episodes);
   Result<int64_t> episodes(Connection& conn, int64_t newest);
 
  private:
-  IndexCounts counts_;
+  IndexCache<TermBound> bounds_;
+  IndexCounts episodes_;
 };
 
 // Registers the index's tokenizer (sqlite_tokenizer.h) and engram_bm25f(episode_fts, w_task,
@@ -37,7 +42,9 @@ class TermHits {
 // scored; see RankMatches) and counted among `episodes` (by default the index's own count):
 // BM25F as search_index.h defines it, the fields in the index's columns (sqlite_schema.cpp), a
 // phrase's idf from the number of episodes given as holding it. Returns minus the score: more
-// negative is better, as FTS5's bm25().
+// negative is better, as FTS5's bm25(). And engram_measure(episode_fts, pointer), which adds to
+// the Measure it is given (sqlite_search.cpp) the fields' mean lengths and the row's BM25F
+// frequency of the match's first phrase.
 Status RegisterRanking(Connection& conn);
 
 // `words` are the task's distinct words (learn/recall.h QueryWords). Each becomes two terms as

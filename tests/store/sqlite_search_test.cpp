@@ -138,18 +138,42 @@ TEST_F(SqliteSearch, TermCountsAreCountedAgainOnceTheIndexGrew) {
     Add(i, {i % 2 ? "flaky test" : "release notes", "", "cargo", "", ""});
   }
   TermHits hits;
-  auto first = hits.in_index(*conn_, "\"flaky\"", 100);
+  auto first = hits.in_index(*conn_, "\"flaky\"", 100, 100);
   ASSERT_OK(first);
-  EXPECT_EQ(*first, 50);
+  EXPECT_EQ(first->hits, 50);
   for (int i = 101; i <= 300; ++i) Add(i, {"flaky test", "", "cargo", "", ""});
   // Within 64 new rowids of the count: the count stands.
-  auto cached = hits.in_index(*conn_, "\"flaky\"", 164);
+  auto cached = hits.in_index(*conn_, "\"flaky\"", 164, 164);
   ASSERT_OK(cached);
-  EXPECT_EQ(*cached, 50);
+  EXPECT_EQ(cached->hits, 50);
   // Past that: counted again.
-  auto fresh = hits.in_index(*conn_, "\"flaky\"", 300);
+  auto fresh = hits.in_index(*conn_, "\"flaky\"", 300, 300);
   ASSERT_OK(fresh);
-  EXPECT_EQ(*fresh, 250);
+  EXPECT_EQ(fresh->hits, 250);
+}
+
+TEST_F(SqliteSearch, ARareTermsBoundIsItsHighestScore) {
+  for (int i = 1; i <= 200; ++i) {
+    Add(i, {"release notes", "", "cargo", i % 50 == 0 ? "flaky flaky and more words" : "", ""});
+  }
+  Add(201, {"a flaky test", "", "cargo", "flaky", ""});
+  TermHits hits;
+  auto plan = PlanSearch(*conn_, {"flaky"}, hits);
+  ASSERT_OK(plan);
+  ASSERT_EQ(plan->bounds.size(), 2u);  // "flaky" and its stem
+  const TermBound& flaky = plan->bounds[0];
+  EXPECT_EQ(flaky.hits, 5);
+  ASSERT_GT(flaky.max_frequency, 0);  // held by few: measured
+  // The bound is the best episode's score for the term alone, and well under idf × (k1 + 1).
+  const auto scores = Rank("\"flaky\"", "5");
+  double best = 0;
+  for (const auto& [rowid, score] : scores) best = std::max(best, -score);
+  EXPECT_NEAR(Bound(flaky, plan->episodes, plan->means), best, 1e-9);
+  EXPECT_LT(best, 0.8 * ScoreBound(Idf(201, 5)));
+  // A common term is not measured.
+  auto notes = hits.in_index(*conn_, "\"notes\"", 201, 201);
+  ASSERT_OK(notes);
+  EXPECT_LT(notes->max_frequency, 0);
 }
 
 TEST_F(SqliteSearch, EveryTermOfTheTaskIsInTheMatch) {
@@ -219,6 +243,31 @@ TEST_F(SqliteSearch, PruningFindsTheSameBestAsScoringEveryMatch) {
       }
     }
   }
+}
+
+TEST_F(SqliteSearch, PruningScoresEpisodesIndexedSinceABoundWasMeasured) {
+  // "seldom" in 20 episodes, in a long task; "faint" in 150, only in what was observed.
+  ASSERT_OK(conn_->exec("BEGIN"));
+  for (int i = 1; i <= 3000; ++i) {
+    Add(i, {i <= 20 ? "seldom and then many more words of a long task" : "other task words", "",
+            "cargo", i % 20 == 0 ? "faint observation" : "observation", ""});
+  }
+  ASSERT_OK(conn_->exec("COMMIT"));
+  TermHits hits;
+  const std::vector<std::string> words = {"seldom", "faint"};
+  ASSERT_OK(PlanSearch(*conn_, words, hits));  // the bounds measured
+  // Then, within the counts' slack, episodes where "faint" is the whole task.
+  for (int i = 3001; i <= 3010; ++i) Add(i, {"faint faint", "", "cargo", "", ""});
+  auto plan = PlanSearch(*conn_, words, hits);
+  ASSERT_OK(plan);
+  EXPECT_EQ(plan->bounds[2].through, 3000);  // "faint", as measured before
+  size_t searched = 0;
+  auto pruned = RankMatches(*conn_, *plan, 5, &searched);
+  ASSERT_OK(pruned);
+  // "seldom" (and its stem) alone searched: by the measured bounds, "faint" could not matter.
+  EXPECT_LE(searched, 2u);
+  ASSERT_EQ(pruned->size(), 5u);
+  for (const auto& [score, rowid] : *pruned) EXPECT_GT(rowid, 3000) << score;
 }
 
 }  // namespace
