@@ -23,6 +23,7 @@
 
 #include "bench_common.h"
 #include "learn/patterns.h"
+#include "store/pg_store.h"
 #include "tau_eval.h"
 
 namespace engram::bench {
@@ -227,11 +228,12 @@ void PrintRecallSpeed(const RecallSpeed& speed, int queries) {
       "| engram recall (BM25F, every term, exact top 50, then scored) | {:.2f} ms | {:.2f} "
       "ms | {:.2f} ms | p95 < {:.0f} ms | {} |\n",
       speed.p50_ms, speed.p95_ms, speed.p99_ms, target, speed.p95_ms < target ? "yes" : "NO");
-  fmt::print(
-      "| FTS5's bm25() top 5, every query term | {:.2f} ms | {:.2f} ms | {:.2f} ms | recall "
-      "p95 / this p95 = {:.2f} | |\n",
-      speed.fts5.p50_ms, speed.fts5.p95_ms, speed.fts5.p99_ms,
-      speed.fts5.p95_ms > 0 ? speed.p95_ms / speed.fts5.p95_ms : 0);
+  if (speed.fts5.p95_ms > 0) {  // SQLite stores only
+    fmt::print(
+        "| FTS5's bm25() top 5, every query term | {:.2f} ms | {:.2f} ms | {:.2f} ms | recall "
+        "p95 / this p95 = {:.2f} | |\n",
+        speed.fts5.p50_ms, speed.fts5.p95_ms, speed.fts5.p99_ms, speed.p95_ms / speed.fts5.p95_ms);
+  }
   // The suggestion target is set at 100,000 episodes.
   fmt::print("| engram suggest, k 5 | {:.2f} ms | {:.2f} ms | {:.2f} ms | {} | {} |\n",
              speed.suggest.p50_ms, speed.suggest.p95_ms, speed.suggest.p99_ms,
@@ -272,10 +274,12 @@ int main(int argc, char** argv) {
   const std::string only = std::getenv("ENGRAM_BENCH_ONLY") ? std::getenv("ENGRAM_BENCH_ONLY") : "";
   if (only == "recall") {
     // ENGRAM_BENCH_RECALL_DB names a store to keep: built once, then timed again as it is.
+    // (a SQLite file, or a PostgreSQL URL).
     const char* keep = std::getenv("ENGRAM_BENCH_RECALL_DB");
-    const std::string store = keep ? std::string("sqlite://") + keep : url("recall.db");
-    const bool built = keep && std::filesystem::exists(keep);
-    RecallSpeed speed = MeasureRecallSpeed(store, built ? 0 : RecallEpisodes(), 1000);
+    const std::string store = !keep                         ? url("recall.db")
+                              : engram::IsPostgresUrl(keep) ? std::string(keep)
+                                                            : std::string("sqlite://") + keep;
+    RecallSpeed speed = MeasureRecallSpeed(store, RecallEpisodes(), 1000);
     speed.episodes = RecallEpisodes();  // a kept store was built with as many
     PrintRecallSpeed(speed, 1000);
     std::filesystem::remove_all(dir);
