@@ -41,6 +41,16 @@ nlohmann::ordered_json to_json(const Recall& recall);
 // {"suggestions": [{"tool", "score", "support", "success_rate", "example_action", "why"}…]}
 nlohmann::ordered_json to_json(const Suggestions& suggestions);
 
+// JSON from outside engram (a request, a message, a step's parameters, an imported record),
+// parsed with the limits every door shares: objects and arrays nested at most kMaxJsonDepth
+// levels deep (refused as soon as the parser meets a deeper one, before anything recurses over
+// the document), numbers within a double's range. InvalidArgument otherwise, its message a
+// predicate for the caller to put after a subject ("the request body is …"): "not valid JSON:
+// <where and why>", "nested deeper than 64 levels …", "out of range at latency_ms: the number
+// 1e400 is beyond …". No exception escapes.
+inline constexpr int kMaxJsonDepth = 64;
+Result<nlohmann::json> parse_json(std::string_view text);
+
 // Reads a step as an agent sends it. step_number, if present, is ignored: engram assigns it.
 // Type errors name the field: "latency_ms must be an integer >= 0, got \"fast\"".
 Result<ExecutionStep> step_from_json(const nlohmann::json& j);

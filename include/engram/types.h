@@ -29,6 +29,10 @@ enum class OutcomeKind { kSuccess, kPartialSuccess, kFailure, kAbstained };
 
 enum class PatternType { kToolSequence, kErrorRecovery, kDecisionPoint, kContext };
 
+// The largest latency_ms or tokens a step may carry: 2^53 - 1, the largest integer that every
+// JSON reader holds exactly, and far from where sums over many steps could overflow.
+inline constexpr int64_t kMaxStepCount = 9'007'199'254'740'991;
+
 // One thing the agent did.
 struct ExecutionStep {
   // Assigned by engram (1, 2, 3 … per episode, in arrival order); ignored on input.
@@ -36,10 +40,10 @@ struct ExecutionStep {
   // RFC 3339; empty means engram stamps the step when log_step accepts it. Always UTC with
   // milliseconds on output.
   std::string timestamp;
-  std::string tool;    // e.g. "cargo", "git", "bash"; must not be empty
-  std::string action;  // the command or operation
-  int64_t latency_ms = 0;
-  std::optional<int64_t> tokens;  // tokens used, when an LLM was involved
+  std::string tool;               // e.g. "cargo", "git", "bash"; must not be empty
+  std::string action;             // the command or operation
+  int64_t latency_ms = 0;         // 0 to kMaxStepCount
+  std::optional<int64_t> tokens;  // tokens used, when an LLM was involved; 0 to kMaxStepCount
   bool success = true;
   std::string observation;                               // outcome, output summary or error message
   nlohmann::json parameters = nlohmann::json::object();  // must be a JSON object

@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <limits>
 #include <memory>
 #include <string>
 
@@ -49,11 +50,10 @@ struct ContextFlags {
   Context ToContext() const;
 };
 
-// A JSON parse error as one readable line, without nlohmann's "[json.exception…]" prefix.
-std::string JsonParseMessage(const nlohmann::json::parse_error& e);
-
 // Reads a whole number flag, or throws a usage CommandError naming the field.
-int64_t ParseCount(std::string_view field, const std::string& text, int64_t min);
+// Range checks are the calls' own; `max` only words the message.
+int64_t ParseCount(std::string_view field, const std::string& text, int64_t min,
+                   int64_t max = std::numeric_limits<int64_t>::max());
 
 // Adds the `episode` and `pattern` command groups and `demo`.
 void AddEpisodeCommands(CLI::App& app, GlobalFlags& flags);

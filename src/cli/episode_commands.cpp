@@ -29,20 +29,16 @@ Context ContextFlags::ToContext() const {
 }
 
 // Number flags are read as text so the error names the field as the data model does.
-int64_t ParseCount(std::string_view field, const std::string& text, int64_t min) {
+int64_t ParseCount(std::string_view field, const std::string& text, int64_t min, int64_t max) {
   int64_t v = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (ec != std::errc() || end != text.data() + text.size()) {
-    throw CommandError{fmt::format("{} must be an integer >= {}, got \"{}\"", field, min, text), 2};
+    const std::string range = max == std::numeric_limits<int64_t>::max()
+                                  ? fmt::format(">= {}", min)
+                                  : fmt::format("from {} to {}", min, max);
+    throw CommandError{fmt::format("{} must be an integer {}, got \"{}\"", field, range, text), 2};
   }
   return v;
-}
-
-// Parse-error messages of nlohmann carry a "[json.exception…] " prefix that helps nobody.
-std::string JsonParseMessage(const nlohmann::json::parse_error& e) {
-  std::string_view what = e.what();
-  if (auto pos = what.find("] "); pos != std::string_view::npos) what.remove_prefix(pos + 2);
-  return std::string(what);
 }
 
 namespace {
@@ -108,16 +104,14 @@ void AddLogStep(CLI::App& group, GlobalFlags& flags) {
     ExecutionStep step;
     step.tool = args->tool;
     step.action = args->action;
-    step.latency_ms = ParseCount("latency_ms", args->latency, 0);
-    if (!args->tokens.empty()) step.tokens = ParseCount("tokens", args->tokens, 0);
+    step.latency_ms = ParseCount("latency_ms", args->latency, 0, kMaxStepCount);
+    if (!args->tokens.empty()) step.tokens = ParseCount("tokens", args->tokens, 0, kMaxStepCount);
     step.success = !args->failure;
     step.observation = args->observation;
     if (!args->parameters.empty()) {
-      try {
-        step.parameters = nlohmann::json::parse(args->parameters);
-      } catch (const nlohmann::json::parse_error& e) {
-        throw CommandError{"parameters is not valid JSON: " + JsonParseMessage(e)};
-      }
+      auto parameters = parse_json(args->parameters);
+      if (!parameters.ok()) throw CommandError{"parameters is " + parameters.status().message()};
+      step.parameters = std::move(*parameters);
     }
     auto memory = OpenMemory(flags);
     const int64_t n = Check(memory->log_step(args->id, std::move(step)));
@@ -143,14 +137,12 @@ std::vector<ParsedLine> ParseLines(int64_t first, const std::vector<std::string>
     const std::string& text = lines[i];
     const int64_t line = first + static_cast<int64_t>(i);
     if (text.find_first_not_of(" \t\r") == std::string::npos) continue;
-    nlohmann::json j;  // what step_from_json reads: no copy into it
-    try {
-      j = nlohmann::json::parse(text);
-    } catch (const nlohmann::json::parse_error& e) {
-      out.push_back({line, Status::InvalidArgument("not valid JSON: " + JsonParseMessage(e))});
+    auto j = parse_json(text);
+    if (!j.ok()) {
+      out.push_back({line, j.status()});
       continue;
     }
-    out.push_back({line, step_from_json(j)});
+    out.push_back({line, step_from_json(*j)});
   }
   return out;
 }

@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "cli/cli.h"
+#include "core/saturating.h"
 #include "core/utf8.h"
 #include "learn/patterns.h"
 
@@ -55,8 +56,8 @@ std::string RenderEpisode(const Episode& e) {
   }
   int64_t latency = 0, tokens = 0, failed = 0;
   for (const auto& s : e.steps) {
-    latency += s.latency_ms;
-    tokens += s.tokens.value_or(0);
+    latency = SaturatingAdd(latency, s.latency_ms);
+    tokens = SaturatingAdd(tokens, s.tokens.value_or(0));
     failed += s.success ? 0 : 1;
   }
   out += fmt::format("steps    {} ({} failed, {} ms, {} tokens)\n", e.steps.size(), failed, latency,

@@ -130,10 +130,11 @@ void ImportLines(std::istream& in, Importer& importer, Convert convert, int64_t 
   for (int64_t line = first_line; std::getline(in, text); ++line) {
     if (text.find_first_not_of(" \t\r") == std::string::npos) continue;
     const std::string record = fmt::format("line {}", line);
-    try {
-      importer.Add(record, convert(nlohmann::json::parse(text)));
-    } catch (const nlohmann::json::parse_error& e) {
-      importer.Reject(record, "not valid JSON: " + JsonParseMessage(e));
+    auto j = parse_json(text);
+    if (j.ok()) {
+      importer.Add(record, convert(*j));
+    } else {
+      importer.Reject(record, j.status().message());
     }
   }
 }
@@ -158,7 +159,8 @@ void ImportOpenAiChat(std::istream& in, Importer& importer, const Limits& limits
   const std::string text = buffer.str();
   // One JSON document holding a list of conversations; else JSON Lines, a conversation a line
   // (a one-line file holding a bare list of messages is one conversation).
-  const nlohmann::json whole = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  auto parsed = parse_json(text);
+  const nlohmann::json whole = parsed.ok() ? std::move(*parsed) : nlohmann::json();
   if (whole.is_array() && !whole.empty() && !IsMessage(whole.front())) {
     for (size_t i = 0; i < whole.size(); ++i) {
       importer.Add(fmt::format("conversations[{}]", i), EpisodeFromOpenAiChat(whole[i], limits));

@@ -326,8 +326,9 @@ Result<ExecutionStep> step_from_json(const json& j) {
   if (s.ok()) s = ReadString(j, "action", step.action);
   if (s.ok()) s = ReadString(j, "observation", step.observation);
   std::optional<int64_t> latency;
-  if (s.ok()) s = ReadInt(j, "latency_ms", "an integer >= 0", latency);
-  if (s.ok()) s = ReadInt(j, "tokens", "an integer >= 0 or null", step.tokens);
+  static const std::string kCount = fmt::format("an integer from 0 to {}", kMaxStepCount);
+  if (s.ok()) s = ReadInt(j, "latency_ms", kCount, latency);
+  if (s.ok()) s = ReadInt(j, "tokens", kCount + " or null", step.tokens);
   if (!s.ok()) return s;
   step.latency_ms = latency.value_or(0);
   if (auto it = j.find("success"); it != j.end() && !it->is_null()) {

@@ -176,7 +176,12 @@ Result<Episode> EpisodeFromOpenAiChat(const json& conversation, const Limits& li
         if (s.tool.empty()) return Status::InvalidArgument(cw() + ".function.name is empty");
         if (auto a = fn.find("arguments"); a != fn.end() && !a->is_null()) {
           s.action = a->is_string() ? a->get<std::string>() : a->dump();
-          json args = a->is_string() ? json::parse(s.action, nullptr, false) : *a;
+          json args;
+          if (!a->is_string()) {
+            args = *a;
+          } else if (auto parsed = parse_json(s.action); parsed.ok()) {
+            args = std::move(*parsed);
+          }
           if (args.is_object() && s.action.size() <= limits.max_parameters_bytes) {
             s.parameters = std::move(args);
           }

@@ -80,13 +80,13 @@ Result<PreparedStep> PrepareStep(ExecutionStep step, const Limits& limits, std::
       !s.ok()) {
     return s;
   }
-  if (step.latency_ms < 0) {
-    return Status::InvalidArgument(
-        fmt::format("latency_ms must be an integer >= 0, got {}", step.latency_ms));
+  if (step.latency_ms < 0 || step.latency_ms > kMaxStepCount) {
+    return Status::InvalidArgument(fmt::format("latency_ms must be an integer from 0 to {}, got {}",
+                                               kMaxStepCount, step.latency_ms));
   }
-  if (step.tokens && *step.tokens < 0) {
-    return Status::InvalidArgument(
-        fmt::format("tokens must be an integer >= 0 or null, got {}", *step.tokens));
+  if (step.tokens && (*step.tokens < 0 || *step.tokens > kMaxStepCount)) {
+    return Status::InvalidArgument(fmt::format(
+        "tokens must be an integer from 0 to {} or null, got {}", kMaxStepCount, *step.tokens));
   }
   PreparedStep out;
   auto params = DumpObject("parameters", step.parameters);

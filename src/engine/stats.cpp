@@ -4,6 +4,7 @@
 #include <cmath>
 #include <unordered_map>
 
+#include "core/saturating.h"
 #include "core/timestamp.h"
 #include "engine/memory_impl.h"
 
@@ -50,7 +51,7 @@ Result<Stats> MemoryImpl::stats(const StatsFilter& filter) {
     auto& acc = by_tool[std::string(step.tool)];
     acc.latencies.push_back(step.latency_ms);
     acc.succeeded += step.success ? 1 : 0;
-    acc.tokens += step.tokens.value_or(0);
+    acc.tokens = SaturatingAdd(acc.tokens, step.tokens.value_or(0));
     if (slowest.size() < kSlowest || step.latency_ms > slowest.front().latency_ms) {
       slowest.push_back(SlowStep{std::string(step.episode_id), step.step_number,
                                  std::string(step.tool), std::string(step.action),

@@ -6,6 +6,7 @@
 #include <map>
 #include <unordered_map>
 
+#include "core/saturating.h"
 #include "core/utf8.h"
 #include "learn/error_signature.h"
 #include "learn/reward.h"
@@ -101,8 +102,8 @@ void ToolSequences(const Episode& e, double success, const PatternRules& rules,
       const ExecutionStep& last = s[i + n - 1];
       if (n > 1) hash.add(kBetween);
       hash.add(last.tool);
-      latency += last.latency_ms;
-      tokens += last.tokens.value_or(0);
+      latency = SaturatingAdd(latency, last.latency_ms);
+      tokens = SaturatingAdd(tokens, last.tokens.value_or(0));
       if (n < min_n) continue;
       PatternContribution* p = all.Find(hash.value);
       if (!p) {
@@ -119,8 +120,8 @@ void ToolSequences(const Episode& e, double success, const PatternRules& rules,
         p->description = R"({"tools":[)" + tools + "]}";
       }
       ++p->occurrences;
-      p->latency_ms += latency;
-      p->tokens += tokens;
+      p->latency_ms = SaturatingAdd(p->latency_ms, latency);
+      p->tokens = SaturatingAdd(p->tokens, tokens);
     }
   }
 }

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "engram/json.h"
 #include "mcp/tools.h"
 
 namespace engram::mcp {
@@ -30,11 +31,12 @@ bool ValidId(const json& id) {
 }  // namespace
 
 std::optional<std::string> Session::handle_text(std::string_view text) {
-  json message = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (message.is_discarded()) {
-    return Error(nullptr, kParseError, "Parse error: the message is not valid JSON").dump();
+  auto message = parse_json(text);
+  if (!message.ok()) {
+    return Error(nullptr, kParseError, "Parse error: the message is " + message.status().message())
+        .dump();
   }
-  auto reply = handle(message);
+  auto reply = handle(*message);
   if (!reply) return std::nullopt;
   return reply->dump(-1, ' ', false, json::error_handler_t::replace);
 }

@@ -63,24 +63,15 @@ void SendStatus(httplib::Response& res, const Status& s) {
   SendError(res, e.status, e.code, s.message());
 }
 
-// nlohmann's parse error without its "[json.exception.parse_error.101] " prefix.
-std::string ParseErrorMessage(const json::parse_error& e) {
-  std::string what = e.what();
-  if (const size_t end = what.find("] "); what.front() == '[' && end != std::string::npos) {
-    what = what.substr(end + 2);
-  }
-  return what;
-}
-
-// The request body as JSON; a 400 sent when it is not (invalid UTF-8 included).
+// The request body as JSON; a 400 sent when it is not (invalid UTF-8 included), or is beyond
+// parse_json's limits.
 std::optional<json> Body(const httplib::Request& req, httplib::Response& res) {
-  try {
-    return json::parse(req.body);
-  } catch (const json::parse_error& e) {
-    SendError(res, 400, "bad_request",
-              "the request body is not valid JSON: " + ParseErrorMessage(e));
+  auto body = parse_json(req.body);
+  if (!body.ok()) {
+    SendError(res, 400, "bad_request", "the request body is " + body.status().message());
     return std::nullopt;
   }
+  return std::move(*body);
 }
 
 // A query parameter's whole value as a number read by `parse` (std::stoll, std::stod); none
@@ -269,11 +260,12 @@ void HttpServer::Impl::Mcp(const httplib::Request& req, httplib::Response& res) 
                           {"id", nullptr},
                           {"error", {{"code", code}, {"message", message}}}});
   };
-  json message = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
-  if (message.is_discarded()) {
-    rpc_error(400, -32700, "Parse error: the message is not valid JSON");
+  auto parsed = parse_json(req.body);
+  if (!parsed.ok()) {
+    rpc_error(400, -32700, "Parse error: the message is " + parsed.status().message());
     return;
   }
+  json message = std::move(*parsed);
   // After initialize a client names its protocol version in a header (2025-06-18 on); one the
   // server does not speak is refused. Without the header, 2025-03-26 is assumed, as the
   // specification says, and the session goes by what initialize agreed.

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <unordered_map>
 
+#include "core/saturating.h"
 #include "engram/json.h"
 
 namespace engram {
@@ -72,8 +73,8 @@ std::vector<std::pair<std::string_view, MergedPattern>> SumContributions(
       }
       ++m.support;
       m.occurrences += c.occurrences;
-      m.latency_ms += c.latency_ms;
-      m.tokens += c.tokens;
+      m.latency_ms = SaturatingAdd(m.latency_ms, c.latency_ms);
+      m.tokens = SaturatingAdd(m.tokens, c.tokens);
       m.success += c.success;
       for (const auto& [tool, counts] : c.branches) {
         auto& [taken, worked] = m.branches[tool];

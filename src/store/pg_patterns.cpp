@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "core/saturating.h"
 #include "engram/json.h"
 #include "store/row_decode.h"
 
@@ -143,11 +144,14 @@ Status MergePatterns(Connection& conn, const std::vector<EpisodePatterns>& episo
       "ON CONFLICT (id) DO UPDATE SET support = p.support + excluded.support, "
       "success_sum = p.success_sum + excluded.success_sum, "
       "occurrences = p.occurrences + excluded.occurrences, "
-      "latency_ms_sum = p.latency_ms_sum + excluded.latency_ms_sum, "
-      "tokens_sum = p.tokens_sum + excluded.tokens_sum, branches = {1}, "
+      "latency_ms_sum = {3}, tokens_sum = {4}, branches = {1}, "
       "first_seen = least(p.first_seen, excluded.first_seen), "
       "last_seen = greatest(p.last_seen, excluded.last_seen), evidence = {2}",
-      kPatternRowColumns, kMergedBranches, MergedEvidence());
+      kPatternRowColumns, kMergedBranches, MergedEvidence(),
+      fmt::format(kSaturatingAddSql, fmt::arg("a", "p.latency_ms_sum"),
+                  fmt::arg("b", "excluded.latency_ms_sum")),
+      fmt::format(kSaturatingAddSql, fmt::arg("a", "p.tokens_sum"),
+                  fmt::arg("b", "excluded.tokens_sum")));
   if (Status s = conn.copy_in(fmt::format("incoming_patterns ({})", kPatternRowColumns),
                               PatternRowsCopy(rows.patterns));
       !s.ok()) {

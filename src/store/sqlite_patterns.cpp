@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include "core/saturating.h"
 #include "engram/json.h"
 #include "store/row_decode.h"
 
@@ -108,11 +109,14 @@ Status MergePatterns(Connection& conn, const std::vector<EpisodePatterns>& episo
         "ON CONFLICT (id) DO UPDATE SET support = support + excluded.support, "
         "success_sum = success_sum + excluded.success_sum, "
         "occurrences = occurrences + excluded.occurrences, "
-        "latency_ms_sum = latency_ms_sum + excluded.latency_ms_sum, "
-        "tokens_sum = tokens_sum + excluded.tokens_sum, "
+        "latency_ms_sum = {}, tokens_sum = {}, "
         "branches = excluded.branches, first_seen = min(first_seen, excluded.first_seen), "
         "last_seen = max(last_seen, excluded.last_seen), "
         "evidence = engram_evidence(?13, patterns.evidence, {})",
+        fmt::format(kSaturatingAddSql, fmt::arg("a", "latency_ms_sum"),
+                    fmt::arg("b", "excluded.latency_ms_sum")),
+        fmt::format(kSaturatingAddSql, fmt::arg("a", "tokens_sum"),
+                    fmt::arg("b", "excluded.tokens_sum")),
         kMaxEvidence);
     auto up = conn.cached(kUpsert);
     if (!up.ok()) return up.status();

@@ -37,15 +37,15 @@ error: observation is not valid UTF-8: byte 0xff at offset 4
 [exit 1]
 
 $ engram episode log-step $ID --tool cargo --action build --latency-ms -5
-error: latency_ms must be an integer >= 0, got -5
+error: latency_ms must be an integer from 0 to 9007199254740991, got -5
 [exit 1]
 
 $ engram episode log-step $ID --tool cargo --action build --latency-ms fast
-error: latency_ms must be an integer >= 0, got "fast"
+error: latency_ms must be an integer from 0 to 9007199254740991, got "fast"
 [exit 2]
 
 $ engram episode log-step $ID --tool cargo --action build --tokens -1
-error: tokens must be an integer >= 0 or null, got -1
+error: tokens must be an integer from 0 to 9007199254740991 or null, got -1
 [exit 1]
 
 # Parameters over 1 MiB can only come through stdin.

@@ -7,7 +7,7 @@ $ engram episode start --task "Stream steps"
 $ printf '%s\n' '{"tool":"git","action":"status","latency_ms":35,"success":true,"observation":"clean"}' '{"tool":""}' 'not json' '' '{"tool":"cargo","latency_ms":1.5}' '{"tool":"cargo","latency":5}' '{"tool":"cargo","action":"build","tokens":null,"timestamp":"2026-11-24T16:00:00+01:00"}' '[1]' '{"tool":"claude","tokens":900,"parameters":{"model":"m"},"metadata":{"run":"7"}}' | engram episode log-steps $ID
 error: line 2: tool is empty
 error: line 3: not valid JSON: parse error at line 1, column 2: syntax error while parsing value - invalid literal; last read: 'no'
-error: line 5: latency_ms must be an integer >= 0, got 1.5
+error: line 5: latency_ms must be an integer from 0 to 9007199254740991, got 1.5
 error: line 6: step has an unknown field "latency" (known: step_number, timestamp, tool, action, latency_ms, tokens, success, observation, parameters, metadata)
 error: line 8: step must be a JSON object, got [1]
 logged 3 step(s) to {{uuid}}: steps 1-3

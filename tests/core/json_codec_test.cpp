@@ -60,10 +60,11 @@ TEST(JsonCodec, StepReaderNamesTheFieldOfEveryTypeError) {
     return r.ok() ? std::string("accepted") : r.status().message();
   };
   EXPECT_EQ(err(R"({"tool":"x","latency_ms":"fast"})"),
-            "latency_ms must be an integer >= 0, got \"fast\"");
-  EXPECT_EQ(err(R"({"tool":"x","latency_ms":1.5})"), "latency_ms must be an integer >= 0, got 1.5");
+            "latency_ms must be an integer from 0 to 9007199254740991, got \"fast\"");
+  EXPECT_EQ(err(R"({"tool":"x","latency_ms":1.5})"),
+            "latency_ms must be an integer from 0 to 9007199254740991, got 1.5");
   EXPECT_EQ(err(R"({"tool":"x","tokens":"many"})"),
-            "tokens must be an integer >= 0 or null, got \"many\"");
+            "tokens must be an integer from 0 to 9007199254740991 or null, got \"many\"");
   EXPECT_EQ(err(R"({"tool":7})"), "tool must be a string, got 7");
   EXPECT_EQ(err(R"({"tool":"x","success":"yes"})"), "success must be true or false, got \"yes\"");
   EXPECT_EQ(err(R"({"tool":"x","metadata":{"a":1}})"), "metadata[\"a\"] must be a string, got 1");

@@ -128,10 +128,10 @@ TEST(Validation, NulCharactersAreRejectedWithTheirOffset) {
 TEST(Validation, NegativeNumbersAreRejected) {
   ExecutionStep s = Step();
   s.latency_ms = -5;
-  EXPECT_EQ(ErrorOf(s), "latency_ms must be an integer >= 0, got -5");
+  EXPECT_EQ(ErrorOf(s), "latency_ms must be an integer from 0 to 9007199254740991, got -5");
   s = Step();
   s.tokens = -1;
-  EXPECT_EQ(ErrorOf(s), "tokens must be an integer >= 0 or null, got -1");
+  EXPECT_EQ(ErrorOf(s), "tokens must be an integer from 0 to 9007199254740991 or null, got -1");
   s.tokens = 0;
   EXPECT_EQ(ErrorOf(s), "accepted");
 }

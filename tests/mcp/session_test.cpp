@@ -167,7 +167,7 @@ TEST_F(McpSessionTest, BadArgumentsAreToolErrorsThatNameTheField) {
             "episode has an unknown field \"colour\" (known: task, task_type, context, metadata)");
   const std::string id = Call("start_episode", {{"task", "t"}})["structuredContent"]["episode_id"];
   EXPECT_EQ(ErrorText("log_step", {{"episode_id", id}, {"tool", "git"}, {"latency_ms", "fast"}}),
-            "latency_ms must be an integer >= 0, got \"fast\"");
+            "latency_ms must be an integer from 0 to 9007199254740991, got \"fast\"");
   EXPECT_EQ(ErrorText("log_steps", {{"episode_id", id}, {"steps", {{{"tool", ""}}}}}),
             "steps[0]: tool is empty");
   EXPECT_EQ(ErrorText("log_steps", {{"episode_id", id}}),

@@ -189,6 +189,39 @@ TEST_P(HttpServerTest, ErrorsAreJsonWithTheRightStatus) {
   EXPECT_EQ(error("POST", "/v1/episodes/" + id + "/steps", R"({"tool": "git"})").first, 409);
 }
 
+TEST_P(HttpServerTest, HostileBodiesAreRefusedByTheirReason) {
+  ServeOptions o;
+  Start(o);
+  const std::string id = NewEpisode();
+  const std::string steps = "/v1/episodes/" + id + "/steps";
+  auto message = [&](const std::string& path, const std::string& body) {
+    auto [status, j] = Send("POST", path, body);
+    return std::pair{status, j["error"].value("message", "")};
+  };
+  // 70,000 levels of nesting in a step's parameters, and in an MCP message's id.
+  const std::string deep(70'000, '[');
+  const std::string too_deep =
+      "the request body is nested deeper than 64 levels (objects and arrays together), the limit";
+  EXPECT_EQ(message(steps, R"({"tool": "x", "parameters": {"a": )" + deep),
+            (std::pair{400, too_deep}));
+  auto [mcp, reply] = Send("POST", "/mcp", R"({"jsonrpc": "2.0", "id": )" + deep);
+  EXPECT_EQ(mcp, 400);
+  EXPECT_EQ(reply["error"]["code"], -32700);
+  // 64 levels are read.
+  const std::string nested = std::string(62, '[') + std::string(62, ']');
+  EXPECT_EQ(Send("POST", steps, R"({"tool": "x", "parameters": {"a": )" + nested + "}}").first,
+            201);
+  // A number beyond a double's range is a 400 naming the field, never the JSON library's text.
+  EXPECT_EQ(message(steps, R"({"tool": "x", "latency_ms": 1e400})"),
+            (std::pair{400, std::string("the request body is out of range at latency_ms: the "
+                                        "number 1e400 is beyond ±1.7976931348623157e+308")}));
+  EXPECT_EQ(message(steps, R"({"tool": "x", "tokens": 9007199254740992})"),
+            (std::pair{422, std::string("steps[0]: tokens must be an integer from 0 to "
+                                        "9007199254740991 or "
+                                        "null, got 9007199254740992")}));
+  EXPECT_EQ(memory_->get_episode(id)->steps.size(), 1u);  // the 64-level one alone
+}
+
 TEST_P(HttpServerTest, ReadyzAsksTheStoreHealthzDoesNot) {
   Start();
   EXPECT_EQ(Send("GET", "/readyz").first, 200);
