@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <cstring>
 #include <deque>
 #include <future>
 #include <iostream>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "cli/cli.h"
+#include "cli/line_reader.h"
 #include "core/validation.h"
 
 namespace engram::cli {
@@ -123,6 +125,9 @@ void AddLogStep(CLI::App& group, GlobalFlags& flags) {
   });
 }
 
+// Stands in for a line past kMaxLineBytes, before its size (no JSON text starts with \x01).
+constexpr const char* kTooLongMark = "\x01too long: ";
+
 // One input line, parsed and checked: the step, or why the line is rejected.
 struct ParsedLine {
   int64_t line;
@@ -137,6 +142,11 @@ std::vector<ParsedLine> ParseLines(int64_t first, const std::vector<std::string>
     const std::string& text = lines[i];
     const int64_t line = first + static_cast<int64_t>(i);
     if (text.find_first_not_of(" \t\r") == std::string::npos) continue;
+    if (text.rfind(kTooLongMark, 0) == 0) {
+      out.push_back(
+          {line, Status::InvalidArgument("the line is " + text.substr(std::strlen(kTooLongMark)))});
+      continue;
+    }
     auto j = parse_json(text);
     if (!j.ok()) {
       out.push_back({line, j.status()});
@@ -212,10 +222,12 @@ void LogStepsFromStdin(const std::string& id, const GlobalFlags& flags) {
       parsing.pop_front();
     }
   };
-  std::string text;
-  while (std::getline(std::cin, text)) {
+  InputLine input;
+  while (ReadLine(std::cin, input)) {
     ++line;
-    chunk.push_back(std::move(text));
+    // A line past the limit is refused by its size, unparsed (ParseLines reads the mark).
+    chunk.push_back(input.too_long ? std::string(kTooLongMark) + TooLong(input)
+                                   : std::move(input.text));
     if (chunk.size() == kChunkLines) dispatch();
   }
   if (!chunk.empty()) dispatch();

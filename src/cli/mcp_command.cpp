@@ -3,6 +3,7 @@
 #include <string>
 
 #include "cli/cli.h"
+#include "cli/line_reader.h"
 #include "mcp/session.h"
 
 namespace engram::cli {
@@ -14,10 +15,16 @@ void AddMcpCommand(CLI::App& app, GlobalFlags& flags) {
     auto memory = OpenMemory(flags);
     mcp::Session session(*memory);
     std::ios::sync_with_stdio(false);
-    std::string line;
-    while (std::getline(std::cin, line)) {
-      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-      if (auto reply = session.handle_text(line)) {
+    InputLine line;
+    while (ReadLine(std::cin, line)) {
+      if (line.too_long) {
+        // Refused by its size, unread: its id is not known.
+        std::cout << mcp::Session::ParseErrorReply("the message is " + TooLong(line)) << '\n';
+        std::cout.flush();
+        continue;
+      }
+      if (line.text.find_first_not_of(" \t\r") == std::string::npos) continue;
+      if (auto reply = session.handle_text(line.text)) {
         std::cout << *reply << '\n';
         std::cout.flush();
       }

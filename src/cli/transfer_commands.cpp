@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/line_reader.h"
 #include "core/openai_chat.h"
 
 namespace engram::cli {
@@ -126,10 +127,15 @@ class Importer {
 // JSON Lines: every non-blank line, read by `convert`, is a record named "line N".
 template <typename Convert>
 void ImportLines(std::istream& in, Importer& importer, Convert convert, int64_t first_line = 1) {
-  std::string text;
-  for (int64_t line = first_line; std::getline(in, text); ++line) {
-    if (text.find_first_not_of(" \t\r") == std::string::npos) continue;
+  InputLine input;
+  for (int64_t line = first_line; ReadLine(in, input); ++line) {
     const std::string record = fmt::format("line {}", line);
+    if (input.too_long) {
+      importer.Reject(record, "the line is " + TooLong(input));
+      continue;
+    }
+    const std::string& text = input.text;
+    if (text.find_first_not_of(" \t\r") == std::string::npos) continue;
     auto j = parse_json(text);
     if (j.ok()) {
       importer.Add(record, convert(*j));

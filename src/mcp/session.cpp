@@ -30,12 +30,13 @@ bool ValidId(const json& id) {
 
 }  // namespace
 
+std::string Session::ParseErrorReply(const std::string& why) {
+  return Error(nullptr, kParseError, "Parse error: " + why).dump();
+}
+
 std::optional<std::string> Session::handle_text(std::string_view text) {
   auto message = parse_json(text);
-  if (!message.ok()) {
-    return Error(nullptr, kParseError, "Parse error: the message is " + message.status().message())
-        .dump();
-  }
+  if (!message.ok()) return ParseErrorReply("the message is " + message.status().message());
   auto reply = handle(*message);
   if (!reply) return std::nullopt;
   return reply->dump(-1, ' ', false, json::error_handler_t::replace);

@@ -25,6 +25,9 @@ class Session {
   // notifications and responses. Malformed JSON gets -32700, an invalid request -32600, an
   // unknown method -32601, bad params -32602; a failing tool is a result with isError: true.
   std::optional<std::string> handle_text(std::string_view text);
+  // The reply to a message that cannot be read: JSON-RPC's parse error (-32700), "Parse error: "
+  // and `why`, with a null id.
+  static std::string ParseErrorReply(const std::string& why);
   std::optional<nlohmann::json> handle(const nlohmann::json& message);
 
   // The version agreed at initialize (the newest before that).

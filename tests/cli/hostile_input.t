@@ -77,3 +77,23 @@ $ engram episode complete $BIG --outcome success > /dev/null && engram --json st
 
 $ engram --json pattern list --type tool_sequence | grep -E '"mean_(latency_ms|tokens)": -' | wc -l
 0
+
+# A line over 64 MiB is refused by its size, unread; the lines around it are read.
+$ engram episode start --task "Huge lines"
+{{uuid:HUGE}}
+
+$ (echo '{"tool":"before"}'; printf '{"tool":"x","observation":"'; head -c 67108864 /dev/zero | tr '\0' 'a'; echo '"}'; echo '{"tool":"after"}') | engram episode log-steps $HUGE
+error: line 2: the line is 67108893 bytes, limit 67108864 bytes
+logged 2 step(s) to {{uuid}}: steps 1-2
+error: 1 of 3 line(s) rejected
+[exit 1]
+
+$ (printf '{"messages":[{"role":"user","content":"'; head -c 67108864 /dev/zero | tr '\0' 'a'; echo '"}]}'; echo '{"messages":[{"role":"user","content":"small"}]}') | engram import - --format openai-chat
+line 1: the line is 67108907 bytes, limit 67108864 bytes
+imported 1 episode(s), skipped 0 existing, rejected 1
+error: 1 record(s) rejected
+[exit 1]
+
+$ (printf '{"jsonrpc":"2.0","id":1,"method":"ping","params":{"pad":"'; head -c 67108864 /dev/zero | tr '\0' 'a'; echo '"}}'; echo '{"jsonrpc":"2.0","id":2,"method":"ping"}') | engram mcp
+{"error":{"code":-32700,"message":"Parse error: the message is 67108924 bytes, limit 67108864 bytes"},"id":null,"jsonrpc":"2.0"}
+{"id":2,"jsonrpc":"2.0","result":{}}
