@@ -6,6 +6,7 @@
 #include <thread>
 
 #include <fmt/format.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 #include "server/http_server.h"
@@ -34,6 +35,15 @@ server::ServeOptions ParseListen(const std::string& listen) {
 }
 
 std::string ReadToken(const std::string& file) {
+  // As ssh does with keys: a secret that others can read is refused, before it is used.
+  struct stat st {};
+  if (stat(file.c_str(), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+    throw CommandError{
+        fmt::format(
+            "--token-file {} is open to its group or others (mode {:04o}): run chmod 600 {}", file,
+            st.st_mode & 07777, file),
+        1};
+  }
   std::ifstream in(file);
   if (!in) throw CommandError{fmt::format("cannot read --token-file {}", file), 1};
   std::stringstream ss;

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <httplib.h>
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -206,14 +208,27 @@ std::string WriterText(const WriterMetrics& w) {
   return out;
 }
 
+// SHA-256 of `text`.
+std::array<unsigned char, SHA256_DIGEST_LENGTH> Digest(std::string_view text) {
+  std::array<unsigned char, SHA256_DIGEST_LENGTH> out{};
+  SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), out.data());
+  return out;
+}
+
+// "Bearer <token>", the scheme in any case (RFC 9110: schemes are case-insensitive). The guess
+// and the token are compared by their SHA-256 digests with OpenSSL's constant-time compare: the
+// time taken says nothing of where they differ, nor of the token's length.
 bool TokenMatches(const std::string& header, const std::string& token) {
-  const std::string expected = "Bearer " + token;
-  if (header.size() != expected.size()) return false;
-  unsigned char diff = 0;  // compared in full, whatever differs first
-  for (size_t i = 0; i < header.size(); ++i) {
-    diff |= static_cast<unsigned char>(header[i] ^ expected[i]);
+  constexpr std::string_view kScheme = "bearer ";
+  if (header.size() < kScheme.size() ||
+      !std::equal(kScheme.begin(), kScheme.end(), header.begin(), [](char a, char b) {
+        return a == std::tolower(static_cast<unsigned char>(b));
+      })) {
+    return false;
   }
-  return diff == 0;
+  const auto guess = Digest(std::string_view(header).substr(kScheme.size()));
+  const auto expected = Digest(token);
+  return CRYPTO_memcmp(guess.data(), expected.data(), guess.size()) == 0;
 }
 
 }  // namespace

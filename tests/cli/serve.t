@@ -12,8 +12,13 @@ $ engram serve --listen 127.0.0.1:99999
 error: --listen port must be 0 to 65535, got "99999"
 [exit 2]
 
-$ printf '' > empty.token && engram serve --listen 0.0.0.0:0 --token-file empty.token
+$ printf '' > empty.token && chmod 600 empty.token && engram serve --listen 0.0.0.0:0 --token-file empty.token
 error: --token-file empty.token is empty
+[exit 1]
+
+# A token that its group or others can read is refused, as ssh refuses such a key.
+$ printf 's3cret' > open.token && chmod 640 open.token && timeout 10 engram serve --listen 0.0.0.0:0 --token-file open.token
+error: --token-file open.token is open to its group or others (mode 0640): run chmod 600 open.token
 [exit 1]
 
 $ (engram serve --listen 127.0.0.1:0 > out.txt & pid=$!; for i in $(seq 200); do grep -q serving out.txt && break; sleep 0.1; done; kill -TERM $pid; wait $pid; echo "exit $?"; head -1 out.txt)

@@ -257,6 +257,12 @@ TEST_P(HttpServerTest, ATokenGuardsEveryRouteButHealthz) {
   EXPECT_EQ(Send("GET", "/v1/episodes", "", {{"Authorization", "Bearer wrong!"}}).first, 401);
   EXPECT_EQ(Send("GET", "/metrics", "", {{"Authorization", "Bearer s3cret"}}).first, 200);
   EXPECT_EQ(Send("GET", "/v1/episodes", "", {{"Authorization", "Bearer s3cret"}}).first, 200);
+  // The scheme in any case; the token exactly, whatever the length of the guess.
+  EXPECT_EQ(Send("GET", "/v1/episodes", "", {{"Authorization", "bEaReR s3cret"}}).first, 200);
+  EXPECT_EQ(Send("GET", "/v1/episodes", "", {{"Authorization", "Bearer S3cret"}}).first, 401);
+  EXPECT_EQ(Send("GET", "/v1/episodes", "", {{"Authorization", "Bearer s3cre"}}).first, 401);
+  EXPECT_EQ(Send("GET", "/v1/episodes", "", {{"Authorization", "Bearer s3crett"}}).first, 401);
+  EXPECT_EQ(Send("GET", "/v1/episodes", "", {{"Authorization", "Bearers3cret"}}).first, 401);
 }
 
 TEST(HttpServer, ListeningBeyondLoopbackNeedsAToken) {
