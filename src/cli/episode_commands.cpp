@@ -2,7 +2,6 @@
 #include <fmt/format.h>
 
 #include <charconv>
-#include <cstring>
 #include <deque>
 #include <future>
 #include <iostream>
@@ -125,9 +124,6 @@ void AddLogStep(CLI::App& group, GlobalFlags& flags) {
   });
 }
 
-// Stands in for a line past kMaxLineBytes, before its size (no JSON text starts with \x01).
-constexpr const char* kTooLongMark = "\x01too long: ";
-
 // One input line, parsed and checked: the step, or why the line is rejected.
 struct ParsedLine {
   int64_t line;
@@ -135,18 +131,18 @@ struct ParsedLine {
 };
 
 // Parses and checks a chunk of input lines numbered from `first`; blank lines are skipped.
-std::vector<ParsedLine> ParseLines(int64_t first, const std::vector<std::string>& lines) {
+// A line past kMaxLineBytes is refused by its size, unparsed.
+std::vector<ParsedLine> ParseLines(int64_t first, const std::vector<InputLine>& lines) {
   std::vector<ParsedLine> out;
   out.reserve(lines.size());
   for (size_t i = 0; i < lines.size(); ++i) {
-    const std::string& text = lines[i];
+    const std::string& text = lines[i].text;
     const int64_t line = first + static_cast<int64_t>(i);
-    if (text.find_first_not_of(" \t\r") == std::string::npos) continue;
-    if (text.rfind(kTooLongMark, 0) == 0) {
-      out.push_back(
-          {line, Status::InvalidArgument("the line is " + text.substr(std::strlen(kTooLongMark)))});
+    if (lines[i].too_long) {
+      out.push_back({line, Status::InvalidArgument("the line is " + TooLong(lines[i]))});
       continue;
     }
+    if (text.find_first_not_of(" \t\r") == std::string::npos) continue;
     auto j = parse_json(text);
     if (!j.ok()) {
       out.push_back({line, j.status()});
@@ -211,7 +207,7 @@ void LogStepsFromStdin(const std::string& id, const GlobalFlags& flags) {
   constexpr size_t kChunkLines = 512;
   constexpr size_t kChunksParsing = 2;
   std::deque<std::future<std::vector<ParsedLine>>> parsing;
-  std::vector<std::string> chunk;
+  std::vector<InputLine> chunk;
   int64_t line = 0, chunk_first = 1;
   auto dispatch = [&] {
     parsing.push_back(std::async(std::launch::async, ParseLines, chunk_first, std::move(chunk)));
@@ -225,9 +221,7 @@ void LogStepsFromStdin(const std::string& id, const GlobalFlags& flags) {
   InputLine input;
   while (ReadLine(std::cin, input)) {
     ++line;
-    // A line past the limit is refused by its size, unparsed (ParseLines reads the mark).
-    chunk.push_back(input.too_long ? std::string(kTooLongMark) + TooLong(input)
-                                   : std::move(input.text));
+    chunk.push_back(std::move(input));
     if (chunk.size() == kChunkLines) dispatch();
   }
   if (!chunk.empty()) dispatch();

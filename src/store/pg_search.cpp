@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <unordered_map>
+
 namespace engram::pg {
 namespace {
 
@@ -179,11 +181,13 @@ Result<std::vector<ScoredEpisode>> RankEpisodes(Connection& conn,
   // and, for a term held by few, its highest frequency.
   std::vector<TermBound> bounds(terms->size());
   std::vector<std::string> uncounted;
+  std::unordered_map<std::string, size_t> uncounted_at;  // their indexes in `terms`
   for (size_t i = 0; i < terms->size(); ++i) {
     if (auto b = figures.terms.find((*terms)[i], newest)) {
       bounds[i] = *b;
     } else {
       uncounted.push_back((*terms)[i]);
+      uncounted_at[(*terms)[i]] = i;
     }
   }
   if (!uncounted.empty()) {
@@ -199,7 +203,9 @@ Result<std::vector<ScoredEpisode>> RankEpisodes(Connection& conn,
     auto rows = conn.query(kMeasure, p);
     if (!rows.ok()) return rows.status();
     for (int i = 0; i < rows->size(); ++i) {
-      TermBound b;
+      auto at = uncounted_at.find(rows->text(i, 0));
+      if (at == uncounted_at.end()) continue;
+      TermBound& b = bounds[at->second];
       b.hits = rows->integer(i, 1);
       if (!rows->null(i, 2)) {
         b.max_frequency = rows->real(i, 2);
@@ -207,9 +213,6 @@ Result<std::vector<ScoredEpisode>> RankEpisodes(Connection& conn,
       }
       b.through = newest;
       figures.terms.put(rows->text(i, 0), b, newest);
-    }
-    for (size_t i = 0; i < terms->size(); ++i) {
-      if (auto b = figures.terms.find((*terms)[i], newest)) bounds[i] = *b;
     }
   }
   std::vector<double> idf(terms->size());
