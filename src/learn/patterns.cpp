@@ -135,8 +135,8 @@ void ErrorRecoveries(const Episode& e, double success, Contributions& all) {
       if (s.step_number == failed) f = &s;
       if (s.step_number > failed && s.step_number <= recovered) {
         recovery.push_back(s.tool);
-        latency += s.latency_ms;
-        tokens += s.tokens.value_or(0);
+        latency = SaturatingAdd(latency, s.latency_ms);
+        tokens = SaturatingAdd(tokens, s.tokens.value_or(0));
       }
     }
     const std::string signature = ErrorSignature(f->observation);
@@ -153,8 +153,8 @@ void ErrorRecoveries(const Episode& e, double success, Contributions& all) {
            recovery}}.dump();
     }
     ++p.occurrences;
-    p.latency_ms += latency;
-    p.tokens += tokens;
+    p.latency_ms = SaturatingAdd(p.latency_ms, latency);
+    p.tokens = SaturatingAdd(p.tokens, tokens);
   }
 }
 
@@ -173,8 +173,8 @@ void DecisionPoints(const Episode& e, double success, Contributions& all) {
                                   Quoted(before.tool));
     }
     ++p.occurrences;
-    p.latency_ms += next.latency_ms;
-    p.tokens += next.tokens.value_or(0);
+    p.latency_ms = SaturatingAdd(p.latency_ms, next.latency_ms);
+    p.tokens = SaturatingAdd(p.tokens, next.tokens.value_or(0));
     auto& [taken, worked] = p.branches[next.tool];
     ++taken;
     worked += next.success ? 1 : 0;
@@ -197,8 +197,8 @@ void ContextTools(const Episode& e, double success, Contributions& all) {
            s.tool}}.dump();
     }
     ++p.occurrences;
-    p.latency_ms += s.latency_ms;
-    p.tokens += s.tokens.value_or(0);
+    p.latency_ms = SaturatingAdd(p.latency_ms, s.latency_ms);
+    p.tokens = SaturatingAdd(p.tokens, s.tokens.value_or(0));
   }
 }
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 
+#include "core/saturating.h"
 #include "core/turns.h"
 #include "core/utf8.h"
 #include "engram/json.h"
@@ -98,8 +99,8 @@ void Improve(const std::vector<ExecutionStep>& steps, const ReflectionRules& rul
   }
   int64_t total_ms = 0, total_tokens = 0;
   for (const auto& s : steps) {
-    total_ms += s.latency_ms;
-    total_tokens += s.tokens.value_or(0);
+    total_ms = SaturatingAdd(total_ms, s.latency_ms);
+    total_tokens = SaturatingAdd(total_tokens, s.tokens.value_or(0));
   }
   if (steps.size() >= 2 && total_ms > 0) {
     const auto slowest = std::max_element(
@@ -156,7 +157,7 @@ void Insights(const std::vector<ExecutionStep>& steps, const Outcome& outcome, R
   for (const auto& s : steps) {
     auto& [numbers, ms] = by_tool[s.tool];
     numbers.push_back(s.step_number);
-    ms += s.latency_ms;
+    ms = SaturatingAdd(ms, s.latency_ms);
   }
   auto most = std::max_element(by_tool.begin(), by_tool.end(), [](auto& a, auto& b) {
     return a.second.first.size() < b.second.first.size();
