@@ -103,6 +103,20 @@ Status ErrorStatus(const PGresult* r, PGconn* conn, std::string_view what) {
   return Status::IOError(text);
 }
 
+std::string TextArray(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out += ',';
+    out += '"';
+    for (char c : items[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
 void AppendCopyText(std::string& out, std::string_view v) {
   for (char c : v) {
     switch (c) {

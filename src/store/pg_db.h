@@ -3,6 +3,7 @@
 #pragma once
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <libpq-fe.h>
 
 #include <condition_variable>
@@ -140,6 +141,13 @@ Status ErrorStatus(const PGresult* r, PGconn* conn, std::string_view what);
 
 // Appends `v` to `out` escaped for COPY's text format.
 void AppendCopyText(std::string& out, std::string_view v);
+
+// Array literals for parameters ($1::bigint[], $1::text[]): numbers as they print, texts quoted.
+template <typename T>
+std::string NumberArray(const std::vector<T>& items) {
+  return fmt::format("{{{}}}", fmt::join(items, ","));
+}
+std::string TextArray(const std::vector<std::string>& items);
 
 // Connections to one database, opened as needed and kept for reuse, at most `max_size` at once;
 // a caller beyond that waits for one to come back.

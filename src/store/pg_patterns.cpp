@@ -234,7 +234,7 @@ Result<std::vector<PatternHit>> PatternsOfEpisodes(Connection& conn,
                              "WHERE ep.episode_key = ANY($1::bigint[]) GROUP BY j.v) hits "
                              "JOIN patterns ON patterns.id = hits.pattern_id",
                              kPatternColumns),
-                 Params().add(fmt::format("{{{}}}", fmt::join(keys, ","))));
+                 Params().add(pg::NumberArray(keys)));
   if (!rows.ok()) return rows.status();
   for (int i = 0; i < rows->size(); ++i) {
     out.push_back(PatternHit{PatternFromRow(Row(*rows, i)), KeysOfJsonArray(rows->text(i, 12))});

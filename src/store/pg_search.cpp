@@ -16,26 +16,6 @@ constexpr const char* kPostingsCopy =
 constexpr const char* kFieldColumns[] = {"task", "said", "calls", "observed", "reflection"};
 static_assert(std::size(kFieldColumns) == kSearchFieldCount);
 
-// An array literal of texts ({"a","b"}), each element quoted.
-std::string TextArray(const std::vector<std::string>& items) {
-  std::string out = "{";
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (i > 0) out += ',';
-    out += '"';
-    for (char c : items[i]) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-    out += '"';
-  }
-  return out + "}";
-}
-
-template <typename T>
-std::string NumberArray(const std::vector<T>& items) {
-  return fmt::format("{{{}}}", fmt::join(items, ","));
-}
-
 }  // namespace
 
 Status SearchRows::add(int64_t key, const SearchFields& fields) {
@@ -165,6 +145,10 @@ Result<std::vector<ScoredEpisode>> RankEpisodes(Connection& conn,
     means[f] =
         episodes > 0 ? static_cast<double>(totals[f + 1]) / static_cast<double>(episodes) : 0;
   }
+  // Per field, b / its mean length: the parameters that `frequency` reads.
+  auto add_norms = [&means](Params& p) {
+    for (double m : means) p.add(m > 0 ? kBm25B / m : 0.0);
+  };
   // A posting's BM25F frequency: its counts weighed and normalised field by field, the b /
   // mean of each field (search_index.h LengthNorm) the parameters from `first` on.
   auto frequency = [](int first) {
@@ -199,7 +183,7 @@ Result<std::vector<ScoredEpisode>> RankEpisodes(Connection& conn,
         kMeasuredShare, frequency(3));
     Params p;
     p.add(TextArray(uncounted)).add(episodes);
-    for (double m : means) p.add(m > 0 ? kBm25B / m : 0.0);
+    add_norms(p);
     auto rows = conn.query(kMeasure, p);
     if (!rows.ok()) return rows.status();
     for (int i = 0; i < rows->size(); ++i) {
@@ -246,7 +230,7 @@ Result<std::vector<ScoredEpisode>> RankEpisodes(Connection& conn,
     };
     Params p;
     p.add(all).add(idfs).add(pick(now)).add(pick(before)).add(int64_t{limit});
-    for (double m : means) p.add(m > 0 ? kBm25B / m : 0.0);
+    add_norms(p);
     p.add(after);
     auto rows = conn.query(kRank, p);
     if (!rows.ok()) return rows.status();

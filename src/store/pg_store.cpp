@@ -193,7 +193,7 @@ class PgWriteTransaction final : public WriteTransaction {
   // Locks the episodes' rows, in key order, until the commit: another node numbering steps of
   // the same episodes waits here, then reads the numbers this one committed.
   Result<std::vector<EpisodeHead>> heads(const std::vector<int64_t>& keys) override {
-    const std::string array = fmt::format("{{{}}}", fmt::join(keys, ","));
+    const std::string array = pg::NumberArray(keys);
     auto rows = conn_.query(
         "SELECT key, status FROM episodes WHERE key = ANY($1::bigint[]) ORDER BY key FOR UPDATE",
         Params().add(array));
@@ -551,7 +551,7 @@ class PgStore final : public Store {
       for (const auto& r : *ranked) keys.push_back(r.second);
       static const std::string kChosen =
           fmt::format("SELECT {} FROM episodes WHERE key = ANY($1::bigint[])", kColumns);
-      s = read(kChosen, Params().add(fmt::format("{{{}}}", fmt::join(keys, ","))), *ranked);
+      s = read(kChosen, Params().add(pg::NumberArray(keys)), *ranked);
     }
     (void)conn.exec(s.ok() ? "COMMIT" : "ROLLBACK");
     if (!s.ok()) return s;
@@ -568,7 +568,7 @@ class PgStore final : public Store {
         fmt::format("SELECT episode_key, tool, left(action, {}), success FROM steps "
                     "WHERE episode_key = ANY($1::bigint[]) ORDER BY episode_key, step_number",
                     kStepBriefActionChars),
-        Params().add(fmt::format("{{{}}}", fmt::join(keys, ","))));
+        Params().add(pg::NumberArray(keys)));
     if (!rows.ok()) return rows.status();
     for (int i = 0; i < rows->size(); ++i) {
       out[rows->integer(i, 0)].push_back(
