@@ -81,7 +81,8 @@ class Memory {
                                                  std::vector<ExecutionStep> steps) = 0;
 
   // Returns once every step accepted before the call is durable, or the first commit error
-  // since the previous flush.
+  // since the previous flush among steps whose callers do not learn it otherwise (those of
+  // log_step_async; log_step and log_steps return their own).
   virtual Status flush() = 0;
 
   // Flushes the episode's steps, stores the outcome and ended_at, and returns the completed
@@ -136,6 +137,11 @@ class Memory {
 
   // A snapshot of the step writer's counters.
   virtual WriterMetrics writer_metrics() const = 0;
+
+  // Whether the store can take writes now: Unavailable when its file is no longer the one at
+  // its path (deleted, renamed over, its WAL removed); NoSpace or IOError while the last write
+  // failed so (cleared by the next write that succeeds). Ok otherwise.
+  virtual Status health() = 0;
 };
 
 }  // namespace engram

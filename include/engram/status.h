@@ -22,6 +22,8 @@ class Status {
     kBusy,                // the store stayed locked by another process past the busy timeout
     kAborted,             // the memory was closed before the operation finished
     kAlreadyExists,       // an import met an episode id the store already holds
+    kNoSpace,             // the disk (or the store's size limit) is full: the write was not kept
+    kUnavailable,         // the store refuses writes: its file was deleted or replaced under it
   };
 
   Status() = default;
@@ -42,6 +44,8 @@ class Status {
   static Status Busy(std::string msg) { return {Code::kBusy, std::move(msg)}; }
   static Status Aborted(std::string msg) { return {Code::kAborted, std::move(msg)}; }
   static Status AlreadyExists(std::string msg) { return {Code::kAlreadyExists, std::move(msg)}; }
+  static Status NoSpace(std::string msg) { return {Code::kNoSpace, std::move(msg)}; }
+  static Status Unavailable(std::string msg) { return {Code::kUnavailable, std::move(msg)}; }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }
@@ -53,6 +57,8 @@ class Status {
   bool IsIOError() const { return code_ == Code::kIOError; }
   bool IsBusy() const { return code_ == Code::kBusy; }
   bool IsAlreadyExists() const { return code_ == Code::kAlreadyExists; }
+  bool IsNoSpace() const { return code_ == Code::kNoSpace; }
+  bool IsUnavailable() const { return code_ == Code::kUnavailable; }
 
   // The message a user can act on, e.g. "observation is 70000 bytes, limit 65536 bytes".
   const std::string& message() const { return message_; }

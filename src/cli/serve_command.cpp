@@ -6,6 +6,7 @@
 #include <thread>
 
 #include <fmt/format.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "cli/cli.h"
@@ -54,18 +55,79 @@ std::string ReadToken(const std::string& file) {
   return token;
 }
 
+double Seconds(std::chrono::milliseconds d) {
+  return static_cast<double>(d.count()) / 1000.0;
+}
+
+std::chrono::milliseconds Millis(double seconds) {
+  return std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000.0 + 0.5));
+}
+
+// Each connection is a descriptor: the soft limit (often 1,024) is raised to the hard one, as
+// servers do, so that a crowd of clients does not run it out.
+void RaiseDescriptorLimit() {
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
+}
+
 }  // namespace
 
 void AddServeCommand(CLI::App& app, GlobalFlags& flags) {
   auto* cmd =
       app.add_subcommand("serve", "Serve the HTTP/JSON API and MCP (Streamable HTTP at /mcp)");
   static std::string listen = "127.0.0.1:8377", token_file;
+  static const server::ServeOptions defaults;
+  static double header_timeout = Seconds(defaults.limits.header_timeout),
+                body_timeout = Seconds(defaults.limits.body_timeout),
+                idle_timeout = Seconds(defaults.limits.idle_timeout),
+                mcp_session_idle = Seconds(defaults.mcp_session_idle);
+  static size_t max_header_bytes = defaults.limits.max_header_bytes,
+                max_headers = defaults.limits.max_headers,
+                max_body_bytes = defaults.limits.max_body_bytes,
+                max_mcp_sessions = defaults.max_mcp_sessions;
   cmd->add_option("--listen", listen, "HOST:PORT to listen on (default 127.0.0.1:8377)");
   cmd->add_option("--token-file", token_file,
                   "File holding the bearer token every route but /healthz then requires");
+  auto seconds = CLI::Range(0.001, 86400.0);
+  cmd->add_option("--header-timeout", header_timeout,
+                  "Seconds a request's header section may take to arrive (default 10)")
+      ->check(seconds);
+  cmd->add_option("--body-timeout", body_timeout,
+                  "Seconds a request's body, or the reading of a reply, may take (default 60)")
+      ->check(seconds);
+  cmd->add_option("--idle-timeout", idle_timeout,
+                  "Seconds a keep-alive connection may wait for its next request (default 60)")
+      ->check(seconds);
+  cmd->add_option("--max-header-bytes", max_header_bytes,
+                  "Largest header section, in bytes (default 65536; larger: 431)")
+      ->check(CLI::Range(size_t{1024}, size_t{16} << 20));
+  cmd->add_option("--max-headers", max_headers,
+                  "Most header fields in a request (default 100; more: 431)")
+      ->check(CLI::Range(size_t{8}, size_t{10000}));
+  cmd->add_option("--max-body-bytes", max_body_bytes,
+                  "Largest request body, chunked or not, in bytes (default 16777216; larger: 413)")
+      ->check(CLI::Range(size_t{1024}, size_t{1} << 30));
+  cmd->add_option("--mcp-session-idle", mcp_session_idle,
+                  "Seconds an MCP-over-HTTP session may stay unused (default 3600)")
+      ->check(seconds);
+  cmd->add_option("--max-mcp-sessions", max_mcp_sessions,
+                  "Most MCP-over-HTTP sessions at once (default 1000)")
+      ->check(CLI::Range(size_t{1}, size_t{1000000}));
   cmd->callback([&flags] {
     server::ServeOptions options = ParseListen(listen);
     if (!token_file.empty()) options.token = ReadToken(token_file);
+    options.limits.header_timeout = Millis(header_timeout);
+    options.limits.body_timeout = Millis(body_timeout);
+    options.limits.idle_timeout = Millis(idle_timeout);
+    options.limits.max_header_bytes = max_header_bytes;
+    options.limits.max_headers = max_headers;
+    options.limits.max_body_bytes = max_body_bytes;
+    options.mcp_session_idle = Millis(mcp_session_idle);
+    options.max_mcp_sessions = max_mcp_sessions;
+    RaiseDescriptorLimit();
     // SIGTERM and SIGINT stop the server from a thread of their own; blocked before any other
     // thread starts, so that none of them takes the signal.
     sigset_t signals;

@@ -215,7 +215,7 @@ Result<std::vector<Status>> MemoryImpl::import_episodes(std::vector<Episode> epi
         return &*r;
       }
     });
-    if (!stored.ok()) return stored.status();
+    if (!NoteWrite(stored.ok() ? Status::Ok() : stored.status()).ok()) return stored.status();
     for (size_t b = 0; b < stored->size(); ++b) results[index_of[b]] = (*stored)[b].status();
     std::lock_guard lock(mu);
     written = to;

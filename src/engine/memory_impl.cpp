@@ -70,7 +70,7 @@ Result<std::string> MemoryImpl::start_episode(const EpisodeSpec& spec) {
   e.started_at = FormatTimestamp(now);
   e.metadata = spec.metadata.is_null() ? nlohmann::json::object() : spec.metadata;
   auto key = store_->insert_episode(e);
-  if (!key.ok()) return key.status();
+  if (!NoteWrite(key.ok() ? Status::Ok() : key.status()).ok()) return key.status();
   std::lock_guard lock(mu_);
   if (episodes_.size() < kMaxCachedEpisodes) {
     episodes_[*key] = EpisodeState{e.id, EpisodeStatus::kOpen, false, 1, 0};
@@ -114,7 +114,7 @@ Result<MemoryImpl::EpisodeState*> MemoryImpl::State(std::unique_lock<std::mutex>
   return &state;
 }
 
-Result<std::vector<StepTicket>> MemoryImpl::Enqueue(std::string_view episode_id,
+Result<std::vector<StepTicket>> MemoryImpl::Enqueue(bool caller_waits, std::string_view episode_id,
                                                     std::vector<PreparedStep> steps) {
   std::unique_lock lock(mu_);
   // Back-pressure first: the state checks below must hold when the steps are queued.
@@ -153,6 +153,7 @@ Result<std::vector<StepTicket>> MemoryImpl::Enqueue(std::string_view episode_id,
     p.step_number = state.next_step++;
     p.step = std::move(prepared);
     p.step.step.step_number = p.step_number;
+    p.caller_waits = caller_waits;
     tickets.push_back(StepTicket{p.step_number, p.committed.get_future().share()});
   }
   state.uncommitted += static_cast<int64_t>(steps.size());
@@ -163,18 +164,23 @@ Result<std::vector<StepTicket>> MemoryImpl::Enqueue(std::string_view episode_id,
   return tickets;
 }
 
-Result<StepTicket> MemoryImpl::log_step_async(std::string_view episode_id, ExecutionStep step) {
+Result<StepTicket> MemoryImpl::LogOne(bool caller_waits, std::string_view episode_id,
+                                      ExecutionStep step) {
   auto prepared = PrepareStep(std::move(step), options_.limits, options_.clock->now());
   if (!prepared.ok()) return prepared.status();
   std::vector<PreparedStep> one;
   one.push_back(std::move(*prepared));
-  auto tickets = Enqueue(episode_id, std::move(one));
+  auto tickets = Enqueue(caller_waits, episode_id, std::move(one));
   if (!tickets.ok()) return tickets.status();
   return std::move(tickets->front());
 }
 
+Result<StepTicket> MemoryImpl::log_step_async(std::string_view episode_id, ExecutionStep step) {
+  return LogOne(/*caller_waits=*/false, episode_id, std::move(step));
+}
+
 Result<int64_t> MemoryImpl::log_step(std::string_view episode_id, ExecutionStep step) {
-  auto ticket = log_step_async(episode_id, std::move(step));
+  auto ticket = LogOne(/*caller_waits=*/true, episode_id, std::move(step));
   if (!ticket.ok()) return ticket.status();
   return ticket->wait();
 }
@@ -191,7 +197,7 @@ Result<std::vector<int64_t>> MemoryImpl::log_steps(std::string_view episode_id,
     }
     prepared.push_back(std::move(*p));
   }
-  auto tickets = Enqueue(episode_id, std::move(prepared));
+  auto tickets = Enqueue(/*caller_waits=*/true, episode_id, std::move(prepared));
   if (!tickets.ok()) return tickets.status();
   std::vector<int64_t> numbers;
   numbers.reserve(tickets->size());
@@ -255,6 +261,7 @@ Result<Episode> MemoryImpl::complete_episode(std::string_view episode_id, const 
           return Learn(whole, outcome, ended_at, *history);
         });
   }();
+  NoteWrite(s);
   lock.lock();
   if (auto it = episodes_.find(*key); it != episodes_.end()) {
     it->second.closing = false;
@@ -269,6 +276,20 @@ Result<Episode> MemoryImpl::complete_episode(std::string_view episode_id, const 
   return get_episode(id);
 }
 
+const Status& MemoryImpl::NoteWrite(const Status& s) {
+  if (s.ok() || s.IsNoSpace() || s.IsIOError() || s.IsUnavailable() || s.IsCorruption()) {
+    std::lock_guard lock(fault_mu_);
+    fault_ = s;
+  }
+  return s;
+}
+
+Status MemoryImpl::health() {
+  if (Status s = store_->writable(); !s.ok()) return s;
+  std::lock_guard lock(fault_mu_);
+  return fault_;
+}
+
 Status MemoryImpl::delete_episode(std::string_view episode_id) {
   std::unique_lock lock(mu_);
   auto key = CloseEpisode(lock, episode_id);
@@ -276,7 +297,7 @@ Status MemoryImpl::delete_episode(std::string_view episode_id) {
   if (!key.ok() && !key.status().IsFailedPrecondition()) return key.status();
   lock.unlock();
   const std::string id = *NormalizeEpisodeId(episode_id);  // CloseEpisode validated it
-  Status s = store_->delete_episode(id);
+  Status s = NoteWrite(store_->delete_episode(id));
   lock.lock();
   if (auto it = key_by_id_.find(id); it != key_by_id_.end()) {
     episodes_.erase(it->second);

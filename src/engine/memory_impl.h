@@ -53,6 +53,7 @@ class MemoryImpl final : public Memory {
   Result<std::vector<Status>> import_episodes(std::vector<Episode> episodes) override;
   Status close() override;
   WriterMetrics writer_metrics() const override;
+  Status health() override;
 
  private:
   // An accepted step waiting for its batch to commit.
@@ -61,6 +62,9 @@ class MemoryImpl final : public Memory {
     int64_t step_number = 0;  // as given on acceptance
     PreparedStep step;
     std::promise<Result<int64_t>> committed;
+    // Whether the caller waits for the outcome (log_step, log_steps): its failure is told to
+    // it, and not kept for flush() and close() to report.
+    bool caller_waits = false;
   };
 
   struct Batch {
@@ -90,7 +94,8 @@ class MemoryImpl final : public Memory {
   // REQUIRES: lock held (it is released while the store is read).
   Result<EpisodeState*> State(std::unique_lock<std::mutex>& lock, std::string_view episode_id,
                               int64_t* key);
-  Result<std::vector<StepTicket>> Enqueue(std::string_view episode_id,
+  Result<StepTicket> LogOne(bool caller_waits, std::string_view episode_id, ExecutionStep step);
+  Result<std::vector<StepTicket>> Enqueue(bool caller_waits, std::string_view episode_id,
                                           std::vector<PreparedStep> steps);
   Status CheckOpen() const;
 
@@ -109,7 +114,13 @@ class MemoryImpl final : public Memory {
   const std::unique_ptr<Store> store_;
   const Options options_;
 
+  // Records a write's outcome for health(): a failure of the disk or the store is kept until a
+  // write succeeds. Returns `s`.
+  const Status& NoteWrite(const Status& s);
+
   mutable std::mutex mu_;
+  std::mutex fault_mu_;
+  Status fault_;  // the last write's failure of the disk or store, guarded by fault_mu_
   std::condition_variable work_cv_;     // the writer waits here for batches
   std::condition_variable drained_cv_;  // flush, back-pressure and complete wait here
   std::deque<Batch> queue_;
@@ -118,7 +129,7 @@ class MemoryImpl final : public Memory {
   uint64_t accepted_ = 0;             // steps accepted since open
   uint64_t finished_ = 0;             // steps committed or failed since open
   WriterMetrics metrics_;             // steps_queued is filled in on reading
-  Status first_error_;                // the first commit error since the last flush
+  Status first_error_;  // the first commit error since the last flush, of steps no caller awaits
   std::unordered_map<int64_t, EpisodeState> episodes_;  // by store key
   std::unordered_map<std::string, int64_t> key_by_id_;
   bool closed_ = false;

@@ -35,7 +35,9 @@ void MemoryImpl::WriterLoop() {
     Count(seconds, outcome);
     for (size_t i = 0; i < batch->steps.size(); ++i) {
       const auto& r = outcome.results[i];
-      if (!r.ok() && first_error_.ok()) first_error_ = r.status();
+      if (!r.ok() && !batch->steps[i].caller_waits && first_error_.ok()) {
+        first_error_ = r.status();
+      }
       if (auto it = episodes_.find(batch->steps[i].episode_key); it != episodes_.end()) {
         --it->second.uncommitted;
       }
@@ -86,7 +88,7 @@ MemoryImpl::CommitOutcome MemoryImpl::Commit(Batch& batch) {
     failure = Status::Ok();
     auto txn = store_->begin_write();
     if (!txn.ok()) {
-      failure = txn.status();
+      failure = NoteWrite(txn.status());
       if (failure.IsBusy()) continue;
       break;
     }
@@ -146,6 +148,7 @@ MemoryImpl::CommitOutcome MemoryImpl::Commit(Batch& batch) {
       out.results.emplace_back(it->second++);
     }
     if (out.results.size() == batch.steps.size()) failure = (*txn)->commit();
+    NoteWrite(failure);
     if (failure.ok()) {
       for (const auto& [key, n] : next) {
         if (n != 0) out.last_step[key] = n - 1;

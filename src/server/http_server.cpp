@@ -2,10 +2,8 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
-#include <httplib.h>
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
-#include <sys/socket.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -17,11 +15,10 @@
 #include "core/uuid.h"
 #include "engram/json.h"
 #include "mcp/session.h"
+#include "server/http_transport.h"
 
 namespace engram::server {
 namespace {
-
-constexpr int kListenBacklog = 1024;
 
 using nlohmann::json;
 using nlohmann::ordered_json;
@@ -45,29 +42,39 @@ HttpError ErrorFor(const Status& s) {
       return {409, "already_exists"};
     case Status::Code::kBusy:
     case Status::Code::kAborted:
+    case Status::Code::kUnavailable:
       return {503, "unavailable"};
+    case Status::Code::kNoSpace:
+      return {507, "insufficient_storage"};
     default:
       return {500, "internal"};
   }
 }
 
-void SendJson(httplib::Response& res, int status, const ordered_json& body) {
+void SendJson(HttpResponse& res, int status, const ordered_json& body) {
   res.status = status;
-  res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
+  res.content_type = "application/json";
+  res.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-void SendError(httplib::Response& res, int status, const char* code, const std::string& message) {
+void SendError(HttpResponse& res, int status, const char* code, const std::string& message) {
   SendJson(res, status, ordered_json{{"error", {{"code", code}, {"message", message}}}});
 }
 
-void SendStatus(httplib::Response& res, const Status& s) {
+HttpResponse Error(int status, const char* code, const std::string& message) {
+  HttpResponse res;
+  SendError(res, status, code, message);
+  return res;
+}
+
+void SendStatus(HttpResponse& res, const Status& s) {
   const HttpError e = ErrorFor(s);
   SendError(res, e.status, e.code, s.message());
 }
 
 // The request body as JSON; a 400 sent when it is not (invalid UTF-8 included), or is beyond
 // parse_json's limits.
-std::optional<json> Body(const httplib::Request& req, httplib::Response& res) {
+std::optional<json> Body(const HttpRequest& req, HttpResponse& res) {
   auto body = parse_json(req.body);
   if (!body.ok()) {
     SendError(res, 400, "bad_request", "the request body is " + body.status().message());
@@ -91,7 +98,7 @@ std::optional<json> Number(const std::string& value, Parse parse) {
 
 // Query parameters as the JSON the codec reads: `integers` and `numbers` converted, a 422 sent
 // when one does not read as such.
-std::optional<json> Query(const httplib::Request& req, httplib::Response& res,
+std::optional<json> Query(const HttpRequest& req, HttpResponse& res,
                           std::initializer_list<std::string_view> integers,
                           std::initializer_list<std::string_view> numbers = {}) {
   json j = json::object();
@@ -231,6 +238,56 @@ bool TokenMatches(const std::string& header, const std::string& token) {
   return CRYPTO_memcmp(guess.data(), expected.data(), guess.size()) == 0;
 }
 
+// application/json, or a type with the +json suffix (RFC 6839), parameters aside.
+bool IsJsonType(std::string_view content_type) {
+  std::string type(content_type.substr(0, content_type.find(';')));
+  while (!type.empty() && std::isspace(static_cast<unsigned char>(type.back()))) type.pop_back();
+  std::transform(type.begin(), type.end(), type.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  return type == "application/json" ||
+         (type.size() > 5 && type.compare(type.size() - 5, 5, "+json") == 0);
+}
+
+// "/v1/episodes/{id}/steps" -> {"v1", "episodes", "{id}", "steps"}.
+std::vector<std::string> Segments(std::string_view path) {
+  std::vector<std::string> out;
+  size_t at = path.empty() || path[0] != '/' ? 0 : 1;
+  while (at <= path.size()) {
+    const size_t slash = std::min(path.find('/', at), path.size());
+    out.emplace_back(path.substr(at, slash - at));
+    at = slash + 1;
+  }
+  return out;
+}
+
+struct Route {
+  std::string method;
+  std::string label;  // as people read it, and the metrics' label: /v1/episodes/{id}
+  std::vector<std::string> segments;
+  HttpApplication::Handler handler;
+
+  // Whether `path` is this route's, its {...} segments into `captures`.
+  bool Matches(const std::vector<std::string>& path, std::vector<std::string>& captures) const {
+    if (path.size() != segments.size()) return false;
+    captures.clear();
+    for (size_t i = 0; i < path.size(); ++i) {
+      if (!segments[i].empty() && segments[i].front() == '{') {
+        if (path[i].empty()) return false;
+        captures.push_back(path[i]);
+      } else if (segments[i] != path[i]) {
+        return false;
+      }
+    }
+    return true;
+  }
+};
+
+// An MCP session over HTTP and when it was last used.
+struct McpSession {
+  std::shared_ptr<mcp::Session> session;
+  std::chrono::steady_clock::time_point used;
+};
+
 }  // namespace
 
 bool IsLoopback(const std::string& host) {
@@ -238,37 +295,115 @@ bool IsLoopback(const std::string& host) {
 }
 
 struct HttpServer::Impl {
-  Impl(Memory& m, ServeOptions o) : memory(m), options(std::move(o)) {}
+  Impl(Memory& m, ServeOptions o)
+      : memory(m),
+        options(std::move(o)),
+        transport(options.limits,
+                  HttpApplication{[this](HttpRequest& req) { return Admit(req); }, Error}) {}
 
-  // Registers a handler for `pattern` (a regular expression) that records its metrics under
-  // `route`, the pattern as people read it.
-  template <typename Register>
-  void Route(Register reg, const char* method, const std::string& route, const std::string& pattern,
-             std::function<void(const httplib::Request&, httplib::Response&)> handler) {
-    (server.*reg)(pattern, [this, method, route, handler](const httplib::Request& req,
-                                                          httplib::Response& res) {
-      const auto start = std::chrono::steady_clock::now();
-      handler(req, res);
-      metrics.request(
-          route, method, res.status,
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-    });
+  void Add(const char* method, std::string label, HttpApplication::Handler handler) {
+    routes.push_back(Route{method, label, Segments(label), std::move(handler)});
   }
-
-  void Mcp(const httplib::Request& req, httplib::Response& res);
+  std::variant<HttpResponse, HttpApplication::Handler> Admit(HttpRequest& req);
+  void Mcp(const HttpRequest& req, HttpResponse& res);
+  // The session of that id, none when unknown or idle past its time (then forgotten).
+  std::shared_ptr<mcp::Session> FindSession(const std::string& id);
+  std::string NewSession(std::shared_ptr<mcp::Session> session);
   void Setup();
 
   Memory& memory;
   ServeOptions options;
-  httplib::Server server;
+  std::vector<Route> routes;
   Metrics metrics;
-  int port = 0;
-  int listening = -1;  // the listening socket, once bound
   std::mutex sessions_mu;
-  std::map<std::string, std::shared_ptr<mcp::Session>> sessions;
+  std::map<std::string, McpSession> sessions;
+  HttpTransport transport;  // last: stopped and gone before what its handlers use
 };
 
-void HttpServer::Impl::Mcp(const httplib::Request& req, httplib::Response& res) {
+std::variant<HttpResponse, HttpApplication::Handler> HttpServer::Impl::Admit(HttpRequest& req) {
+  const bool open = req.path == "/healthz" || req.path == "/readyz";
+  if (options.token && !open && !TokenMatches(req.header("Authorization"), *options.token)) {
+    HttpResponse res =
+        Error(401, "unauthorized", "a valid bearer token is required (Authorization: Bearer ...)");
+    res.set_header("WWW-Authenticate", "Bearer");
+    return res;
+  }
+  const auto path = Segments(req.path);
+  const Route* chosen = nullptr;
+  std::vector<std::string> allowed, captures;
+  for (const Route& r : routes) {
+    if (!r.Matches(path, captures)) continue;
+    allowed.push_back(r.method);
+    if (r.method == req.method) {
+      chosen = &r;
+      req.captures = captures;
+    }
+  }
+  const std::string shown = req.path.substr(0, 200);
+  if (allowed.empty()) {
+    return Error(404, "not_found", fmt::format("no route {} {}", req.method.substr(0, 16), shown));
+  }
+  if (!chosen) {
+    HttpResponse res = Error(405, "method_not_allowed",
+                             fmt::format("{} is not allowed on {}: {}", req.method.substr(0, 16),
+                                         shown, fmt::join(allowed, ", ")));
+    res.set_header("Allow", fmt::format("{}", fmt::join(allowed, ", ")));
+    return res;
+  }
+  if (req.has_body && req.has_header("Content-Type") && !IsJsonType(req.header("Content-Type"))) {
+    return Error(415, "unsupported_media_type",
+                 fmt::format("the request body must be JSON (Content-Type: application/json), "
+                             "got Content-Type \"{}\"",
+                             req.header("Content-Type").substr(0, 100)));
+  }
+  HttpApplication::Handler handler = [this, route = chosen](const HttpRequest& r,
+                                                            HttpResponse& res) {
+    const auto start = std::chrono::steady_clock::now();
+    route->handler(r, res);
+    metrics.request(
+        route->label, route->method, res.status,
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  };
+  // The liveness probe answers on the I/O thread, however busy the workers are.
+  if (req.path == "/healthz") {
+    HttpResponse res;
+    handler(req, res);
+    return res;
+  }
+  return handler;
+}
+
+std::shared_ptr<mcp::Session> HttpServer::Impl::FindSession(const std::string& id) {
+  std::lock_guard lock(sessions_mu);
+  auto it = sessions.find(id);
+  if (it == sessions.end()) return nullptr;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - it->second.used > options.mcp_session_idle) {
+    sessions.erase(it);
+    return nullptr;
+  }
+  it->second.used = now;
+  return it->second.session;
+}
+
+std::string HttpServer::Impl::NewSession(std::shared_ptr<mcp::Session> session) {
+  const auto now = std::chrono::steady_clock::now();
+  const std::string id = NewUuidV7(std::chrono::system_clock::now());
+  std::lock_guard lock(sessions_mu);
+  std::erase_if(sessions,
+                [&](const auto& s) { return now - s.second.used > options.mcp_session_idle; });
+  // At the cap, the session idle longest gives way: its client meets 404 and initializes again,
+  // as the transport's specification has clients do.
+  if (!sessions.empty() && sessions.size() >= options.max_mcp_sessions) {
+    sessions.erase(std::min_element(
+        sessions.begin(), sessions.end(),
+        [](const auto& a, const auto& b) { return a.second.used < b.second.used; }));
+  }
+  sessions[id] = McpSession{std::move(session), now};
+  return id;
+}
+
+void HttpServer::Impl::Mcp(const HttpRequest& req, HttpResponse& res) {
   auto rpc_error = [&](int status, int code, const std::string& message) {
     SendJson(res, status,
              ordered_json{{"jsonrpc", "2.0"},
@@ -285,7 +420,7 @@ void HttpServer::Impl::Mcp(const httplib::Request& req, httplib::Response& res) 
   // server does not speak is refused. Without the header, 2025-03-26 is assumed, as the
   // specification says, and the session goes by what initialize agreed.
   if (req.has_header("MCP-Protocol-Version")) {
-    const std::string version = req.get_header_value("MCP-Protocol-Version");
+    const std::string version = req.header("MCP-Protocol-Version");
     if (std::find(std::begin(mcp::kProtocolVersions), std::end(mcp::kProtocolVersions), version) ==
         std::end(mcp::kProtocolVersions)) {
       rpc_error(400, -32000,
@@ -295,24 +430,16 @@ void HttpServer::Impl::Mcp(const httplib::Request& req, httplib::Response& res) 
     }
   }
   std::shared_ptr<mcp::Session> session;
-  const std::string id = req.get_header_value("Mcp-Session-Id");
+  const std::string id = req.header("Mcp-Session-Id");
   if (message.is_object() && message.value("method", "") == "initialize") {
     session = std::make_shared<mcp::Session>(memory);
-    const std::string new_id = NewUuidV7(std::chrono::system_clock::now());
-    std::lock_guard lock(sessions_mu);
-    sessions[new_id] = session;
-    res.set_header("Mcp-Session-Id", new_id);
+    res.set_header("Mcp-Session-Id", NewSession(session));
   } else if (id.empty()) {
     rpc_error(400, -32000, "Bad Request: the Mcp-Session-Id header is required");
     return;
-  } else {
-    std::lock_guard lock(sessions_mu);
-    auto it = sessions.find(id);
-    if (it == sessions.end()) {
-      rpc_error(404, -32001, "Session not found: initialize again");
-      return;
-    }
-    session = it->second;
+  } else if (session = FindSession(id); !session) {
+    rpc_error(404, -32001, "Session not found: initialize again");
+    return;
   }
   auto reply = session->handle(message);
   if (!reply) {
@@ -320,63 +447,25 @@ void HttpServer::Impl::Mcp(const httplib::Request& req, httplib::Response& res) 
     return;
   }
   res.status = 200;
-  res.set_content(reply->dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
+  res.content_type = "application/json";
+  res.body = reply->dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 void HttpServer::Impl::Setup() {
-  server.new_task_queue = [] { return new httplib::ThreadPool(256); };
-  server.set_payload_max_length(options.max_body_bytes);
-  server.set_keep_alive_max_count(100000);  // a client keeps its connection
-  server.set_keep_alive_timeout(5);
-  server.set_read_timeout(5, 0);
-  // A reply goes out in a few writes (headers, body); with Nagle's algorithm the second waits
-  // for the client's delayed ACK, some 40 ms, on every request of a keep-alive connection.
-  server.set_tcp_nodelay(true);
-  server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-    if (!options.token || req.path == "/healthz" || req.path == "/readyz")
-      return httplib::Server::HandlerResponse::Unhandled;
-    if (TokenMatches(req.get_header_value("Authorization"), *options.token)) {
-      return httplib::Server::HandlerResponse::Unhandled;
-    }
-    res.set_header("WWW-Authenticate", "Bearer");
-    SendError(res, 401, "unauthorized",
-              "a valid bearer token is required (Authorization: Bearer ...)");
-    return httplib::Server::HandlerResponse::Handled;
-  });
-  server.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
-    if (!res.body.empty()) return;  // a handler's own error document
-    if (res.status == 413) {
-      SendError(res, 413, "payload_too_large", "the request body is larger than the limit");
-    } else if (res.status == 404) {
-      SendError(res, 404, "not_found", fmt::format("no route {} {}", req.method, req.path));
-    } else {
-      SendError(res, res.status, "bad_request", fmt::format("HTTP {}", res.status));
-    }
-  });
-  server.set_exception_handler(
-      [](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
-        std::string what = "unknown error";
-        try {
-          std::rethrow_exception(ep);
-        } catch (const std::exception& e) {
-          what = e.what();
-        } catch (...) {
-        }
-        SendError(res, 500, "internal", what);
-      });
-
-  using S = httplib::Server;
-  auto get = static_cast<S& (S::*)(const std::string&, S::Handler)>(&S::Get);
-  auto post = static_cast<S& (S::*)(const std::string&, S::Handler)>(&S::Post);
-  auto del = static_cast<S& (S::*)(const std::string&, S::Handler)>(&S::Delete);
   Memory& m = memory;
-
-  Route(get, "GET", "/healthz", "/healthz", [](const auto&, auto& res) {
+  Add("GET", "/healthz", [](const auto&, auto& res) {
     SendJson(res, 200, ordered_json{{"status", "ok"}});
   });
   // /healthz says the process serves; /readyz that its store answers too (one indexed read), so
   // that a load balancer takes a node whose database is gone out of rotation.
-  Route(get, "GET", "/readyz", "/readyz", [&m](const auto&, auto& res) {
+  // Writes that cannot be kept (the file replaced, the disk full) make the node unready too,
+  // with the status its writes get.
+  Add("GET", "/readyz", [&m](const auto&, auto& res) {
+    if (Status s = m.health(); !s.ok()) {
+      const HttpError e = ErrorFor(s);
+      return SendError(res, e.status == 500 || e.status == 409 ? 503 : e.status,
+                       e.status == 507 ? e.code : "unavailable", "the store: " + s.message());
+    }
     EpisodeFilter one;
     one.limit = 1;
     auto page = m.list_episodes(one);
@@ -385,11 +474,11 @@ void HttpServer::Impl::Setup() {
     }
     SendJson(res, 200, ordered_json{{"status", "ok"}});
   });
-  Route(get, "GET", "/metrics", "/metrics", [this](const auto&, auto& res) {
-    res.set_content(metrics.text() + WriterText(memory.writer_metrics()),
-                    "text/plain; version=0.0.4");
+  Add("GET", "/metrics", [this](const auto&, auto& res) {
+    res.content_type = "text/plain; version=0.0.4";
+    res.body = metrics.text() + WriterText(memory.writer_metrics());
   });
-  Route(post, "POST", "/v1/episodes", "/v1/episodes", [&m](const auto& req, auto& res) {
+  Add("POST", "/v1/episodes", [&m](const auto& req, auto& res) {
     auto body = Body(req, res);
     if (!body) return;
     auto spec = episode_spec_from_json(*body);
@@ -401,7 +490,7 @@ void HttpServer::Impl::Setup() {
     res.set_header("Location", "/v1/episodes/" + *id);
     SendJson(res, 201, to_json(*e));
   });
-  Route(get, "GET", "/v1/episodes", "/v1/episodes", [&m](const auto& req, auto& res) {
+  Add("GET", "/v1/episodes", [&m](const auto& req, auto& res) {
     auto q = Query(req, res, {"limit"});
     if (!q) return;
     auto filter = episode_filter_from_json(*q);
@@ -410,61 +499,57 @@ void HttpServer::Impl::Setup() {
     if (!page.ok()) return SendStatus(res, page.status());
     SendJson(res, 200, to_json(*page));
   });
-  const std::string one = R"(/v1/episodes/([^/]+))";
-  Route(get, "GET", "/v1/episodes/{id}", one, [&m](const auto& req, auto& res) {
-    auto e = m.get_episode(req.matches[1].str());
+  Add("GET", "/v1/episodes/{id}", [&m](const auto& req, auto& res) {
+    auto e = m.get_episode(req.captures[0]);
     if (!e.ok()) return SendStatus(res, e.status());
     SendJson(res, 200, to_json(*e));
   });
-  Route(del, "DELETE", "/v1/episodes/{id}", one, [&m](const auto& req, auto& res) {
-    if (Status s = m.delete_episode(req.matches[1].str()); !s.ok()) return SendStatus(res, s);
+  Add("DELETE", "/v1/episodes/{id}", [&m](const auto& req, auto& res) {
+    if (Status s = m.delete_episode(req.captures[0]); !s.ok()) return SendStatus(res, s);
     res.status = 204;
   });
-  Route(post, "POST", "/v1/episodes/{id}/steps", one + "/steps",
-        [this, &m](const auto& req, auto& res) {
-          auto body = Body(req, res);
-          if (!body) return;
-          std::vector<ExecutionStep> steps;
-          if (body->is_array()) {
-            auto many = steps_from_json(*body);
-            if (!many.ok()) return SendStatus(res, many.status());
-            steps = std::move(*many);
-          } else {
-            auto one = step_from_json(*body);
-            if (!one.ok()) return SendStatus(res, one.status());
-            steps.push_back(std::move(*one));
-          }
-          if (steps.empty()) {
-            return SendError(res, 422, "invalid_argument", "the array of steps is empty");
-          }
-          const size_t n = steps.size();
-          // Durable when this returns: the reply is sent after the commit.
-          auto numbers = m.log_steps(req.matches[1].str(), std::move(steps));
-          if (!numbers.ok()) return SendStatus(res, numbers.status());
-          metrics.steps(n);
-          SendJson(res, 201, ordered_json{{"step_numbers", *numbers}});
-        });
-  Route(post, "POST", "/v1/episodes/{id}/complete", one + "/complete",
-        [&m](const auto& req, auto& res) {
-          auto body = Body(req, res);
-          if (!body) return;
-          auto outcome = outcome_from_json(*body);
-          if (!outcome.ok()) return SendStatus(res, outcome.status());
-          auto e = m.complete_episode(req.matches[1].str(), *outcome);
-          if (!e.ok()) return SendStatus(res, e.status());
-          SendJson(res, 200, to_json(*e));
-        });
-  Route(get, "GET", "/v1/episodes/{id}/suggest", one + "/suggest",
-        [&m](const auto& req, auto& res) {
-          auto q = Query(req, res, {"k"});
-          if (!q) return;
-          auto k = suggest_k_from_json(*q);
-          if (!k.ok()) return SendStatus(res, k.status());
-          auto s = m.suggest(req.matches[1].str(), *k);
-          if (!s.ok()) return SendStatus(res, s.status());
-          SendJson(res, 200, to_json(*s));
-        });
-  Route(post, "POST", "/v1/recall", "/v1/recall", [&m](const auto& req, auto& res) {
+  Add("POST", "/v1/episodes/{id}/steps", [this, &m](const auto& req, auto& res) {
+    auto body = Body(req, res);
+    if (!body) return;
+    std::vector<ExecutionStep> steps;
+    if (body->is_array()) {
+      auto many = steps_from_json(*body);
+      if (!many.ok()) return SendStatus(res, many.status());
+      steps = std::move(*many);
+    } else {
+      auto one = step_from_json(*body);
+      if (!one.ok()) return SendStatus(res, one.status());
+      steps.push_back(std::move(*one));
+    }
+    if (steps.empty()) {
+      return SendError(res, 422, "invalid_argument", "the array of steps is empty");
+    }
+    const size_t n = steps.size();
+    // Durable when this returns: the reply is sent after the commit.
+    auto numbers = m.log_steps(req.captures[0], std::move(steps));
+    if (!numbers.ok()) return SendStatus(res, numbers.status());
+    metrics.steps(n);
+    SendJson(res, 201, ordered_json{{"step_numbers", *numbers}});
+  });
+  Add("POST", "/v1/episodes/{id}/complete", [&m](const auto& req, auto& res) {
+    auto body = Body(req, res);
+    if (!body) return;
+    auto outcome = outcome_from_json(*body);
+    if (!outcome.ok()) return SendStatus(res, outcome.status());
+    auto e = m.complete_episode(req.captures[0], *outcome);
+    if (!e.ok()) return SendStatus(res, e.status());
+    SendJson(res, 200, to_json(*e));
+  });
+  Add("GET", "/v1/episodes/{id}/suggest", [&m](const auto& req, auto& res) {
+    auto q = Query(req, res, {"k"});
+    if (!q) return;
+    auto k = suggest_k_from_json(*q);
+    if (!k.ok()) return SendStatus(res, k.status());
+    auto s = m.suggest(req.captures[0], *k);
+    if (!s.ok()) return SendStatus(res, s.status());
+    SendJson(res, 200, to_json(*s));
+  });
+  Add("POST", "/v1/recall", [&m](const auto& req, auto& res) {
     auto body = Body(req, res);
     if (!body) return;
     auto query = recall_query_from_json(*body);
@@ -473,7 +558,7 @@ void HttpServer::Impl::Setup() {
     if (!r.ok()) return SendStatus(res, r.status());
     SendJson(res, 200, to_json(*r));
   });
-  Route(get, "GET", "/v1/patterns", "/v1/patterns", [&m](const auto& req, auto& res) {
+  Add("GET", "/v1/patterns", [&m](const auto& req, auto& res) {
     auto q = Query(req, res, {"min_support"}, {"min_success"});
     if (!q) return;
     auto filter = pattern_filter_from_json(*q);
@@ -484,7 +569,7 @@ void HttpServer::Impl::Setup() {
     for (const auto& p : *patterns) list.push_back(to_json(p));
     SendJson(res, 200, ordered_json{{"patterns", std::move(list)}});
   });
-  Route(get, "GET", "/v1/stats", "/v1/stats", [&m](const auto& req, auto& res) {
+  Add("GET", "/v1/stats", [&m](const auto& req, auto& res) {
     auto q = Query(req, res, {});
     if (!q) return;
     auto filter = stats_filter_from_json(*q);
@@ -493,15 +578,11 @@ void HttpServer::Impl::Setup() {
     if (!stats.ok()) return SendStatus(res, stats.status());
     SendJson(res, 200, to_json(*stats));
   });
-  Route(post, "POST", "/mcp", "/mcp", [this](const auto& req, auto& res) { Mcp(req, res); });
-  Route(del, "DELETE", "/mcp", "/mcp", [this](const auto& req, auto& res) {
+  // This server sends no stream of its own: GET /mcp is 405, as the transport allows.
+  Add("POST", "/mcp", [this](const auto& req, auto& res) { Mcp(req, res); });
+  Add("DELETE", "/mcp", [this](const auto& req, auto& res) {
     std::lock_guard lock(sessions_mu);
-    res.status = sessions.erase(req.get_header_value("Mcp-Session-Id")) ? 200 : 404;
-  });
-  Route(get, "GET", "/mcp", "/mcp", [](const auto&, auto& res) {
-    res.set_header("Allow", "POST, DELETE");
-    SendError(res, 405, "method_not_allowed",
-              "this server sends no stream of its own: POST JSON-RPC messages to /mcp");
+    res.status = sessions.erase(req.header("Mcp-Session-Id")) ? 200 : 404;
   });
 }
 
@@ -519,48 +600,19 @@ Status HttpServer::bind() {
                     impl_->options.host));
   }
   impl_->Setup();
-  // SO_REUSEADDR alone: a restart binds at once, but a second server on a port in use fails
-  // (cpp-httplib's default, SO_REUSEPORT, would let both listen and split the clients).
-  impl_->server.set_socket_options([impl = impl_.get()](socket_t sock) {
-    int yes = 1;
-    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-    impl->listening = sock;
-  });
-  std::string host = impl_->options.host;
-  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
-  if (impl_->options.port == 0) {
-    impl_->port = impl_->server.bind_to_any_port(host);
-  } else if (impl_->server.bind_to_port(host, impl_->options.port)) {
-    impl_->port = impl_->options.port;
-  } else {
-    impl_->port = -1;
-  }
-  if (impl_->port <= 0) {
-    return Status::IOError(
-        fmt::format("cannot listen on {}:{}", impl_->options.host, impl_->options.port));
-  }
-  // cpp-httplib listens with a backlog of 5: a burst of clients connecting at once overflows
-  // it, and their first requests stall for a retransmission or fail. Listening again on the
-  // bound socket raises it (the kernel caps it at net.core.somaxconn).
-  if (::listen(impl_->listening, kListenBacklog) != 0) {
-    return Status::IOError(fmt::format("cannot listen on {}:{}: {}", impl_->options.host,
-                                       impl_->port, std::strerror(errno)));
-  }
-  return Status::Ok();
+  return impl_->transport.bind(impl_->options.host, impl_->options.port);
 }
 
 int HttpServer::port() const {
-  return impl_->port;
+  return impl_->transport.port();
 }
 
 Status HttpServer::run() {
-  if (!impl_->server.listen_after_bind())
-    return Status::IOError("the server stopped with an error");
-  return Status::Ok();
+  return impl_->transport.run();
 }
 
 void HttpServer::stop() {
-  if (impl_->server.is_running()) impl_->server.stop();
+  impl_->transport.stop();
 }
 
 }  // namespace engram::server

@@ -2,11 +2,13 @@
 // /metrics, on one port.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
 
 #include "engram/memory.h"
+#include "server/http_transport.h"
 
 namespace engram::server {
 
@@ -15,7 +17,11 @@ struct ServeOptions {
   int port = 8377;  // 0 picks a free port
   // Required on every route but /healthz when set; required to listen beyond loopback.
   std::optional<std::string> token;
-  size_t max_body_bytes = 16 * 1024 * 1024;  // larger request bodies get 413
+  HttpLimits limits;  // deadlines and sizes of requests and connections
+  // MCP over HTTP: a session unused this long is forgotten (its client initializes again);
+  // past the cap, the one idle longest gives way to a new one.
+  std::chrono::milliseconds mcp_session_idle{3'600'000};
+  size_t max_mcp_sessions = 1000;
 };
 
 class HttpServer {
@@ -29,7 +35,8 @@ class HttpServer {
   // IOError when the address cannot be bound.
   Status bind();
   int port() const;
-  // Serves until stop(); returns once in-flight requests have been answered.
+  // Serves until stop(); returns once in-flight requests have been answered, within
+  // limits.shutdown_timeout.
   Status run();
   void stop();
 

@@ -100,6 +100,8 @@ Status ErrorStatus(const PGresult* r, PGconn* conn, std::string_view what) {
   const std::string_view sqlstate = state ? state : "";
   if (sqlstate.substr(0, 2) == "40") return Status::Busy(text);  // run the transaction again
   if (sqlstate == "23505") return Status::AlreadyExists(text);
+  // 53100 disk_full (and 53xxx insufficient resources generally) on the server's side.
+  if (sqlstate == "53100") return Status::NoSpace(text + " (the server's disk is full)");
   return Status::IOError(text);
 }
 

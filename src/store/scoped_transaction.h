@@ -11,8 +11,10 @@ namespace engram {
 template <typename Connection>
 class ScopedTransaction {
  public:
-  ScopedTransaction(Connection& conn, std::string_view begin) : conn_(conn) {
-    begin_ = conn_.exec(begin);
+  // `precondition` not ok: the transaction does not begin, and begin_status() says why.
+  ScopedTransaction(Connection& conn, std::string_view begin, Status precondition = Status::Ok())
+      : conn_(conn), begin_(std::move(precondition)) {
+    if (begin_.ok()) begin_ = conn_.exec(begin);
   }
   ~ScopedTransaction() {
     if (begin_.ok() && !done_) (void)conn_.exec("ROLLBACK");

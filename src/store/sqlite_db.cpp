@@ -1,6 +1,7 @@
 #include "store/sqlite_db.h"
 
 #include <fmt/format.h>
+#include <sys/stat.h>
 
 namespace engram::sqlite {
 
@@ -16,6 +17,8 @@ Status ErrorStatus(sqlite3* db, int rc, std::string_view what) {
       return Status::Corruption(msg);
     case SQLITE_CONSTRAINT:
       return Status::FailedPrecondition(msg);
+    case SQLITE_FULL:
+      return Status::NoSpace(msg + " (the disk is full: nothing of this write was kept)");
     default:
       return Status::IOError(msg);
   }
@@ -115,7 +118,41 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path, bo
   }
   sqlite3_extended_result_codes(db, 1);
   sqlite3_busy_timeout(db, static_cast<int>(busy_timeout.count()));
-  return std::unique_ptr<Connection>(new Connection(db, path));
+  auto conn = std::unique_ptr<Connection>(new Connection(db, path));
+  conn->file_ = Identify(path);
+  return conn;
+}
+
+std::optional<Connection::FileId> Connection::Identify(const std::string& path) {
+  struct stat st {};
+  if (path.empty() || path == ":memory:" || path.rfind("file:", 0) == 0 ||
+      ::stat(path.c_str(), &st) != 0) {
+    return std::nullopt;
+  }
+  return FileId{st.st_dev, st.st_ino};
+}
+
+Status Connection::check_file() {
+  if (!file_) return Status::Ok();
+  auto refuse = [&](const std::string& what) {
+    return Status::Unavailable(fmt::format(
+        "database {}: {} since engram opened it; writes are refused, because none would "
+        "survive a restart: restart engram on the file it should use",
+        path_, what));
+  };
+  const auto now = Identify(path_);
+  if (!now) return refuse("the file is gone (deleted or moved)");
+  if (*now != *file_) return refuse("the file at that path is another one (replaced)");
+  // The WAL, once seen, must stay: writes to a removed one are lost when the process ends.
+  const auto wal = Identify(path_ + "-wal");
+  if (!wal_) {
+    wal_ = wal;
+  } else if (!wal) {
+    return refuse(fmt::format("its WAL {}-wal was removed", path_));
+  } else if (*wal != *wal_) {
+    return refuse(fmt::format("its WAL {}-wal was replaced", path_));
+  }
+  return Status::Ok();
 }
 
 Connection::~Connection() {

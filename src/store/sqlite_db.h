@@ -3,6 +3,7 @@
 #pragma once
 
 #include <sqlite3.h>
+#include <sys/types.h>
 
 #include <chrono>
 #include <cstdint>
@@ -73,10 +74,23 @@ class Connection {
   sqlite3* raw() { return db_; }
   const std::string& path() const { return path_; }
 
+  // Ok while the file this connection opened is still the one at its path, and its WAL, once
+  // seen, is still there; Unavailable otherwise (deleted, renamed over, replaced): writes made
+  // then would be acknowledged and lost when the process ends. Two stat() calls.
+  Status check_file();
+
  private:
+  struct FileId {
+    dev_t dev;
+    ino_t ino;
+    bool operator==(const FileId&) const = default;
+  };
+  static std::optional<FileId> Identify(const std::string& path);
+
   Connection(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
   sqlite3* db_;
   std::string path_;
+  std::optional<FileId> file_, wal_;
   std::unordered_map<std::string, Statement> cache_;
 };
 

@@ -49,7 +49,9 @@ Result<EpisodeHead> ReadHead(Connection& conn, std::string_view column, const Va
 // BEGIN IMMEDIATE … COMMIT: the write lock from the start, rolled back unless committed.
 class ImmediateTransaction : public ScopedTransaction<Connection> {
  public:
-  explicit ImmediateTransaction(Connection& conn) : ScopedTransaction(conn, "BEGIN IMMEDIATE") {}
+  // Not begun when the file is no longer the one at its path (Connection::check_file).
+  explicit ImmediateTransaction(Connection& conn)
+      : ScopedTransaction(conn, "BEGIN IMMEDIATE", conn.check_file()) {}
 };
 
 Status InsertStep(Connection& conn, int64_t key, int64_t number, const PreparedStep& p) {
@@ -169,6 +171,11 @@ class SqliteStore final : public Store {
         options_(std::move(options)),
         writer_(std::move(writer)),
         checkpointer_(std::move(checkpointer)) {}
+
+  Status writable() override {
+    std::unique_lock lock(writer_mu_);
+    return writer_->check_file();
+  }
 
   Result<int64_t> insert_episode(const Episode& e) override {
     std::unique_lock lock(writer_mu_);

@@ -184,6 +184,10 @@ class Store {
  public:
   virtual ~Store() = default;
 
+  // Unavailable when writes could not survive a restart (SQLite: the file at the path is not
+  // the one open); Ok otherwise.
+  virtual Status writable() { return Status::Ok(); }
+
   // Inserts a new open episode (its steps are ignored) and returns its key.
   virtual Result<int64_t> insert_episode(const Episode& episode) = 0;
   // NotFound when there is no episode with this id.

@@ -144,7 +144,7 @@ TEST_P(HttpServerTest, AnEpisodeFromStartToRecall) {
 
 TEST_P(HttpServerTest, ErrorsAreJsonWithTheRightStatus) {
   ServeOptions o;
-  o.max_body_bytes = 1024;
+  o.limits.max_body_bytes = 1024;
   Start(o);
   const std::string id = NewEpisode();
   auto error = [&](const std::string& method, const std::string& path, const std::string& body) {

@@ -1,0 +1,480 @@
+#include "server/http_transport.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <condition_variable>
+#include <limits>
+#include <list>
+#include <mutex>
+#include <thread>
+
+namespace engram::server {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr int kListenBacklog = 1024;
+// After a refusal sent before the body was read, what the client still sends is read and
+// dropped for a while before the connection closes: closing with unread data would reset it,
+// and the client could lose the refusal.
+constexpr auto kLingerTime = std::chrono::seconds(2);
+constexpr size_t kLingerBytes = 1 << 20;
+// accept() out of descriptors: wait this long before trying again, rather than spin.
+constexpr auto kAcceptBackoff = std::chrono::milliseconds(100);
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+// A parse error (the client sent something that is not HTTP/1.1), rather than a connection
+// that ended or timed out.
+bool IsMalformed(const beast::error_code& ec) {
+  return ec && ec.category() == http::make_error_code(http::error::end_of_stream).category() &&
+         ec != http::error::end_of_stream && ec != http::error::partial_message;
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+std::string HttpRequest::header(std::string_view name) const {
+  for (const auto& [k, v] : headers) {
+    if (EqualsIgnoreCase(k, name)) return v;
+  }
+  return "";
+}
+
+bool HttpRequest::has_header(std::string_view name) const {
+  return std::any_of(headers.begin(), headers.end(),
+                     [&](const auto& h) { return EqualsIgnoreCase(h.first, name); });
+}
+
+std::string PercentDecode(std::string_view text, bool plus_is_space) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '%' && i + 2 < text.size()) {
+      const int hi = HexValue(text[i + 1]), lo = HexValue(text[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        out += static_cast<char>(hi * 16 + lo);
+        i += 2;
+        continue;
+      }
+    }
+    out += plus_is_space && c == '+' ? ' ' : c;
+  }
+  return out;
+}
+
+Headers ParseQuery(std::string_view query) {
+  Headers out;
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    if (pair.empty()) continue;
+    const size_t eq = pair.find('=');
+    out.emplace_back(PercentDecode(pair.substr(0, eq), true),
+                     eq == std::string_view::npos ? "" : PercentDecode(pair.substr(eq + 1), true));
+  }
+  return out;
+}
+
+struct HttpTransport::Impl {
+  class Connection;
+
+  Impl(HttpLimits l, HttpApplication a)
+      : limits(l),
+        app(std::move(a)),
+        acceptor(asio::make_strand(io)),
+        retry(acceptor.get_executor()) {}
+
+  void Accept();
+  void Register(const std::shared_ptr<Connection>& c);
+  void Unregister(std::list<std::weak_ptr<Connection>>::iterator it);
+  // The live connections, held: stopping one may be the last of it, outside the lock.
+  std::vector<std::shared_ptr<Connection>> Live();
+
+  const HttpLimits limits;
+  const HttpApplication app;
+  int port = 0;
+
+  std::mutex mu;
+  std::condition_variable cv;
+  bool stopping = false;
+  std::list<std::weak_ptr<Connection>> connections;  // live ones
+
+  // Destroyed in reverse order: the workers (whose tasks hold connections) before the I/O
+  // context their sockets belong to, and that before the list connections leave as they go.
+  asio::io_context io;
+  tcp::acceptor acceptor;
+  asio::steady_timer retry;
+  std::optional<asio::thread_pool> workers;
+};
+
+class HttpTransport::Impl::Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(Impl& server, tcp::socket socket) : server_(server), stream_(std::move(socket)) {}
+  ~Connection() { server_.Unregister(self_in_list_); }
+
+  void Start(std::list<std::weak_ptr<Connection>>::iterator it) {
+    self_in_list_ = it;
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      self->ReadHeader(self->server_.limits.header_timeout);
+    });
+  }
+
+  // From stop(): a connection waiting for a request, or for one's header or body, closes; one
+  // whose request is being handled or answered closes once the answer is out.
+  void Stop() {
+    asio::post(stream_.get_executor(), [self = shared_from_this()] {
+      self->stopping_ = true;
+      if (self->state_ == State::kReading) self->Close();
+    });
+  }
+  // Past the shutdown deadline: closed whatever it was doing.
+  void Cut() {
+    asio::post(stream_.get_executor(), [self = shared_from_this()] { self->Close(); });
+  }
+
+ private:
+  enum class State { kReading, kHandling, kWriting, kClosed };
+
+  // Between requests: the next one's first bytes within the idle timeout, then its header
+  // within the header timeout.
+  void AwaitRequest() {
+    if (stopping_) return Close();
+    if (buffer_.size() > 0) return ReadHeader(server_.limits.header_timeout);
+    state_ = State::kReading;
+    stream_.expires_after(server_.limits.idle_timeout);
+    stream_.async_read_some(buffer_.prepare(4096),
+                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                              if (ec) return self->Close();
+                              self->buffer_.commit(n);
+                              self->ReadHeader(self->server_.limits.header_timeout);
+                            });
+  }
+
+  void ReadHeader(std::chrono::milliseconds deadline) {
+    state_ = State::kReading;
+    parser_.emplace();
+    parser_->header_limit(static_cast<uint32_t>(server_.limits.max_header_bytes));
+    // The Content-Length is checked once admitted (Beast 1.74 reads "none" as "no body").
+    parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
+    stream_.expires_after(deadline);
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
+  }
+
+  void OnHeader(beast::error_code ec) {
+    if (ec == http::error::header_limit) {
+      return Refuse(431, "header_too_large",
+                    fmt::format("the request's header section is larger than {} bytes, the limit",
+                                server_.limits.max_header_bytes));
+    }
+    if (IsMalformed(ec)) {
+      return Refuse(400, "bad_request", "the request is not valid HTTP/1.1: " + ec.message());
+    }
+    if (ec) return Close();  // timed out, reset, or gone between requests
+    const auto& head = parser_->get();
+    request_ = HttpRequest();
+    size_t fields = 0;
+    for (const auto& f : head) {
+      if (++fields > server_.limits.max_headers) {
+        return Refuse(431, "header_too_large",
+                      fmt::format("the request has more than {} header fields, the limit",
+                                  server_.limits.max_headers));
+      }
+      request_.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+    }
+    request_.method = std::string(head.method_string());
+    const std::string_view target(head.target().data(), head.target().size());
+    const size_t q = target.find('?');
+    request_.path = PercentDecode(target.substr(0, q), false);
+    if (q != std::string_view::npos) request_.params = ParseQuery(target.substr(q + 1));
+    request_.has_body = parser_->chunked() || parser_->content_length().value_or(0) > 0;
+    keep_alive_ = head.keep_alive();
+
+    auto admitted = server_.app.admit(request_);
+    if (auto* refusal = std::get_if<HttpResponse>(&admitted)) {
+      return Send(std::move(*refusal), /*close=*/request_.has_body);
+    }
+    handler_ = std::move(std::get<HttpApplication::Handler>(admitted));
+    const uint64_t limit = server_.limits.max_body_bytes;
+    if (parser_->content_length().value_or(0) > limit) {
+      return Refuse(413, "payload_too_large",
+                    fmt::format("the request body is {} bytes, limit {} bytes",
+                                *parser_->content_length(), limit));
+    }
+    parser_->body_limit(limit);
+    if (!request_.has_body) return Handle();
+    if (EqualsIgnoreCase(request_.header("Expect"), "100-continue")) {
+      continue_ = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
+      stream_.expires_after(server_.limits.body_timeout);
+      return http::async_write(stream_, *continue_,
+                               [self = shared_from_this()](beast::error_code ec, size_t) {
+                                 if (ec) return self->Close();
+                                 self->ReadBody();
+                               });
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    stream_.expires_after(server_.limits.body_timeout);
+    http::async_read(
+        stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
+          if (ec == http::error::body_limit) {
+            return self->Refuse(413, "payload_too_large",
+                                fmt::format("the request body is larger than {} "
+                                            "bytes, the limit",
+                                            self->server_.limits.max_body_bytes));
+          }
+          if (IsMalformed(ec)) {
+            return self->Refuse(400, "bad_request",
+                                "the request body is not valid HTTP/1.1: " + ec.message());
+          }
+          if (ec) return self->Close();
+          self->request_.body = std::move(self->parser_->get().body());
+          self->Handle();
+        });
+  }
+
+  // The handler on a worker thread; its answer back on this connection's strand.
+  void Handle() {
+    state_ = State::kHandling;
+    stream_.expires_never();
+    asio::post(*server_.workers, [self = shared_from_this()] {
+      HttpResponse response;
+      try {
+        self->handler_(self->request_, response);
+      } catch (const std::exception& e) {
+        response = self->server_.app.error(500, "internal", e.what());
+      }
+      asio::dispatch(self->stream_.get_executor(), [self, r = std::move(response)]() mutable {
+        self->Send(std::move(r), /*close=*/false);
+      });
+    });
+  }
+
+  void Refuse(int status, const char* code, std::string message) {
+    Send(server_.app.error(status, code, std::move(message)), /*close=*/true);
+  }
+
+  void Send(HttpResponse r, bool close) {
+    if (!stream_.socket().is_open()) return;
+    close = close || !keep_alive_ || stopping_;
+    state_ = State::kWriting;
+    reply_ = std::make_shared<http::response<http::string_body>>(
+        static_cast<http::status>(r.status), 11);
+    if (!r.content_type.empty()) reply_->set(http::field::content_type, r.content_type);
+    for (auto& [k, v] : r.headers) reply_->insert(k, v);
+    reply_->body() = std::move(r.body);
+    reply_->keep_alive(!close);
+    reply_->prepare_payload();
+    stream_.expires_after(server_.limits.body_timeout);
+    http::async_write(stream_, *reply_,
+                      [self = shared_from_this(), close](beast::error_code ec, size_t) {
+                        self->reply_.reset();
+                        if (ec) return self->Close();
+                        if (close) return self->Linger();
+                        self->AwaitRequest();
+                      });
+  }
+
+  // Sends FIN, then reads and drops what the client still sends, for a while, so that the
+  // client reads the answer before the connection goes.
+  void Linger() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    state_ = State::kReading;
+    stream_.expires_after(kLingerTime);
+    Drain();
+  }
+  void Drain() {
+    buffer_.clear();
+    stream_.async_read_some(buffer_.prepare(64 * 1024),
+                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                              self->lingered_ += n;
+                              if (ec || self->lingered_ > kLingerBytes) return self->Close();
+                              self->Drain();
+                            });
+  }
+
+  void Close() {
+    if (state_ == State::kClosed) return;
+    state_ = State::kClosed;
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.close();
+  }
+
+  Impl& server_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  HttpRequest request_;
+  HttpApplication::Handler handler_;
+  std::shared_ptr<http::response<http::string_body>> reply_;
+  std::shared_ptr<http::response<http::empty_body>> continue_;
+  State state_ = State::kReading;
+  bool keep_alive_ = true;
+  bool stopping_ = false;
+  size_t lingered_ = 0;
+  std::list<std::weak_ptr<Connection>>::iterator self_in_list_;
+};
+
+void HttpTransport::Impl::Accept() {
+  acceptor.async_accept(asio::make_strand(io),
+                        [self = this](beast::error_code ec, tcp::socket socket) {
+                          if (ec == asio::error::operation_aborted || !self->acceptor.is_open())
+                            return;
+                          if (ec) {
+                            // Out of descriptors, most likely: a pause, not a spin.
+                            self->retry.expires_after(kAcceptBackoff);
+                            self->retry.async_wait([self](beast::error_code wait) {
+                              if (!wait) self->Accept();
+                            });
+                            return;
+                          }
+                          beast::error_code ignored;
+                          // A reply goes out in one write, but a client's next request may wait on
+                          // its ACK.
+                          socket.set_option(tcp::no_delay(true), ignored);
+                          auto c = std::make_shared<Connection>(*self, std::move(socket));
+                          self->Register(c);
+                          self->Accept();
+                        });
+}
+
+void HttpTransport::Impl::Register(const std::shared_ptr<Connection>& c) {
+  std::list<std::weak_ptr<Connection>>::iterator it;
+  bool stopped = false;
+  {
+    std::lock_guard lock(mu);
+    it = connections.insert(connections.end(), c);
+    stopped = stopping;
+  }
+  c->Start(it);
+  if (stopped) c->Stop();
+}
+
+std::vector<std::shared_ptr<HttpTransport::Impl::Connection>> HttpTransport::Impl::Live() {
+  std::vector<std::shared_ptr<Connection>> out;
+  std::lock_guard lock(mu);
+  for (auto& weak : connections) {
+    if (auto c = weak.lock()) out.push_back(std::move(c));
+  }
+  return out;
+}
+
+void HttpTransport::Impl::Unregister(std::list<std::weak_ptr<Connection>>::iterator it) {
+  std::lock_guard lock(mu);
+  connections.erase(it);
+  if (connections.empty()) cv.notify_all();
+}
+
+HttpTransport::HttpTransport(HttpLimits limits, HttpApplication app)
+    : impl_(std::make_unique<Impl>(limits, std::move(app))) {}
+
+HttpTransport::~HttpTransport() {
+  stop();
+}
+
+Status HttpTransport::bind(const std::string& host, int port) {
+  std::string name = host;
+  if (name.size() > 2 && name.front() == '[') name = name.substr(1, name.size() - 2);
+  beast::error_code ec;
+  tcp::resolver resolver(impl_->io);
+  auto endpoints = resolver.resolve(name, std::to_string(port),
+                                    tcp::resolver::passive | tcp::resolver::numeric_service, ec);
+  auto fail = [&](const beast::error_code& why) {
+    return Status::IOError(fmt::format("cannot listen on {}:{}: {}", host, port, why.message()));
+  };
+  if (ec) return fail(ec);
+  if (endpoints.empty()) return fail(asio::error::host_not_found);
+  const tcp::endpoint endpoint = endpoints.begin()->endpoint();
+  auto& a = impl_->acceptor;
+  // SO_REUSEADDR alone: a restart binds at once, but a second server on a port in use fails.
+  if (a.open(endpoint.protocol(), ec); ec) return fail(ec);
+  if (a.set_option(asio::socket_base::reuse_address(true), ec); ec) return fail(ec);
+  if (a.bind(endpoint, ec); ec) {
+    a.close(ec);
+    return fail(ec);
+  }
+  if (a.listen(kListenBacklog, ec); ec) return fail(ec);
+  impl_->port = a.local_endpoint().port();
+  return Status::Ok();
+}
+
+int HttpTransport::port() const {
+  return impl_->port;
+}
+
+Status HttpTransport::run() {
+  Impl& s = *impl_;
+  if (!s.acceptor.is_open()) return Status::FailedPrecondition("the server is not bound");
+  {
+    std::lock_guard lock(s.mu);
+    if (s.stopping) return Status::Ok();
+    s.workers.emplace(static_cast<size_t>(std::max(1, s.limits.worker_threads)));
+  }
+  auto guard = asio::make_work_guard(s.io);
+  s.Accept();
+  const unsigned io_threads = std::max(2u, std::thread::hardware_concurrency());
+  std::vector<std::thread> threads;
+  for (unsigned i = 0; i < io_threads; ++i) threads.emplace_back([&s] { s.io.run(); });
+
+  std::unique_lock lock(s.mu);
+  s.cv.wait(lock, [&] { return s.stopping; });
+  lock.unlock();
+  asio::dispatch(s.acceptor.get_executor(), [&s] {
+    beast::error_code ignored;
+    s.acceptor.close(ignored);
+    s.retry.cancel();
+  });
+  for (auto& c : s.Live()) c->Stop();
+  lock.lock();
+  const bool drained =
+      s.cv.wait_for(lock, s.limits.shutdown_timeout, [&] { return s.connections.empty(); });
+  lock.unlock();
+  guard.reset();
+  if (!drained) s.io.stop();
+  for (auto& t : threads) t.join();
+  // A handler still running finishes (a commit under way is not cut); its answer goes nowhere.
+  s.workers->join();
+  if (!drained) {
+    // The connections cut at the deadline close here, so that none outlives the server.
+    s.io.restart();
+    for (auto& c : s.Live()) c->Cut();
+    s.io.run();
+  }
+  return Status::Ok();
+}
+
+void HttpTransport::stop() {
+  std::lock_guard lock(impl_->mu);
+  impl_->stopping = true;
+  impl_->cv.notify_all();
+}
+
+}  // namespace engram::server
