@@ -1,0 +1,226 @@
+// Fault injection on the SQLite store: a workload runs once clean to count its reads, writes
+// and syncs, then once for every N with the Nth of them failing (an I/O error, or a full disk).
+// After each run: every acknowledged step is in the store, every failure was returned to its
+// caller as an I/O error or a full disk (never as corruption), no call is half-written, and the
+// same Memory takes writes again once the fault is gone.
+#include <sqlite3.h>
+
+#include <iostream>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "engram/engram.h"
+#include "store/fault_vfs.h"
+#include "store/sqlite_db.h"
+#include "test_util.h"
+
+namespace engram {
+namespace {
+
+#define EXPECT_OK(expr)                   \
+  do {                                    \
+    const auto& _s = (expr);              \
+    EXPECT_TRUE(_s.ok()) << _s.message(); \
+  } while (0)
+
+using testing::FaultVfs;
+using testing::TempDir;
+
+constexpr int kEpisodes = 2;
+constexpr int kCallsPerEpisode = 3;
+constexpr int kStepsPerCall = 3;
+
+struct Record {
+  std::map<std::string, int64_t> acknowledged;         // tool tag -> step number
+  std::vector<std::vector<std::string>> failed_calls;  // the tags of each failed log_steps
+  std::vector<std::string> episodes;
+  std::vector<Status> failures;
+};
+
+ExecutionStep Step(const std::string& tag) {
+  ExecutionStep s;
+  s.tool = tag;
+  s.action = "run " + tag;
+  s.observation = std::string(300, 'o');  // a few steps fill a page
+  return s;
+}
+
+// The workload, its failures recorded rather than asserted on.
+void Workload(Memory& m, Record& run, const std::string& prefix) {
+  for (int e = 0; e < kEpisodes; ++e) {
+    EpisodeSpec spec;
+    spec.task = fmt::format("{} task {}", prefix, e);
+    auto id = m.start_episode(spec);
+    if (!id.ok()) {
+      run.failures.push_back(id.status());
+      continue;
+    }
+    run.episodes.push_back(*id);
+    for (int c = 0; c < kCallsPerEpisode; ++c) {
+      std::vector<ExecutionStep> steps;
+      std::vector<std::string> tags;
+      for (int s = 0; s < kStepsPerCall; ++s) {
+        tags.push_back(fmt::format("{}-{}-{}-{}", prefix, e, c, s));
+        steps.push_back(Step(tags.back()));
+      }
+      auto numbers = m.log_steps(*id, std::move(steps));
+      if (numbers.ok()) {
+        for (size_t i = 0; i < tags.size(); ++i) run.acknowledged[tags[i]] = (*numbers)[i];
+      } else {
+        run.failures.push_back(numbers.status());
+        run.failed_calls.push_back(tags);
+      }
+    }
+    if (auto done = m.complete_episode(*id, Outcome{}); !done.ok()) {
+      run.failures.push_back(done.status());
+    }
+    if (auto read = m.get_episode(*id); !read.ok()) run.failures.push_back(read.status());
+  }
+}
+
+class FaultInjection : public ::testing::Test {
+ protected:
+  static Options StoreOptions() {
+    Options o;
+    o.synchronous = Synchronous::kFull;  // a sync at every commit, to be failed
+    return o;
+  }
+
+  // One run with the Nth `op` failing with `error`; the checks that follow it.
+  void RunWithFault(FaultVfs::Op op, uint64_t n, int error) {
+    SCOPED_TRACE(fmt::format("op {} n {} error {}", static_cast<int>(op), n, error));
+    TempDir dir;
+    auto m = Memory::open(dir.url("fault.db"), StoreOptions());
+    ASSERT_OK(m);
+    Record run;
+    vfs_.Arm(op, n, error);
+    Workload(**m, run, "w");
+    vfs_.Disarm();
+    faults_ += vfs_.injected();
+    for (const Status& s : run.failures) {
+      EXPECT_TRUE(s.IsIOError() || s.IsNoSpace()) << s.message();
+      if (error == SQLITE_FULL && s.IsIOError()) {
+        EXPECT_NE(s.message().find("disk"), std::string::npos) << s.message();
+      }
+    }
+    failures_ += run.failures.size();
+    // The fault gone, the same Memory writes again.
+    Record after;
+    Workload(**m, after, "after");
+    EXPECT_TRUE(after.failures.empty()) << after.failures.front().message();
+    EXPECT_OK((*m)->health());
+    EXPECT_OK((*m)->close());
+    m->reset();
+
+    // Reopened: every acknowledged step where it was acknowledged, and each failed call whole
+    // or absent.
+    auto again = Memory::open(dir.url("fault.db"), StoreOptions());
+    ASSERT_OK(again);
+    std::map<std::string, int64_t> stored;
+    for (const auto* r : {&run, &after}) {
+      for (const auto& id : r->episodes) {
+        auto e = (*again)->get_episode(id);
+        ASSERT_OK(e);
+        for (const auto& s : e->steps) stored[s.tool] = s.step_number;
+      }
+    }
+    for (const auto* r : {&run, &after}) {
+      for (const auto& [tag, number] : r->acknowledged) {
+        auto it = stored.find(tag);
+        ASSERT_NE(it, stored.end()) << tag << " was acknowledged and is gone";
+        EXPECT_EQ(it->second, number) << tag;
+      }
+    }
+    for (const auto& tags : run.failed_calls) {
+      const size_t present = static_cast<size_t>(std::count_if(
+          tags.begin(), tags.end(), [&](const std::string& t) { return stored.count(t) > 0; }));
+      EXPECT_TRUE(present == 0 || present == tags.size()) << tags.front() << ": " << present;
+    }
+    ASSERT_OK((*again)->close());
+    auto db = sqlite::Connection::Open(dir.file("fault.db"), false, std::chrono::seconds(5));
+    ASSERT_OK(db);
+    auto check = (*db)->prepare("PRAGMA integrity_check");
+    ASSERT_OK(check);
+    Status st;
+    ASSERT_TRUE(check->step(st));
+    EXPECT_EQ(check->column_text(0), "ok");
+  }
+
+  // How many of `op` the workload makes when nothing fails.
+  uint64_t Count(FaultVfs::Op op) {
+    TempDir dir;
+    auto m = Memory::open(dir.url("fault.db"), StoreOptions());
+    EXPECT_TRUE(m.ok());
+    Record run;
+    vfs_.Arm(op, 0, SQLITE_OK);
+    Workload(**m, run, "w");
+    const uint64_t n = vfs_.count(op);
+    vfs_.Disarm();
+    EXPECT_TRUE(run.failures.empty());
+    return n;
+  }
+
+  void TearDown() override {
+    std::cout << fmt::format("{} faults injected, {} failures returned to callers\n", faults_,
+                             failures_);
+  }
+
+  FaultVfs& vfs_ = FaultVfs::Install();
+  uint64_t faults_ = 0, failures_ = 0;
+};
+
+TEST_F(FaultInjection, EveryWriteFailingInTurnWithAnIOError) {
+  const uint64_t writes = Count(FaultVfs::Op::kWrite);
+  ASSERT_GT(writes, 10u);
+  for (uint64_t n = 1; n <= writes; ++n) RunWithFault(FaultVfs::Op::kWrite, n, SQLITE_IOERR_WRITE);
+  EXPECT_GT(faults_, 0u);
+  EXPECT_GT(failures_, 0u);  // the faults reached callers
+}
+
+TEST_F(FaultInjection, EveryWriteFailingInTurnWithAFullDisk) {
+  const uint64_t writes = Count(FaultVfs::Op::kWrite);
+  for (uint64_t n = 1; n <= writes; ++n) RunWithFault(FaultVfs::Op::kWrite, n, SQLITE_FULL);
+  EXPECT_GT(failures_, 0u);
+}
+
+TEST_F(FaultInjection, EverySyncFailingInTurn) {
+  const uint64_t syncs = Count(FaultVfs::Op::kSync);
+  ASSERT_GT(syncs, 5u);
+  for (uint64_t n = 1; n <= syncs; ++n) RunWithFault(FaultVfs::Op::kSync, n, SQLITE_IOERR_FSYNC);
+  EXPECT_GT(failures_, 0u);
+}
+
+TEST_F(FaultInjection, EveryReadFailingInTurnIsAnIOErrorNotCorruption) {
+  const uint64_t reads = Count(FaultVfs::Op::kRead);
+  ASSERT_GT(reads, 5u);
+  for (uint64_t n = 1; n <= reads; ++n) RunWithFault(FaultVfs::Op::kRead, n, SQLITE_IOERR_READ);
+  EXPECT_GT(failures_, 0u);
+}
+
+TEST_F(FaultInjection, AFullDiskIsNoSpaceWhileItLastsAndHealthSaysSo) {
+  TempDir dir;
+  auto m = Memory::open(dir.url("full.db"), StoreOptions());
+  ASSERT_OK(m);
+  EpisodeSpec spec;
+  spec.task = "t";
+  auto id = (*m)->start_episode(spec);
+  ASSERT_OK(id);
+  vfs_.Arm(FaultVfs::Op::kWrite, 1, SQLITE_FULL, /*sticky=*/true);
+  std::vector<ExecutionStep> one{Step("a")};
+  auto refused = (*m)->log_steps(*id, one);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_TRUE(refused.status().IsNoSpace()) << refused.status().message();
+  EXPECT_NE(refused.status().message().find("the disk is full"), std::string::npos);
+  EXPECT_TRUE((*m)->health().IsNoSpace());
+  vfs_.Disarm();
+  EXPECT_TRUE((*m)->health().IsNoSpace());  // until a write succeeds
+  std::vector<ExecutionStep> two{Step("b")};
+  ASSERT_OK((*m)->log_steps(*id, two));
+  EXPECT_OK((*m)->health());
+  EXPECT_OK((*m)->close());  // the failure was told to its caller
+}
+
+}  // namespace
+}  // namespace engram
