@@ -71,7 +71,10 @@ class Memory {
   // Like log_step but returns as soon as the step is accepted (visible to get_episode in this
   // process). Dropping the ticket is fire-and-forget: on a crash, at most the steps of the
   // batches not yet committed (about one max_batch_delay) are lost; close() and flush() save
-  // them. Waits only when max_pending_steps are queued.
+  // them. Waits only when max_pending_steps are queued. When a batch cannot be stored (a full
+  // disk, an I/O error), the episode's steps queued behind it fail with it, and this refuses
+  // the episode's further steps with that error until flush() has reported it: a stream of
+  // steps sent again from its first failure keeps its order.
   virtual Result<StepTicket> log_step_async(std::string_view episode_id, ExecutionStep step) = 0;
 
   // Validates every step first: if any is invalid, none is written and the error names its

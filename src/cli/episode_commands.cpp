@@ -153,6 +153,11 @@ std::vector<ParsedLine> ParseLines(int64_t first, const std::vector<InputLine>& 
   return out;
 }
 
+// A failure of the store (a full disk, an I/O error, the file gone), not of the line.
+bool IsStoreFailure(const Status& s) {
+  return s.IsIOError() || s.IsNoSpace() || s.IsUnavailable() || s.IsCorruption() || s.IsBusy();
+}
+
 void LogStepsFromStdin(const std::string& id, const GlobalFlags& flags) {
   Check(ValidateEpisodeId(id));
   auto memory = OpenMemory(flags);
@@ -167,6 +172,17 @@ void LogStepsFromStdin(const std::string& id, const GlobalFlags& flags) {
     std::cerr << fmt::format("error: line {}: {}\n", line, why);
     rejected.push_back(json{{"line", line}, {"error", why}});
   };
+  // The first line the store failed to take: it and every line after it are not stored (the
+  // writer fails the steps queued behind it), and reading stops there, so that sending the
+  // input again from that line keeps the episode in order.
+  int64_t stopped_at = 0;
+  Status store_failure;
+  auto store_failed = [&](int64_t line, const Status& s) {
+    if (stopped_at == 0 || line < stopped_at) {
+      stopped_at = line;
+      store_failure = s;
+    }
+  };
   // Waiting on a window of tickets at a time keeps memory flat for any input size while many
   // steps share each commit.
   auto drain = [&] {
@@ -174,6 +190,8 @@ void LogStepsFromStdin(const std::string& id, const GlobalFlags& flags) {
       auto n = a.ticket.wait();
       if (n.ok()) {
         numbers.push_back(*n);
+      } else if (IsStoreFailure(n.status())) {
+        store_failed(a.line, n.status());
       } else {
         reject(a.line, n.status().message());
       }
@@ -182,6 +200,7 @@ void LogStepsFromStdin(const std::string& id, const GlobalFlags& flags) {
   };
   auto log_parsed = [&](std::vector<ParsedLine> parsed) {
     for (auto& p : parsed) {
+      if (stopped_at != 0) return;
       if (!p.step.ok()) {
         reject(p.line, p.step.status().message());
         continue;
@@ -193,6 +212,11 @@ void LogStepsFromStdin(const std::string& id, const GlobalFlags& flags) {
         if (s.IsNotFound() || s.IsFailedPrecondition() || s.code() == Status::Code::kAborted) {
           drain();
           Check(s);
+        }
+        if (IsStoreFailure(s)) {
+          store_failed(p.line, s);
+          drain();  // an earlier line is the one that failed first
+          return;
         }
         reject(p.line, s.message());
         continue;
@@ -219,20 +243,27 @@ void LogStepsFromStdin(const std::string& id, const GlobalFlags& flags) {
     }
   };
   InputLine input;
-  while (ReadLine(std::cin, input)) {
+  while (stopped_at == 0 && ReadLine(std::cin, input)) {
     ++line;
     chunk.push_back(std::move(input));
     if (chunk.size() == kChunkLines) dispatch();
   }
-  if (!chunk.empty()) dispatch();
+  if (!chunk.empty() && stopped_at == 0) dispatch();
   for (; !parsing.empty(); parsing.pop_front()) log_parsed(parsing.front().get());
-  drain();  // every ticket has been waited on: nothing is left for close() to report
+  drain();  // every ticket has been waited on
+  // A failure flush() would report again was reported here, line by line.
+  (void)memory->flush();
 
   if (flags.json) {
-    PrintJson(json{{"episode_id", id},
-                   {"logged", numbers.size()},
-                   {"step_numbers", numbers},
-                   {"rejected", rejected}});
+    json out{{"episode_id", id},
+             {"logged", numbers.size()},
+             {"step_numbers", numbers},
+             {"rejected", rejected}};
+    if (stopped_at != 0) {
+      out["not_stored_from_line"] = stopped_at;
+      out["store_error"] = store_failure.message();
+    }
+    PrintJson(out);
   } else if (numbers.empty()) {
     std::cout << fmt::format("no steps logged to {}\n", id);
   } else {
@@ -241,6 +272,13 @@ void LogStepsFromStdin(const std::string& id, const GlobalFlags& flags) {
     std::cout << fmt::format("logged {} step(s) to {}: steps {}-{}{}\n", numbers.size(), id,
                              numbers.front(), numbers.back(),
                              interleaved ? " (interleaved with another writer's)" : "");
+  }
+  if (stopped_at != 0) {
+    std::cerr << fmt::format("error: line {}: {}\n", stopped_at, store_failure.message());
+    throw CommandError{fmt::format(
+        "stopped at line {}: the store failed; line {} and the lines after it were not stored: "
+        "send them again from line {}, in order",
+        stopped_at, stopped_at, stopped_at)};
   }
   if (!rejected.empty()) {
     throw CommandError{fmt::format("{} of {} line(s) rejected", rejected.size(),

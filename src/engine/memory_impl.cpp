@@ -73,7 +73,7 @@ Result<std::string> MemoryImpl::start_episode(const EpisodeSpec& spec) {
   if (!NoteWrite(key.ok() ? Status::Ok() : key.status()).ok()) return key.status();
   std::lock_guard lock(mu_);
   if (episodes_.size() < kMaxCachedEpisodes) {
-    episodes_[*key] = EpisodeState{e.id, EpisodeStatus::kOpen, false, 1, 0};
+    episodes_[*key] = EpisodeState{e.id, EpisodeStatus::kOpen, false, 1, 0, Status::Ok()};
     key_by_id_[e.id] = *key;
   }
   return e.id;
@@ -110,7 +110,7 @@ Result<MemoryImpl::EpisodeState*> MemoryImpl::State(std::unique_lock<std::mutex>
   *key = head->key;
   key_by_id_[id] = head->key;
   auto& state = episodes_[head->key];
-  state = EpisodeState{id, head->status, false, head->last_step + 1, 0};
+  state = EpisodeState{id, head->status, false, head->last_step + 1, 0, Status::Ok()};
   return &state;
 }
 
@@ -128,6 +128,7 @@ Result<std::vector<StepTicket>> MemoryImpl::Enqueue(bool caller_waits, std::stri
   if (state.status == EpisodeStatus::kCompleted || state.closing) {
     return CompletedEpisodeRefusesSteps(state.id);
   }
+  if (!caller_waits && !state.stream_failure.ok()) return state.stream_failure;
   const int64_t limit = options_.limits.max_steps_per_episode;
   if (state.next_step - 1 + static_cast<int64_t>(steps.size()) > limit) {
     return Status::ResourceExhausted(
@@ -217,6 +218,7 @@ Status MemoryImpl::flush() {
   drained_cv_.wait(lock, [&] { return finished_ >= target; });
   Status s = std::move(first_error_);
   first_error_ = Status::Ok();
+  for (auto& [key, state] : episodes_) state.stream_failure = Status::Ok();
   return s;
 }
 

@@ -65,6 +65,8 @@ class MemoryImpl final : public Memory {
     // Whether the caller waits for the outcome (log_step, log_steps): its failure is told to
     // it, and not kept for flush() and close() to report.
     bool caller_waits = false;
+    // Not ok when an earlier batch with steps of its episode failed: it fails with it, unwritten.
+    Status doomed;
   };
 
   struct Batch {
@@ -79,6 +81,10 @@ class MemoryImpl final : public Memory {
     bool closing = false;     // being completed or deleted: no more steps accepted
     int64_t next_step = 1;    // the number the next accepted step gets
     int64_t uncommitted = 0;  // accepted steps whose batch has not finished
+    // Set when a batch with steps of this episode failed to be stored: log_step_async refuses
+    // the episode's steps until flush() has reported it, so a stream is never stored out of
+    // order.
+    Status stream_failure;
   };
 
   // The result of committing one batch, for the writer's bookkeeping.
@@ -88,6 +94,7 @@ class MemoryImpl final : public Memory {
     std::unordered_map<int64_t, int64_t> last_step;     // per episode key, when the commit held
     std::unordered_map<int64_t, EpisodeStatus> status;  // per key, as the transaction saw it
     std::vector<int64_t> deleted;                       // keys the transaction found gone
+    Status failure;  // why the whole batch failed, when it did
   };
 
   // Validates the id and finds the episode's state, loading it from the store on first use.
@@ -98,6 +105,9 @@ class MemoryImpl final : public Memory {
   Result<std::vector<StepTicket>> Enqueue(bool caller_waits, std::string_view episode_id,
                                           std::vector<PreparedStep> steps);
   Status CheckOpen() const;
+  // After `failed` could not be stored: the queued steps of its episodes fail with it.
+  // REQUIRES: lock held.
+  void Doom(const Batch& failed, const Status& why);
 
   // The id of the episode with this store key. Takes mu_.
   std::string EpisodeIdOf(int64_t key) const;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <unordered_set>
 
 #include "engine/memory_impl.h"
 
@@ -31,6 +32,7 @@ void MemoryImpl::WriterLoop() {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
     lock.lock();
+    if (!outcome.failure.ok()) Doom(*batch, outcome.failure);
     Reconcile(outcome);
     Count(seconds, outcome);
     for (size_t i = 0; i < batch->steps.size(); ++i) {
@@ -130,6 +132,10 @@ MemoryImpl::CommitOutcome MemoryImpl::Commit(Batch& batch) {
     for (auto& p : batch.steps) {
       if (!failure.ok()) break;
       ++out.batch_steps[p.episode_key];
+      if (!p.doomed.ok()) {
+        out.results.emplace_back(p.doomed);
+        continue;
+      }
       auto it = next.find(p.episode_key);
       if (it->second == 0) {
         out.results.emplace_back(refused.at(p.episode_key));
@@ -161,7 +167,23 @@ MemoryImpl::CommitOutcome MemoryImpl::Commit(Batch& batch) {
   for (size_t i = 0; i < batch.steps.size(); ++i) {
     out.results.emplace_back(Status(failure));
   }
+  out.failure = failure;
   return out;
+}
+
+void MemoryImpl::Doom(const Batch& failed, const Status& why) {
+  std::unordered_set<int64_t> keys;
+  for (const auto& p : failed.steps) keys.insert(p.episode_key);
+  const Status later = why.with_message(fmt::format(
+      "not stored: an earlier step of this episode could not be stored ({})", why.message()));
+  for (auto& b : queue_) {
+    for (auto& p : b.steps) {
+      if (p.doomed.ok() && keys.count(p.episode_key)) p.doomed = later;
+    }
+  }
+  for (int64_t key : keys) {
+    if (auto it = episodes_.find(key); it != episodes_.end()) it->second.stream_failure = later;
+  }
 }
 
 void MemoryImpl::Reconcile(const CommitOutcome& outcome) {

@@ -58,3 +58,24 @@ engram: episodic memory for AI agents
 $ engram episode log-steps --help
 Log steps read from stdin, one ExecutionStep JSON a line (JSON Lines)
 ...
+
+# The file may grow no more (ulimit -f, the way a full disk stops writes): log-steps stops at
+# the first line the store could not take, says from which line to send again, and exits 1.
+# Sent again from there, the episode is whole and in order.
+$ engram episode start --task "Until the disk is full" --db sqlite://small.db
+{{uuid:SMALL}}
+
+$ for i in $(seq 1 3000); do printf '{"tool":"t%d","observation":"%02000d"}\n' $i 0; done > big.jsonl && wc -l < big.jsonl
+3000
+
+$ (trap '' XFSZ; ulimit -f 1500; engram --json episode log-steps $SMALL --db sqlite://small.db < big.jsonl || echo "log-steps exit $?" >&2) > stopped.json; python3 -c 'import json; j = json.load(open("stopped.json")); print(j["logged"] + 1 == j["not_stored_from_line"], j["rejected"], j["store_error"])'
+error: line {{*}}: database small.db: disk I/O error
+error: stopped at line {{*}}: the store failed; line {{*}} and the lines after it were not stored: send them again from line {{*}}, in order
+log-steps exit 1
+True [] database small.db: disk I/O error
+
+$ tail -n +$(python3 -c 'import json; print(json.load(open("stopped.json"))["not_stored_from_line"])') big.jsonl | engram --json episode log-steps $SMALL --db sqlite://small.db | grep -c '"rejected": \[\]'
+1
+
+$ engram --json episode show $SMALL --db sqlite://small.db | python3 -c 'import json, sys; s = json.load(sys.stdin)["steps"]; print(len(s), all(x["tool"] == "t%d" % x["step_number"] for x in s))'
+3000 True

@@ -222,5 +222,54 @@ TEST_F(FaultInjection, AFullDiskIsNoSpaceWhileItLastsAndHealthSaysSo) {
   EXPECT_OK((*m)->close());  // the failure was told to its caller
 }
 
+// A stream of fire-and-forget steps meets a full disk halfway: the steps queued behind the
+// failure fail with it, later ones are refused until flush() reports it, and the stream sent
+// again from its first failure ends up whole and in order.
+TEST_F(FaultInjection, AStreamThatMeetsAFailureIsNeverStoredOutOfOrder) {
+  TempDir dir;
+  auto m = Memory::open(dir.url("stream.db"), StoreOptions());
+  ASSERT_OK(m);
+  EpisodeSpec spec;
+  spec.task = "a stream";
+  auto id = (*m)->start_episode(spec);
+  ASSERT_OK(id);
+  constexpr int kSteps = 2000;
+  std::vector<StepTicket> tickets;
+  int first_failed = -1;
+  for (int i = 0; i < kSteps && first_failed < 0; ++i) {
+    if (i == 300) vfs_.Arm(FaultVfs::Op::kWrite, 1, SQLITE_FULL);  // that write alone
+    auto t = (*m)->log_step_async(*id, Step(std::to_string(i)));
+    if (!t.ok()) {
+      EXPECT_TRUE(t.status().IsNoSpace()) << t.status().message();
+      first_failed = i;
+      break;
+    }
+    tickets.push_back(std::move(*t));
+  }
+  // Once one ticket fails, every later one does: no hole is filled behind it.
+  int first_ticket_failed = -1;
+  for (size_t i = 0; i < tickets.size(); ++i) {
+    auto n = tickets[i].wait();
+    if (!n.ok() && first_ticket_failed < 0) first_ticket_failed = static_cast<int>(i);
+    if (first_ticket_failed >= 0) {
+      EXPECT_FALSE(n.ok()) << i;
+    }
+  }
+  vfs_.Disarm();
+  ASSERT_GE(first_ticket_failed, 0);
+  EXPECT_TRUE((*m)->flush().IsNoSpace());  // reported once; the episode takes steps again
+  for (int i = first_ticket_failed; i < kSteps; ++i) {
+    ASSERT_OK((*m)->log_step_async(*id, Step(std::to_string(i))));
+  }
+  ASSERT_OK((*m)->flush());
+  auto e = (*m)->get_episode(*id);
+  ASSERT_OK(e);
+  ASSERT_EQ(e->steps.size(), static_cast<size_t>(kSteps));
+  for (int i = 0; i < kSteps; ++i) {
+    EXPECT_EQ(e->steps[static_cast<size_t>(i)].tool, std::to_string(i));
+    EXPECT_EQ(e->steps[static_cast<size_t>(i)].step_number, i + 1);
+  }
+}
+
 }  // namespace
 }  // namespace engram
