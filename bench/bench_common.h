@@ -106,6 +106,12 @@ RecallSpeed MeasureRecallSpeed(const std::string& url, int64_t episodes, int que
 double ImportConversationsPerSecond(const std::filesystem::path& dir, const char* cli,
                                     int conversations, const std::string& url = "");
 
+// `engram import --format openai-chat` of a JSON Lines file of `bytes`: its peak resident size.
+struct ImportMemory {
+  int64_t file_bytes = 0, conversations = 0, peak_rss_bytes = 0;
+};
+ImportMemory ImportPeakRss(const std::filesystem::path& dir, const char* cli, int64_t bytes);
+
 // Runs `steps` steps over kThreads threads on these episodes; durable windows of `window`
 // steps, or fire-and-forget when window is 0. Steps/s including the final flush.
 double Ingest(Memory& m, const std::vector<std::string>& ids, int64_t steps, size_t window);

@@ -304,10 +304,22 @@ int main(int argc, char** argv) {
     std::filesystem::remove_all(dir);
     return 0;
   }
+  // Peak memory importing a large file (ENGRAM_BENCH_IMPORT_BYTES, default 1 GiB).
+  auto import_memory_row = [&] {
+    const char* b = std::getenv("ENGRAM_BENCH_IMPORT_BYTES");
+    const int64_t bytes = b ? std::atoll(b) : int64_t{1} << 30;
+    const ImportMemory m = ImportPeakRss(dir, ENGRAM_CLI, bytes);
+    const double mb = static_cast<double>(m.peak_rss_bytes) / 1e6;
+    fmt::print(
+        "| `engram import --format openai-chat`, a {:.2f} GB JSON Lines file ({} conversations) "
+        "| peak RSS {:.0f} MB | < 300 MB | {} |\n",
+        static_cast<double>(m.file_bytes) / 1e9, m.conversations, mb, mb < 300 ? "yes" : "NO");
+  };
   if (only == "import") {
     fmt::print(
         "| `engram import --format openai-chat`, 10,000 conversations | {:.0f} conversations/s |\n",
         ImportConversationsPerSecond(dir, ENGRAM_CLI, 10'000));
+    import_memory_row();
     std::filesystem::remove_all(dir);
     return 0;
   }
@@ -439,6 +451,7 @@ int main(int argc, char** argv) {
       "| `engram import --format openai-chat`, 10,000 conversations of 10 tool calls | {:.0f} "
       "conversations/s | >= 2,000 | {} |\n",
       conversations_per_s, conversations_per_s >= 2000 ? "yes" : "NO");
+  import_memory_row();
   std::filesystem::remove_all(dir);  // the PostgreSQL rows above still needed it
   return 0;
 }

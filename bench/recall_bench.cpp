@@ -1,5 +1,9 @@
 // make bench, recall: retrieval quality on the labelled evaluation set against plain BM25, and
 // recall latency over a large store.
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <sqlite3.h>
@@ -301,6 +305,70 @@ double ImportConversationsPerSecond(const std::filesystem::path& dir, const char
     std::exit(1);
   }
   return conversations / seconds;
+}
+
+ImportMemory ImportPeakRss(const std::filesystem::path& dir, const char* cli, int64_t bytes) {
+  // Conversations of 4 tool calls, about 3 KB each, as JSON Lines, until the file holds
+  // `bytes`: the CLI must read them as they come, whatever the file's size.
+  ImportMemory m;
+  const auto file = dir / "large.jsonl";
+  {
+    std::ofstream out(file);
+    std::mt19937_64 rng(13);
+    const auto& tasks = EvalTasks();
+    while (m.file_bytes < bytes) {
+      Attempt a = MakeAttempt(static_cast<size_t>(m.conversations) % tasks.size(),
+                              static_cast<int>(m.conversations), rng, /*noise=*/true,
+                              /*pad_to=*/4);
+      nlohmann::json messages = nlohmann::json::array();
+      messages.push_back({{"role", "system"}, {"content", std::string(600, 's')}});
+      messages.push_back({{"role", "user"}, {"content", a.spec.task}});
+      for (size_t i = 0; i < a.steps.size(); ++i) {
+        const auto& s = a.steps[i];
+        const std::string id = fmt::format("call_{}", i);
+        messages.push_back(
+            {{"role", "assistant"},
+             {"content", nullptr},
+             {"tool_calls",
+              {{{"id", id},
+                {"type", "function"},
+                {"function",
+                 {{"name", s.tool}, {"arguments", nlohmann::json{{"cmd", s.action}}.dump()}}}}}}});
+        messages.push_back({{"role", "tool"},
+                            {"tool_call_id", id},
+                            {"content", s.observation + std::string(400, 'o')}});
+      }
+      const std::string line = nlohmann::json{{"messages", messages}}.dump() + "\n";
+      out << line;
+      m.file_bytes += static_cast<int64_t>(line.size());
+      ++m.conversations;
+    }
+    if (!out.flush()) {
+      std::fprintf(stderr, "bench: cannot write %s\n", file.string().c_str());
+      std::exit(1);
+    }
+  }
+  const std::string db = "sqlite://" + (dir / "large.db").string();
+  const pid_t pid = fork();
+  if (pid == 0) {
+    if (std::freopen("/dev/null", "w", stdout) == nullptr) _exit(127);
+    execl(cli, cli, "--db", db.c_str(), "import", file.string().c_str(), "--format", "openai-chat",
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  int status = 0;
+  rusage usage{};
+  if (pid < 0 || wait4(pid, &status, 0, &usage) != pid || !WIFEXITED(status) ||
+      WEXITSTATUS(status) != 0) {
+    std::fprintf(stderr, "bench: importing %s failed\n", file.string().c_str());
+    std::exit(1);
+  }
+  m.peak_rss_bytes = static_cast<int64_t>(usage.ru_maxrss) * 1024;
+  std::filesystem::remove(file);
+  std::filesystem::remove(dir / "large.db");
+  std::filesystem::remove(dir / "large.db-wal");
+  std::filesystem::remove(dir / "large.db-shm");
+  return m;
 }
 
 }  // namespace engram::bench

@@ -160,21 +160,42 @@ void ImportOpenAiChat(std::istream& in, Importer& importer, const Limits& limits
     ImportLines(in, importer, convert, 1 + blank_lines);
     return;
   }
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  const std::string text = buffer.str();
-  // One JSON document holding a list of conversations; else JSON Lines, a conversation a line
-  // (a one-line file holding a bare list of messages is one conversation).
-  auto parsed = parse_json(text);
-  const nlohmann::json whole = parsed.ok() ? std::move(*parsed) : nlohmann::json();
-  if (whole.is_array() && !whole.empty() && !IsMessage(whole.front())) {
-    for (size_t i = 0; i < whole.size(); ++i) {
-      importer.Add(fmt::format("conversations[{}]", i), EpisodeFromOpenAiChat(whole[i], limits));
+  // A list: a line that is a whole conversation's messages (JSON Lines, read a line at a time
+  // whatever the file's size), or one JSON document listing conversations, read whole.
+  InputLine first;
+  ReadLine(in, first);
+  const int64_t first_line = 1 + blank_lines;
+  auto alone = first.too_long ? Result<nlohmann::json>(Status::InvalidArgument("too long"))
+                              : parse_json(first.text);
+  auto add_list = [&](const nlohmann::json& list, const std::string& prefix) {
+    for (size_t i = 0; i < list.size(); ++i) {
+      importer.Add(fmt::format("{}conversations[{}]", prefix, i),
+                   EpisodeFromOpenAiChat(list[i], limits));
     }
+  };
+  if (alone.ok()) {
+    if (alone->is_array() && !alone->empty() && !IsMessage(alone->front())) {
+      add_list(*alone, "");  // a one-line document
+    } else {
+      importer.Add(fmt::format("line {}", first_line), convert(*alone));
+    }
+    ImportLines(in, importer, convert, first_line + 1);
     return;
   }
-  std::istringstream lines(text);
-  ImportLines(lines, importer, convert, 1 + blank_lines);
+  if (first.too_long) {
+    importer.Reject(fmt::format("line {}", first_line), "the line is " + TooLong(first));
+    ImportLines(in, importer, convert, first_line + 1);
+    return;
+  }
+  std::stringstream buffer;
+  buffer << first.text << '\n' << in.rdbuf();
+  auto whole = parse_json(buffer.str());
+  if (!whole.ok()) return importer.Reject("the document", whole.status().message());
+  if (!whole->is_array() || whole->empty() || IsMessage(whole->front())) {
+    return importer.Reject("the document",
+                           "a document of several lines must be a list of conversations");
+  }
+  add_list(*whole, "");
 }
 
 }  // namespace

@@ -599,8 +599,17 @@ Status HttpServer::bind() {
         fmt::format("listening on {} (beyond loopback) needs a bearer token: pass --token-file",
                     impl_->options.host));
   }
-  impl_->Setup();
+  if (impl_->routes.empty()) impl_->Setup();
   return impl_->transport.bind(impl_->options.host, impl_->options.port);
+}
+
+HttpResponse HttpServer::respond(HttpRequest request) {
+  if (impl_->routes.empty()) impl_->Setup();
+  auto admitted = impl_->Admit(request);
+  if (auto* answer = std::get_if<HttpResponse>(&admitted)) return std::move(*answer);
+  HttpResponse response;
+  std::get<HttpApplication::Handler>(admitted)(request, response);
+  return response;
 }
 
 int HttpServer::port() const {

@@ -40,6 +40,10 @@ class HttpServer {
   Status run();
   void stop();
 
+  // Answers a request as the server would, without the network: the token, the route, the
+  // handler (for tests and fuzzing). Routes are set up by bind() or on first use.
+  HttpResponse respond(HttpRequest request);
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

@@ -52,7 +52,64 @@ int HexValue(char c) {
   return -1;
 }
 
+std::string TooManyFields(const HttpLimits& limits) {
+  return fmt::format("the request has more than {} header fields, the limit", limits.max_headers);
+}
+
+// The request's head as engram reads it; false when it has more fields than the limit.
+bool FillRequest(const http::request_parser<http::string_body>& parser, const HttpLimits& limits,
+                 HttpRequest& request) {
+  const auto& head = parser.get();
+  size_t fields = 0;
+  for (const auto& f : head) {
+    if (++fields > limits.max_headers) return false;
+    request.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+  }
+  request.method = std::string(head.method_string());
+  const std::string_view target(head.target().data(), head.target().size());
+  const size_t q = target.find('?');
+  request.path = PercentDecode(target.substr(0, q), false);
+  if (q != std::string_view::npos) request.params = ParseQuery(target.substr(q + 1));
+  request.has_body = parser.chunked() || parser.content_length().value_or(0) > 0;
+  return true;
+}
+
 }  // namespace
+
+Result<HttpRequest> ParseHttpRequest(std::string_view bytes, const HttpLimits& limits,
+                                     int* http_status) {
+  auto refuse = [&](int status, std::string why) -> Result<HttpRequest> {
+    if (http_status) *http_status = status;
+    return Status::InvalidArgument(std::move(why));
+  };
+  http::request_parser<http::string_body> parser;
+  parser.header_limit(static_cast<uint32_t>(limits.max_header_bytes));
+  parser.body_limit(limits.max_body_bytes);
+  parser.eager(true);
+  beast::error_code ec;
+  asio::const_buffer rest(bytes.data(), bytes.size());
+  while (rest.size() > 0 && !parser.is_done()) {
+    const size_t used = parser.put(rest, ec);
+    if (ec == http::error::need_more) break;
+    if (ec == http::error::header_limit) {
+      return refuse(431, fmt::format("the request's header section is larger than {} bytes, "
+                                     "the limit",
+                                     limits.max_header_bytes));
+    }
+    if (ec == http::error::body_limit) {
+      return refuse(413, fmt::format("the request body is larger than {} bytes, the limit",
+                                     limits.max_body_bytes));
+    }
+    if (ec) return refuse(400, "the request is not valid HTTP/1.1: " + ec.message());
+    rest += used;
+  }
+  if (!parser.is_done()) return refuse(400, "the request ends before it is whole");
+  HttpRequest request;
+  if (!FillRequest(parser, limits, request)) return refuse(431, TooManyFields(limits));
+  request.body = std::move(parser.get().body());
+  if (http_status) *http_status = 200;
+  return request;
+}
 
 std::string HttpRequest::header(std::string_view name) const {
   for (const auto& [k, v] : headers) {
@@ -195,24 +252,11 @@ class HttpTransport::Impl::Connection : public std::enable_shared_from_this<Conn
       return Refuse(400, "bad_request", "the request is not valid HTTP/1.1: " + ec.message());
     }
     if (ec) return Close();  // timed out, reset, or gone between requests
-    const auto& head = parser_->get();
     request_ = HttpRequest();
-    size_t fields = 0;
-    for (const auto& f : head) {
-      if (++fields > server_.limits.max_headers) {
-        return Refuse(431, "header_too_large",
-                      fmt::format("the request has more than {} header fields, the limit",
-                                  server_.limits.max_headers));
-      }
-      request_.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+    if (!FillRequest(*parser_, server_.limits, request_)) {
+      return Refuse(431, "header_too_large", TooManyFields(server_.limits));
     }
-    request_.method = std::string(head.method_string());
-    const std::string_view target(head.target().data(), head.target().size());
-    const size_t q = target.find('?');
-    request_.path = PercentDecode(target.substr(0, q), false);
-    if (q != std::string_view::npos) request_.params = ParseQuery(target.substr(q + 1));
-    request_.has_body = parser_->chunked() || parser_->content_length().value_or(0) > 0;
-    keep_alive_ = head.keep_alive();
+    keep_alive_ = parser_->get().keep_alive();
 
     auto admitted = server_.app.admit(request_);
     if (auto* refusal = std::get_if<HttpResponse>(&admitted)) {

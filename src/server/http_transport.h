@@ -89,6 +89,12 @@ class HttpTransport {
   std::unique_ptr<Impl> impl_;
 };
 
+// Reads one request from `bytes` as a connection reads it, with the same limits and into the
+// same HttpRequest (for tests and fuzzing). InvalidArgument names what is wrong: not HTTP, a
+// limit passed (its status, 400, 413 or 431, as a connection would answer, in `http_status`).
+Result<HttpRequest> ParseHttpRequest(std::string_view bytes, const HttpLimits& limits,
+                                     int* http_status = nullptr);
+
 // "a%20b" -> "a b"; with `plus_is_space`, '+' too (query strings). Malformed escapes are kept
 // as they are.
 std::string PercentDecode(std::string_view text, bool plus_is_space);

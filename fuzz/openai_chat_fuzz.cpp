@@ -1,0 +1,19 @@
+// The OpenAI chat import format: a conversation (a list of messages, or an object holding one)
+// into an episode, within the limits.
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "core/openai_chat.h"
+#include "engram/json.h"
+
+using namespace engram;
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  auto parsed = parse_json(std::string_view(reinterpret_cast<const char*>(data), size));
+  if (!parsed.ok()) return 0;
+  if (auto episode = EpisodeFromOpenAiChat(*parsed, Limits{}); episode.ok()) {
+    if (episode->task.empty()) __builtin_trap();  // an episode always has its task
+  }
+  return 0;
+}
