@@ -20,7 +20,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!memory || ++runs % 5000 == 0) {
     api.reset();
     memory.reset();
-    memory = std::move(*Memory::open("sqlite://:memory:"));
+    auto opened = Memory::open("sqlite://:memory:");
+    if (!opened.ok()) __builtin_trap();
+    memory = std::move(*opened);
     server::ServeOptions options;
     options.token = "fuzz-token";
     options.limits = limits;

@@ -17,7 +17,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!memory || ++runs % 5000 == 0) {
     session.reset();
     memory.reset();
-    memory = std::move(*Memory::open("sqlite://:memory:"));
+    auto opened = Memory::open("sqlite://:memory:");
+    if (!opened.ok()) __builtin_trap();
+    memory = std::move(*opened);
     session = std::make_unique<mcp::Session>(*memory);
     // Initialized, with an episode to act on, so that tool calls reach the store.
     (void)session->handle_text(

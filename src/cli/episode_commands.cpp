@@ -47,7 +47,7 @@ namespace {
 using json = nlohmann::ordered_json;
 
 void PrintJson(const json& j) {
-  std::cout << j.dump(2) << "\n";
+  std::cout << j.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
 }
 
 struct StartArgs {

@@ -81,7 +81,7 @@ class Importer {
                          {"skipped", skipped_},
                          {"rejected", rejected_},
                          {"problems", errors_}}
-                       .dump(2)
+                       .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
                 << "\n";
     } else {
       std::cout << fmt::format("imported {} episode(s), skipped {} existing, rejected {}\n",
@@ -285,7 +285,7 @@ void AddTransferCommands(CLI::App& app, GlobalFlags& flags) {
                          {"to", report->to},
                          {"tables", tables},
                          {"seconds", report->seconds}}
-                       .dump(2)
+                       .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
                 << "\n";
       return;
     }

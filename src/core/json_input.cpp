@@ -5,6 +5,7 @@
 #include <limits>
 #include <optional>
 
+#include "core/utf8.h"
 #include "engram/json.h"
 
 namespace engram {
@@ -20,7 +21,7 @@ struct TooDeep {};
 std::string Message(const json::exception& e) {
   std::string_view what = e.what();
   if (auto pos = what.find("] "); pos != std::string_view::npos) what.remove_prefix(pos + 2);
-  return std::string(what);
+  return EscapeInvalidUtf8(what);  // it may quote the ill-formed bytes it stopped at
 }
 
 // Where a number out of range sits: the key of the value being read when parsing stopped

@@ -1,5 +1,7 @@
 #include "core/utf8.h"
 
+#include <fmt/format.h>
+
 #include <cstdint>
 
 namespace engram {
@@ -50,6 +52,17 @@ std::string ClipLine(std::string_view text, size_t width) {
   text = text.substr(0, text.find('\n'));
   if (text.size() <= width) return std::string(text);
   return std::string(Utf8Prefix(text, width - 3)) + "...";
+}
+
+std::string EscapeInvalidUtf8(std::string_view s) {
+  std::string out;
+  while (auto bad = FindInvalidUtf8(s)) {
+    out.append(s.substr(0, *bad));
+    out += fmt::format("\\x{:02X}", static_cast<unsigned char>(s[*bad]));
+    s.remove_prefix(*bad + 1);
+  }
+  out.append(s);
+  return out;
 }
 
 }  // namespace engram

@@ -11,6 +11,10 @@ namespace engram {
 // The offset of the first byte that is not part of a valid UTF-8 sequence, if any.
 std::optional<size_t> FindInvalidUtf8(std::string_view s);
 
+// `s` with each byte that is not part of a valid UTF-8 sequence written as \xHH: text fit for a
+// message, whatever the input quoted in it.
+std::string EscapeInvalidUtf8(std::string_view s);
+
 // The longest prefix of `s` of at most `max_bytes` that does not split a character.
 std::string_view Utf8Prefix(std::string_view s, size_t max_bytes);
 

@@ -31,7 +31,8 @@ bool ValidId(const json& id) {
 }  // namespace
 
 std::string Session::ParseErrorReply(const std::string& why) {
-  return Error(nullptr, kParseError, "Parse error: " + why).dump();
+  return Error(nullptr, kParseError, "Parse error: " + why)
+      .dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 std::optional<std::string> Session::handle_text(std::string_view text) {

@@ -97,3 +97,17 @@ error: 1 record(s) rejected
 $ (printf '{"jsonrpc":"2.0","id":1,"method":"ping","params":{"pad":"'; head -c 67108864 /dev/zero | tr '\0' 'a'; echo '"}}'; echo '{"jsonrpc":"2.0","id":2,"method":"ping"}') | engram mcp
 {"error":{"code":-32700,"message":"Parse error: the message is 67108924 bytes, limit 67108864 bytes"},"id":null,"jsonrpc":"2.0"}
 {"id":2,"jsonrpc":"2.0","result":{}}
+
+# Bytes that are not UTF-8, quoted by the parser's message, are escaped in it: the JSON output
+# of log-steps and import and an MCP reply stay JSON (they aborted the process before).
+$ printf '{"tool":"\377"}\n' | engram --json episode log-steps $ID | python3 -c 'import json, sys; print(json.load(sys.stdin)["rejected"][0]["error"][-18:])'
+error: line 1: not valid JSON: parse error at line 1, column 10: syntax error while parsing value - invalid string: ill-formed UTF-8 byte; last read: '"\xFF'
+error: 1 of 1 line(s) rejected
+last read: '"\xFF'
+
+$ printf '{"messages":[{"role":"user","content":"\377"}]}\n' | engram --json import - --format openai-chat | python3 -c 'import json, sys; print(json.load(sys.stdin)["problems"][0]["error"][-18:])'
+error: 1 record(s) rejected
+last read: '"\xFF'
+
+$ printf '{"jsonrpc":"2.0","id":"\377"}\n' | engram mcp | python3 -c 'import json, sys; print(json.load(sys.stdin)["error"]["code"])'
+-32700
