@@ -359,6 +359,41 @@ int main(int argc, char** argv) {
         kConnections, Rate(single.steps_per_s), single.steps_per_s / a, single.p50_ms,
         single.p99_ms, single.p99_ms < 5 ? "yes" : "NO");
   };
+  // ENGRAM_BENCH_SERVER_BASELINE=/path/to/another/engram: the interface rows again on that
+  // binary, turn about with this one, twice each, the better of each row kept.
+  auto print_server_baseline = [&] {
+    const char* other = std::getenv("ENGRAM_BENCH_SERVER_BASELINE");
+    if (!other) return;
+    ServerFigures mine = servers, base;
+    for (int round = 0; round < 2; ++round) {
+      const auto sub = dir / fmt::format("baseline{}", round);
+      std::filesystem::create_directories(sub);
+      const ServerFigures b = MeasureServers(sub, other, steps, 20'000, 50'000);
+      const ServerFigures m = MeasureServers(sub, ENGRAM_CLI, steps, 20'000, 50'000);
+      auto better = [](RequestFigures& keep, const RequestFigures& r) {
+        if (r.steps_per_s > keep.steps_per_s) keep = r;
+      };
+      better(base.mcp_stdio, b.mcp_stdio);
+      better(base.http_batched, b.http_batched);
+      better(base.http_single, b.http_single);
+      better(mine.mcp_stdio, m.mcp_stdio);
+      better(mine.http_batched, m.http_batched);
+      better(mine.http_single, m.http_single);
+    }
+    fmt::print(
+        "\n| interface, this build vs {} | steps/s | baseline steps/s | ratio | request p99 | "
+        "baseline p99 | target | met |\n|---|---:|---:|---:|---:|---:|---|---|\n",
+        other);
+    auto row = [](const char* name, const RequestFigures& m, const RequestFigures& b) {
+      const double ratio = m.steps_per_s / b.steps_per_s;
+      fmt::print("| {} | {} | {} | {:.2f} | {:.2f} ms | {:.2f} ms | >= 0.90 | {} |\n", name,
+                 Rate(m.steps_per_s), Rate(b.steps_per_s), ratio, m.p99_ms, b.p99_ms,
+                 ratio >= 0.9 ? "yes" : "NO");
+    };
+    row("MCP stdio, log_steps bursts of 50", mine.mcp_stdio, base.mcp_stdio);
+    row("HTTP, 50 steps a request", mine.http_batched, base.http_batched);
+    row("HTTP, 1 step a request", mine.http_single, base.http_single);
+  };
   double conversations_per_s = 0;  // SQLite's import rate, measured below in a full run
   auto print_postgres = [&] {
     const PostgresFigures pg = MeasurePostgres(argv[0], steps, dir);
@@ -392,7 +427,10 @@ int main(int argc, char** argv) {
   };
   if (only == "servers" || only == "postgres") {
     fmt::print("| (a) engram, durable, batched | {} |\n", Rate(a));
-    if (only == "servers") print_servers();
+    if (only == "servers") {
+      print_servers();
+      print_server_baseline();
+    }
     if (only == "postgres") print_postgres();
     std::filesystem::remove_all(dir);
     return 0;
@@ -427,6 +465,7 @@ int main(int argc, char** argv) {
   row("(d) `engram episode log-steps` through a pipe, 100,000 steps", d,
       fmt::format("d/a = {:.2f}", d / a), "d/a >= 0.5", d / a >= 0.5);
   print_servers();
+  print_server_baseline();
   print_postgres();
   fmt::print("\n| measure | value | target | met |\n|---|---:|---|---|\n");
   fmt::print("| durable log_step latency, 4 threads, p50 | {:.3f} ms | | |\n", lat.p50_ms);

@@ -24,3 +24,9 @@ error: --token-file open.token is open to its group or others (mode 0640): run c
 $ (engram serve --listen 127.0.0.1:0 > out.txt & pid=$!; for i in $(seq 200); do grep -q serving out.txt && break; sleep 0.1; done; kill -TERM $pid; wait $pid; echo "exit $?"; head -1 out.txt)
 exit 0
 engram serving http://127.0.0.1:{{int}}
+
+# Clients that never finish (headers trickled, a body cut short, a connection left idle) do not
+# hold SIGTERM up: the server exits within 10 s, cleanly.
+$ (engram serve --listen 127.0.0.1:0 > out2.txt & pid=$!; for i in $(seq 200); do grep -q serving out2.txt && break; sleep 0.1; done; port=$(sed -n 's/^engram serving http:\/\/127.0.0.1:\([0-9]*\)$/\1/p' out2.txt); python3 -c 'import socket, sys, time; p = int(sys.argv[1]); c = [socket.create_connection(("127.0.0.1", p)) for _ in range(200)]; [s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n" if i % 2 else b"POST /v1/episodes HTTP/1.1\r\nHost: x\r\nContent-Length: 99\r\n\r\n{") for i, s in enumerate(c)]; print("connected", flush=True); time.sleep(60)' $port > clients.txt & clients=$!; for i in $(seq 100); do grep -q connected clients.txt && break; sleep 0.1; done; start=$(date +%s); kill -TERM $pid; wait $pid; echo "exit $?"; end=$(date +%s); kill $clients; [ $((end - start)) -lt 10 ] && echo "stopped within 10 s")
+exit 0
+stopped within 10 s

@@ -3,15 +3,18 @@
 // After each run: every acknowledged step is in the store, every failure was returned to its
 // caller as an I/O error or a full disk (never as corruption), no call is half-written, and the
 // same Memory takes writes again once the fault is gone.
+#include <httplib.h>
 #include <sqlite3.h>
 
 #include <iostream>
 #include <map>
 #include <set>
+#include <thread>
 
 #include <fmt/format.h>
 
 #include "engram/engram.h"
+#include "server/http_server.h"
 #include "store/fault_vfs.h"
 #include "store/sqlite_db.h"
 #include "test_util.h"
@@ -269,6 +272,44 @@ TEST_F(FaultInjection, AStreamThatMeetsAFailureIsNeverStoredOutOfOrder) {
     EXPECT_EQ(e->steps[static_cast<size_t>(i)].tool, std::to_string(i));
     EXPECT_EQ(e->steps[static_cast<size_t>(i)].step_number, i + 1);
   }
+}
+
+// Over HTTP: a full disk is 507 with a message that says so, /readyz says the same while it
+// lasts, and both are 2xx again once a write succeeds.
+TEST_F(FaultInjection, AFullDiskOverHttpIs507AndReadyzSaysSo) {
+  TempDir dir;
+  auto m = Memory::open(dir.url("http.db"), StoreOptions());
+  ASSERT_OK(m);
+  server::ServeOptions options;
+  options.port = 0;
+  server::HttpServer api(**m, options);
+  ASSERT_OK(api.bind());
+  std::thread serving([&] { (void)api.run(); });
+  httplib::Client client("127.0.0.1", api.port());
+  client.set_read_timeout(10);
+  auto started = client.Post("/v1/episodes", R"({"task": "t"})", "application/json");
+  ASSERT_TRUE(started);
+  ASSERT_EQ(started->status, 201);
+  const std::string steps =
+      "/v1/episodes/" + nlohmann::json::parse(started->body)["id"].get<std::string>() + "/steps";
+  vfs_.Arm(FaultVfs::Op::kWrite, 1, SQLITE_FULL, /*sticky=*/true);
+  auto refused = client.Post(steps, R"({"tool": "a"})", "application/json");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 507);
+  auto error = nlohmann::json::parse(refused->body)["error"];
+  EXPECT_EQ(error["code"], "insufficient_storage");
+  EXPECT_NE(error["message"].get<std::string>().find("the disk is full"), std::string::npos);
+  auto ready = client.Get("/readyz");
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->status, 507);
+  vfs_.Disarm();
+  auto stored = client.Post(steps, R"({"tool": "b"})", "application/json");
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->status, 201);
+  EXPECT_EQ(client.Get("/readyz")->status, 200);
+  api.stop();
+  serving.join();
+  EXPECT_OK((*m)->close());  // the client was told: a clean exit
 }
 
 }  // namespace
