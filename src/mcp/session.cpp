@@ -30,6 +30,12 @@ bool ValidId(const json& id) {
 
 }  // namespace
 
+std::string StringField(const json& j, const char* key) {
+  if (!j.is_object()) return "";
+  const auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
 std::string Session::ParseErrorReply(const std::string& why) {
   return Error(nullptr, kParseError, "Parse error: " + why)
       .dump(-1, ' ', false, json::error_handler_t::replace);
@@ -56,7 +62,7 @@ std::optional<json> Session::handle(const json& message) {
     if (replies.empty()) return std::nullopt;
     return replies;
   }
-  if (!message.is_object() || message.value("jsonrpc", "") != "2.0") {
+  if (!message.is_object() || StringField(message, "jsonrpc") != "2.0") {
     return Error(nullptr, kInvalidRequest, "Invalid Request: not a JSON-RPC 2.0 message");
   }
   const auto method_it = message.find("method");
@@ -96,7 +102,7 @@ std::optional<json> Session::handle(const json& message) {
 }
 
 json Session::Initialize(const json& params) {
-  const std::string asked = params.value("protocolVersion", "");
+  const std::string asked = StringField(params, "protocolVersion");
   const char* agreed = kProtocolVersions[0];
   for (const char* v : kProtocolVersions) {
     if (asked == v) agreed = v;

@@ -17,6 +17,10 @@ namespace engram::mcp {
 inline constexpr const char* kProtocolVersions[] = {"2025-11-25", "2025-06-18", "2025-03-26",
                                                     "2024-11-05"};
 
+// The string at `key` of the object `j`; "" when `j` is not an object, or the key is absent or
+// holds something else (json::value would throw on the last).
+std::string StringField(const nlohmann::json& j, const char* key);
+
 class Session {
  public:
   explicit Session(Memory& memory) : memory_(memory) {}

@@ -431,7 +431,7 @@ void HttpServer::Impl::Mcp(const HttpRequest& req, HttpResponse& res) {
   }
   std::shared_ptr<mcp::Session> session;
   const std::string id = req.header("Mcp-Session-Id");
-  if (message.is_object() && message.value("method", "") == "initialize") {
+  if (mcp::StringField(message, "method") == "initialize") {
     session = std::make_shared<mcp::Session>(memory);
     res.set_header("Mcp-Session-Id", NewSession(session));
   } else if (id.empty()) {

@@ -8,6 +8,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <condition_variable>
+#include <cstdio>
 #include <limits>
 #include <list>
 #include <mutex>
@@ -312,7 +313,11 @@ class HttpTransport::Impl::Connection : public std::enable_shared_from_this<Conn
       try {
         self->handler_(self->request_, response);
       } catch (const std::exception& e) {
-        response = self->server_.app.error(500, "internal", e.what());
+        // A bug of engram's: the client gets no library's text; the log gets the detail.
+        std::fprintf(stderr, "engram serve: %s %s failed: %s\n", self->request_.method.c_str(),
+                     self->request_.path.substr(0, 200).c_str(), e.what());
+        response = self->server_.app.error(500, "internal",
+                                           "the server failed on this request (see its log)");
       }
       asio::dispatch(self->stream_.get_executor(), [self, r = std::move(response)]() mutable {
         self->Send(std::move(r), /*close=*/false);

@@ -111,3 +111,8 @@ last read: '"\xFF'
 
 $ printf '{"jsonrpc":"2.0","id":"\377"}\n' | engram mcp | python3 -c 'import json, sys; print(json.load(sys.stdin)["error"]["code"])'
 -32700
+
+# Members of the wrong type where a string is read: an error reply, not an abort.
+$ printf '%s\n' '{"jsonrpc":1,"id":1,"method":"ping"}' '{"jsonrpc":"2.0","id":2,"method":"initialize","params":{"protocolVersion":5}}' | engram mcp | python3 -c 'import json, sys; [print(json.loads(l).get("error", {}).get("code"), "protocolVersion" in json.loads(l).get("result", {})) for l in sys.stdin]'
+-32600 False
+None True
