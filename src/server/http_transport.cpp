@@ -12,6 +12,7 @@
 #include <limits>
 #include <list>
 #include <mutex>
+#include <sstream>
 #include <thread>
 
 namespace engram::server {
@@ -73,6 +74,19 @@ bool FillRequest(const http::request_parser<http::string_body>& parser, const Ht
   if (q != std::string_view::npos) request.params = ParseQuery(target.substr(q + 1));
   request.has_body = parser.chunked() || parser.content_length().value_or(0) > 0;
   return true;
+}
+
+// The answer as bytes on the wire (Beast's serializer), with Connection: close when `close`.
+std::string Serialize(HttpResponse r, bool close) {
+  http::response<http::string_body> reply(static_cast<http::status>(r.status), 11);
+  if (!r.content_type.empty()) reply.set(http::field::content_type, r.content_type);
+  for (auto& [k, v] : r.headers) reply.insert(k, v);
+  reply.body() = std::move(r.body);
+  reply.keep_alive(!close);
+  reply.prepare_payload();
+  std::ostringstream out;
+  out << reply;
+  return std::move(out).str();
 }
 
 }  // namespace
@@ -237,6 +251,13 @@ class HttpTransport::Impl::Connection : public std::enable_shared_from_this<Conn
     parser_->header_limit(static_cast<uint32_t>(server_.limits.max_header_bytes));
     // The Content-Length is checked once admitted (Beast 1.74 reads "none" as "no body").
     parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
+    // A header already in the buffer (the usual case once its first bytes are in) is read at
+    // once, without another round through the I/O thread.
+    if (buffer_.size() > 0) {
+      beast::error_code ec;
+      buffer_.consume(parser_->put(buffer_.data(), ec));
+      if (ec != http::error::need_more) return OnHeader(ec);
+    }
     stream_.expires_after(deadline);
     http::async_read_header(
         stream_, buffer_, *parser_,
@@ -285,26 +306,36 @@ class HttpTransport::Impl::Connection : public std::enable_shared_from_this<Conn
   }
 
   void ReadBody() {
+    // What of the body is in the buffer already is read at once; the rest as it comes.
+    parser_->eager(true);
+    beast::error_code ec;
+    while (buffer_.size() > 0 && !parser_->is_done() && !ec) {
+      buffer_.consume(parser_->put(buffer_.data(), ec));
+    }
+    if (ec == http::error::need_more) ec = {};
+    if (ec || parser_->is_done()) return OnBody(ec);
     stream_.expires_after(server_.limits.body_timeout);
     http::async_read(
-        stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
-          if (ec == http::error::body_limit) {
-            return self->Refuse(413, "payload_too_large",
-                                fmt::format("the request body is larger than {} "
-                                            "bytes, the limit",
-                                            self->server_.limits.max_body_bytes));
-          }
-          if (IsMalformed(ec)) {
-            return self->Refuse(400, "bad_request",
-                                "the request body is not valid HTTP/1.1: " + ec.message());
-          }
-          if (ec) return self->Close();
-          self->request_.body = std::move(self->parser_->get().body());
-          self->Handle();
-        });
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnBody(ec); });
   }
 
-  // The handler on a worker thread; its answer back on this connection's strand.
+  void OnBody(beast::error_code ec) {
+    if (ec == http::error::body_limit) {
+      return Refuse(413, "payload_too_large",
+                    fmt::format("the request body is larger than {} bytes, the limit",
+                                server_.limits.max_body_bytes));
+    }
+    if (IsMalformed(ec)) {
+      return Refuse(400, "bad_request", "the request body is not valid HTTP/1.1: " + ec.message());
+    }
+    if (ec) return Close();
+    request_.body = std::move(parser_->get().body());
+    Handle();
+  }
+
+  // The handler on a worker thread, where it may block on the store (a commit) without
+  // holding an I/O thread.
   void Handle() {
     state_ = State::kHandling;
     stream_.expires_never();
@@ -319,9 +350,23 @@ class HttpTransport::Impl::Connection : public std::enable_shared_from_this<Conn
         response = self->server_.app.error(500, "internal",
                                            "the server failed on this request (see its log)");
       }
-      asio::dispatch(self->stream_.get_executor(), [self, r = std::move(response)]() mutable {
-        self->Send(std::move(r), /*close=*/false);
-      });
+      // Most answers fit in the socket's buffer: written here, at once, rather than after a
+      // round through an I/O thread; what does not fit is written from there. (No other
+      // operation is under way on the socket while a request is handled.)
+      const bool close = !self->keep_alive_;
+      std::string out = Serialize(std::move(response), close);
+      beast::error_code ec;
+      size_t done = 0;
+      auto& socket = self->stream_.socket();
+      socket.non_blocking(true, ec);
+      if (!ec) done = socket.write_some(asio::buffer(out), ec);
+      const bool failed = ec && ec != asio::error::would_block;
+      asio::dispatch(self->stream_.get_executor(),
+                     [self, out = std::move(out), done, close, failed]() mutable {
+                       if (failed) return self->Close();
+                       self->out_ = std::move(out);
+                       self->WriteOut(done, close);
+                     });
     });
   }
 
@@ -332,22 +377,24 @@ class HttpTransport::Impl::Connection : public std::enable_shared_from_this<Conn
   void Send(HttpResponse r, bool close) {
     if (!stream_.socket().is_open()) return;
     close = close || !keep_alive_ || stopping_;
+    out_ = Serialize(std::move(r), close);
+    WriteOut(0, close);
+  }
+
+  // The answer in out_ from byte `done` on; then the next request, or the close.
+  void WriteOut(size_t done, bool close) {
+    if (!stream_.socket().is_open()) return;
     state_ = State::kWriting;
-    reply_ = std::make_shared<http::response<http::string_body>>(
-        static_cast<http::status>(r.status), 11);
-    if (!r.content_type.empty()) reply_->set(http::field::content_type, r.content_type);
-    for (auto& [k, v] : r.headers) reply_->insert(k, v);
-    reply_->body() = std::move(r.body);
-    reply_->keep_alive(!close);
-    reply_->prepare_payload();
+    auto next = [self = shared_from_this(), close](beast::error_code ec, size_t) {
+      self->out_.clear();
+      if (ec) return self->Close();
+      if (close) return self->Linger();
+      self->AwaitRequest();
+    };
+    if (done == out_.size()) return next({}, 0);
     stream_.expires_after(server_.limits.body_timeout);
-    http::async_write(stream_, *reply_,
-                      [self = shared_from_this(), close](beast::error_code ec, size_t) {
-                        self->reply_.reset();
-                        if (ec) return self->Close();
-                        if (close) return self->Linger();
-                        self->AwaitRequest();
-                      });
+    asio::async_write(stream_, asio::buffer(out_.data() + done, out_.size() - done),
+                      std::move(next));
   }
 
   // Sends FIN, then reads and drops what the client still sends, for a while, so that the
@@ -383,7 +430,7 @@ class HttpTransport::Impl::Connection : public std::enable_shared_from_this<Conn
   std::optional<http::request_parser<http::string_body>> parser_;
   HttpRequest request_;
   HttpApplication::Handler handler_;
-  std::shared_ptr<http::response<http::string_body>> reply_;
+  std::string out_;  // the answer being written
   std::shared_ptr<http::response<http::empty_body>> continue_;
   State state_ = State::kReading;
   bool keep_alive_ = true;
@@ -489,6 +536,7 @@ Status HttpTransport::run() {
   }
   auto guard = asio::make_work_guard(s.io);
   s.Accept();
+  // A few I/O threads: they only read, parse and write.
   const unsigned io_threads = std::max(2u, std::thread::hardware_concurrency());
   std::vector<std::thread> threads;
   for (unsigned i = 0; i < io_threads; ++i) threads.emplace_back([&s] { s.io.run(); });

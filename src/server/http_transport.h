@@ -4,7 +4,8 @@
 // Threads: a few I/O threads read and write every connection asynchronously, so a connection
 // that trickles bytes holds no thread; a request whose header is in goes to the application's
 // `admit` on its I/O thread (cheap checks: the token, the route, the Content-Type), and, once
-// its body is read, to `handle` on a pool of worker threads, where the store's calls may block.
+// its body is read, to its handler on a pool of worker threads, where the store's calls may
+// block (a commit); the worker writes the answer, or as much of it as the socket takes.
 #pragma once
 
 #include <chrono>
