@@ -94,7 +94,7 @@ class MemoryImpl final : public Memory {
     std::unordered_map<int64_t, int64_t> last_step;     // per episode key, when the commit held
     std::unordered_map<int64_t, EpisodeStatus> status;  // per key, as the transaction saw it
     std::vector<int64_t> deleted;                       // keys the transaction found gone
-    Status failure;  // why the whole batch failed, when it did
+    Status failure;                                     // why the whole batch failed, when it did
   };
 
   // Validates the id and finds the episode's state, loading it from the store on first use.
