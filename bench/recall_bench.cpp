@@ -251,6 +251,36 @@ RecallSpeed MeasureRecallSpeed(const std::string& url, int64_t episodes, int que
   return out;
 }
 
+namespace {
+
+// An eval-set attempt as an OpenAI chat transcript: a system prompt (when not empty), the
+// user's task, then per step an assistant turn calling the tool and the tool's reply, its
+// observation padded by `padding` bytes.
+nlohmann::json ChatMessages(const Attempt& a, const std::string& system, size_t padding) {
+  nlohmann::json messages = nlohmann::json::array();
+  if (!system.empty()) messages.push_back({{"role", "system"}, {"content", system}});
+  messages.push_back({{"role", "user"}, {"content", a.spec.task}});
+  for (size_t i = 0; i < a.steps.size(); ++i) {
+    const auto& s = a.steps[i];
+    const std::string id = fmt::format("call_{}", i);
+    messages.push_back(
+        {{"role", "assistant"},
+         {"content", nullptr},
+         {"tool_calls",
+          {{{"id", id},
+            {"type", "function"},
+            {"function",
+             {{"name", s.tool}, {"arguments", nlohmann::json{{"cmd", s.action}}.dump()}}}}}}});
+    messages.push_back({{"role", "tool"},
+                        {"tool_call_id", id},
+                        {"content", (s.success ? s.observation : "Error: " + s.observation) +
+                                        std::string(padding, 'o')}});
+  }
+  return messages;
+}
+
+}  // namespace
+
 double ImportConversationsPerSecond(const std::filesystem::path& dir, const char* cli,
                                     int conversations, const std::string& url) {
   // Each eval-set attempt as a transcript: the user's task, then per step an assistant turn
@@ -262,23 +292,7 @@ double ImportConversationsPerSecond(const std::filesystem::path& dir, const char
     for (int c = 0; c < conversations; ++c) {
       const auto task = static_cast<size_t>(c) % EvalTasks().size();
       Attempt a = MakeAttempt(task, c, rng, /*noise=*/true, /*pad_to=*/10);
-      nlohmann::json messages = nlohmann::json::array();
-      messages.push_back({{"role", "user"}, {"content", a.spec.task}});
-      for (size_t i = 0; i < a.steps.size(); ++i) {
-        const auto& s = a.steps[i];
-        const std::string id = fmt::format("call_{}", i);
-        messages.push_back(
-            {{"role", "assistant"},
-             {"content", nullptr},
-             {"tool_calls",
-              {{{"id", id},
-                {"type", "function"},
-                {"function",
-                 {{"name", s.tool}, {"arguments", nlohmann::json{{"cmd", s.action}}.dump()}}}}}}});
-        messages.push_back({{"role", "tool"},
-                            {"tool_call_id", id},
-                            {"content", s.success ? s.observation : "Error: " + s.observation}});
-      }
+      const nlohmann::json messages = ChatMessages(a, "", 0);
       out << nlohmann::json{{"messages", messages},
                             {"reward", a.outcome.kind == OutcomeKind::kSuccess ? 1 : 0}}
                  .dump()
@@ -320,24 +334,7 @@ ImportMemory ImportPeakRss(const std::filesystem::path& dir, const char* cli, in
       Attempt a = MakeAttempt(static_cast<size_t>(m.conversations) % tasks.size(),
                               static_cast<int>(m.conversations), rng, /*noise=*/true,
                               /*pad_to=*/4);
-      nlohmann::json messages = nlohmann::json::array();
-      messages.push_back({{"role", "system"}, {"content", std::string(600, 's')}});
-      messages.push_back({{"role", "user"}, {"content", a.spec.task}});
-      for (size_t i = 0; i < a.steps.size(); ++i) {
-        const auto& s = a.steps[i];
-        const std::string id = fmt::format("call_{}", i);
-        messages.push_back(
-            {{"role", "assistant"},
-             {"content", nullptr},
-             {"tool_calls",
-              {{{"id", id},
-                {"type", "function"},
-                {"function",
-                 {{"name", s.tool}, {"arguments", nlohmann::json{{"cmd", s.action}}.dump()}}}}}}});
-        messages.push_back({{"role", "tool"},
-                            {"tool_call_id", id},
-                            {"content", s.observation + std::string(400, 'o')}});
-      }
+      const nlohmann::json messages = ChatMessages(a, std::string(600, 's'), 400);
       const std::string line = nlohmann::json{{"messages", messages}}.dump() + "\n";
       out << line;
       m.file_bytes += static_cast<int64_t>(line.size());
