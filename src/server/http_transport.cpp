@@ -54,6 +54,30 @@ int HexValue(char c) {
   return -1;
 }
 
+// What a connection answers when parsing stopped with `ec`, a parse error or a limit passed;
+// none when the connection just ended or timed out. The same for ParseHttpRequest.
+struct Refusal {
+  int status;
+  const char* code;
+  std::string message;
+};
+std::optional<Refusal> RefusalFor(const beast::error_code& ec, const HttpLimits& limits) {
+  if (ec == http::error::header_limit) {
+    return Refusal{431, "header_too_large",
+                   fmt::format("the request's header section is larger than {} bytes, the limit",
+                               limits.max_header_bytes)};
+  }
+  if (ec == http::error::body_limit) {
+    return Refusal{
+        413, "payload_too_large",
+        fmt::format("the request body is larger than {} bytes, the limit", limits.max_body_bytes)};
+  }
+  if (IsMalformed(ec)) {
+    return Refusal{400, "bad_request", "the request is not valid HTTP/1.1: " + ec.message()};
+  }
+  return std::nullopt;
+}
+
 std::string TooManyFields(const HttpLimits& limits) {
   return fmt::format("the request has more than {} header fields, the limit", limits.max_headers);
 }
@@ -106,15 +130,7 @@ Result<HttpRequest> ParseHttpRequest(std::string_view bytes, const HttpLimits& l
   while (rest.size() > 0 && !parser.is_done()) {
     const size_t used = parser.put(rest, ec);
     if (ec == http::error::need_more) break;
-    if (ec == http::error::header_limit) {
-      return refuse(431, fmt::format("the request's header section is larger than {} bytes, "
-                                     "the limit",
-                                     limits.max_header_bytes));
-    }
-    if (ec == http::error::body_limit) {
-      return refuse(413, fmt::format("the request body is larger than {} bytes, the limit",
-                                     limits.max_body_bytes));
-    }
+    if (auto r = RefusalFor(ec, limits)) return refuse(r->status, std::move(r->message));
     if (ec) return refuse(400, "the request is not valid HTTP/1.1: " + ec.message());
     rest += used;
   }
@@ -265,18 +281,11 @@ class HttpTransport::Impl::Connection : public std::enable_shared_from_this<Conn
   }
 
   void OnHeader(beast::error_code ec) {
-    if (ec == http::error::header_limit) {
-      return Refuse(431, "header_too_large",
-                    fmt::format("the request's header section is larger than {} bytes, the limit",
-                                server_.limits.max_header_bytes));
-    }
-    if (IsMalformed(ec)) {
-      return Refuse(400, "bad_request", "the request is not valid HTTP/1.1: " + ec.message());
-    }
+    if (auto r = RefusalFor(ec, server_.limits)) return Refuse(std::move(*r));
     if (ec) return Close();  // timed out, reset, or gone between requests
     request_ = HttpRequest();
     if (!FillRequest(*parser_, server_.limits, request_)) {
-      return Refuse(431, "header_too_large", TooManyFields(server_.limits));
+      return Refuse({431, "header_too_large", TooManyFields(server_.limits)});
     }
     keep_alive_ = parser_->get().keep_alive();
 
@@ -287,9 +296,9 @@ class HttpTransport::Impl::Connection : public std::enable_shared_from_this<Conn
     handler_ = std::move(std::get<HttpApplication::Handler>(admitted));
     const uint64_t limit = server_.limits.max_body_bytes;
     if (parser_->content_length().value_or(0) > limit) {
-      return Refuse(413, "payload_too_large",
-                    fmt::format("the request body is {} bytes, limit {} bytes",
-                                *parser_->content_length(), limit));
+      return Refuse({413, "payload_too_large",
+                     fmt::format("the request body is {} bytes, limit {} bytes",
+                                 *parser_->content_length(), limit)});
     }
     parser_->body_limit(limit);
     if (!request_.has_body) return Handle();
@@ -321,14 +330,7 @@ class HttpTransport::Impl::Connection : public std::enable_shared_from_this<Conn
   }
 
   void OnBody(beast::error_code ec) {
-    if (ec == http::error::body_limit) {
-      return Refuse(413, "payload_too_large",
-                    fmt::format("the request body is larger than {} bytes, the limit",
-                                server_.limits.max_body_bytes));
-    }
-    if (IsMalformed(ec)) {
-      return Refuse(400, "bad_request", "the request body is not valid HTTP/1.1: " + ec.message());
-    }
+    if (auto r = RefusalFor(ec, server_.limits)) return Refuse(std::move(*r));
     if (ec) return Close();
     request_.body = std::move(parser_->get().body());
     Handle();
@@ -370,8 +372,8 @@ class HttpTransport::Impl::Connection : public std::enable_shared_from_this<Conn
     });
   }
 
-  void Refuse(int status, const char* code, std::string message) {
-    Send(server_.app.error(status, code, std::move(message)), /*close=*/true);
+  void Refuse(Refusal r) {
+    Send(server_.app.error(r.status, r.code, std::move(r.message)), /*close=*/true);
   }
 
   void Send(HttpResponse r, bool close) {
