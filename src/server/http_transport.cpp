@@ -1,6 +1,6 @@
 #include "server/http_transport.h"
 
-#include <fmt/format.h>
+#include <poll.h>
 
 #include <algorithm>
 #include <atomic>
@@ -14,6 +14,8 @@
 #include <mutex>
 #include <sstream>
 #include <thread>
+
+#include <fmt/format.h>
 
 namespace engram::server {
 
@@ -32,6 +34,9 @@ constexpr auto kLingerTime = std::chrono::seconds(2);
 constexpr size_t kLingerBytes = 1 << 20;
 // accept() out of descriptors: wait this long before trying again, rather than spin.
 constexpr auto kAcceptBackoff = std::chrono::milliseconds(100);
+// A worker whose answer is out waits this long for the client's next request before it leaves
+// the connection to the I/O threads (so long as half the workers are free).
+constexpr std::chrono::milliseconds kWorkerWaits(2);
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
@@ -209,6 +214,7 @@ struct HttpTransport::Impl {
   std::condition_variable cv;
   bool stopping = false;
   std::list<std::weak_ptr<Connection>> connections;  // live ones
+  std::atomic<int> serving{0};                       // workers handling a request
 
   // Destroyed in reverse order: the workers (whose tasks hold connections) before the I/O
   // context their sockets belong to, and that before the list connections leave as they go.
@@ -234,6 +240,7 @@ class HttpTransport::Impl::Connection : public std::enable_shared_from_this<Conn
   // whose request is being handled or answered closes once the answer is out.
   void Stop() {
     asio::post(stream_.get_executor(), [self = shared_from_this()] {
+      std::lock_guard lock(self->mu_);
       self->stopping_ = true;
       if (self->state_ == State::kReading) self->Close();
     });
@@ -250,7 +257,7 @@ class HttpTransport::Impl::Connection : public std::enable_shared_from_this<Conn
   // within the header timeout.
   void AwaitRequest() {
     if (stopping_) return Close();
-    if (buffer_.size() > 0) return ReadHeader(server_.limits.header_timeout);
+    if (buffer_.size() > 0 || ReadMoreHere()) return ReadHeader(server_.limits.header_timeout);
     state_ = State::kReading;
     stream_.expires_after(server_.limits.idle_timeout);
     stream_.async_read_some(buffer_.prepare(4096),
@@ -269,10 +276,11 @@ class HttpTransport::Impl::Connection : public std::enable_shared_from_this<Conn
     parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
     // A header already in the buffer (the usual case once its first bytes are in) is read at
     // once, without another round through the I/O thread.
-    if (buffer_.size() > 0) {
+    while (buffer_.size() > 0) {
       beast::error_code ec;
       buffer_.consume(parser_->put(buffer_.data(), ec));
       if (ec != http::error::need_more) return OnHeader(ec);
+      if (!ReadMoreHere()) break;
     }
     stream_.expires_after(deadline);
     http::async_read_header(
@@ -318,11 +326,13 @@ class HttpTransport::Impl::Connection : public std::enable_shared_from_this<Conn
     // What of the body is in the buffer already is read at once; the rest as it comes.
     parser_->eager(true);
     beast::error_code ec;
-    while (buffer_.size() > 0 && !parser_->is_done() && !ec) {
-      buffer_.consume(parser_->put(buffer_.data(), ec));
-    }
-    if (ec == http::error::need_more) ec = {};
-    if (ec || parser_->is_done()) return OnBody(ec);
+    do {
+      while (buffer_.size() > 0 && !parser_->is_done() && !ec) {
+        buffer_.consume(parser_->put(buffer_.data(), ec));
+      }
+      if (ec == http::error::need_more) ec = {};
+      if (ec || parser_->is_done()) return OnBody(ec);
+    } while (ReadMoreHere());
     stream_.expires_after(server_.limits.body_timeout);
     http::async_read(
         stream_, buffer_, *parser_,
@@ -337,39 +347,89 @@ class HttpTransport::Impl::Connection : public std::enable_shared_from_this<Conn
   }
 
   // The handler on a worker thread, where it may block on the store (a commit) without
-  // holding an I/O thread.
+  // holding an I/O thread. A worker that reads the next request itself handles it itself.
   void Handle() {
     state_ = State::kHandling;
     stream_.expires_never();
-    asio::post(*server_.workers, [self = shared_from_this()] {
+    if (tls_next.connection == this) {
+      tls_next.ready = true;
+      return;
+    }
+    asio::post(*server_.workers, [self = shared_from_this()] { self->Serve(); });
+  }
+
+  // On a worker: the request handled and its answer written; then, while the client sends its
+  // next request at once, that one too, on this thread, as a thread per connection would.
+  void Serve() {
+    server_.serving.fetch_add(1);
+    struct Done {
+      std::atomic<int>& serving;
+      ~Done() { serving.fetch_sub(1); }
+    } done_serving{server_.serving};
+    do {
       HttpResponse response;
       try {
-        self->handler_(self->request_, response);
+        handler_(request_, response);
       } catch (const std::exception& e) {
         // A bug of engram's: the client gets no library's text; the log gets the detail.
-        std::fprintf(stderr, "engram serve: %s %s failed: %s\n", self->request_.method.c_str(),
-                     self->request_.path.substr(0, 200).c_str(), e.what());
-        response = self->server_.app.error(500, "internal",
-                                           "the server failed on this request (see its log)");
+        std::fprintf(stderr, "engram serve: %s %s failed: %s\n", request_.method.c_str(),
+                     request_.path.substr(0, 200).c_str(), e.what());
+        response =
+            server_.app.error(500, "internal", "the server failed on this request (see its log)");
       }
       // Most answers fit in the socket's buffer: written here, at once, rather than after a
       // round through an I/O thread; what does not fit is written from there. (No other
       // operation is under way on the socket while a request is handled.)
-      const bool close = !self->keep_alive_;
+      const bool close = !keep_alive_;
       std::string out = Serialize(std::move(response), close);
       beast::error_code ec;
       size_t done = 0;
-      auto& socket = self->stream_.socket();
+      auto& socket = stream_.socket();
       socket.non_blocking(true, ec);
       if (!ec) done = socket.write_some(asio::buffer(out), ec);
       const bool failed = ec && ec != asio::error::would_block;
-      asio::dispatch(self->stream_.get_executor(),
-                     [self, out = std::move(out), done, close, failed]() mutable {
-                       if (failed) return self->Close();
-                       self->out_ = std::move(out);
-                       self->WriteOut(done, close);
-                     });
-    });
+      if (failed || close || done < out.size()) {
+        return asio::dispatch(
+            stream_.get_executor(),
+            [self = shared_from_this(), out = std::move(out), done, close, failed]() mutable {
+              if (failed) return self->Close();
+              self->out_ = std::move(out);
+              self->WriteOut(done, close);
+            });
+      }
+    } while (ReadNextHere());
+  }
+
+  // On a worker whose answer is out: waits a moment for the client's next request and reads
+  // it as an I/O thread would, with the same code, under mu_ (which Stop() takes too). True
+  // when a whole request came in time and was admitted, for this thread to handle; otherwise
+  // the connection is back with the I/O threads, reading what is still to come.
+  bool ReadNextHere() {
+    auto& next = tls_next;
+    next = {this, std::chrono::steady_clock::now(), false};
+    if (server_.serving.load() <= server_.limits.worker_threads / 2) next.until += kWorkerWaits;
+    ReadMoreHere();  // outside the lock: Stop() need not wait for a quiet client
+    std::lock_guard lock(mu_);
+    AwaitRequest();
+    const bool ready = next.ready;
+    next = {};
+    return ready;
+  }
+
+  // On the worker reading this connection's next request: waits for more bytes until its
+  // time is up, and reads them. False when none came (the caller then reads asynchronously).
+  bool ReadMoreHere() {
+    if (tls_next.connection != this) return false;
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(
+        tls_next.until - std::chrono::steady_clock::now());
+    pollfd ready{stream_.socket().native_handle(), POLLIN, 0};
+    if (left.count() <= 0 || ::poll(&ready, 1, static_cast<int>(left.count())) <= 0) return false;
+    beast::error_code ec;
+    auto& socket = stream_.socket();
+    const size_t in = socket.available(ec);
+    const size_t n = socket.read_some(buffer_.prepare(std::clamp<size_t>(in, 4096, 1 << 20)), ec);
+    buffer_.commit(n);
+    return n > 0;  // an error is for the asynchronous read to find
   }
 
   void Refuse(Refusal r) {
@@ -439,7 +499,21 @@ class HttpTransport::Impl::Connection : public std::enable_shared_from_this<Conn
   bool stopping_ = false;
   size_t lingered_ = 0;
   std::list<std::weak_ptr<Connection>>::iterator self_in_list_;
+  // A connection is driven by one thread at a time: an I/O thread as an operation completes,
+  // or the worker handling its request. Stop() comes from outside: it takes mu_, and so does a
+  // worker while it reads the next request.
+  std::mutex mu_;
+  // On a worker thread: the connection whose next request it reads, until when it waits for
+  // its bytes, and whether one came whole.
+  struct ReadingNext {
+    Connection* connection = nullptr;
+    std::chrono::steady_clock::time_point until;
+    bool ready = false;
+  };
+  static thread_local ReadingNext tls_next;
 };
+
+thread_local HttpTransport::Impl::Connection::ReadingNext HttpTransport::Impl::Connection::tls_next;
 
 void HttpTransport::Impl::Accept() {
   acceptor.async_accept(asio::make_strand(io),

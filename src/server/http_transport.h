@@ -3,9 +3,12 @@
 //
 // Threads: a few I/O threads read and write every connection asynchronously, so a connection
 // that trickles bytes holds no thread; a request whose header is in goes to the application's
-// `admit` on its I/O thread (cheap checks: the token, the route, the Content-Type), and, once
+// `admit` on the thread that read it (cheap checks: the token, the route, the Content-Type), and, once
 // its body is read, to its handler on a pool of worker threads, where the store's calls may
-// block (a commit); the worker writes the answer, or as much of it as the socket takes.
+// block (a commit). The worker writes the answer, or as much of it as the socket takes, and
+// then waits a moment (2 ms) for the client's next request on that connection: one that comes
+// in time is read and handled on the same thread, with no hand-off, as a thread per connection
+// would; otherwise the connection goes back to the I/O threads.
 #pragma once
 
 #include <chrono>
@@ -62,8 +65,9 @@ struct HttpResponse {
 // What the application does with a request.
 struct HttpApplication {
   using Handler = std::function<void(const HttpRequest&, HttpResponse&)>;
-  // On an I/O thread once the header is in: a response to send at once (the body, if any, is
-  // then not read), or the handler to run on a worker thread with the body.
+  // Once the header is in, on the thread reading it (an I/O thread, or the worker waiting for
+  // the connection's next request): a response to send at once (the body, if any, is then not
+  // read), or the handler to run on a worker thread with the body. It must not block.
   std::function<std::variant<HttpResponse, Handler>(HttpRequest&)> admit;
   // The error document for a refusal the transport makes itself (413, 431, 400).
   std::function<HttpResponse(int status, const char* code, std::string message)> error;

@@ -214,6 +214,74 @@ TEST_F(HttpLimitsTest, DeadlinesCloseSlowHeadersBodiesAndIdleConnections) {
   }
 }
 
+TEST_F(HttpLimitsTest, AKeepAliveConnectionsNextRequestIsReadHoweverItArrives) {
+  ServeOptions o;
+  o.limits.header_timeout = 400ms;
+  Start(o);
+  const std::string id = NewEpisode();
+  auto post = [&](int n) {
+    const std::string body = fmt::format(R"({{"tool": "t{}"}})", n);
+    return std::pair("POST /v1/episodes/" + id +
+                         "/steps HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                         "Content-Length: " +
+                         std::to_string(body.size()) + "\r\n\r\n",
+                     body);
+  };
+  auto number = [](const std::string& answer) {
+    EXPECT_EQ(Status(answer), 201) << answer;
+    const json numbers = Body(answer)["step_numbers"];
+    return numbers.is_array() && numbers.size() == 1 ? numbers[0].get<int64_t>() : int64_t{0};
+  };
+  Raw c(server_->port());
+  int64_t n = 0;
+  // At once, whole: the worker that answered the last one reads it.
+  for (; n < 3; ++n) {
+    auto [head, body] = post(static_cast<int>(n));
+    ASSERT_TRUE(c.Send(head + body));
+    EXPECT_EQ(number(c.Answer()), n + 1);
+  }
+  // The header, then the body well after the worker stopped waiting for it.
+  {
+    auto [head, body] = post(static_cast<int>(n));
+    ASSERT_TRUE(c.Send(head));
+    std::this_thread::sleep_for(50ms);
+    ASSERT_TRUE(c.Send(body));
+    EXPECT_EQ(number(c.Answer()), ++n);
+  }
+  // A byte at a time, a millisecond apart.
+  {
+    auto [head, body] = post(static_cast<int>(n));
+    for (char byte : head + body) {
+      ASSERT_TRUE(c.Send(std::string_view(&byte, 1)));
+      std::this_thread::sleep_for(1ms);
+    }
+    EXPECT_EQ(number(c.Answer()), ++n);
+  }
+  // Two in one write: answered in turn.
+  {
+    auto [h1, b1] = post(static_cast<int>(n));
+    auto [h2, b2] = post(static_cast<int>(n + 1));
+    ASSERT_TRUE(c.Send(h1 + b1 + h2 + b2));
+    EXPECT_EQ(number(c.Answer()), ++n);
+    EXPECT_EQ(number(c.Answer()), ++n);
+  }
+  // After a pause.
+  std::this_thread::sleep_for(100ms);
+  {
+    auto [head, body] = post(static_cast<int>(n));
+    ASSERT_TRUE(c.Send(head + body));
+    EXPECT_EQ(number(c.Answer()), ++n);
+  }
+  // A header that then stops is still cut at its deadline.
+  ASSERT_TRUE(c.Send("GET /v1/episodes HTTP/1.1\r\n"));
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(c.ClosedWithin(2s));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1500ms);
+  const auto steps = memory_->get_episode(id)->steps;
+  ASSERT_EQ(steps.size(), static_cast<size_t>(n));
+  for (size_t i = 0; i < steps.size(); ++i) EXPECT_EQ(steps[i].tool, fmt::format("t{}", i));
+}
+
 TEST_F(HttpLimitsTest, TheBodyLimitHoldsForChunkedBodies) {
   ServeOptions o;
   o.limits.max_body_bytes = 64 * 1024;
