@@ -3,12 +3,12 @@
 //
 // Threads: a few I/O threads read and write every connection asynchronously, so a connection
 // that trickles bytes holds no thread; a request whose header is in goes to the application's
-// `admit` on the thread that read it (cheap checks: the token, the route, the Content-Type), and, once
-// its body is read, to its handler on a pool of worker threads, where the store's calls may
-// block (a commit). The worker writes the answer, or as much of it as the socket takes, and
-// then waits a moment (2 ms) for the client's next request on that connection: one that comes
-// in time is read and handled on the same thread, with no hand-off, as a thread per connection
-// would; otherwise the connection goes back to the I/O threads.
+// `admit` on the thread that read it (cheap checks: the token, the route, the Content-Type),
+// and, once its body is read, to its handler on a pool of worker threads, where the store's
+// calls may block (a commit). The worker writes the answer, or as much of it as the socket
+// takes, and then waits a moment (2 ms) for the client's next request on that connection: one
+// that comes in time is read and handled on the same thread, with no hand-off, as a thread per
+// connection would; otherwise the connection goes back to the I/O threads.
 #pragma once
 
 #include <chrono>
