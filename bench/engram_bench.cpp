@@ -23,7 +23,7 @@
 
 #include "bench_common.h"
 #include "learn/patterns.h"
-#include "store/pg_store.h"
+#include "store/url.h"
 #include "tau_eval.h"
 
 namespace engram::bench {
@@ -276,9 +276,12 @@ int main(int argc, char** argv) {
     // ENGRAM_BENCH_RECALL_DB names a store to keep: built once, then timed again as it is.
     // (a SQLite file, or a PostgreSQL URL).
     const char* keep = std::getenv("ENGRAM_BENCH_RECALL_DB");
-    const std::string store = !keep                         ? url("recall.db")
-                              : engram::IsPostgresUrl(keep) ? std::string(keep)
-                                                            : std::string("sqlite://") + keep;
+    auto kept = keep ? engram::ParseStoreUrl(keep)
+                     : engram::Result<engram::StoreUrl>(engram::Status::NotFound("none"));
+    const std::string store = !keep ? url("recall.db")
+                              : kept.ok() && kept->kind == engram::StoreUrl::Kind::kServer
+                                  ? std::string(keep)
+                                  : std::string("sqlite://") + keep;
     RecallSpeed speed = MeasureRecallSpeed(store, RecallEpisodes(), 1000);
     speed.episodes = RecallEpisodes();  // a kept store was built with as many
     PrintRecallSpeed(speed, 1000);

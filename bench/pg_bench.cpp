@@ -9,7 +9,7 @@
 #include <fmt/format.h>
 
 #include "bench_common.h"
-#include "store/pg_db.h"
+#include "store/postgres/db.h"
 
 namespace engram::bench {
 namespace {

@@ -19,8 +19,9 @@
 #include "bench_common.h"
 #include "eval_set.h"
 #include "learn/recall.h"
-#include "store/sqlite_tokenizer.h"
+#include "store/sqlite/tokenizer.h"
 #include "store/store.h"
+#include "store/url.h"
 
 namespace engram::bench {
 namespace {
@@ -181,9 +182,9 @@ RecallSpeed MeasureRecallSpeed(const std::string& url, int64_t episodes, int que
   };
 
   // The obvious query on the same index: FTS5's bm25() over every match of every query term.
-  if (auto path = SqlitePathOf(url)) {
+  if (auto where = ParseStoreUrl(url); where.ok() && where->kind == StoreUrl::Kind::kFile) {
     sqlite3* db = nullptr;
-    if (sqlite3_open_v2(path->c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK ||
+    if (sqlite3_open_v2(where->location.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK ||
         !sqlite::RegisterTokenizer(db).ok()) {
       Die("open", Status::IOError(sqlite3_errmsg(db)));
     }

@@ -10,7 +10,7 @@
 
 #include <gtest/gtest.h>
 
-#include "store/pg_db.h"
+#include "store/postgres/db.h"
 
 namespace engram::testing {
 

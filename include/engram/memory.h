@@ -42,7 +42,7 @@ struct WriterMetrics {
 };
 
 // Thread-safe: any number of threads may call any method at once. Several processes may open
-// the same SQLite file; writes wait for each other up to Options::busy_timeout.
+// the same SQLite file; writes wait for each other up to SqliteOptions::busy_timeout.
 class Memory {
  public:
   // Opens the store at `url`: "sqlite:///abs/path/engram.db", "sqlite://relative.db",

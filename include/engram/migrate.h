@@ -14,7 +14,8 @@
 namespace engram {
 
 struct MigrateOptions {
-  Options store;  // how both stores are opened (busy timeout, synchronous)
+  // How the source and the target are opened (each with the options of its own backend).
+  Options from_store, to_store;
   // Called after each batch of episodes: how many are copied, of how many.
   std::function<void(int64_t copied, int64_t total)> progress;
 };

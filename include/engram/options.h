@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 
 namespace engram {
 
@@ -33,6 +34,20 @@ enum class Synchronous {
   kFull,    // synchronous=FULL: a commit also survives power loss, at a cost in latency
 };
 
+// How the embedded store (a SQLite file, or an in-memory database) is opened.
+struct SqliteOptions {
+  Synchronous synchronous = Synchronous::kNormal;
+  // How long a write waits for another process that holds the database's write lock.
+  std::chrono::milliseconds busy_timeout = std::chrono::seconds(10);
+};
+
+// How a PostgreSQL store is opened. Durability and lock waits are the server's settings
+// (synchronous_commit, lock_timeout), not engram's.
+struct PostgresOptions {
+  // Connections this process opens for reads, at most; more readers at once wait for one.
+  size_t max_read_connections = 8;
+};
+
 struct Options {
   Limits limits;
 
@@ -45,10 +60,10 @@ struct Options {
   // fast producer cannot grow memory without bound.
   size_t max_pending_steps = 16 * 1024;
 
-  Synchronous synchronous = Synchronous::kNormal;
-
-  // How long a write waits for another process that holds the database's write lock.
-  std::chrono::milliseconds busy_timeout = std::chrono::seconds(10);
+  // The backend's own options, for the backend the URL names: setting those of the other is
+  // an error (InvalidArgument from Memory::open), not ignored. Unset means the defaults.
+  std::optional<SqliteOptions> sqlite;
+  std::optional<PostgresOptions> postgres;
 
   // Null means SystemClock().
   std::shared_ptr<Clock> clock;

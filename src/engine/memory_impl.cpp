@@ -8,6 +8,7 @@
 #include "core/timestamp.h"
 #include "core/uuid.h"
 #include "learn/learner.h"
+#include "store/url.h"
 
 namespace engram {
 namespace {

@@ -11,6 +11,7 @@
 #include "core/timestamp.h"
 #include "learn/recall.h"
 #include "store/store.h"
+#include "store/url.h"
 
 namespace engram {
 namespace {
@@ -148,7 +149,8 @@ Result<MigrateReport> migrate(std::string_view from, std::string_view to,
   const auto started = std::chrono::steady_clock::now();
   for (const auto& [flag, url] : {std::pair{"from", from}, std::pair{"to", to}}) {
     if (url.empty()) return Status::InvalidArgument(fmt::format("--{} is empty", flag));
-    if (SqlitePathOf(url) == ":memory:") {
+    auto where = ParseStoreUrl(url);
+    if (where.ok() && where->kind == StoreUrl::Kind::kMemory) {
       return Status::InvalidArgument(fmt::format(
           "--{} {} is a database of this process alone; migrate copies between stored ones", flag,
           url));  // no password in it
@@ -158,12 +160,13 @@ Result<MigrateReport> migrate(std::string_view from, std::string_view to,
     return Status::InvalidArgument(
         fmt::format("--from and --to name the same store: {}", Redacted(from)));
   }
-  if (auto path = SqlitePathOf(from); path && !std::filesystem::exists(*path)) {
-    return Status::NotFound(fmt::format("source {}: no such file {}", from, *path));
+  if (auto where = ParseStoreUrl(from); where.ok() && where->kind == StoreUrl::Kind::kFile &&
+                                        !std::filesystem::exists(where->location)) {
+    return Status::NotFound(fmt::format("source {}: no such file {}", from, where->location));
   }
-  auto source = OpenStore(from, options.store);
+  auto source = OpenStore(from, options.from_store);
   if (!source.ok()) return Where("source", from, source.status());
-  auto target = OpenStore(to, options.store);
+  auto target = OpenStore(to, options.to_store);
   if (!target.ok()) return Where("target", to, target.status());
 
   auto before = (*source)->count_rows();

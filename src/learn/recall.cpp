@@ -163,19 +163,19 @@ double OutcomeValue(const Episode& e) {
 
 std::vector<ScoredHit> ScoreHits(const std::vector<SearchHit>& hits, const RecallQuery& q,
                                  std::chrono::system_clock::time_point now) {
-  double best = 0;  // the most negative bm25
-  for (const auto& h : hits) best = std::min(best, h.bm25);
+  double best = 0;  // the highest relevance
+  for (const auto& h : hits) best = std::max(best, h.relevance);
   std::vector<ScoredHit> out;
   out.reserve(hits.size());
   const RecallWeights& w = q.weights;
   for (const auto& h : hits) {
     ScoredHit s;
     s.hit = &h;
-    const double text = best < 0 ? h.bm25 / best : 0;
-    if (best < 0 && text < kMinRelativeText) continue;  // matched a word or two in passing
+    const double text = best > 0 ? h.relevance / best : 0;
+    if (best > 0 && text < kMinRelativeText) continue;  // matched a word or two in passing
     // Outcome and recency count in proportion to the text match to the fourth power: they
     // order episodes that match the task alike, and cannot lift a weaker match over a stronger.
-    const double text_share = best < 0 ? std::pow(text, 4) : 1.0;
+    const double text_share = best > 0 ? std::pow(text, 4) : 1.0;
     s.why = {{"text", w.text * text},
              {"context", w.context * ContextMatch(q.context, h.episode.context)},
              {"outcome", w.outcome * OutcomeValue(h.episode) * text_share},

@@ -46,7 +46,7 @@ double Recency(std::string_view ended_at, std::chrono::system_clock::time_point 
 double OutcomeValue(const Episode& e);
 
 // The hits scored and sorted, best first (ties: newer first). The text signal is the hit's
-// bm25 relative to the best hit's, so the best text match has text 1; hits under 0.1 of the
+// relevance relative to the best hit's, so the best text match has text 1; hits under 0.1 of the
 // best (a common word or two in passing) are left out.
 struct ScoredHit {
   const SearchHit* hit = nullptr;

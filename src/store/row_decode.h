@@ -53,6 +53,14 @@ Episode EpisodeFromRow(const Row& st) {
   return e;
 }
 
+// The step columns StepFromRow reads, in its order (PostgreSQL keeps `success` a boolean).
+inline constexpr const char* kStepColumns =
+    "step_number, timestamp, tool, action, latency_ms, tokens, success, observation, "
+    "parameters, metadata";
+inline constexpr const char* kStepColumnsPostgres =
+    "step_number, timestamp, tool, action, latency_ms, tokens, success::int, observation, "
+    "parameters, metadata";
+
 template <typename Row>
 ExecutionStep StepFromRow(const Row& st) {
   ExecutionStep s;
@@ -72,6 +80,28 @@ ExecutionStep StepFromRow(const Row& st) {
     }
   }
   return s;
+}
+
+// An episode's head from a row of key, status and its last step number (HeadQuery).
+template <typename Row>
+EpisodeHead HeadFromRow(const Row& row) {
+  EpisodeHead h;
+  h.key = row.column_int(0);
+  h.status = row.column_text(1) == "completed" ? EpisodeStatus::kCompleted : EpisodeStatus::kOpen;
+  h.last_step = row.column_int(2);
+  return h;
+}
+
+// Adds an episode row (kEpisodeColumns, as ListEpisodesQuery reads them) to the page; false
+// when the page is full, its next_cursor then set and the row left out.
+template <typename Row>
+bool AddToPage(EpisodePage& page, const Row& row, int64_t limit) {
+  if (static_cast<int64_t>(page.episodes.size()) == limit) {
+    page.next_cursor = page.episodes.back().id;
+    return false;
+  }
+  page.episodes.push_back(EpisodeFromRow(row));
+  return true;
 }
 
 // Hands a row of episode id, step_number, tool, action (cut), latency_ms, tokens and success

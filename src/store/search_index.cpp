@@ -7,7 +7,7 @@
 #include <memory>
 #include <set>
 
-#include "store/sqlite_tokenizer.h"
+#include "store/sqlite/tokenizer.h"
 
 namespace engram {
 namespace {

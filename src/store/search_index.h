@@ -1,6 +1,6 @@
 // Recall's full-text index as both stores keep it: the fields of an episode's text, how much a
 // match in each counts, the terms engram's tokenizer makes of them, and BM25F's pieces. SQLite
-// keeps the index in FTS5 (sqlite_search.h), PostgreSQL in tables of its own (pg_search.h);
+// keeps the index in FTS5 (sqlite/search.h), PostgreSQL in tables of its own (postgres/search.h);
 // both score an episode the same.
 #pragma once
 

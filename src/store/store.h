@@ -84,7 +84,9 @@ using Relearn = std::function<Completion(std::vector<ExecutionStep> later_steps)
 // A completed episode found by recall's search.
 struct SearchHit {
   int64_t key = 0;
-  double bm25 = 0;  // FTS5 bm25(): more negative is a better match; 0 when found without text
+  // How well the episode's text matches the words searched, higher is better (BM25F, see
+  // search_index.h); 0 when it was found without words.
+  double relevance = 0;
   // id, task, task_type, context, ended_at, outcome and the reward's total ({"total": x});
   // no steps, metadata or reflection.
   Episode episode;
@@ -246,11 +248,5 @@ class Store {
   virtual Status write_learnt(const LearntRows& rows) = 0;
   virtual Result<RowCounts> count_rows() = 0;
 };
-
-// The file a SQLite URL names (":memory:" for sqlite::memory:), or nullopt for another kind.
-std::optional<std::string> SqlitePathOf(std::string_view url);
-
-// Opens the store named by `url` (see Memory::open).
-Result<std::unique_ptr<Store>> OpenStore(std::string_view url, const Options& options);
 
 }  // namespace engram

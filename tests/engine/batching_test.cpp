@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "engine/memory_impl.h"
+#include "store/url.h"
 #include "store_param.h"
 #include "test_util.h"
 

@@ -16,7 +16,7 @@
 #include "engram/engram.h"
 #include "server/http_server.h"
 #include "store/fault_vfs.h"
-#include "store/sqlite_db.h"
+#include "store/sqlite/db.h"
 #include "test_util.h"
 
 namespace engram {
@@ -87,7 +87,7 @@ class FaultInjection : public ::testing::Test {
  protected:
   static Options StoreOptions() {
     Options o;
-    o.synchronous = Synchronous::kFull;  // a sync at every commit, to be failed
+    o.sqlite.emplace().synchronous = Synchronous::kFull;  // a sync at every commit, to be failed
     return o;
   }
 

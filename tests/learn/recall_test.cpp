@@ -13,11 +13,11 @@ using std::chrono::system_clock;
 
 const system_clock::time_point kNow = *ParseTimestamp("now", "2026-11-24T12:00:00Z");
 
-SearchHit Hit(int64_t key, double bm25, std::optional<std::string> domain, OutcomeKind kind,
+SearchHit Hit(int64_t key, double relevance, std::optional<std::string> domain, OutcomeKind kind,
               double reward, std::string ended_at = "2026-11-24T12:00:00.000Z") {
   SearchHit h;
   h.key = key;
-  h.bm25 = bm25;
+  h.relevance = relevance;
   h.episode.id = "episode-" + std::to_string(key);
   h.episode.task = "task " + std::to_string(key);
   h.episode.context.domain = std::move(domain);
@@ -65,7 +65,7 @@ TEST(Recall, RecencyHalvesEveryThirtyDays) {
 }
 
 TEST(Recall, OutcomeValueIsTheRewardElseTheOutcomesBase) {
-  EXPECT_DOUBLE_EQ(OutcomeValue(Hit(1, -1, {}, OutcomeKind::kSuccess, 0.8).episode), 0.8);
+  EXPECT_DOUBLE_EQ(OutcomeValue(Hit(1, 1, {}, OutcomeKind::kSuccess, 0.8).episode), 0.8);
   Episode e;
   e.outcome = Outcome{OutcomeKind::kPartialSuccess, "", {}, {}, {}};
   EXPECT_DOUBLE_EQ(OutcomeValue(e), 0.5);
@@ -85,8 +85,8 @@ TEST(Recall, OutcomeValueIsTheRewardElseTheOutcomesBase) {
 TEST(Recall, WithoutContextOutcomeAndRecencyCannotLiftAWeakerTextMatch) {
   // A failure that matches the task best, and a fresh success that matches it at 0.7.
   std::vector<SearchHit> hits = {
-      Hit(1, -5.0, "web", OutcomeKind::kFailure, 0.0, "2026-08-01T12:00:00.000Z"),
-      Hit(2, -3.5, "web", OutcomeKind::kSuccess, 1.0, "2026-11-24T12:00:00.000Z"),
+      Hit(1, 5.0, "web", OutcomeKind::kFailure, 0.0, "2026-08-01T12:00:00.000Z"),
+      Hit(2, 3.5, "web", OutcomeKind::kSuccess, 1.0, "2026-11-24T12:00:00.000Z"),
   };
   RecallQuery q;
   q.task = "anything";
@@ -101,9 +101,9 @@ TEST(Recall, WithoutContextOutcomeAndRecencyCannotLiftAWeakerTextMatch) {
 
 TEST(Recall, TheScoreIsTheWeightedSumOfItsSignals) {
   std::vector<SearchHit> hits = {
-      Hit(1, -4.0, "web", OutcomeKind::kSuccess, 0.9, "2026-11-24T12:00:00.000Z"),
-      Hit(2, -3.0, "cli", OutcomeKind::kFailure, 0.0, "2026-10-25T12:00:00.000Z"),
-      Hit(3, -0.2, "web", OutcomeKind::kSuccess, 1.0),  // 0.05 of the best: left out
+      Hit(1, 4.0, "web", OutcomeKind::kSuccess, 0.9, "2026-11-24T12:00:00.000Z"),
+      Hit(2, 3.0, "cli", OutcomeKind::kFailure, 0.0, "2026-10-25T12:00:00.000Z"),
+      Hit(3, 0.2, "web", OutcomeKind::kSuccess, 1.0),  // 0.05 of the best: left out
   };
   RecallQuery q;
   q.task = "anything";
@@ -148,7 +148,7 @@ TEST(Recall, WithoutTextEveryHitIsScoredOnTheOtherSignals) {
 }
 
 TEST(Recall, AFailureIsAWarningAndTeachesWhatWentWrong) {
-  SearchHit failed = Hit(7, -1, {}, OutcomeKind::kFailure, 0);
+  SearchHit failed = Hit(7, 1, {}, OutcomeKind::kFailure, 0);
   failed.episode.reflection = {
       {"worked", {{{"text", "`git` succeeded in all 2 calls"}, {"steps", {1, 2}}}}},
       {"improve", {{{"text", "`psql` failed 3 times (steps 3, 4, 5)"}, {"steps", {3, 4, 5}}}}}};
@@ -170,9 +170,9 @@ Pattern P(std::string id, PatternType type, nlohmann::json description, int64_t 
 }
 
 TEST(Recall, PatternsRankBySuccessHereAndHowOftenTheyAreSeenHere) {
-  std::vector<SearchHit> hits = {Hit(1, -3, {}, OutcomeKind::kSuccess, 1.0),
-                                 Hit(2, -2, {}, OutcomeKind::kSuccess, 0.8),
-                                 Hit(3, -1, {}, OutcomeKind::kFailure, 0.0)};
+  std::vector<SearchHit> hits = {Hit(1, 3, {}, OutcomeKind::kSuccess, 1.0),
+                                 Hit(2, 2, {}, OutcomeKind::kSuccess, 0.8),
+                                 Hit(3, 1, {}, OutcomeKind::kFailure, 0.0)};
   auto sources = ScoreHits(hits, RecallQuery{"x", {}, 5, 500, {}}, kNow);
   const nlohmann::json abc = {{"tools", {"a", "b", "c"}}};
   const nlohmann::json ab = {{"tools", {"a", "b"}}};

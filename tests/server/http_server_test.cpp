@@ -7,8 +7,8 @@
 #include <thread>
 
 #include "engram/engram.h"
-#include "store/pg_db.h"
-#include "store/sqlite_db.h"
+#include "store/postgres/db.h"
+#include "store/sqlite/db.h"
 #include "store_param.h"
 #include "test_util.h"
 

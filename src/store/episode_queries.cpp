@@ -1,0 +1,47 @@
+#include "store/episode_queries.h"
+
+#include <fmt/format.h>
+
+#include "store/row_decode.h"
+
+namespace engram {
+namespace {
+
+std::string Param(Dialect dialect, size_t n) {
+  return fmt::format("{}{}", dialect == Dialect::kSqlite ? '?' : '$', n);
+}
+
+}  // namespace
+
+std::string HeadQuery(Dialect dialect, std::string_view column) {
+  return fmt::format(
+      "SELECT key, status, (SELECT coalesce(max(step_number), 0) FROM steps "
+      "WHERE episode_key = episodes.key) FROM episodes WHERE {} = {}",
+      column, Param(dialect, 1));
+}
+
+Query ListEpisodesQuery(Dialect dialect, const EpisodeFilter& f) {
+  Query q{fmt::format("SELECT {} FROM episodes WHERE 1 = 1", kEpisodeColumns), {}};
+  auto add = [&](std::string_view clause, std::string value) {
+    q.params.push_back(std::move(value));
+    q.sql += fmt::format(fmt::runtime(clause), Param(dialect, q.params.size()));
+  };
+  if (f.status) add(" AND status = {}", std::string(to_string(*f.status)));
+  if (f.domain) add(" AND domain = {}", *f.domain);
+  if (f.task_type) add(" AND task_type = {}", std::string(to_string(*f.task_type)));
+  if (f.tag) add(" AND key IN (SELECT episode_key FROM episode_tags WHERE tag = {})", *f.tag);
+  if (f.since) add(" AND started_at >= {}", *f.since);
+  if (f.until) add(" AND started_at < {}", *f.until);
+  if (!f.cursor.empty()) add(" AND id < {}", f.cursor);
+  q.sql += fmt::format(" ORDER BY id DESC LIMIT {}", f.limit + 1);
+  return q;
+}
+
+std::string StepsAfterQuery(Dialect dialect) {
+  return fmt::format(
+      "SELECT {} FROM steps WHERE episode_key = {} AND step_number > {} ORDER BY step_number",
+      dialect == Dialect::kSqlite ? kStepColumns : kStepColumnsPostgres, Param(dialect, 1),
+      Param(dialect, 2));
+}
+
+}  // namespace engram

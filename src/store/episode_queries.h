@@ -1,0 +1,61 @@
+// The statements over episodes that both stores run, written once for either dialect, and the
+// rules both follow around them (what completing stores when steps came late).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engram/types.h"
+#include "store/store.h"
+
+namespace engram {
+
+// How a statement numbers its parameters: SQLite ?1, ?2, ..., PostgreSQL $1, $2, ...
+enum class Dialect { kSqlite, kPostgres };
+
+// A statement and its parameters' text, in order.
+struct Query {
+  std::string sql;
+  std::vector<std::string> params;
+};
+
+// key, status and the highest committed step number (0 when none) of the episode whose
+// `column` (key or id) equals the statement's one parameter; HeadFromRow reads the row.
+std::string HeadQuery(Dialect dialect, std::string_view column);
+
+// The episodes the filter asks for, newest id first (kEpisodeColumns), one row past the page
+// (AddToPage), after the filter's cursor.
+Query ListEpisodesQuery(Dialect dialect, const EpisodeFilter& filter);
+
+// The steps of the episode whose key is the first parameter, numbered above the second, in
+// step order (StepFromRow).
+std::string StepsAfterQuery(Dialect dialect);
+
+// What completing an episode stores, decided under the store's lock on it (so that no step
+// can commit meanwhile), from its head as read there: NotFound when it is gone (`head` not
+// found), FailedPrecondition when it is completed; otherwise the completion learnt again from
+// the steps committed after the ones `learnt` saw (another process's, sent before its
+// completion), or none to store `learnt` as it is. `steps_after(n)` reads those numbered
+// above n.
+template <typename StepsAfter>
+Result<std::optional<Completion>> CompletionToStore(const Result<EpisodeHead>& head,
+                                                    const Completion& learnt,
+                                                    const Relearn& relearn,
+                                                    StepsAfter steps_after) {
+  if (!head.ok()) {
+    if (head.status().IsNotFound()) return Status::NotFound("episode was deleted");
+    return head.status();
+  }
+  if (head->status == EpisodeStatus::kCompleted) {
+    return Status::FailedPrecondition("episode is completed");
+  }
+  if (head->last_step == learnt.step_count) return std::optional<Completion>();
+  Result<std::vector<ExecutionStep>> later = steps_after(learnt.step_count);
+  if (!later.ok()) return later.status();
+  return std::optional<Completion>(relearn(std::move(*later)));
+}
+
+}  // namespace engram
