@@ -36,6 +36,19 @@ class TempDir {
   } while (0)
 
 namespace engram::testing {
+
+// The value of a Result the test expects to hold one: when it holds an error instead, the test
+// fails with the error's message (rather than reading a value that is not there) and a
+// default value stands in.
+template <typename T>
+T ValueOf(Result<T> r) {
+  if (!r.ok()) {
+    ADD_FAILURE() << "expected a value, got: " << r.status().message();
+    return T{};
+  }
+  return std::move(r).value();
+}
+
 inline std::string Msg(const Status& s) {
   return s.message();
 }

@@ -2,6 +2,7 @@
 // No exception crosses the public API.
 #pragma once
 
+#include <cassert>
 #include <optional>
 #include <string>
 #include <utility>
@@ -24,6 +25,7 @@ class Status {
     kAlreadyExists,       // an import met an episode id the store already holds
     kNoSpace,             // the disk (or the store's size limit) is full: the write was not kept
     kUnavailable,         // the store refuses writes: its file was deleted or replaced under it
+    kInternal,            // a bug of engram's: a broken invariant, never the caller's doing
   };
 
   Status() = default;
@@ -46,6 +48,7 @@ class Status {
   static Status AlreadyExists(std::string msg) { return {Code::kAlreadyExists, std::move(msg)}; }
   static Status NoSpace(std::string msg) { return {Code::kNoSpace, std::move(msg)}; }
   static Status Unavailable(std::string msg) { return {Code::kUnavailable, std::move(msg)}; }
+  static Status Internal(std::string msg) { return {Code::kInternal, std::move(msg)}; }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }
@@ -59,6 +62,7 @@ class Status {
   bool IsAlreadyExists() const { return code_ == Code::kAlreadyExists; }
   bool IsNoSpace() const { return code_ == Code::kNoSpace; }
   bool IsUnavailable() const { return code_ == Code::kUnavailable; }
+  bool IsInternal() const { return code_ == Code::kInternal; }
 
   // The message a user can act on, e.g. "observation is 70000 bytes, limit 65536 bytes".
   const std::string& message() const { return message_; }
@@ -76,26 +80,40 @@ class Status {
   std::string message_;
 };
 
-// A value or the Status that explains why there is none.
+// A value or the Status that explains why there is none: never both, never neither.
 template <typename T>
 class Result {
  public:
-  Result(T value) : value_(std::move(value)) {}          // NOLINT: implicit by design
-  Result(Status status) : status_(std::move(status)) {}  // NOLINT: implicit by design
+  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  // REQUIRES: !status.ok(). An OK status carries no value: debug builds stop here, others
+  // hold an Internal error in its place.
+  Result(Status status) : status_(std::move(status)) {  // NOLINT: implicit by design
+    assert(!status_.ok() && "a Result holds a value or an error, not an OK status");
+    if (status_.ok()) status_ = Status::Internal("a Result was made of an OK status, no value");
+  }
 
   bool ok() const { return value_.has_value(); }
   const Status& status() const { return status_; }
 
   // REQUIRES: ok().
-  T& value() & { return *value_; }
-  const T& value() const& { return *value_; }
-  T&& value() && { return std::move(*value_); }
-  T& operator*() & { return *value_; }
-  const T& operator*() const& { return *value_; }
-  T* operator->() { return &*value_; }
-  const T* operator->() const { return &*value_; }
+  T& value() & { return checked(); }
+  const T& value() const& { return checked(); }
+  T&& value() && { return std::move(checked()); }
+  T& operator*() & { return checked(); }
+  const T& operator*() const& { return checked(); }
+  T* operator->() { return &checked(); }
+  const T* operator->() const { return &checked(); }
 
  private:
+  T& checked() {
+    assert(ok() && "the value of a failed Result");
+    return *value_;
+  }
+  const T& checked() const {
+    assert(ok() && "the value of a failed Result");
+    return *value_;
+  }
+
   std::optional<T> value_;
   Status status_;  // Ok when value_ is set.
 };

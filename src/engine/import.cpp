@@ -166,13 +166,13 @@ Result<std::vector<Status>> MemoryImpl::import_episodes(std::vector<Episode> epi
         }
       }
       if (i == n) continue;
-      Result<ImportedEpisode> r = Status::Ok();
-      try {
-        r = prepare(i);
-      } catch (const std::exception& ex) {  // a JSON value of an unexpected shape
-        r = Status::InvalidArgument(ex.what());
-      }
-      prepared[i] = std::move(r);
+      prepared[i] = [&]() -> Result<ImportedEpisode> {
+        try {
+          return prepare(i);
+        } catch (const std::exception& ex) {  // a JSON value of an unexpected shape
+          return Status::InvalidArgument(ex.what());
+        }
+      }();
       is_prepared[i].store(true, std::memory_order_release);
       is_prepared[i].notify_one();
     }

@@ -153,12 +153,13 @@ std::optional<json> Session::CallTool(const json& params, json& error) {
     error = {{"code", kInvalidParams}, {"message", "Invalid params: arguments must be an object"}};
     return std::nullopt;
   }
-  Result<nlohmann::ordered_json> out = Status::Ok();
-  try {
-    out = tool->call(memory_, args);
-  } catch (const std::exception& e) {  // a JSON value of an unexpected shape
-    out = Status::InvalidArgument(e.what());
-  }
+  Result<nlohmann::ordered_json> out = [&]() -> Result<nlohmann::ordered_json> {
+    try {
+      return tool->call(memory_, args);
+    } catch (const std::exception& e) {  // a JSON value of an unexpected shape
+      return Status::InvalidArgument(e.what());
+    }
+  }();
   if (!out.ok()) {
     return json{{"content", {{{"type", "text"}, {"text", out.status().message()}}}},
                 {"isError", true}};

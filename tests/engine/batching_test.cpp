@@ -12,6 +12,8 @@
 namespace engram {
 namespace {
 
+using testing::ValueOf;
+
 using namespace std::chrono_literals;
 using testing::BothStores;
 using testing::StoreKind;
@@ -181,9 +183,9 @@ TEST_P(Batching, StepsArrivingDuringACommitShareTheNextOne) {
   ASSERT_OK(memory_->log_step_async(id_, Step(0)));
   store_->wait_for_commits(1);  // the first batch is in flight, held at the gate
   std::vector<StepTicket> tickets;
-  for (int i = 1; i <= 100; ++i) tickets.push_back(*memory_->log_step_async(id_, Step(i)));
+  for (int i = 1; i <= 100; ++i) tickets.push_back(ValueOf(memory_->log_step_async(id_, Step(i))));
   store_->open_gate();
-  for (size_t i = 0; i < tickets.size(); ++i) EXPECT_EQ(*tickets[i].wait(), int64_t(i + 2));
+  for (size_t i = 0; i < tickets.size(); ++i) EXPECT_EQ(ValueOf(tickets[i].wait()), int64_t(i + 2));
   EXPECT_EQ(store_->sizes(), (std::vector<int>{1, 100}));
 }
 
@@ -282,7 +284,7 @@ TEST_P(Batching, AFailedCommitFailsItsStepsAndWritesNoneOfThem) {
   EXPECT_EQ(r.status().message(), "disk on fire");
   EXPECT_TRUE(memory_->flush().ok());  // its caller was told: not reported again
   // The next step takes the number the failed one would have had: no gap.
-  EXPECT_EQ(*memory_->log_step(id_, Step(3)), 2);
+  EXPECT_EQ(ValueOf(memory_->log_step(id_, Step(3))), 2);
   // A fire-and-forget step's failure has no one to tell but flush(), once.
   {
     std::lock_guard lock(store_->mu);

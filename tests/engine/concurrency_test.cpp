@@ -16,6 +16,8 @@
 namespace engram {
 namespace {
 
+using testing::ValueOf;
+
 using testing::BothStores;
 using testing::StoreKind;
 using testing::StoreName;
@@ -62,7 +64,7 @@ TEST_P(Concurrency, ThreadsOfOneMemoryKeepStepNumbersContiguous) {
   ASSERT_OK(m);
   std::vector<std::string> ids;
   for (int e = 0; e < 4; ++e)
-    ids.push_back(*(*m)->start_episode({"task", TaskType::kOther, {}, {}}));
+    ids.push_back(ValueOf((*m)->start_episode({"task", TaskType::kOther, {}, {}})));
   constexpr int kThreads = 8, kSteps = 300;
   std::vector<std::thread> threads;
   std::atomic<int> failures = 0;

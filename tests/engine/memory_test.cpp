@@ -10,6 +10,8 @@
 namespace engram {
 namespace {
 
+using testing::ValueOf;
+
 using testing::BothStores;
 using testing::StoreKind;
 using testing::StoreName;
@@ -72,10 +74,10 @@ TEST_P(MemoryTest, RecordsAnEpisodeAndReadsItBack) {
   s.observation = "1 failed";
   s.parameters = {{"jobs", 2}};
   s.metadata = {{"host", "ci-3"}};
-  EXPECT_EQ(*memory_->log_step(id, s), 1);
+  EXPECT_EQ(ValueOf(memory_->log_step(id, s)), 1);
   ExecutionStep g = Step("claude");
   g.tokens = 1234;
-  EXPECT_EQ(*memory_->log_step(id, g), 2);
+  EXPECT_EQ(ValueOf(memory_->log_step(id, g)), 2);
 
   auto e = memory_->get_episode(id);
   ASSERT_OK(e);
@@ -358,7 +360,7 @@ TEST_P(MemoryTest, RejectedStepsLeaveNothingBehind) {
   ExecutionStep empty = Step("");
   EXPECT_EQ(memory_->log_step(id, empty).status().message(), "tool is empty");
   // The next good step is number 1: the rejected ones took no number.
-  EXPECT_EQ(*memory_->log_step(id, Step("git")), 1);
+  EXPECT_EQ(ValueOf(memory_->log_step(id, Step("git"))), 1);
   EXPECT_EQ(memory_->get_episode(id)->steps.size(), 1u);
 }
 
@@ -386,7 +388,7 @@ TEST_P(MemoryTest, TheStepLimitPerEpisodeIsInclusive) {
   EXPECT_TRUE(over.status().IsResourceExhausted());
   EXPECT_EQ(over.status().message(),
             "episode " + id + " has 2 steps, limit 3 steps: 2 more do not fit");
-  EXPECT_EQ(*memory_->log_step(id, Step("c")), 3);  // exactly the limit is accepted
+  EXPECT_EQ(ValueOf(memory_->log_step(id, Step("c"))), 3);  // exactly the limit is accepted
   EXPECT_TRUE(memory_->log_step(id, Step("d")).status().IsResourceExhausted());
   EXPECT_EQ(memory_->get_episode(id)->steps.size(), 3u);
 }

@@ -46,16 +46,22 @@ TEST(Patterns, IdsAreTheFnv1aHashOfTheKey) {
 TEST(Patterns, DescriptionsAreJsonObjectsWithTheirTextEscaped) {
   Episode e;
   e.steps = {S(1, "say \"hi\"", false), S(2, "tab\there", true)};
+  int sequences = 0, decisions = 0;
   for (const auto& c : ExtractPatterns(e, 1.0)) {
     auto d = nlohmann::json::parse(c.description, nullptr, false);
     ASSERT_TRUE(d.is_object()) << c.description;
     if (c.type == "tool_sequence") {
+      ++sequences;
       EXPECT_EQ(d["tools"], nlohmann::json::array({"say \"hi\"", "tab\there"}));
     }
     if (c.type == "decision_point") {
+      ++decisions;
       EXPECT_EQ(d, (nlohmann::json{{"after_tool", "say \"hi\""}, {"after_success", false}}));
     }
   }
+  // Both kinds were made, so the checks above ran.
+  EXPECT_EQ(sequences, 1);
+  EXPECT_EQ(decisions, 1);
 }
 
 TEST(Patterns, ToolSequencesAreContiguousNgramsOfTwoToFive) {

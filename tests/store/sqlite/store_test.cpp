@@ -12,6 +12,8 @@
 namespace engram {
 namespace {
 
+using testing::ValueOf;
+
 using testing::TempDir;
 
 int64_t QueryInt(const std::string& path, const char* sql) {
@@ -64,7 +66,8 @@ TEST(SqliteStore, UrlFormsOpenTheSameFile) {
   {
     auto m = Memory::open("sqlite://" + dir.file("a.db"));
     ASSERT_OK(m);
-    id = *(*m)->start_episode(EpisodeSpec{"task", TaskType::kOther, {}, nlohmann::json::object()});
+    id = ValueOf(
+        (*m)->start_episode(EpisodeSpec{"task", TaskType::kOther, {}, nlohmann::json::object()}));
   }
   auto plain = Memory::open(dir.file("a.db"));  // a plain path works too
   ASSERT_OK(plain);
@@ -298,7 +301,7 @@ TEST(SqliteStore, DataSurvivesReopening) {
   {
     auto m = Memory::open(dir.url("r.db"));
     ASSERT_OK(m);
-    id = *(*m)->start_episode(EpisodeSpec{"persist", TaskType::kTesting, {}, {}});
+    id = ValueOf((*m)->start_episode(EpisodeSpec{"persist", TaskType::kTesting, {}, {}}));
     for (int i = 0; i < 10; ++i) {
       ExecutionStep s;
       s.tool = "t" + std::to_string(i);
@@ -322,7 +325,7 @@ TEST(SqliteStore, SynchronousFullIsAnOption) {
   {
     auto m = Memory::open(dir.url("full.db"), o);
     ASSERT_OK(m);
-    id = *(*m)->start_episode({"power loss", TaskType::kOther, {}, {}});
+    id = ValueOf((*m)->start_episode({"power loss", TaskType::kOther, {}, {}}));
     ExecutionStep s;
     s.tool = "sync";
     ASSERT_OK((*m)->log_step(id, s));
