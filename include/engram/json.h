@@ -1,4 +1,4 @@
-// The JSON forms of the data model (DESIGN.md section 1), and the names of its enumerations.
+// The JSON forms of the data model (docs/design.md section 2), and the names of its enumerations.
 #pragma once
 
 #include <string>
@@ -25,7 +25,7 @@ Result<OutcomeKind> parse_outcome_kind(std::string_view s);
 Result<PatternType> parse_pattern_type(std::string_view s);
 
 // Every field is always present: absent values are null, empty lists [], empty maps {}.
-// Fields keep the order of the data model (DESIGN.md section 1), so documents read well.
+// Fields keep the order of the data model (docs/design.md section 2), so documents read well.
 nlohmann::ordered_json to_json(const ExecutionStep& step);
 nlohmann::ordered_json to_json(const Context& context);
 nlohmann::ordered_json to_json(const Outcome& outcome);

@@ -1,4 +1,4 @@
-// The data model of DESIGN.md section 1. JSON field names match the member names.
+// The data model of docs/design.md section 2. JSON field names match the member names.
 #pragma once
 
 #include <cstdint>

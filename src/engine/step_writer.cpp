@@ -1,5 +1,42 @@
-// The writer side of MemoryImpl: one thread takes the oldest batch, commits it in one
-// transaction, resolves its tickets, and comes back for the next.
+// The step writer: group commit and step numbering.
+//
+// WHY ONE WRITER. Steps arrive from any number of threads (log_step, log_steps, the doors'
+// handlers), often a few at a time and often from agents that wait for each answer. A commit
+// costs the same for one step as for hundreds (one WAL append, one transaction on PostgreSQL),
+// so engram commits steps in groups, as LevelDB's writer queue does: the callers queue, one
+// thread commits, and everyone whose step was in the group is woken together.
+//
+// THE QUEUE. MemoryImpl::Enqueue validates a step at the door, gives it its number (below) and
+// appends it to the newest open batch in queue_ (memory_impl.cpp). A batch is open until it
+// holds Options::max_batch_steps steps or Options::max_batch_delay has passed since its first
+// step. WriterLoop takes the oldest batch the moment the previous commit is done, so an idle
+// writer commits a lone step at once: the delay bounds how long a busy writer lets a batch
+// grow; it is never a wait imposed on a quiet one. The steps of one log_steps call go into
+// one batch, so they commit together or not at all. While Options::max_pending_steps steps
+// are queued, callers wait (back-pressure), so a fast producer cannot grow memory without end.
+//
+// THE COMMIT. Commit() runs one write transaction per batch: it reads the head of every
+// episode in the batch (Store::WriteTransaction::heads, in ascending key order, so stores that
+// lock rows lock them in one order everywhere), numbers the steps from each episode's last
+// committed step, inserts them and commits. A batch fails as a whole: no part of it is
+// written, and every step in it gets the failure. A store that stayed locked past its busy
+// timeout is tried again, kCommitAttempts in all. Only after the commit are the tickets
+// resolved, outside the lock, so a woken caller finds its step in the store.
+//
+// NUMBERING. A step gets a number when it is accepted: EpisodeState::next_step, so that the
+// caller of log_step_async knows it at once and get_episode shows accepted steps in order
+// (read your writes). The number that counts is fixed inside the write transaction, from the
+// store's last step for the episode: when another process appended to the same episode
+// meanwhile, Reconcile() moves this process's queued steps up behind what is now committed.
+// Numbers therefore stay 1, 2, 3, ... without gaps, in commit order, however many processes
+// or nodes append. A completed or deleted episode's queued steps are refused with the reason.
+//
+// FAILURES IN ORDER. When a batch fails, Doom() fails the episode's steps queued behind it
+// and makes log_step_async refuse the episode's further steps until flush() has reported the
+// failure: a stream is never stored with a hole in it, and sent again from its first failed
+// step, it keeps its order. flush() and close() report only failures no caller was told of.
+//
+// See docs/design.md (step logging) for the contract this implements.
 #include <fmt/format.h>
 
 #include <algorithm>

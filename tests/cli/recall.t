@@ -41,7 +41,7 @@ Pitfalls and fixes:
 - cargo failing with "test downloads_parallel ... timed out after <n>s": recovered by claude > cargo (1 episode(s), {{*}} success).
 - Failed before: "Fix the flaky integration test with a retry loop" (failure, reward 0.00: retries hid nothing): `cargo` failed 2 times (steps 1, 2); the same error occurred 2 times (steps 1, 2): test downloads_parallel ... timed out after <n>s
 
-# --json: the shape of DESIGN.md; the playbook fits the budget.
+# --json: the shape of docs/design.md section 5; the playbook fits the budget.
 $ engram recall "release notes" --k 1 --json | head -12
 {
   "episodes": [

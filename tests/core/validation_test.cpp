@@ -1,4 +1,4 @@
-// Every bad-input case of DESIGN.md section 2, at the validation layer: each error names the
+// Every bad-input case of docs/design.md section 3, at the validation layer: each error names the
 // field, the limit and the value. Limits are inclusive.
 #include "core/validation.h"
 

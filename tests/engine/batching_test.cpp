@@ -1,4 +1,4 @@
-// Group commit as DESIGN.md section 2 states it, observed through a store that records every
+// Group commit as docs/design.md section 3 states it, observed through a store that records every
 // transaction and can hold a commit in flight.
 #include <condition_variable>
 #include <mutex>

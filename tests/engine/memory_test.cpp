@@ -1,5 +1,5 @@
 // The Memory API end to end, on a real SQLite file and on a real PostgreSQL database: the
-// lifecycle of an episode and every bad-input case of DESIGN.md section 2 at the library
+// lifecycle of an episode and every bad-input case of docs/design.md section 3 at the library
 // boundary.
 #include <fmt/format.h>
 
