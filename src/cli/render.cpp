@@ -4,7 +4,7 @@
 #include "cli/cli.h"
 #include "core/saturating.h"
 #include "core/utf8.h"
-#include "learn/patterns.h"
+#include "learn/pattern_text.h"
 
 namespace engram::cli {
 namespace {

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engram/types.h"
+#include "learn/pattern_text.h"
 #include "store/store.h"
 
 namespace engram {
@@ -19,10 +20,6 @@ struct PatternRules {
   int min_ngram = 2;
   int max_ngram = 5;
 };
-
-// A pattern description's list of tools (`tools` of a tool_sequence, `recovery` of an
-// error_recovery) as people read it: "cargo > claude > cargo". Empty when there is none.
-std::string JoinTools(const nlohmann::json& description, const char* field);
 
 // The stable id of the pattern with this key: "p" and 16 hexadecimal digits.
 std::string PatternId(std::string_view key);
