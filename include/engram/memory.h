@@ -43,14 +43,24 @@ struct WriterMetrics {
 
 // Thread-safe: any number of threads may call any method at once. Several processes may open
 // the same SQLite file; writes wait for each other up to SqliteOptions::busy_timeout.
+//
+// Statuses. Each call names the statuses its own rules return. Besides those, any call that
+// reads or writes the store may return the store's failures: IOError (it could not be read or
+// written), NoSpace (the disk is full; nothing of the write was kept), Unavailable (the
+// store's file is no longer the one at its path), Busy (a SQLite file stayed locked by another
+// process past the busy timeout, three times over; a PostgreSQL transaction was aborted as a
+// deadlock victim three times over) and Corruption (the file is damaged or not an engram
+// database). After close(), every call returns Aborted. Internal is a bug of engram's.
+// An episode id that is not a UUID is InvalidArgument; one that names no episode, NotFound.
 class Memory {
  public:
   // Opens the store at `url`: "sqlite:///abs/path/engram.db", "sqlite://relative.db",
   // "sqlite::memory:", a plain file path, or a PostgreSQL database ("postgres://user@host:port/
   // db", "postgresql://…", or libpq's "host=… dbname=…"). Creates the SQLite file and the
   // schema if missing and migrates an older schema forward. Returns InvalidArgument for an
-  // unknown scheme, IOError when the store cannot be opened or reached, Corruption when the
-  // file is not an engram database.
+  // unknown scheme, options of another backend than the one named, or max_batch_steps or
+  // max_pending_steps of 0; IOError when the store cannot be opened or reached; Corruption
+  // when the file is not an engram database.
   static Result<std::unique_ptr<Memory>> open(std::string_view url, Options options = {});
 
   Memory() = default;
@@ -60,12 +70,15 @@ class Memory {
   // Flushes every accepted step, then closes the store.
   virtual ~Memory() = default;
 
-  // Records a new open episode and returns its id (a UUIDv7 string).
+  // Records a new open episode and returns its id (a UUIDv7 string). InvalidArgument when the
+  // spec breaks a limit or a rule (an empty task, an empty tag, metadata over its limit).
   virtual Result<std::string> start_episode(const EpisodeSpec& spec) = 0;
 
   // Validates `step` against the limits and the episode's state and, if it passes, appends it.
   // Returns once the step is durable, with its step number. An invalid step returns
   // InvalidArgument naming the field, the limit and the value; nothing is written.
+  // NotFound for an unknown (or meanwhile deleted) episode, FailedPrecondition for a completed
+  // one, ResourceExhausted past Limits::max_steps_per_episode.
   virtual Result<int64_t> log_step(std::string_view episode_id, ExecutionStep step) = 0;
 
   // Like log_step but returns as soon as the step is accepted (visible to get_episode in this
@@ -74,12 +87,13 @@ class Memory {
   // them. Waits only when max_pending_steps are queued. When a batch cannot be stored (a full
   // disk, an I/O error), the episode's steps queued behind it fail with it, and this refuses
   // the episode's further steps with that error until flush() has reported it: a stream of
-  // steps sent again from its first failure keeps its order.
+  // steps sent again from its first failure keeps its order. Returns what log_step returns for
+  // what is known on acceptance; the ticket carries what the commit found.
   virtual Result<StepTicket> log_step_async(std::string_view episode_id, ExecutionStep step) = 0;
 
   // Validates every step first: if any is invalid, none is written and the error names its
   // index ("steps[3]: tool is empty"). Otherwise appends them with consecutive step numbers
-  // and returns those once they are durable.
+  // and returns those once they are durable. Otherwise as log_step.
   virtual Result<std::vector<int64_t>> log_steps(std::string_view episode_id,
                                                  std::vector<ExecutionStep> steps) = 0;
 
@@ -90,13 +104,15 @@ class Memory {
 
   // Flushes the episode's steps, stores the outcome and ended_at, and returns the completed
   // episode. Completing twice is FailedPrecondition; an episode with no steps may complete.
+  // InvalidArgument for an outcome that breaks a limit; NotFound for an unknown episode.
   virtual Result<Episode> complete_episode(std::string_view episode_id, const Outcome& outcome) = 0;
 
   // The whole episode, steps in step_number order, including steps accepted by this Memory
-  // whose batch has not committed yet.
+  // whose batch has not committed yet. NotFound for an unknown episode.
   virtual Result<Episode> get_episode(std::string_view episode_id) = 0;
 
-  // A page of episodes without their steps, newest first.
+  // A page of episodes without their steps, newest first. InvalidArgument for a limit outside
+  // 1 … 10,000 or a malformed time or cursor.
   virtual Result<EpisodePage> list_episodes(const EpisodeFilter& filter) = 0;
 
   // Removes the episode and its steps. NotFound when there is no such episode. The patterns it
@@ -104,13 +120,14 @@ class Memory {
   virtual Status delete_episode(std::string_view episode_id) = 0;
 
   // The patterns mined from completed episodes that pass the filter, by support then success
-  // rate. With the default filter, every pattern.
+  // rate. With the default filter, every pattern. InvalidArgument for a filter out of range.
   virtual Result<std::vector<Pattern>> list_patterns(const PatternFilter& filter) = 0;
 
   // One pattern by id. NotFound when there is none.
   virtual Result<Pattern> get_pattern(std::string_view pattern_id) = 0;
 
   // Tool and episode statistics. Includes every step accepted before the call (it flushes).
+  // InvalidArgument for a malformed `since`.
   virtual Result<Stats> stats(const StatsFilter& filter) = 0;
 
   // The past experience relevant to a new task: the k best completed episodes (failed ones
@@ -135,7 +152,7 @@ class Memory {
   // (importing the same episodes again skips those as existing).
   virtual Result<std::vector<Status>> import_episodes(std::vector<Episode> episodes) = 0;
 
-  // Flushes and closes. Later calls return Aborted. Idempotent.
+  // Flushes and closes; returns what flush() would. Later calls return Aborted. Idempotent.
   virtual Status close() = 0;
 
   // A snapshot of the step writer's counters.

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cassert>
 #include <cstdint>
 
 namespace engram {
@@ -49,6 +50,7 @@ std::string_view Utf8Prefix(std::string_view s, size_t max_bytes) {
 }
 
 std::string ClipLine(std::string_view text, size_t width) {
+  assert(width >= 3);
   text = text.substr(0, text.find('\n'));
   if (text.size() <= width) return std::string(text);
   return std::string(Utf8Prefix(text, width - 3)) + "...";

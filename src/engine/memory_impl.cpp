@@ -82,6 +82,7 @@ Result<std::string> MemoryImpl::start_episode(const EpisodeSpec& spec) {
 
 Result<MemoryImpl::EpisodeState*> MemoryImpl::State(std::unique_lock<std::mutex>& lock,
                                                     std::string_view episode_id, int64_t* key) {
+  AssertHeld(lock, mu_);
   auto normalized = NormalizeEpisodeId(episode_id);
   if (!normalized.ok()) return normalized.status();
   const std::string& id = *normalized;
@@ -225,6 +226,7 @@ Status MemoryImpl::flush() {
 
 Result<int64_t> MemoryImpl::CloseEpisode(std::unique_lock<std::mutex>& lock,
                                          std::string_view episode_id) {
+  AssertHeld(lock, mu_);
   if (Status s = CheckOpen(); !s.ok()) return s;
   int64_t key = 0;
   auto state = State(lock, episode_id, &key);

@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/lock_held.h"
 #include "core/validation.h"
 #include "engram/memory.h"
 #include "store/store.h"
@@ -98,7 +99,7 @@ class MemoryImpl final : public Memory {
   };
 
   // Validates the id and finds the episode's state, loading it from the store on first use.
-  // REQUIRES: lock held (it is released while the store is read).
+  // REQUIRES: `lock` holds mu_ (it is released while the store is read).
   Result<EpisodeState*> State(std::unique_lock<std::mutex>& lock, std::string_view episode_id,
                               int64_t* key);
   Result<StepTicket> LogOne(bool caller_waits, std::string_view episode_id, ExecutionStep step);
@@ -106,8 +107,8 @@ class MemoryImpl final : public Memory {
                                           std::vector<PreparedStep> steps);
   Status CheckOpen() const;
   // After `failed` could not be stored: the queued steps of its episodes fail with it.
-  // REQUIRES: lock held.
-  void Doom(const Batch& failed, const Status& why);
+  // REQUIRES: `held` holds mu_.
+  void Doom(const std::unique_lock<std::mutex>& held, const Batch& failed, const Status& why);
 
   // The id of the episode with this store key. Takes mu_.
   std::string EpisodeIdOf(int64_t key) const;
@@ -115,10 +116,13 @@ class MemoryImpl final : public Memory {
   CommitOutcome Commit(Batch& batch);
   // After a commit: moves the numbers of queued steps when another process appended to the
   // same episode, and records what the transaction learnt about each episode's state.
-  void Reconcile(const CommitOutcome& outcome);
-  // Adds a written batch to metrics_. REQUIRES: mu_ held.
-  void Count(double seconds, const CommitOutcome& outcome);
+  // REQUIRES: `held` holds mu_.
+  void Reconcile(const std::unique_lock<std::mutex>& held, const CommitOutcome& outcome);
+  // Adds a written batch to metrics_. REQUIRES: `held` holds mu_.
+  void Count(const std::unique_lock<std::mutex>& held, double seconds,
+             const CommitOutcome& outcome);
   // Marks the episode closing and waits until none of its steps is queued or in flight.
+  // REQUIRES: `lock` holds mu_.
   Result<int64_t> CloseEpisode(std::unique_lock<std::mutex>& lock, std::string_view episode_id);
 
   const std::unique_ptr<Store> store_;

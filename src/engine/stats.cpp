@@ -1,6 +1,7 @@
 // Memory::stats: one pass over the committed steps, after a flush so that every accepted step
 // counts. Percentiles are exact (nearest rank over the sorted latencies of each tool).
 #include <algorithm>
+#include <cassert>
 #include <cmath>
 #include <unordered_map>
 
@@ -21,6 +22,7 @@ struct ToolAccumulator {
 
 // The smallest value with at least p% of the values at or below it. REQUIRES: sorted, non-empty.
 int64_t NearestRank(const std::vector<int64_t>& sorted, double p) {
+  assert(!sorted.empty() && std::is_sorted(sorted.begin(), sorted.end()));
   const auto rank = static_cast<size_t>(std::ceil(p / 100.0 * static_cast<double>(sorted.size())));
   return sorted[std::clamp<size_t>(rank, 1, sorted.size()) - 1];
 }

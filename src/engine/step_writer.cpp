@@ -69,9 +69,9 @@ void MemoryImpl::WriterLoop() {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
     lock.lock();
-    if (!outcome.failure.ok()) Doom(*batch, outcome.failure);
-    Reconcile(outcome);
-    Count(seconds, outcome);
+    if (!outcome.failure.ok()) Doom(lock, *batch, outcome.failure);
+    Reconcile(lock, outcome);
+    Count(lock, seconds, outcome);
     for (size_t i = 0; i < batch->steps.size(); ++i) {
       const auto& r = outcome.results[i];
       if (!r.ok() && !batch->steps[i].caller_waits && first_error_.ok()) {
@@ -95,7 +95,9 @@ void MemoryImpl::WriterLoop() {
   }
 }
 
-void MemoryImpl::Count(double seconds, const CommitOutcome& outcome) {
+void MemoryImpl::Count(const std::unique_lock<std::mutex>& held, double seconds,
+                       const CommitOutcome& outcome) {
+  AssertHeld(held, mu_);
   ++metrics_.commits;
   metrics_.commit_seconds_sum += seconds;
   const auto& bounds = WriterMetrics::kCommitSecondsBounds;
@@ -208,7 +210,9 @@ MemoryImpl::CommitOutcome MemoryImpl::Commit(Batch& batch) {
   return out;
 }
 
-void MemoryImpl::Doom(const Batch& failed, const Status& why) {
+void MemoryImpl::Doom(const std::unique_lock<std::mutex>& held, const Batch& failed,
+                      const Status& why) {
+  AssertHeld(held, mu_);
   std::unordered_set<int64_t> keys;
   for (const auto& p : failed.steps) keys.insert(p.episode_key);
   const Status later = why.with_message(fmt::format(
@@ -223,7 +227,8 @@ void MemoryImpl::Doom(const Batch& failed, const Status& why) {
   }
 }
 
-void MemoryImpl::Reconcile(const CommitOutcome& outcome) {
+void MemoryImpl::Reconcile(const std::unique_lock<std::mutex>& held, const CommitOutcome& outcome) {
+  AssertHeld(held, mu_);
   for (int64_t key : outcome.deleted) {
     if (auto it = episodes_.find(key); it != episodes_.end()) it->second.closing = true;
   }

@@ -182,6 +182,17 @@ struct StepBrief {
 };
 inline constexpr int kStepBriefActionChars = 200;
 
+// A database that keeps episodes, their steps and what was learnt from them. The engine owns
+// validation, numbering and batching; a store keeps what it is given, each write call in one
+// transaction (all or nothing), and reads it back.
+//
+// Thread-safe: any number of threads may call any method at once. Writes (insert_episode,
+// begin_write until its transaction ends, complete_episode, delete_episode, import_episodes,
+// write_learnt) take the store's one write lock in turn, and on SQLite wait up to the busy
+// timeout for other processes holding the file's; reads run beside them on connections of
+// their own, each call on one snapshot. Every call may fail with the store's own failures
+// (IOError, NoSpace, Unavailable, Busy, Corruption); the statuses each names besides are its
+// own.
 class Store {
  public:
   virtual ~Store() = default;

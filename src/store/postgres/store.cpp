@@ -7,6 +7,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/lock_held.h"
 #include "engram/json.h"
 #include "store/episode_queries.h"
 #include "store/postgres/db.h"
@@ -234,7 +235,7 @@ class PgStore final : public Store {
   Result<int64_t> insert_episode(const Episode& e) override {
     std::unique_lock lock(writer_mu_);
     return Retrying([&]() -> Result<int64_t> {
-      if (Status s = Reconnect(); !s.ok()) return s;
+      if (Status s = Reconnect(lock); !s.ok()) return s;
       Transaction txn(*writer_);
       if (!txn.begin_status().ok()) return LostBeforeCommit(txn.begin_status(), *writer_);
       auto key = InsertEpisodeRow(*writer_, e);
@@ -246,7 +247,7 @@ class PgStore final : public Store {
 
   Result<std::vector<Result<int64_t>>> import_episodes(const NextImported& next) override {
     std::unique_lock lock(writer_mu_);
-    if (Status s = Reconnect(); !s.ok()) return s;
+    if (Status s = Reconnect(lock); !s.ok()) return s;
     Transaction txn(*writer_);
     if (!txn.begin_status().ok()) return txn.begin_status();
     // The rows in one pipeline, then the tags in another, the steps by COPY and the patterns
@@ -305,7 +306,7 @@ class PgStore final : public Store {
 
   Result<std::unique_ptr<WriteTransaction>> begin_write() override {
     std::unique_lock lock(writer_mu_);
-    if (Status s = Reconnect(); !s.ok()) return s;
+    if (Status s = Reconnect(lock); !s.ok()) return s;
     auto txn = std::make_unique<PgWriteTransaction>(std::move(lock), *writer_);
     if (!txn->begin_status().ok()) return LostBeforeCommit(txn->begin_status(), *writer_);
     return std::unique_ptr<WriteTransaction>(std::move(txn));
@@ -314,7 +315,7 @@ class PgStore final : public Store {
   Status complete_episode(int64_t key, const Completion& learnt, const Relearn& relearn) override {
     std::unique_lock lock(writer_mu_);
     return Retrying([&]() -> Status {
-      if (Status s = Reconnect(); !s.ok()) return s;
+      if (Status s = Reconnect(lock); !s.ok()) return s;
       Transaction txn(*writer_);
       if (!txn.begin_status().ok()) return LostBeforeCommit(txn.begin_status(), *writer_);
       // The row's lock makes completing atomic across nodes: a second completer waits, then
@@ -403,7 +404,7 @@ class PgStore final : public Store {
   Status delete_episode(std::string_view id) override {
     std::unique_lock lock(writer_mu_);
     return Retrying([&]() -> Status {
-      if (Status s = Reconnect(); !s.ok()) return s;
+      if (Status s = Reconnect(lock); !s.ok()) return s;
       Transaction txn(*writer_);
       if (!txn.begin_status().ok()) return LostBeforeCommit(txn.begin_status(), *writer_);
       auto row =
@@ -653,7 +654,7 @@ class PgStore final : public Store {
     const std::string domains = pg::PatternDomainsCopy(rows.pattern_domains);
     std::unique_lock lock(writer_mu_);
     return Retrying([&]() -> Status {
-      if (Status s = Reconnect(); !s.ok()) return s;
+      if (Status s = Reconnect(lock); !s.ok()) return s;
       Transaction txn(*writer_);
       if (!txn.begin_status().ok()) return LostBeforeCommit(txn.begin_status(), *writer_);
       for (const auto& [table, text] :
@@ -687,8 +688,10 @@ class PgStore final : public Store {
  private:
   // A writer whose session the server ended while it was idle (a restart, a failover) is
   // replaced before the next transaction, so a node outlives its database's restarts; a
-  // transaction the server cut midway fails, and the next one reconnects. REQUIRES: writer_mu_.
-  Status Reconnect() {
+  // transaction the server cut midway fails, and the next one reconnects. REQUIRES: `held`
+  // holds writer_mu_.
+  Status Reconnect(const std::unique_lock<std::mutex>& held) {
+    AssertHeld(held, writer_mu_);
     if (writer_->alive()) return Status::Ok();
     auto fresh = Connection::Open(url_, kWriterSetup);
     if (!fresh.ok()) return fresh.status();
