@@ -1,4 +1,7 @@
+// The PostgreSQL store: opening and the writes.
 #include "store/postgres/store.h"
+
+#include "store/postgres/store_impl.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -17,14 +20,11 @@
 #include "store/row_decode.h"
 #include "store/scoped_transaction.h"
 
-namespace engram {
+namespace engram::pg {
+
 namespace {
 
 using nlohmann::json;
-using pg::Connection;
-using pg::Params;
-using pg::Row;
-using pg::Rows;
 
 // Every engram connection works in the schema `engram` (postgres/schema.cpp).
 constexpr const char* kSetup = "SET search_path = engram";
@@ -33,12 +33,6 @@ const std::string kWriterSetup = fmt::format("{}; {}", kSetup, pg::kIncomingTabl
 // A transaction the server aborted to break a deadlock or a serialization conflict is run
 // again this many times in all.
 constexpr int kAttempts = 3;
-
-// BEGIN (or the statement given) … COMMIT, rolled back unless committed.
-class Transaction : public ScopedTransaction<Connection> {
- public:
-  explicit Transaction(Connection& c, const char* begin = "BEGIN") : ScopedTransaction(c, begin) {}
-};
 
 // Runs `body` (a whole transaction) again while the server aborts it as a deadlock victim, or
 // the connection is lost before its COMMIT is sent.
@@ -57,27 +51,6 @@ auto Retrying(Body body) -> decltype(body()) {
     result = body();
   }
   return result;
-}
-
-// The episode's steps numbered above `after`, in order.
-Result<std::vector<ExecutionStep>> StepsAfter(Connection& conn, int64_t key, int64_t after) {
-  static const std::string kQuery = StepsAfterQuery(Dialect::kPostgres);
-  auto rows = conn.query(kQuery, Params().add(key).add(after));
-  if (!rows.ok()) return rows.status();
-  std::vector<ExecutionStep> steps;
-  for (int i = 0; i < rows->size(); ++i) steps.push_back(StepFromRow(Row(*rows, i)));
-  return steps;
-}
-
-// The head of the episode whose `column` (key or id) equals `value`.
-Result<EpisodeHead> ReadHead(Connection& conn, std::string_view column, const Params& value,
-                             std::string not_found) {
-  static const std::string kByKey = HeadQuery(Dialect::kPostgres, "key");
-  static const std::string kById = HeadQuery(Dialect::kPostgres, "id");
-  auto rows = conn.query(column == "key" ? kByKey : kById, value);
-  if (!rows.ok()) return rows.status();
-  if (rows->size() == 0) return Status::NotFound(std::move(not_found));
-  return HeadFromRow(Row(*rows, 0));
 }
 
 // A step as one line of COPY text for the steps table.
@@ -225,499 +198,211 @@ class PgWriteTransaction final : public WriteTransaction {
   std::string rows_;  // COPY text
 };
 
-class PgStore final : public Store {
- public:
-  PgStore(std::string url, std::unique_ptr<Connection> writer, const PostgresOptions& options)
-      : url_(url),
-        writer_(std::move(writer)),
-        readers_(std::move(url), options.max_read_connections, kSetup) {}
+}  // namespace
 
-  Result<int64_t> insert_episode(const Episode& e) override {
-    std::unique_lock lock(writer_mu_);
-    return Retrying([&]() -> Result<int64_t> {
-      if (Status s = Reconnect(lock); !s.ok()) return s;
-      Transaction txn(*writer_);
-      if (!txn.begin_status().ok()) return LostBeforeCommit(txn.begin_status(), *writer_);
-      auto key = InsertEpisodeRow(*writer_, e);
-      if (!key.ok()) return key.status();
-      if (Status s = txn.commit(); !s.ok()) return s;
-      return key;
-    });
-  }
+// The episode's steps numbered above `after`, in order.
+Result<std::vector<ExecutionStep>> StepsAfter(Connection& conn, int64_t key, int64_t after) {
+  static const std::string kQuery = StepsAfterQuery(Dialect::kPostgres);
+  auto rows = conn.query(kQuery, Params().add(key).add(after));
+  if (!rows.ok()) return rows.status();
+  std::vector<ExecutionStep> steps;
+  for (int i = 0; i < rows->size(); ++i) steps.push_back(StepFromRow(Row(*rows, i)));
+  return steps;
+}
 
-  Result<std::vector<Result<int64_t>>> import_episodes(const NextImported& next) override {
-    std::unique_lock lock(writer_mu_);
+// The head of the episode whose `column` (key or id) equals `value`.
+Result<EpisodeHead> ReadHead(Connection& conn, std::string_view column, const Params& value,
+                             std::string not_found) {
+  static const std::string kByKey = HeadQuery(Dialect::kPostgres, "key");
+  static const std::string kById = HeadQuery(Dialect::kPostgres, "id");
+  auto rows = conn.query(column == "key" ? kByKey : kById, value);
+  if (!rows.ok()) return rows.status();
+  if (rows->size() == 0) return Status::NotFound(std::move(not_found));
+  return HeadFromRow(Row(*rows, 0));
+}
+
+PgStore::PgStore(std::string url, std::unique_ptr<Connection> writer,
+                 const PostgresOptions& options)
+    : url_(url),
+      writer_(std::move(writer)),
+      readers_(std::move(url), options.max_read_connections, kSetup) {}
+
+Result<int64_t> PgStore::insert_episode(const Episode& e) {
+  std::unique_lock lock(writer_mu_);
+  return Retrying([&]() -> Result<int64_t> {
     if (Status s = Reconnect(lock); !s.ok()) return s;
     Transaction txn(*writer_);
-    if (!txn.begin_status().ok()) return txn.begin_status();
-    // The rows in one pipeline, then the tags in another, the steps by COPY and the patterns
-    // merged in a third: a few round trips for the whole transaction.
-    std::vector<const ImportedEpisode*> items;
-    Connection::Statements inserts;
-    while (const ImportedEpisode* item = next()) {
-      items.push_back(item);
-      inserts.push_back(
-          EpisodeInsert(item->episode, item->completion ? &*item->completion : nullptr));
+    if (!txn.begin_status().ok()) return LostBeforeCommit(txn.begin_status(), *writer_);
+    auto key = InsertEpisodeRow(*writer_, e);
+    if (!key.ok()) return key.status();
+    if (Status s = txn.commit(); !s.ok()) return s;
+    return key;
+  });
+}
+
+Result<std::vector<Result<int64_t>>> PgStore::import_episodes(const NextImported& next) {
+  std::unique_lock lock(writer_mu_);
+  if (Status s = Reconnect(lock); !s.ok()) return s;
+  Transaction txn(*writer_);
+  if (!txn.begin_status().ok()) return txn.begin_status();
+  // The rows in one pipeline, then the tags in another, the steps by COPY and the patterns
+  // merged in a third: a few round trips for the whole transaction.
+  std::vector<const ImportedEpisode*> items;
+  Connection::Statements inserts;
+  while (const ImportedEpisode* item = next()) {
+    items.push_back(item);
+    inserts.push_back(
+        EpisodeInsert(item->episode, item->completion ? &*item->completion : nullptr));
+  }
+  auto inserted = writer_->pipeline(inserts);
+  if (!inserted.ok()) return inserted.status();
+  std::vector<Result<int64_t>> out;
+  std::vector<EpisodePatterns> learnt;
+  Connection::Statements tags;
+  std::string steps;  // COPY text, sent every few MiB
+  pg::SearchRows search;
+  for (size_t i = 0; i < items.size(); ++i) {
+    const ImportedEpisode& item = *items[i];
+    const Episode& e = item.episode;
+    if ((*inserted)[i].size() == 0) {
+      out.push_back(Status::AlreadyExists(fmt::format("episode {} already exists", e.id)));
+      continue;
     }
-    auto inserted = writer_->pipeline(inserts);
-    if (!inserted.ok()) return inserted.status();
-    std::vector<Result<int64_t>> out;
-    std::vector<EpisodePatterns> learnt;
-    Connection::Statements tags;
-    std::string steps;  // COPY text, sent every few MiB
-    pg::SearchRows search;
-    for (size_t i = 0; i < items.size(); ++i) {
-      const ImportedEpisode& item = *items[i];
-      const Episode& e = item.episode;
-      if ((*inserted)[i].size() == 0) {
-        out.push_back(Status::AlreadyExists(fmt::format("episode {} already exists", e.id)));
-        continue;
-      }
-      const int64_t key = (*inserted)[i].integer(0, 0);
-      AddTagInserts(tags, e, key);
-      for (size_t n = 0; n < item.steps.size(); ++n) {
-        AppendStepRow(steps, key, static_cast<int64_t>(n + 1), item.steps[n]);
-      }
-      if (steps.size() > (4u << 20)) {
-        if (Status s = writer_->copy_in(kStepsCopy, steps); !s.ok()) return s;
-        steps.clear();
-      }
-      if (item.completion) {
-        learnt.push_back({key, &*item.completion, &e.context.domain});
-        if (Status s = AddToIndex(search, key, e.task, *item.completion); !s.ok()) return s;
-      }
-      out.push_back(key);
+    const int64_t key = (*inserted)[i].integer(0, 0);
+    AddTagInserts(tags, e, key);
+    for (size_t n = 0; n < item.steps.size(); ++n) {
+      AppendStepRow(steps, key, static_cast<int64_t>(n + 1), item.steps[n]);
     }
-    if (Status s = writer_->pipeline(tags).status(); !s.ok()) return s;
-    if (!steps.empty()) {
+    if (steps.size() > (4u << 20)) {
       if (Status s = writer_->copy_in(kStepsCopy, steps); !s.ok()) return s;
+      steps.clear();
     }
-    if (Status s = search.copy(*writer_); !s.ok()) return s;
-    if (Status s = pg::MergePatterns(*writer_, learnt); !s.ok()) return s;
-    if (Status s = txn.commit(); !s.ok()) return s;
-    return out;
+    if (item.completion) {
+      learnt.push_back({key, &*item.completion, &e.context.domain});
+      if (Status s = AddToIndex(search, key, e.task, *item.completion); !s.ok()) return s;
+    }
+    out.push_back(key);
   }
-
-  Result<EpisodeHead> find_episode(std::string_view id) override {
-    auto lease = readers_.acquire();
-    if (!lease.ok()) return lease.status();
-    return ReadHead(**lease, "id", Params().add(id), fmt::format("episode {} not found", id));
+  if (Status s = writer_->pipeline(tags).status(); !s.ok()) return s;
+  if (!steps.empty()) {
+    if (Status s = writer_->copy_in(kStepsCopy, steps); !s.ok()) return s;
   }
+  if (Status s = search.copy(*writer_); !s.ok()) return s;
+  if (Status s = pg::MergePatterns(*writer_, learnt); !s.ok()) return s;
+  if (Status s = txn.commit(); !s.ok()) return s;
+  return out;
+}
 
-  Result<std::unique_ptr<WriteTransaction>> begin_write() override {
-    std::unique_lock lock(writer_mu_);
+Result<std::unique_ptr<WriteTransaction>> PgStore::begin_write() {
+  std::unique_lock lock(writer_mu_);
+  if (Status s = Reconnect(lock); !s.ok()) return s;
+  auto txn = std::make_unique<PgWriteTransaction>(std::move(lock), *writer_);
+  if (!txn->begin_status().ok()) return LostBeforeCommit(txn->begin_status(), *writer_);
+  return std::unique_ptr<WriteTransaction>(std::move(txn));
+}
+
+Status PgStore::complete_episode(int64_t key, const Completion& learnt, const Relearn& relearn) {
+  std::unique_lock lock(writer_mu_);
+  return Retrying([&]() -> Status {
     if (Status s = Reconnect(lock); !s.ok()) return s;
-    auto txn = std::make_unique<PgWriteTransaction>(std::move(lock), *writer_);
-    if (!txn->begin_status().ok()) return LostBeforeCommit(txn->begin_status(), *writer_);
-    return std::unique_ptr<WriteTransaction>(std::move(txn));
-  }
-
-  Status complete_episode(int64_t key, const Completion& learnt, const Relearn& relearn) override {
-    std::unique_lock lock(writer_mu_);
-    return Retrying([&]() -> Status {
-      if (Status s = Reconnect(lock); !s.ok()) return s;
-      Transaction txn(*writer_);
-      if (!txn.begin_status().ok()) return LostBeforeCommit(txn.begin_status(), *writer_);
-      // The row's lock makes completing atomic across nodes: a second completer waits, then
-      // finds the episode completed; a node's steps wait for the lock too (heads()).
-      auto row = writer_->query("SELECT domain, task FROM episodes WHERE key = $1 FOR UPDATE",
-                                Params().add(key));
-      if (!row.ok()) return row.status();
-      // The head in a statement of its own, after the lock: it sees the steps another node
-      // committed while this one waited for it.
-      auto head = row->size() == 0 ? Result<EpisodeHead>(Status::NotFound(""))
-                                   : ReadHead(*writer_, "key", Params().add(key), "");
-      auto store = CompletionToStore(
-          head, learnt, relearn, [&](int64_t after) { return StepsAfter(*writer_, key, after); });
-      if (!store.ok()) return store.status();
-      const Completion& c = *store ? **store : learnt;
-      const std::optional<std::string> domain = row->optional_text(0, 0);
-      static const std::string kUpdate =
-          "UPDATE episodes SET status = 'completed', outcome = $1, ended_at = $2, reward = $3, "
-          "reflection = $4, step_count = $5, duration_ms = $6 WHERE key = $7";
-      Params p;
-      p.add(to_json(c.outcome).dump()).add(c.ended_at).add(c.reward).add(c.reflection);
-      p.add(c.step_count).add(c.duration_ms).add(key);
-      if (Status s = writer_->run(kUpdate, p); !s.ok()) return s;
-      pg::SearchRows search;
-      if (Status s = AddToIndex(search, key, row->text(0, 1), c); !s.ok()) return s;
-      if (Status s = search.copy(*writer_); !s.ok()) return s;
-      if (Status s = pg::MergePatterns(*writer_, {{key, &c, &domain}}); !s.ok()) {
-        return s;
-      }
-      return txn.commit();
-    });
-  }
-
-  Result<std::vector<EpisodeCost>> recent_costs(TaskType type,
-                                                const std::optional<std::string>& domain,
-                                                int limit) override {
-    auto lease = readers_.acquire();
-    if (!lease.ok()) return lease.status();
-    auto rows = (*lease)->query(
-        "SELECT step_count, duration_ms FROM episodes WHERE task_type = $1 "
-        "AND ($2::text IS NULL OR domain = $2) AND status = 'completed' "
-        "AND step_count IS NOT NULL ORDER BY ended_at DESC LIMIT $3",
-        Params().add(std::string(to_string(type))).add(domain).add(int64_t{limit}));
-    if (!rows.ok()) return rows.status();
-    std::vector<EpisodeCost> out;
-    for (int i = 0; i < rows->size(); ++i) {
-      out.push_back({rows->integer(i, 0), rows->integer(i, 1)});
+    Transaction txn(*writer_);
+    if (!txn.begin_status().ok()) return LostBeforeCommit(txn.begin_status(), *writer_);
+    // The row's lock makes completing atomic across nodes: a second completer waits, then
+    // finds the episode completed; a node's steps wait for the lock too (heads()).
+    auto row = writer_->query("SELECT domain, task FROM episodes WHERE key = $1 FOR UPDATE",
+                              Params().add(key));
+    if (!row.ok()) return row.status();
+    // The head in a statement of its own, after the lock: it sees the steps another node
+    // committed while this one waited for it.
+    auto head = row->size() == 0 ? Result<EpisodeHead>(Status::NotFound(""))
+                                 : ReadHead(*writer_, "key", Params().add(key), "");
+    auto store = CompletionToStore(head, learnt, relearn,
+                                   [&](int64_t after) { return StepsAfter(*writer_, key, after); });
+    if (!store.ok()) return store.status();
+    const Completion& c = *store ? **store : learnt;
+    const std::optional<std::string> domain = row->optional_text(0, 0);
+    static const std::string kUpdate =
+        "UPDATE episodes SET status = 'completed', outcome = $1, ended_at = $2, reward = $3, "
+        "reflection = $4, step_count = $5, duration_ms = $6 WHERE key = $7";
+    Params p;
+    p.add(to_json(c.outcome).dump()).add(c.ended_at).add(c.reward).add(c.reflection);
+    p.add(c.step_count).add(c.duration_ms).add(key);
+    if (Status s = writer_->run(kUpdate, p); !s.ok()) return s;
+    pg::SearchRows search;
+    if (Status s = AddToIndex(search, key, row->text(0, 1), c); !s.ok()) return s;
+    if (Status s = search.copy(*writer_); !s.ok()) return s;
+    if (Status s = pg::MergePatterns(*writer_, {{key, &c, &domain}}); !s.ok()) {
+      return s;
     }
-    return out;
-  }
-
-  Result<Episode> load_episode(std::string_view id) override {
-    auto lease = readers_.acquire();
-    if (!lease.ok()) return lease.status();
-    Connection& conn = **lease;
-    // One snapshot for the episode row and its steps.
-    Transaction txn(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-    if (!txn.begin_status().ok()) return txn.begin_status();
-    auto rows =
-        conn.query(fmt::format("SELECT {}, key FROM episodes WHERE id = $1", kEpisodeColumns),
-                   Params().add(id));
-    if (!rows.ok()) return rows.status();
-    if (rows->size() == 0) return Status::NotFound(fmt::format("episode {} not found", id));
-    Episode e = EpisodeFromRow(Row(*rows, 0));
-    auto steps = StepsAfter(conn, rows->integer(0, 15), 0);
-    if (!steps.ok()) return steps.status();
-    e.steps = std::move(*steps);
-    if (Status s = txn.commit(); !s.ok()) return s;
-    return e;
-  }
-
-  Result<EpisodePage> list_episodes(const EpisodeFilter& f) override {
-    const Query query = ListEpisodesQuery(Dialect::kPostgres, f);
-    Params params;
-    for (const auto& p : query.params) params.add(p);
-    auto lease = readers_.acquire();
-    if (!lease.ok()) return lease.status();
-    auto rows = (*lease)->query(query.sql, params);
-    if (!rows.ok()) return rows.status();
-    EpisodePage page;
-    for (int i = 0; i < rows->size() && AddToPage(page, Row(*rows, i), f.limit); ++i) {
-    }
-    return page;
-  }
-
-  Status delete_episode(std::string_view id) override {
-    std::unique_lock lock(writer_mu_);
-    return Retrying([&]() -> Status {
-      if (Status s = Reconnect(lock); !s.ok()) return s;
-      Transaction txn(*writer_);
-      if (!txn.begin_status().ok()) return LostBeforeCommit(txn.begin_status(), *writer_);
-      auto row =
-          writer_->query("SELECT key FROM episodes WHERE id = $1 FOR UPDATE", Params().add(id));
-      if (!row.ok()) return row.status();
-      if (row->size() == 0) return Status::NotFound(fmt::format("episode {} not found", id));
-      const int64_t key = row->integer(0, 0);
-      if (Status s = pg::ForgetEpisodePatterns(*writer_, key); !s.ok()) return s;
-      if (Status s = pg::Unindex(*writer_, key); !s.ok()) return s;
-      for (const char* sql : {"DELETE FROM steps WHERE episode_key = $1",
-                              "DELETE FROM episode_tags WHERE episode_key = $1",
-                              "DELETE FROM episodes WHERE key = $1"}) {
-        if (Status s = writer_->run(sql, Params().add(key)); !s.ok()) return s;
-      }
-      return txn.commit();
-    });
-  }
-
-  Result<std::vector<Pattern>> list_patterns(const PatternFilter& filter) override {
-    auto lease = readers_.acquire();
-    if (!lease.ok()) return lease.status();
-    return pg::ListPatterns(**lease, filter);
-  }
-
-  Status scan_steps(const StatsFilter& f,
-                    const std::function<void(const StepFacts&)>& visit) override {
-    auto lease = readers_.acquire();
-    if (!lease.ok()) return lease.status();
-    // One snapshot, streamed: a store may hold millions of steps.
-    Connection& conn = **lease;
-    Transaction txn(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-    if (!txn.begin_status().ok()) return txn.begin_status();
-    Status s = conn.stream(
-        "SELECT e.id, s.step_number, s.tool, substr(s.action, 1, 200), s.latency_ms, s.tokens, "
-        "s.success::int FROM steps s JOIN episodes e ON e.key = s.episode_key "
-        "WHERE ($1::text IS NULL OR s.tool = $1) AND ($2::text IS NULL OR e.domain = $2) "
-        "AND ($3::text IS NULL OR s.timestamp >= $3)",
-        Params().add(f.tool).add(f.domain).add(f.since),
-        [&](const Row& row) { VisitStepFacts(row, visit); });
-    if (!s.ok()) return s;
     return txn.commit();
-  }
+  });
+}
 
-  Status count_episodes(const StatsFilter& f, std::map<std::string, int64_t>& by_status,
-                        std::map<std::string, int64_t>& by_outcome) override {
-    auto lease = readers_.acquire();
-    if (!lease.ok()) return lease.status();
-    auto rows = (*lease)->query(
-        "SELECT status, outcome::json ->> 'kind', count(*) FROM episodes "
-        "WHERE ($1::text IS NULL OR domain = $1) AND ($2::text IS NULL OR started_at >= $2) "
-        "GROUP BY 1, 2",
-        Params().add(f.domain).add(f.since));
-    if (!rows.ok()) return rows.status();
-    for (int i = 0; i < rows->size(); ++i) {
-      by_status[rows->text(i, 0)] += rows->integer(i, 2);
-      if (auto kind = rows->optional_text(i, 1)) by_outcome[*kind] += rows->integer(i, 2);
+Status PgStore::delete_episode(std::string_view id) {
+  std::unique_lock lock(writer_mu_);
+  return Retrying([&]() -> Status {
+    if (Status s = Reconnect(lock); !s.ok()) return s;
+    Transaction txn(*writer_);
+    if (!txn.begin_status().ok()) return LostBeforeCommit(txn.begin_status(), *writer_);
+    auto row =
+        writer_->query("SELECT key FROM episodes WHERE id = $1 FOR UPDATE", Params().add(id));
+    if (!row.ok()) return row.status();
+    if (row->size() == 0) return Status::NotFound(fmt::format("episode {} not found", id));
+    const int64_t key = row->integer(0, 0);
+    if (Status s = pg::ForgetEpisodePatterns(*writer_, key); !s.ok()) return s;
+    if (Status s = pg::Unindex(*writer_, key); !s.ok()) return s;
+    for (const char* sql : {"DELETE FROM steps WHERE episode_key = $1",
+                            "DELETE FROM episode_tags WHERE episode_key = $1",
+                            "DELETE FROM episodes WHERE key = $1"}) {
+      if (Status s = writer_->run(sql, Params().add(key)); !s.ok()) return s;
     }
-    return Status::Ok();
-  }
-
-  Result<Pattern> get_pattern(std::string_view id) override {
-    auto lease = readers_.acquire();
-    if (!lease.ok()) return lease.status();
-    return pg::GetPattern(**lease, id);
-  }
-
-  Result<std::vector<SearchHit>> search_episodes(const std::vector<std::string>& words,
-                                                 int limit) override {
-    // Only what scoring needs: the reward's total, no metadata, and the reflection as text
-    // until an episode is chosen. The first 15 columns read as EpisodeFromRow reads them.
-    constexpr const char* kColumns =
-        "id, task, task_type, domain, language, framework, complexity, tags, status, "
-        "started_at, ended_at, outcome, CASE WHEN reward IS NULL THEN NULL ELSE "
-        "json_build_object('total', (reward::json ->> 'total')::double precision)::text END, "
-        "NULL, '{}', key, reflection";
-    auto lease = readers_.acquire();
-    if (!lease.ok()) return lease.status();
-    Connection& conn = **lease;
-    std::vector<SearchHit> out;
-    auto read = [&](const std::string& sql, const Params& params,
-                    const std::vector<ScoredEpisode>& ranked) -> Status {
-      auto rows = conn.query(sql, params);
-      if (!rows.ok()) return rows.status();
-      std::unordered_map<int64_t, int> row_of;
-      for (int i = 0; i < rows->size(); ++i) row_of[rows->integer(i, 15)] = i;
-      auto hit = [&](int i, double relevance) {
-        SearchHit h;
-        h.episode = EpisodeFromRow(Row(*rows, i));
-        h.key = rows->integer(i, 15);
-        h.reflection_json = rows->optional_text(i, 16).value_or("");
-        h.relevance = relevance;
-        out.push_back(std::move(h));
-      };
-      if (ranked.empty()) {
-        for (int i = 0; i < rows->size(); ++i) hit(i, 0);
-      }
-      for (const auto& [minus_score, key] : ranked) {
-        if (auto it = row_of.find(key); it != row_of.end()) hit(it->second, -minus_score);
-      }
-      return Status::Ok();
-    };
-    if (words.empty()) {
-      static const std::string kNewest = fmt::format(
-          "SELECT {} FROM episodes WHERE status = 'completed' ORDER BY key DESC LIMIT $1",
-          kColumns);
-      if (Status s = read(kNewest, Params().add(int64_t{limit}), {}); !s.ok()) return s;
-      return out;
-    }
-    // One snapshot for the ranking and the rows it names.
-    if (Status s = conn.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); !s.ok()) return s;
-    auto ranked = pg::RankEpisodes(conn, words, limit, search_figures_);
-    Status s = ranked.status();
-    if (s.ok() && !ranked->empty()) {
-      std::vector<int64_t> keys;
-      for (const auto& r : *ranked) keys.push_back(r.second);
-      static const std::string kChosen =
-          fmt::format("SELECT {} FROM episodes WHERE key = ANY($1::bigint[])", kColumns);
-      s = read(kChosen, Params().add(pg::NumberArray(keys)), *ranked);
-    }
-    (void)conn.exec(s.ok() ? "COMMIT" : "ROLLBACK");
-    if (!s.ok()) return s;
-    return out;
-  }
-
-  Result<std::unordered_map<int64_t, std::vector<StepBrief>>> step_briefs(
-      const std::vector<int64_t>& keys) override {
-    std::unordered_map<int64_t, std::vector<StepBrief>> out;
-    if (keys.empty()) return out;
-    auto lease = readers_.acquire();
-    if (!lease.ok()) return lease.status();
-    auto rows = (*lease)->query(
-        fmt::format("SELECT episode_key, tool, left(action, {}), success FROM steps "
-                    "WHERE episode_key = ANY($1::bigint[]) ORDER BY episode_key, step_number",
-                    kStepBriefActionChars),
-        Params().add(pg::NumberArray(keys)));
-    if (!rows.ok()) return rows.status();
-    for (int i = 0; i < rows->size(); ++i) {
-      out[rows->integer(i, 0)].push_back(
-          StepBrief{rows->text(i, 1), rows->text(i, 2), rows->boolean(i, 3)});
-    }
-    return out;
-  }
-
-  Result<std::vector<PatternHit>> patterns_of_episodes(const std::vector<int64_t>& keys) override {
-    auto lease = readers_.acquire();
-    if (!lease.ok()) return lease.status();
-    return pg::PatternsOfEpisodes(**lease, keys);
-  }
-
-  Result<std::vector<StoredEpisode>> scan_episodes(int64_t after_key, int limit) override {
-    auto lease = readers_.acquire();
-    if (!lease.ok()) return lease.status();
-    Connection& conn = **lease;
-    Transaction txn(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-    if (!txn.begin_status().ok()) return txn.begin_status();
-    auto rows = conn.query(fmt::format("SELECT {}, {} FROM episodes WHERE key > $1 ORDER BY key "
-                                       "LIMIT $2",
-                                       kEpisodeColumns, kStoredEpisodeExtraColumns),
-                           Params().add(after_key).add(int64_t{limit}));
-    if (!rows.ok()) return rows.status();
-    std::vector<StoredEpisode> out;
-    for (int i = 0; i < rows->size(); ++i) out.push_back(StoredEpisodeFromRow(Row(*rows, i)));
-    if (out.empty()) return out;
-    auto steps = conn.query(fmt::format("SELECT {}, episode_key FROM steps WHERE episode_key > $1 "
-                                        "AND episode_key <= $2 ORDER BY episode_key, step_number",
-                                        kStepColumnsPostgres),
-                            Params().add(after_key).add(out.back().key));
-    if (!steps.ok()) return steps.status();
-    size_t e = 0;
-    for (int i = 0; i < steps->size(); ++i) {
-      const int64_t key = steps->integer(i, 10);
-      while (e < out.size() && out[e].key < key) ++e;
-      if (e < out.size() && out[e].key == key) {
-        out[e].episode.steps.push_back(StepFromRow(Row(*steps, i)));
-      }
-    }
-    if (Status s = txn.commit(); !s.ok()) return s;
-    return out;
-  }
-
-  Status scan_learnt(const std::function<Status(LearntRows&&)>& page) override {
-    auto lease = readers_.acquire();
-    if (!lease.ok()) return lease.status();
-    Connection& conn = **lease;
-    Transaction txn(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-    if (!txn.begin_status().ok()) return txn.begin_status();
-    constexpr int64_t kPage = 4096;
-    // Each table a page at a time, after the last row of the page before (keyset paging).
-    auto each = [&](const std::string& first, const std::string& after, auto params_after,
-                    auto take) -> Status {
-      auto rows = conn.query(first, Params().add(kPage));
-      while (true) {
-        if (!rows.ok()) return rows.status();
-        if (rows->size() == 0) return Status::Ok();
-        LearntRows out;
-        for (int i = 0; i < rows->size(); ++i) take(out, Row(*rows, i));
-        Params p = params_after(Row(*rows, rows->size() - 1));
-        if (Status s = page(std::move(out)); !s.ok()) return s;
-        if (rows->size() < kPage) return Status::Ok();
-        rows = conn.query(after, p.add(kPage));
-      }
-    };
-    const std::string patterns = fmt::format("SELECT {} FROM patterns", kPatternRowColumns);
-    Status s = each(
-        patterns + " ORDER BY id LIMIT $1", patterns + " WHERE id > $1 ORDER BY id LIMIT $2",
-        [](const Row& r) {
-          Params p;
-          p.add(r.column_text(0));
-          return p;
-        },
-        [](LearntRows& out, const Row& r) { out.patterns.push_back(PatternRowFromRow(r)); });
-    if (s.ok()) {
-      const std::string listed = "SELECT episode_key, pattern_ids FROM episode_patterns";
-      s = each(
-          listed + " ORDER BY episode_key LIMIT $1",
-          listed + " WHERE episode_key > $1 ORDER BY episode_key LIMIT $2",
-          [](const Row& r) {
-            Params p;
-            p.add(r.column_int(0));
-            return p;
-          },
-          [](LearntRows& out, const Row& r) {
-            out.episode_patterns.push_back({r.column_int(0), r.column_text(1)});
-          });
-    }
-    if (s.ok()) {
-      const std::string domains = "SELECT domain, pattern_id, episodes FROM pattern_domains";
-      s = each(
-          domains + " ORDER BY domain, pattern_id LIMIT $1",
-          domains + " WHERE (domain, pattern_id) > ($1, $2) ORDER BY domain, pattern_id LIMIT $3",
-          [](const Row& r) {
-            Params p;
-            p.add(r.column_text(0)).add(r.column_text(1));
-            return p;
-          },
-          [](LearntRows& out, const Row& r) {
-            out.pattern_domains.push_back({r.column_text(0), r.column_text(1), r.column_int(2)});
-          });
-    }
-    if (!s.ok()) return s;
     return txn.commit();
-  }
+  });
+}
 
-  Status write_learnt(const LearntRows& rows) override {
-    const std::string patterns = pg::PatternRowsCopy(rows.patterns);
-    const std::string listed = pg::EpisodePatternsCopy(rows.episode_patterns);
-    const std::string domains = pg::PatternDomainsCopy(rows.pattern_domains);
-    std::unique_lock lock(writer_mu_);
-    return Retrying([&]() -> Status {
-      if (Status s = Reconnect(lock); !s.ok()) return s;
-      Transaction txn(*writer_);
-      if (!txn.begin_status().ok()) return LostBeforeCommit(txn.begin_status(), *writer_);
-      for (const auto& [table, text] :
-           {std::pair{fmt::format("patterns ({})", kPatternRowColumns), &patterns},
-            std::pair{std::string("episode_patterns (episode_key, pattern_ids)"), &listed},
-            std::pair{std::string("pattern_domains (domain, pattern_id, episodes)"), &domains}}) {
-        if (text->empty()) continue;
-        if (Status s = writer_->copy_in(table, *text); !s.ok()) return s;
-      }
-      return txn.commit();
-    });
-  }
-
-  Result<RowCounts> count_rows() override {
-    auto lease = readers_.acquire();
-    if (!lease.ok()) return lease.status();
-    auto rows = (*lease)->query(
-        "SELECT (SELECT count(*) FROM episodes), (SELECT count(*) FROM steps), "
-        "(SELECT count(*) FROM patterns), (SELECT count(*) FROM episode_patterns), "
-        "(SELECT count(*) FROM pattern_domains)");
-    if (!rows.ok()) return rows.status();
-    RowCounts counts;
-    int i = 0;
-    for (const char* table :
-         {"episodes", "steps", "patterns", "episode_patterns", "pattern_domains"}) {
-      counts[table] = rows->integer(0, i++);
+Status PgStore::write_learnt(const LearntRows& rows) {
+  const std::string patterns = pg::PatternRowsCopy(rows.patterns);
+  const std::string listed = pg::EpisodePatternsCopy(rows.episode_patterns);
+  const std::string domains = pg::PatternDomainsCopy(rows.pattern_domains);
+  std::unique_lock lock(writer_mu_);
+  return Retrying([&]() -> Status {
+    if (Status s = Reconnect(lock); !s.ok()) return s;
+    Transaction txn(*writer_);
+    if (!txn.begin_status().ok()) return LostBeforeCommit(txn.begin_status(), *writer_);
+    for (const auto& [table, text] :
+         {std::pair{fmt::format("patterns ({})", kPatternRowColumns), &patterns},
+          std::pair{std::string("episode_patterns (episode_key, pattern_ids)"), &listed},
+          std::pair{std::string("pattern_domains (domain, pattern_id, episodes)"), &domains}}) {
+      if (text->empty()) continue;
+      if (Status s = writer_->copy_in(table, *text); !s.ok()) return s;
     }
-    return counts;
-  }
+    return txn.commit();
+  });
+}
 
- private:
-  // A writer whose session the server ended while it was idle (a restart, a failover) is
-  // replaced before the next transaction, so a node outlives its database's restarts; a
-  // transaction the server cut midway fails, and the next one reconnects. REQUIRES: `held`
-  // holds writer_mu_.
-  Status Reconnect(const std::unique_lock<std::mutex>& held) {
-    AssertHeld(held, writer_mu_);
-    if (writer_->alive()) return Status::Ok();
-    auto fresh = Connection::Open(url_, kWriterSetup);
-    if (!fresh.ok()) return fresh.status();
-    writer_ = std::move(*fresh);
-    return Status::Ok();
-  }
+Status PgStore::Reconnect(const std::unique_lock<std::mutex>& held) {
+  AssertHeld(held, writer_mu_);
+  if (writer_->alive()) return Status::Ok();
+  auto fresh = Connection::Open(url_, kWriterSetup);
+  if (!fresh.ok()) return fresh.status();
+  writer_ = std::move(*fresh);
+  return Status::Ok();
+}
 
-  const std::string url_;
-  std::mutex writer_mu_;  // guards writer_: this process's writes, one at a time
-  std::unique_ptr<Connection> writer_;
-  pg::Pool readers_;
-  pg::SearchFigures search_figures_;  // recall's figures over the index (postgres/search.h)
-};
+}  // namespace engram::pg
 
-}  // namespace
+namespace engram {
 
 Result<std::unique_ptr<Store>> OpenPostgresStore(const std::string& url,
                                                  const PostgresOptions& options) {
   if (options.max_read_connections == 0) {
     return Status::InvalidArgument("PostgresOptions::max_read_connections is 0; at least 1");
   }
-  auto writer = Connection::Open(url, kWriterSetup);
+  auto writer = pg::Connection::Open(url, pg::kWriterSetup);
   if (!writer.ok()) return writer.status();
   if (Status s = pg::MigrateSchema(**writer); !s.ok()) return s;
   if (Status s = pg::IndexPending(**writer); !s.ok()) return s;
-  return std::unique_ptr<Store>(new PgStore(url, std::move(*writer), options));
+  return std::unique_ptr<Store>(new pg::PgStore(url, std::move(*writer), options));
 }
 
 }  // namespace engram

@@ -1,0 +1,96 @@
+// The PostgreSQL store's class, its methods in three files: store.cpp (opening and the writes),
+// reads.cpp (what the engine and recall read) and copy.cpp (a whole store read out for engram
+// migrate).
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "engram/options.h"
+#include "store/postgres/db.h"
+#include "store/postgres/search.h"
+#include "store/scoped_transaction.h"
+#include "store/store.h"
+
+namespace engram::pg {
+
+// BEGIN (or the statement given) … COMMIT, rolled back unless committed.
+class Transaction : public ScopedTransaction<Connection> {
+ public:
+  explicit Transaction(Connection& c, const char* begin = "BEGIN") : ScopedTransaction(c, begin) {}
+};
+
+// The episode's steps numbered above `after`, in order.
+Result<std::vector<ExecutionStep>> StepsAfter(Connection& conn, int64_t key, int64_t after);
+
+// The head of the episode whose `column` (key or id) equals `value`.
+Result<EpisodeHead> ReadHead(Connection& conn, std::string_view column, const Params& value,
+                             std::string not_found);
+
+class PgStore final : public Store {
+ public:
+  PgStore(std::string url, std::unique_ptr<Connection> writer, const PostgresOptions& options);
+
+  Result<int64_t> insert_episode(const Episode& e) override;
+
+  Result<std::vector<Result<int64_t>>> import_episodes(const NextImported& next) override;
+
+  Result<EpisodeHead> find_episode(std::string_view id) override;
+
+  Result<std::unique_ptr<WriteTransaction>> begin_write() override;
+
+  Status complete_episode(int64_t key, const Completion& learnt, const Relearn& relearn) override;
+
+  Result<std::vector<EpisodeCost>> recent_costs(TaskType type,
+                                                const std::optional<std::string>& domain,
+                                                int limit) override;
+
+  Result<Episode> load_episode(std::string_view id) override;
+
+  Result<EpisodePage> list_episodes(const EpisodeFilter& f) override;
+
+  Status delete_episode(std::string_view id) override;
+
+  Result<std::vector<Pattern>> list_patterns(const PatternFilter& filter) override;
+
+  Status scan_steps(const StatsFilter& f,
+                    const std::function<void(const StepFacts&)>& visit) override;
+
+  Status count_episodes(const StatsFilter& f, std::map<std::string, int64_t>& by_status,
+                        std::map<std::string, int64_t>& by_outcome) override;
+
+  Result<Pattern> get_pattern(std::string_view id) override;
+
+  Result<std::vector<SearchHit>> search_episodes(const std::vector<std::string>& words,
+                                                 int limit) override;
+
+  Result<std::unordered_map<int64_t, std::vector<StepBrief>>> step_briefs(
+      const std::vector<int64_t>& keys) override;
+
+  Result<std::vector<PatternHit>> patterns_of_episodes(const std::vector<int64_t>& keys) override;
+
+  Result<std::vector<StoredEpisode>> scan_episodes(int64_t after_key, int limit) override;
+
+  Status scan_learnt(const std::function<Status(LearntRows&&)>& page) override;
+
+  Status write_learnt(const LearntRows& rows) override;
+
+  Result<RowCounts> count_rows() override;
+
+ private:
+  // A writer whose session the server ended while it was idle (a restart, a failover) is
+  // replaced before the next transaction, so a node outlives its database's restarts; a
+  // transaction the server cut midway fails, and the next one reconnects. REQUIRES: `held`
+  // holds writer_mu_.
+  Status Reconnect(const std::unique_lock<std::mutex>& held);
+
+  const std::string url_;
+  std::mutex writer_mu_;  // guards writer_: this process's writes, one at a time
+  std::unique_ptr<Connection> writer_;
+  pg::Pool readers_;
+  pg::SearchFigures search_figures_;  // recall's figures over the index (postgres/search.h)
+};
+
+}  // namespace engram::pg

@@ -1,0 +1,155 @@
+// The SQLite store's class, its methods in three files: store.cpp (opening, the writes and the
+// readers' pool), reads.cpp (what the engine and recall read) and copy.cpp (a whole store read
+// out for engram migrate).
+#pragma once
+
+#include <fmt/format.h>
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "engram/options.h"
+#include "store/episode_queries.h"
+#include "store/row_decode.h"
+#include "store/sqlite/checkpointer.h"
+#include "store/sqlite/db.h"
+#include "store/sqlite/search.h"
+#include "store/store.h"
+
+namespace engram::sqlite {
+
+// The head of the episode whose `column` (key or id) equals `value`; NotFound with
+// `not_found` as its message when there is none.
+template <typename Value>
+Result<EpisodeHead> ReadHead(Connection& conn, std::string_view column, const Value& value,
+                             std::string not_found) {
+  static const std::string kByKey = HeadQuery(Dialect::kSqlite, "key");
+  static const std::string kById = HeadQuery(Dialect::kSqlite, "id");
+  auto st = conn.cached(column == "key" ? kByKey : kById);
+  if (!st.ok()) return st.status();
+  Statement& q = **st;
+  q.bind(1, value);
+  Status s;
+  if (!q.step(s)) {
+    if (!s.ok()) return s;
+    return Status::NotFound(std::move(not_found));
+  }
+  EpisodeHead h = HeadFromRow(q);
+  q.reset();
+  return h;
+}
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(std::string path, SqliteOptions options, std::unique_ptr<Connection> writer,
+              std::unique_ptr<sqlite::Checkpointer> checkpointer)
+      : path_(std::move(path)),
+        options_(std::move(options)),
+        writer_(std::move(writer)),
+        checkpointer_(std::move(checkpointer)) {}
+
+  Status writable() override;
+
+  Result<int64_t> insert_episode(const Episode& e) override;
+
+  Result<std::vector<Result<int64_t>>> import_episodes(const NextImported& next) override;
+
+  Result<EpisodeHead> find_episode(std::string_view id) override;
+
+  Result<std::unique_ptr<WriteTransaction>> begin_write() override;
+
+  Status complete_episode(int64_t key, const Completion& learnt, const Relearn& relearn) override;
+
+  Result<std::vector<EpisodeCost>> recent_costs(TaskType type,
+                                                const std::optional<std::string>& domain,
+                                                int limit) override;
+
+  Result<Episode> load_episode(std::string_view id) override;
+
+  Result<EpisodePage> list_episodes(const EpisodeFilter& f) override;
+
+  Result<std::vector<Pattern>> list_patterns(const PatternFilter& filter) override;
+
+  Status scan_steps(const StatsFilter& f,
+                    const std::function<void(const StepFacts&)>& visit) override;
+
+  Status count_episodes(const StatsFilter& f, std::map<std::string, int64_t>& by_status,
+                        std::map<std::string, int64_t>& by_outcome) override;
+
+  Result<Pattern> get_pattern(std::string_view id) override;
+
+  Result<std::vector<SearchHit>> search_episodes(const std::vector<std::string>& words,
+                                                 int limit) override;
+
+  Result<std::unordered_map<int64_t, std::vector<StepBrief>>> step_briefs(
+      const std::vector<int64_t>& keys) override;
+
+  Result<std::vector<PatternHit>> patterns_of_episodes(const std::vector<int64_t>& keys) override;
+
+  Result<std::vector<StoredEpisode>> scan_episodes(int64_t after_key, int limit) override;
+
+  Status scan_learnt(const std::function<Status(LearntRows&&)>& page) override;
+
+  Status write_learnt(const LearntRows& rows) override;
+
+  Result<RowCounts> count_rows() override;
+
+  Status delete_episode(std::string_view id) override;
+
+ private:
+  // A reader connection for the calling thread's use; returned to the pool on destruction.
+  // An in-memory database has one connection, shared with the writer under its mutex.
+  class Lease {
+   public:
+    Lease(SqliteStore& store, std::unique_ptr<Connection> conn)
+        : store_(store), conn_(std::move(conn)) {
+      if (!conn_) shared_ = std::unique_lock(store_.writer_mu_);
+    }
+    ~Lease() {
+      if (conn_) {
+        std::lock_guard lock(store_.pool_mu_);
+        store_.pool_.push_back(std::move(conn_));
+      }
+    }
+    Connection* operator->() { return conn_ ? conn_.get() : store_.writer_.get(); }
+    Connection& operator*() { return *operator->(); }
+
+   private:
+    SqliteStore& store_;
+    std::unique_ptr<Connection> conn_;
+    std::unique_lock<std::mutex> shared_;
+  };
+
+  Lease reader();
+
+  Result<std::vector<SearchHit>> search_in_snapshot(Connection& conn,
+                                                    const std::vector<std::string>& words,
+                                                    int limit);
+
+  // A search hit read from kColumns (search_in_snapshot).
+  static SearchHit HitFromRow(Statement& q, double relevance);
+
+  // The episode's steps numbered above `after`, in order.
+  static Result<std::vector<ExecutionStep>> StepsAfter(Connection& conn, int64_t key,
+                                                       int64_t after);
+
+  Result<Episode> load_in_snapshot(Connection& conn, std::string_view id);
+
+  Result<std::vector<StoredEpisode>> scan_in_snapshot(Connection& conn, int64_t after_key,
+                                                      int limit);
+
+  Status scan_learnt_in_snapshot(Connection& conn, const std::function<Status(LearntRows&&)>& page);
+
+  const std::string path_;
+  const SqliteOptions options_;
+  std::mutex writer_mu_;  // guards writer_
+  std::unique_ptr<Connection> writer_;
+  std::unique_ptr<sqlite::Checkpointer> checkpointer_;  // null for an in-memory database
+  std::mutex pool_mu_;                                  // guards pool_
+  std::vector<std::unique_ptr<Connection>> pool_;
+  sqlite::TermHits term_hits_;  // recall's term counts, shared by the readers
+};
+
+}  // namespace engram::sqlite
