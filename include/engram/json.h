@@ -1,6 +1,7 @@
 // The JSON forms of the data model (docs/design.md section 2), and the names of its enumerations.
 #pragma once
 
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -18,6 +19,20 @@ std::string_view to_string(OutcomeKind k);
 std::string_view to_string(PatternType t);
 
 // Each returns InvalidArgument naming the field and listing the accepted values.
+// Every name of an enumeration, in its order: the one list schemas and help texts show.
+template <typename Enum>
+std::span<const std::string_view> enum_names();
+template <>
+std::span<const std::string_view> enum_names<TaskType>();
+template <>
+std::span<const std::string_view> enum_names<Complexity>();
+template <>
+std::span<const std::string_view> enum_names<EpisodeStatus>();
+template <>
+std::span<const std::string_view> enum_names<OutcomeKind>();
+template <>
+std::span<const std::string_view> enum_names<PatternType>();
+
 Result<TaskType> parse_task_type(std::string_view s);
 Result<Complexity> parse_complexity(std::string_view s);
 Result<EpisodeStatus> parse_episode_status(std::string_view s);

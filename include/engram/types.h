@@ -89,6 +89,12 @@ struct Episode {
   nlohmann::json metadata = nlohmann::json::object();
 };
 
+// The ranges of the calls' counts, inclusive: the one definition every door checks and shows.
+inline constexpr int64_t kMaxListLimit = 10'000;           // EpisodeFilter::limit, 1 … this
+inline constexpr int64_t kMaxRecallK = 100;                // RecallQuery::k, 1 … this
+inline constexpr int64_t kMaxRecallTokenBudget = 100'000;  // RecallQuery::token_budget, 0 … this
+inline constexpr int64_t kMaxSuggestions = 20;             // suggest's k, 1 … this
+
 // Filters for list_episodes; every set field must match. Newest episodes come first.
 struct EpisodeFilter {
   std::optional<EpisodeStatus> status;
@@ -97,7 +103,7 @@ struct EpisodeFilter {
   std::optional<std::string> tag;
   std::optional<std::string> since;  // RFC 3339 or a date (midnight UTC), inclusive, on started_at
   std::optional<std::string> until;  // RFC 3339 or a date (midnight UTC), exclusive
-  int64_t limit = 100;               // 1 … 10,000
+  int64_t limit = 100;               // 1 … kMaxListLimit
   std::string cursor;                // next_cursor of the previous page, or empty
 };
 

@@ -56,6 +56,18 @@ int64_t ParseCount(std::string_view field, const std::string& text, int64_t min,
                    int64_t max = std::numeric_limits<int64_t>::max());
 
 // Adds the `episode` and `pattern` command groups and `demo`.
+// An enumeration's names as help text reads them: "simple, moderate or complex".
+template <typename Enum>
+std::string OneOf() {
+  std::string out;
+  const auto names = enum_names<Enum>();
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) out += i + 1 == names.size() ? " or " : ", ";
+    out += names[i];
+  }
+  return out;
+}
+
 void AddEpisodeCommands(CLI::App& app, GlobalFlags& flags);
 void AddPatternCommands(CLI::App& app, GlobalFlags& flags);
 void AddDemoCommand(CLI::App& app, GlobalFlags& flags);

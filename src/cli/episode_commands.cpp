@@ -59,12 +59,9 @@ void AddStart(CLI::App& group, GlobalFlags& flags) {
   auto args = std::make_shared<StartArgs>();
   auto* cmd = group.add_subcommand("start", "Start an episode and print its id");
   cmd->add_option("--task", args->task, "What the agent is asked to do")->required();
-  cmd->add_option("--type", args->type,
-                  "code_generation, debugging, refactoring, testing, analysis, documentation or "
-                  "other")
-      ->capture_default_str();
+  cmd->add_option("--type", args->type, OneOf<TaskType>())->capture_default_str();
   args->context.AddTo(*cmd);
-  cmd->add_option("--complexity", args->complexity, "simple, moderate or complex");
+  cmd->add_option("--complexity", args->complexity, OneOf<Complexity>());
   cmd->callback([args, &flags] {
     EpisodeSpec spec;
     spec.task = args->task;
@@ -295,8 +292,7 @@ void AddComplete(CLI::App& group, GlobalFlags& flags) {
   auto args = std::make_shared<CompleteArgs>();
   auto* cmd = group.add_subcommand("complete", "Complete an episode with its outcome");
   cmd->add_option("id", args->id, "Episode id")->required();
-  cmd->add_option("--outcome", args->outcome, "success, partial_success, failure or abstained")
-      ->required();
+  cmd->add_option("--outcome", args->outcome, OneOf<OutcomeKind>())->required();
   cmd->add_option("--summary", args->summary, "What came of it");
   cmd->add_option("--artifact", args->artifacts, "Something produced; repeat for several");
   cmd->callback([args, &flags] {
@@ -329,7 +325,8 @@ void AddList(CLI::App& group, GlobalFlags& flags) {
   cmd->add_option("--since", args->since,
                   "Started at or after (RFC 3339, or a date: midnight UTC)");
   cmd->add_option("--until", args->until, "Started before (RFC 3339, or a date: midnight UTC)");
-  cmd->add_option("--limit", args->limit, "At most this many (1-10000, default 100)");
+  cmd->add_option("--limit", args->limit,
+                  fmt::format("At most this many (1-{}, default 100)", kMaxListLimit));
   cmd->add_option("--cursor", args->cursor, "The next_cursor of the previous page");
   cmd->callback([args, &flags] {
     EpisodeFilter f;

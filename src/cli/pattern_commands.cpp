@@ -33,8 +33,7 @@ void AddPatternCommands(CLI::App& app, GlobalFlags& flags) {
 
   auto args = std::make_shared<ListArgs>();
   auto* list = group->add_subcommand("list", "List patterns, by support then success rate");
-  list->add_option("--type", args->type,
-                   "tool_sequence, error_recovery, decision_point or context");
+  list->add_option("--type", args->type, OneOf<PatternType>());
   list->add_option("--domain", args->domain, "Only patterns seen in episodes of this domain");
   list->add_option("--min-support", args->min_support, "At least this many episodes (default 1)");
   list->add_option("--min-success", args->min_success, "Success rate at least this, 0-1");

@@ -47,7 +47,7 @@ void AddRecallCommand(CLI::App& app, GlobalFlags& flags) {
       "recall", "Past episodes, patterns and a playbook for a new task, each with why");
   cmd->add_option("task", args->task, "The new task, in words")->required();
   args->context.AddTo(*cmd);
-  cmd->add_option("--k", args->k, "Episodes to return, 1-100 (default 5)");
+  cmd->add_option("--k", args->k, fmt::format("Episodes to return, 1-{} (default 5)", kMaxRecallK));
   cmd->add_option("--budget", args->budget, "The playbook's size in tokens (default 500)");
   cmd->callback([args, &flags] {
     RecallQuery q;
@@ -85,7 +85,8 @@ void AddSuggestCommand(CLI::App& app, GlobalFlags& flags) {
   auto* cmd = app.add_subcommand(
       "suggest", "What an episode might do next, from what similar past episodes did there");
   cmd->add_option("id", *id, "The episode's id")->required();
-  cmd->add_option("--k", *k, "Suggestions to return, 1-20 (default 5)");
+  cmd->add_option("--k", *k,
+                  fmt::format("Suggestions to return, 1-{} (default 5)", kMaxSuggestions));
   cmd->callback([id, k, &flags] {
     Suggestions s = Check(OpenMemory(flags)->suggest(*id, ParseCount("k", *k, 1)));
     if (flags.json) {

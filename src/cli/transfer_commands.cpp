@@ -217,7 +217,7 @@ void AddTransferCommands(CLI::App& app, GlobalFlags& flags) {
     }
     std::ostream& out = ex->out.empty() ? std::cout : file;
     EpisodeFilter f;
-    f.limit = 10000;
+    f.limit = kMaxListLimit;
     int64_t n = 0;
     for (;;) {
       EpisodePage page = Check(memory->list_episodes(f));

@@ -134,6 +134,27 @@ Result<Context> ContextFromJson(const json& j) {
 
 }  // namespace
 
+template <>
+std::span<const std::string_view> enum_names<TaskType>() {
+  return kTaskTypes.names;
+}
+template <>
+std::span<const std::string_view> enum_names<Complexity>() {
+  return kComplexities.names;
+}
+template <>
+std::span<const std::string_view> enum_names<EpisodeStatus>() {
+  return kStatuses.names;
+}
+template <>
+std::span<const std::string_view> enum_names<OutcomeKind>() {
+  return kOutcomeKinds.names;
+}
+template <>
+std::span<const std::string_view> enum_names<PatternType>() {
+  return kPatternTypes.names;
+}
+
 std::string_view to_string(TaskType t) {
   return kTaskTypes.name(t);
 }
@@ -452,7 +473,7 @@ Result<EpisodeFilter> episode_filter_from_json(const json& j) {
   if (s.ok()) s = ReadOptionalString(j, "since", f.since);
   if (s.ok()) s = ReadOptionalString(j, "until", f.until);
   std::optional<int64_t> limit;
-  if (s.ok()) s = ReadInt(j, "limit", "an integer from 1 to 10000", limit);
+  if (s.ok()) s = ReadInt(j, "limit", fmt::format("an integer from 1 to {}", kMaxListLimit), limit);
   if (s.ok()) s = ReadString(j, "cursor", f.cursor);
   if (!s.ok()) return s;
   if (limit) f.limit = *limit;
@@ -492,8 +513,10 @@ Result<RecallQuery> recall_query_from_json(const json& j) {
   Status s = RequireObject("query", j, {"task", "context", "k", "token_budget"});
   if (s.ok()) s = ReadString(j, "task", q.task);
   std::optional<int64_t> k, budget;
-  if (s.ok()) s = ReadInt(j, "k", "an integer from 1 to 100", k);
-  if (s.ok()) s = ReadInt(j, "token_budget", "an integer from 0 to 100000", budget);
+  if (s.ok()) s = ReadInt(j, "k", fmt::format("an integer from 1 to {}", kMaxRecallK), k);
+  if (s.ok())
+    s = ReadInt(j, "token_budget", fmt::format("an integer from 0 to {}", kMaxRecallTokenBudget),
+                budget);
   if (!s.ok()) return s;
   if (k) q.k = *k;
   if (budget) q.token_budget = *budget;
@@ -508,7 +531,7 @@ Result<RecallQuery> recall_query_from_json(const json& j) {
 Result<int64_t> suggest_k_from_json(const json& j) {
   Status s = RequireObject("suggest", j, {"k"});
   std::optional<int64_t> k;
-  if (s.ok()) s = ReadInt(j, "k", "an integer from 1 to 20", k);
+  if (s.ok()) s = ReadInt(j, "k", fmt::format("an integer from 1 to {}", kMaxSuggestions), k);
   if (!s.ok()) return s;
   return k.value_or(5);
 }

@@ -14,7 +14,6 @@ namespace engram {
 namespace {
 
 constexpr size_t kMaxCachedEpisodes = 4096;
-constexpr int64_t kMaxListLimit = 10'000;
 
 }  // namespace
 

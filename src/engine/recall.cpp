@@ -11,20 +11,17 @@
 namespace engram {
 namespace {
 
-constexpr int64_t kMaxK = 100;
-constexpr int64_t kMaxTokenBudget = 100000;
-
 Status ValidateQuery(const RecallQuery& q, const Limits& limits) {
   EpisodeSpec spec;  // the task and context obey the limits of an episode's
   spec.task = q.task;
   spec.context = q.context;
   if (Status s = ValidateEpisodeSpec(spec, limits); !s.ok()) return s;
-  if (q.k < 1 || q.k > kMaxK) {
-    return Status::InvalidArgument(fmt::format("k must be 1 to {}, got {}", kMaxK, q.k));
+  if (q.k < 1 || q.k > kMaxRecallK) {
+    return Status::InvalidArgument(fmt::format("k must be 1 to {}, got {}", kMaxRecallK, q.k));
   }
-  if (q.token_budget < 0 || q.token_budget > kMaxTokenBudget) {
+  if (q.token_budget < 0 || q.token_budget > kMaxRecallTokenBudget) {
     return Status::InvalidArgument(
-        fmt::format("token_budget must be 0 to {}, got {}", kMaxTokenBudget, q.token_budget));
+        fmt::format("token_budget must be 0 to {}, got {}", kMaxRecallTokenBudget, q.token_budget));
   }
   for (const auto& [name, w] :
        {std::pair{"weights.text", q.weights.text}, std::pair{"weights.context", q.weights.context},

@@ -16,7 +16,6 @@ namespace engram {
 // kSuggestAlignedEpisodes of them also vote with their own next call.
 inline constexpr size_t kSuggestSimilarEpisodes = 20;
 inline constexpr size_t kSuggestAlignedEpisodes = 5;
-inline constexpr int64_t kMaxSuggestions = 20;
 
 // A similar past episode as suggestions read it.
 struct SimilarRun {

@@ -11,8 +11,17 @@ using nlohmann::json;
 using nlohmann::ordered_json;
 
 // The schemas' shared parts, as JSON Schema (draft 2020-12) fragments.
+// An enumeration's names as a schema's "enum" list.
+template <typename Enum>
+json NamesOf() {
+  json out = json::array();
+  for (std::string_view name : enum_names<Enum>()) out.push_back(name);
+  return out;
+}
+
 const json& Defs() {
-  static const json defs = json::parse(R"json({
+  static const json defs = [] {
+    json d = json::parse(R"json({
     "nullable_string": {"type": ["string", "null"]},
     "context": {
       "type": "object",
@@ -21,7 +30,7 @@ const json& Defs() {
         "domain": {"type": ["string", "null"], "description": "e.g. web, cli, infra, data"},
         "language": {"type": ["string", "null"], "description": "e.g. python, rust"},
         "framework": {"type": ["string", "null"], "description": "e.g. django, react"},
-        "complexity": {"enum": ["simple", "moderate", "complex", null]},
+        "complexity": {"enum": null},
         "tags": {"type": "array", "items": {"type": "string"}}
       },
       "additionalProperties": false
@@ -64,6 +73,11 @@ const json& Defs() {
       "required": ["id", "task", "status", "started_at"]
     }
   })json");
+    json complexity = NamesOf<Complexity>();
+    complexity.push_back(nullptr);
+    d["context"]["properties"]["complexity"]["enum"] = std::move(complexity);
+    return d;
+  }();
   return defs;
 }
 
@@ -111,10 +125,7 @@ std::vector<Tool> MakeTools() {
                     {{"type", "string"},
                      {"minLength", 1},
                      {"description", "The task as the user gave it."}}},
-                   {"task_type",
-                    {{"enum",
-                      {"code_generation", "debugging", "refactoring", "testing", "analysis",
-                       "documentation", "other"}}}},
+                   {"task_type", {{"enum", NamesOf<TaskType>()}}},
                    {"context", d["context"]},
                    {"metadata", {{"type", "object"}}}},
                   {"task"}),
@@ -176,7 +187,7 @@ std::vector<Tool> MakeTools() {
       "it and learns patterns from it; the completed episode with its reward and reflection is "
       "returned. Completing twice is an error.",
       Object({{"episode_id", EpisodeId()},
-              {"kind", {{"enum", {"success", "partial_success", "failure", "abstained"}}}},
+              {"kind", {{"enum", NamesOf<OutcomeKind>()}}},
               {"summary", {{"type", "string"}}},
               {"completed", {{"type", "array"}, {"items", {{"type", "string"}}}}},
               {"failed", {{"type", "array"}, {"items", {{"type", "string"}}}}},
@@ -214,7 +225,7 @@ std::vector<Tool> MakeTools() {
               {"tag", {{"type", "string"}}},
               {"since", {{"type", "string"}, {"description", "RFC 3339 or a date, inclusive"}}},
               {"until", {{"type", "string"}, {"description", "RFC 3339 or a date, exclusive"}}},
-              {"limit", {{"type", "integer"}, {"minimum", 1}, {"maximum", 10000}}},
+              {"limit", {{"type", "integer"}, {"minimum", 1}, {"maximum", kMaxListLimit}}},
               {"cursor", {{"type", "string"}}}}),
       Object({{"episodes", {{"type", "array"}, {"items", {{"type", "object"}}}}},
               {"next_cursor", {{"type", {"string", "null"}}}}},
@@ -233,8 +244,9 @@ std::vector<Tool> MakeTools() {
       "chosen.",
       Object({{"task", {{"type", "string"}, {"minLength", 1}}},
               {"context", d["context"]},
-              {"k", {{"type", "integer"}, {"minimum", 1}, {"maximum", 100}}},
-              {"token_budget", {{"type", "integer"}, {"minimum", 0}, {"maximum", 100000}}}},
+              {"k", {{"type", "integer"}, {"minimum", 1}, {"maximum", kMaxRecallK}}},
+              {"token_budget",
+               {{"type", "integer"}, {"minimum", 0}, {"maximum", kMaxRecallTokenBudget}}}},
              {"task"}),
       Object({{"episodes", {{"type", "array"}, {"items", {{"type", "object"}}}}},
               {"patterns", {{"type", "array"}, {"items", {{"type", "object"}}}}},
@@ -253,7 +265,7 @@ std::vector<Tool> MakeTools() {
       "episodes called at this point (after the same last calls, and after a failure the "
       "recoveries that worked), best first, each with a typical action and why.",
       Object({{"episode_id", EpisodeId()},
-              {"k", {{"type", "integer"}, {"minimum", 1}, {"maximum", 20}}}},
+              {"k", {{"type", "integer"}, {"minimum", 1}, {"maximum", kMaxSuggestions}}}},
              {"episode_id"}),
       Object({{"suggestions",
                {{"type", "array"},
@@ -278,11 +290,10 @@ std::vector<Tool> MakeTools() {
       "list_patterns", "List patterns",
       "Patterns learnt across episodes (tool sequences that recur, how errors were recovered, "
       "decision points, what works per context), by support then success rate.",
-      Object(
-          {{"type", {{"enum", {"tool_sequence", "error_recovery", "decision_point", "context"}}}},
-           {"domain", {{"type", "string"}}},
-           {"min_support", {{"type", "integer"}, {"minimum", 1}}},
-           {"min_success", {{"type", "number"}, {"minimum", 0}, {"maximum", 1}}}}),
+      Object({{"type", {{"enum", NamesOf<PatternType>()}}},
+              {"domain", {{"type", "string"}}},
+              {"min_support", {{"type", "integer"}, {"minimum", 1}}},
+              {"min_success", {{"type", "number"}, {"minimum", 0}, {"maximum", 1}}}}),
       Object({{"patterns", {{"type", "array"}, {"items", {{"type", "object"}}}}}}, {"patterns"}),
       [](Memory& m, const json& args) -> Result<ordered_json> {
         auto filter = pattern_filter_from_json(args);
