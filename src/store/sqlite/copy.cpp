@@ -9,21 +9,11 @@
 namespace engram::sqlite {
 
 Result<std::vector<StoredEpisode>> SqliteStore::scan_episodes(int64_t after_key, int limit) {
-  auto lease = reader();
-  Connection& conn = *lease;
-  if (Status s = conn.exec("BEGIN"); !s.ok()) return s;  // one snapshot
-  auto out = scan_in_snapshot(conn, after_key, limit);
-  (void)conn.exec("COMMIT");
-  return out;
+  return InSnapshot([&](Connection& conn) { return scan_in_snapshot(conn, after_key, limit); });
 }
 
 Status SqliteStore::scan_learnt(const std::function<Status(LearntRows&&)>& page) {
-  auto lease = reader();
-  Connection& conn = *lease;
-  if (Status s = conn.exec("BEGIN"); !s.ok()) return s;  // one snapshot
-  Status s = scan_learnt_in_snapshot(conn, page);
-  (void)conn.exec("COMMIT");
-  return s;
+  return InSnapshot([&](Connection& conn) { return scan_learnt_in_snapshot(conn, page); });
 }
 
 Result<RowCounts> SqliteStore::count_rows() {

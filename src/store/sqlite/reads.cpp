@@ -41,13 +41,8 @@ Result<std::vector<EpisodeCost>> SqliteStore::recent_costs(TaskType type,
 }
 
 Result<Episode> SqliteStore::load_episode(std::string_view id) {
-  auto lease = reader();
-  Connection& conn = *lease;
-  // One read transaction, so the episode row and its steps are one snapshot.
-  if (Status s = conn.exec("BEGIN"); !s.ok()) return s;
-  auto result = load_in_snapshot(conn, id);
-  (void)conn.exec("COMMIT");
-  return result;
+  // The episode row and its steps from one snapshot.
+  return InSnapshot([&](Connection& conn) { return load_in_snapshot(conn, id); });
 }
 
 Result<EpisodePage> SqliteStore::list_episodes(const EpisodeFilter& f) {
@@ -117,12 +112,7 @@ Result<Pattern> SqliteStore::get_pattern(std::string_view id) {
 
 Result<std::vector<SearchHit>> SqliteStore::search_episodes(const std::vector<std::string>& words,
                                                             int limit) {
-  auto lease = reader();
-  Connection& conn = *lease;
-  if (Status s = conn.exec("BEGIN"); !s.ok()) return s;  // one snapshot
-  auto hits = search_in_snapshot(conn, words, limit);
-  (void)conn.exec("COMMIT");
-  return hits;
+  return InSnapshot([&](Connection& conn) { return search_in_snapshot(conn, words, limit); });
 }
 
 Result<std::unordered_map<int64_t, std::vector<StepBrief>>> SqliteStore::step_briefs(

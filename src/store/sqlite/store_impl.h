@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engram/options.h"
@@ -123,6 +124,18 @@ class SqliteStore final : public Store {
   };
 
   Lease reader();
+
+  // `read(conn)` on a reader connection inside one read transaction, so that all it reads is
+  // one snapshot of the database.
+  template <typename Read>
+  auto InSnapshot(Read read) -> decltype(read(std::declval<Connection&>())) {
+    auto lease = reader();
+    Connection& conn = *lease;
+    if (Status s = conn.exec("BEGIN"); !s.ok()) return s;
+    auto out = read(conn);
+    (void)conn.exec("COMMIT");
+    return out;
+  }
 
   Result<std::vector<SearchHit>> search_in_snapshot(Connection& conn,
                                                     const std::vector<std::string>& words,
