@@ -67,10 +67,11 @@ inline constexpr int kMaxJsonDepth = 64;
 Result<nlohmann::json> parse_json(std::string_view text);
 
 // Reads a step as an agent sends it. step_number, if present, is ignored: engram assigns it.
-// Type errors name the field: "latency_ms must be an integer >= 0, got \"fast\"".
-Result<ExecutionStep> step_from_json(const nlohmann::json& j);
+// Type errors name the field: "latency_ms must be an integer >= 0, got \"fast\"". The step's
+// texts and objects are moved out of `j`: pass it with std::move when it is not needed after.
+Result<ExecutionStep> step_from_json(nlohmann::json j);
 // A JSON array of steps, in order; an invalid one is reported as "steps[i]: reason".
-Result<std::vector<ExecutionStep>> steps_from_json(const nlohmann::json& j);
+Result<std::vector<ExecutionStep>> steps_from_json(nlohmann::json j);
 Result<EpisodeSpec> episode_spec_from_json(const nlohmann::json& j);
 Result<Outcome> outcome_from_json(const nlohmann::json& j);
 // Reads an exported episode document back.

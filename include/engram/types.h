@@ -47,7 +47,7 @@ struct ExecutionStep {
   bool success = true;
   std::string observation;                               // outcome, output summary or error message
   nlohmann::json parameters = nlohmann::json::object();  // must be a JSON object
-  std::map<std::string, std::string> metadata;
+  nlohmann::json metadata = nlohmann::json::object();    // an object of strings
 };
 
 struct Context {

@@ -145,7 +145,7 @@ std::vector<ParsedLine> ParseLines(int64_t first, const std::vector<InputLine>& 
       out.push_back({line, j.status()});
       continue;
     }
-    out.push_back({line, step_from_json(*j)});
+    out.push_back({line, step_from_json(std::move(*j))});
   }
   return out;
 }

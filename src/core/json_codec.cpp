@@ -70,6 +70,15 @@ Status ReadString(const json& j, std::string_view field, std::string& out) {
   return Status::Ok();
 }
 
+// ReadString, moving the text out of `j`.
+Status TakeString(json& j, std::string_view field, std::string& out) {
+  auto it = j.find(field);
+  if (it == j.end() || it->is_null()) return Status::Ok();
+  if (!it->is_string()) return Expect(field, "a string", *it);
+  out = std::move(it->get_ref<std::string&>());
+  return Status::Ok();
+}
+
 Status ReadOptionalString(const json& j, std::string_view field, std::optional<std::string>& out) {
   auto it = j.find(field);
   if (it == j.end() || it->is_null()) return Status::Ok();
@@ -188,19 +197,18 @@ Result<OutcomeKind> parse_outcome_kind(std::string_view s) {
 }
 
 ordered_json to_json(const ExecutionStep& step) {
-  ordered_json meta = ordered_json::object();
-  for (const auto& [k, v] : step.metadata) meta[k] = v;
-  return ordered_json{{"step_number", step.step_number},
-                      {"timestamp", step.timestamp},
-                      {"tool", step.tool},
-                      {"action", step.action},
-                      {"latency_ms", step.latency_ms},
-                      {"tokens", step.tokens ? ordered_json(*step.tokens) : ordered_json(nullptr)},
-                      {"success", step.success},
-                      {"observation", step.observation},
-                      {"parameters", step.parameters.is_null() ? ordered_json::object()
-                                                               : ordered_json(step.parameters)},
-                      {"metadata", std::move(meta)}};
+  return ordered_json{
+      {"step_number", step.step_number},
+      {"timestamp", step.timestamp},
+      {"tool", step.tool},
+      {"action", step.action},
+      {"latency_ms", step.latency_ms},
+      {"tokens", step.tokens ? ordered_json(*step.tokens) : ordered_json(nullptr)},
+      {"success", step.success},
+      {"observation", step.observation},
+      {"parameters",
+       step.parameters.is_null() ? ordered_json::object() : ordered_json(step.parameters)},
+      {"metadata", step.metadata.is_null() ? ordered_json::object() : ordered_json(step.metadata)}};
 }
 
 ordered_json to_json(const Context& c) {
@@ -337,15 +345,15 @@ ordered_json to_json(const Recall& r) {
           {"playbook_tokens", r.playbook_tokens}};
 }
 
-Result<ExecutionStep> step_from_json(const json& j) {
+Result<ExecutionStep> step_from_json(json j) {
   ExecutionStep step;
   Status s = RequireObject("step", j,
                            {"step_number", "timestamp", "tool", "action", "latency_ms", "tokens",
                             "success", "observation", "parameters", "metadata"});
-  if (s.ok()) s = ReadString(j, "timestamp", step.timestamp);
-  if (s.ok()) s = ReadString(j, "tool", step.tool);
-  if (s.ok()) s = ReadString(j, "action", step.action);
-  if (s.ok()) s = ReadString(j, "observation", step.observation);
+  if (s.ok()) s = TakeString(j, "timestamp", step.timestamp);
+  if (s.ok()) s = TakeString(j, "tool", step.tool);
+  if (s.ok()) s = TakeString(j, "action", step.action);
+  if (s.ok()) s = TakeString(j, "observation", step.observation);
   std::optional<int64_t> latency;
   static const std::string kCount = fmt::format("an integer from 0 to {}", kMaxStepCount);
   if (s.ok()) s = ReadInt(j, "latency_ms", kCount, latency);
@@ -356,25 +364,27 @@ Result<ExecutionStep> step_from_json(const json& j) {
     if (!it->is_boolean()) return Expect("success", "true or false", *it);
     step.success = it->get<bool>();
   }
-  if (auto it = j.find("parameters"); it != j.end() && !it->is_null()) step.parameters = *it;
+  if (auto it = j.find("parameters"); it != j.end() && !it->is_null()) {
+    step.parameters = std::move(*it);
+  }
   if (auto it = j.find("metadata"); it != j.end() && !it->is_null()) {
     if (!it->is_object()) return Expect("metadata", "an object of strings", *it);
     for (const auto& item : it->items()) {
       if (!item.value().is_string()) {
         return Expect(fmt::format("metadata[\"{}\"]", item.key()), "a string", item.value());
       }
-      step.metadata[item.key()] = item.value().get<std::string>();
     }
+    step.metadata = std::move(*it);
   }
   return step;
 }
 
-Result<std::vector<ExecutionStep>> steps_from_json(const json& j) {
+Result<std::vector<ExecutionStep>> steps_from_json(json j) {
   if (!j.is_array()) return Expect("steps", "an array of steps", j);
   std::vector<ExecutionStep> steps;
   steps.reserve(j.size());
   for (size_t i = 0; i < j.size(); ++i) {
-    auto s = step_from_json(j[i]);
+    auto s = step_from_json(std::move(j[i]));
     if (!s.ok())
       return Status::InvalidArgument(fmt::format("steps[{}]: {}", i, s.status().message()));
     steps.push_back(std::move(*s));

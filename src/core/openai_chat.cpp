@@ -50,8 +50,9 @@ Result<std::string> ContentText(const json& m, size_t message) {
 // Cuts `text` to `limit` bytes, noting it in the step's metadata.
 void Fit(std::string& text, size_t limit, const char* field, ExecutionStep& step) {
   if (text.size() <= limit) return;
-  step.metadata["truncated"] += fmt::format(
-      "{}{} was {} bytes", step.metadata["truncated"].empty() ? "" : "; ", field, text.size());
+  const std::string note = step.metadata.value("truncated", "");
+  step.metadata["truncated"] =
+      fmt::format("{}{}{} was {} bytes", note, note.empty() ? "" : "; ", field, text.size());
   text = std::string(Utf8Prefix(text, limit));
 }
 

@@ -98,18 +98,22 @@ Result<PreparedStep> PrepareStep(ExecutionStep step, const Limits& limits, std::
   out.parameters_json = std::move(*params);
   if (step.parameters.is_null()) step.parameters = nlohmann::json::object();
 
-  nlohmann::json meta = nlohmann::json::object();
-  if (step.metadata.empty()) out.metadata_json = "{}";
-  for (const auto& [key, value] : step.metadata) {
-    if (Status s = CheckUtf8("metadata key", key); !s.ok()) return s;
-    if (Status s =
-            ValidateText(fmt::format("metadata[\"{}\"]", key), value, limits.max_observation_bytes);
-        !s.ok()) {
-      return s;
-    }
-    meta[key] = value;
+  if (step.metadata.is_null()) step.metadata = nlohmann::json::object();
+  if (!step.metadata.is_object()) {
+    return Status::InvalidArgument(
+        fmt::format("metadata must be an object of strings, got {}", JsonTypeName(step.metadata)));
   }
-  if (!step.metadata.empty()) out.metadata_json = meta.dump();
+  for (const auto& [key, value] : step.metadata.items()) {
+    const auto field = fmt::format("metadata[\"{}\"]", key);
+    if (Status s = CheckUtf8("metadata key", key); !s.ok()) return s;
+    if (!value.is_string()) {
+      return Status::InvalidArgument(
+          fmt::format("{} must be a string, got {}", field, JsonTypeName(value)));
+    }
+    const auto& text = value.get_ref<const std::string&>();
+    if (Status s = ValidateText(field, text, limits.max_observation_bytes); !s.ok()) return s;
+  }
+  out.metadata_json = step.metadata.empty() ? "{}" : step.metadata.dump();
 
   if (step.timestamp.empty()) {
     step.timestamp = now;

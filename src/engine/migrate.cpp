@@ -27,7 +27,7 @@ Result<ImportedEpisode> ToImported(StoredEpisode&& stored) {
   for (ExecutionStep& step : e.steps) {
     PreparedStep p;
     p.parameters_json = step.parameters.is_null() ? "{}" : step.parameters.dump();
-    p.metadata_json = step.metadata.empty() ? "{}" : nlohmann::json(step.metadata).dump();
+    p.metadata_json = step.metadata.is_object() ? step.metadata.dump() : "{}";
     p.step = std::move(step);
     item.steps.push_back(std::move(p));
   }

@@ -9,18 +9,19 @@ namespace engram::mcp {
 namespace {
 
 using nlohmann::json;
+using nlohmann::ordered_json;
 
 constexpr int kParseError = -32700;
 constexpr int kInvalidRequest = -32600;
 constexpr int kMethodNotFound = -32601;
 constexpr int kInvalidParams = -32602;
 
-json Error(const json& id, int code, std::string message) {
+ordered_json Error(const json& id, int code, std::string message) {
   return {
       {"jsonrpc", "2.0"}, {"id", id}, {"error", {{"code", code}, {"message", std::move(message)}}}};
 }
 
-json Reply(const json& id, json result) {
+ordered_json Reply(const json& id, ordered_json result) {
   return {{"jsonrpc", "2.0"}, {"id", id}, {"result", std::move(result)}};
 }
 
@@ -44,20 +45,20 @@ std::string Session::ParseErrorReply(const std::string& why) {
 std::optional<std::string> Session::handle_text(std::string_view text) {
   auto message = parse_json(text);
   if (!message.ok()) return ParseErrorReply("the message is " + message.status().message());
-  auto reply = handle(*message);
+  auto reply = handle(std::move(*message));
   if (!reply) return std::nullopt;
   return reply->dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-std::optional<json> Session::handle(const json& message) {
+std::optional<ordered_json> Session::handle(json message) {
   if (message.is_array()) {
     // Batches exist in 2025-03-26 only.
     if (protocol_version() != "2025-03-26" || message.empty()) {
       return Error(nullptr, kInvalidRequest, "Invalid Request: batches are not supported");
     }
-    json replies = json::array();
-    for (const auto& m : message) {
-      if (auto r = handle(m)) replies.push_back(std::move(*r));
+    ordered_json replies = ordered_json::array();
+    for (auto& m : message) {
+      if (auto r = handle(std::move(m))) replies.push_back(std::move(*r));
     }
     if (replies.empty()) return std::nullopt;
     return replies;
@@ -77,7 +78,7 @@ std::optional<json> Session::handle(const json& message) {
     return Error(has_id ? *id_it : json(nullptr), kInvalidRequest,
                  "Invalid Request: method must be a string");
   }
-  const std::string method = method_it->get<std::string>();
+  const std::string& method = method_it->get_ref<const std::string&>();
   if (!has_id) {  // a notification: never answered
     if (method == "notifications/initialized") initialized_ = true;
     return std::nullopt;
@@ -85,23 +86,24 @@ std::optional<json> Session::handle(const json& message) {
   const json& id = *id_it;
   if (!ValidId(id))
     return Error(nullptr, kInvalidRequest, "Invalid Request: id must be a string or an integer");
-  const json params = message.value("params", json::object());
+  json no_params = json::object();
+  const auto params_it = message.find("params");
+  json& params = params_it == message.end() ? no_params : *params_it;
   if (!params.is_object())
     return Error(id, kInvalidParams, "Invalid params: params must be an object");
 
   if (method == "initialize") return Reply(id, Initialize(params));
-  if (method == "ping") return Reply(id, json::object());
+  if (method == "ping") return Reply(id, ordered_json::object());
   if (method == "tools/list") return Reply(id, ListTools());
   if (method == "tools/call") {
-    json error;
-    auto result = CallTool(params, error);
-    if (!result) return Error(id, error["code"], error["message"]);
+    auto result = CallTool(params);
+    if (!result.ok()) return Error(id, kInvalidParams, result.status().message());
     return Reply(id, std::move(*result));
   }
   return Error(id, kMethodNotFound, fmt::format("Method not found: {}", method));
 }
 
-json Session::Initialize(const json& params) {
+ordered_json Session::Initialize(const json& params) {
   const std::string asked = StringField(params, "protocolVersion");
   const char* agreed = kProtocolVersions[0];
   for (const char* v : kProtocolVersions) {
@@ -123,10 +125,11 @@ bool Session::Structured() const {
   return v != "2024-11-05" && v != "2025-03-26";
 }
 
-json Session::ListTools() const {
-  json tools = json::array();
+ordered_json Session::ListTools() const {
+  ordered_json tools = ordered_json::array();
   for (const auto& t : Tools()) {
-    json tool = {{"name", t.name}, {"description", t.description}, {"inputSchema", t.input_schema}};
+    ordered_json tool = {
+        {"name", t.name}, {"description", t.description}, {"inputSchema", t.input_schema}};
     if (Structured()) {
       tool["title"] = t.title;
       tool["outputSchema"] = t.output_schema;
@@ -136,24 +139,22 @@ json Session::ListTools() const {
   return {{"tools", std::move(tools)}};
 }
 
-std::optional<json> Session::CallTool(const json& params, json& error) {
+Result<ordered_json> Session::CallTool(json& params) {
   const auto name = params.find("name");
   if (name == params.end() || !name->is_string()) {
-    error = {{"code", kInvalidParams}, {"message", "Invalid params: name must be a string"}};
-    return std::nullopt;
+    return Status::InvalidArgument("Invalid params: name must be a string");
   }
-  const Tool* tool = FindTool(name->get<std::string>());
+  const Tool* tool = FindTool(name->get_ref<const std::string&>());
   if (!tool) {
-    error = {{"code", kInvalidParams},
-             {"message", fmt::format("Invalid params: unknown tool {}", name->dump())}};
-    return std::nullopt;
+    return Status::InvalidArgument(fmt::format("Invalid params: unknown tool {}", name->dump()));
   }
-  const json args = params.value("arguments", json::object());
+  json no_arguments = json::object();
+  const auto args_it = params.find("arguments");
+  json& args = args_it == params.end() ? no_arguments : *args_it;
   if (!args.is_object()) {
-    error = {{"code", kInvalidParams}, {"message", "Invalid params: arguments must be an object"}};
-    return std::nullopt;
+    return Status::InvalidArgument("Invalid params: arguments must be an object");
   }
-  Result<nlohmann::ordered_json> out = [&]() -> Result<nlohmann::ordered_json> {
+  Result<ordered_json> out = [&]() -> Result<ordered_json> {
     try {
       return tool->call(memory_, args);
     } catch (const std::exception& e) {  // a JSON value of an unexpected shape
@@ -161,12 +162,13 @@ std::optional<json> Session::CallTool(const json& params, json& error) {
     }
   }();
   if (!out.ok()) {
-    return json{{"content", {{{"type", "text"}, {"text", out.status().message()}}}},
-                {"isError", true}};
+    return ordered_json{{"content", {{{"type", "text"}, {"text", out.status().message()}}}},
+                        {"isError", true}};
   }
-  const std::string text = out->dump(2, ' ', false, json::error_handler_t::replace);
-  json result = {{"content", {{{"type", "text"}, {"text", text}}}}, {"isError", false}};
-  if (Structured()) result["structuredContent"] = json::parse(text);
+  std::string text = out->dump(2, ' ', false, json::error_handler_t::replace);
+  ordered_json result = {{"content", {{{"type", "text"}, {"text", std::move(text)}}}},
+                         {"isError", false}};
+  if (Structured()) result["structuredContent"] = std::move(*out);
   return result;
 }
 

@@ -32,17 +32,20 @@ class Session {
   // The reply to a message that cannot be read: JSON-RPC's parse error (-32700), "Parse error: "
   // and `why`, with a null id.
   static std::string ParseErrorReply(const std::string& why);
-  std::optional<nlohmann::json> handle(const nlohmann::json& message);
+  // One parsed message. Its parts are moved into the call (a step's texts into the step), so
+  // nothing of it is copied; the reply keeps its fields in the order the tool made them.
+  std::optional<nlohmann::ordered_json> handle(nlohmann::json message);
 
   // The version agreed at initialize (the newest before that).
   std::string protocol_version() const { return version_.load(); }
   bool initialized() const { return initialized_.load(); }
 
  private:
-  nlohmann::json Initialize(const nlohmann::json& params);
-  nlohmann::json ListTools() const;
-  // A tools/call result; nullopt with `error` set for a JSON-RPC error.
-  std::optional<nlohmann::json> CallTool(const nlohmann::json& params, nlohmann::json& error);
+  nlohmann::ordered_json Initialize(const nlohmann::json& params);
+  nlohmann::ordered_json ListTools() const;
+  // A tools/call result, or the JSON-RPC error (InvalidArgument: -32602, its message) when the
+  // call cannot be made; a failing tool is a result with isError: true.
+  Result<nlohmann::ordered_json> CallTool(nlohmann::json& params);
   // Structured output (outputSchema, structuredContent) exists from 2025-06-18 on.
   bool Structured() const;
 

@@ -92,16 +92,16 @@ json EpisodeId() {
   return {{"type", "string"}, {"description", "The id start_episode returned."}};
 }
 
-// The arguments without `episode_id`, which is returned apart.
-Result<std::pair<std::string, json>> SplitEpisodeId(const json& args) {
+// Takes `episode_id` out of the arguments.
+Result<std::string> TakeEpisodeId(json& args) {
   auto it = args.find("episode_id");
   if (it == args.end()) return Status::InvalidArgument("episode_id is missing");
   if (!it->is_string()) {
     return Status::InvalidArgument(fmt::format("episode_id must be a string, got {}", it->dump()));
   }
-  json rest = args;
-  rest.erase("episode_id");
-  return std::pair{it->get<std::string>(), std::move(rest)};
+  std::string id = std::move(it->get_ref<std::string&>());
+  args.erase(it);
+  return id;
 }
 
 template <typename T>
@@ -130,7 +130,7 @@ std::vector<Tool> MakeTools() {
                    {"metadata", {{"type", "object"}}}},
                   {"task"}),
            Object({{"episode_id", {{"type", "string"}}}}, {"episode_id"}),
-           [](Memory& m, const json& args) -> Result<ordered_json> {
+           [](Memory& m, json& args) -> Result<ordered_json> {
              auto spec = episode_spec_from_json(args);
              if (!spec.ok()) return spec.status();
              auto id = m.start_episode(*spec);
@@ -145,12 +145,12 @@ std::vector<Tool> MakeTools() {
       "step is durable when this returns. For bursts of several steps use log_steps.",
       Object(log_step_properties, {"episode_id", "tool"}),
       Object({{"step_number", {{"type", "integer"}}}}, {"step_number"}),
-      [](Memory& m, const json& args) -> Result<ordered_json> {
-        auto split = SplitEpisodeId(args);
-        if (!split.ok()) return split.status();
-        auto step = step_from_json(split->second);
+      [](Memory& m, json& args) -> Result<ordered_json> {
+        auto id = TakeEpisodeId(args);
+        if (!id.ok()) return id.status();
+        auto step = step_from_json(std::move(args));
         if (!step.ok()) return step.status();
-        auto n = m.log_step(split->first, std::move(*step));
+        auto n = m.log_step(*id, std::move(*step));
         if (!n.ok()) return n.status();
         return ordered_json{{"step_number", *n}};
       }});
@@ -164,19 +164,18 @@ std::vector<Tool> MakeTools() {
              {"episode_id", "steps"}),
       Object({{"step_numbers", {{"type", "array"}, {"items", {{"type", "integer"}}}}}},
              {"step_numbers"}),
-      [](Memory& m, const json& args) -> Result<ordered_json> {
-        auto split = SplitEpisodeId(args);
-        if (!split.ok()) return split.status();
-        const json& rest = split->second;
-        for (const auto& item : rest.items()) {
+      [](Memory& m, json& args) -> Result<ordered_json> {
+        auto id = TakeEpisodeId(args);
+        if (!id.ok()) return id.status();
+        for (const auto& item : args.items()) {
           if (item.key() != "steps") {
             return Status::InvalidArgument(fmt::format(
                 "log_steps has an unknown field \"{}\" (known: episode_id, steps)", item.key()));
           }
         }
-        auto steps = steps_from_json(rest.value("steps", json()));
+        auto steps = steps_from_json(std::move(args["steps"]));
         if (!steps.ok()) return steps.status();
-        auto numbers = m.log_steps(split->first, std::move(*steps));
+        auto numbers = m.log_steps(*id, std::move(*steps));
         if (!numbers.ok()) return numbers.status();
         return ordered_json{{"step_numbers", *numbers}};
       }});
@@ -193,26 +192,26 @@ std::vector<Tool> MakeTools() {
               {"failed", {{"type", "array"}, {"items", {{"type", "string"}}}}},
               {"artifacts", {{"type", "array"}, {"items", {{"type", "string"}}}}}},
              {"episode_id", "kind"}),
-      d["episode"], [](Memory& m, const json& args) -> Result<ordered_json> {
-        auto split = SplitEpisodeId(args);
-        if (!split.ok()) return split.status();
-        auto outcome = outcome_from_json(split->second);
+      d["episode"], [](Memory& m, json& args) -> Result<ordered_json> {
+        auto id = TakeEpisodeId(args);
+        if (!id.ok()) return id.status();
+        auto outcome = outcome_from_json(args);
         if (!outcome.ok()) return outcome.status();
-        return Json(m.complete_episode(split->first, *outcome));
+        return Json(m.complete_episode(*id, *outcome));
       }});
 
   tools.push_back(Tool{"get_episode", "Get an episode",
                        "An episode with all its steps, its outcome, reward and reflection.",
                        Object({{"episode_id", EpisodeId()}}, {"episode_id"}), d["episode"],
-                       [](Memory& m, const json& args) -> Result<ordered_json> {
-                         auto split = SplitEpisodeId(args);
-                         if (!split.ok()) return split.status();
-                         if (!split->second.empty()) {
+                       [](Memory& m, json& args) -> Result<ordered_json> {
+                         auto id = TakeEpisodeId(args);
+                         if (!id.ok()) return id.status();
+                         if (!args.empty()) {
                            return Status::InvalidArgument(fmt::format(
                                "get_episode has an unknown field \"{}\" (known: episode_id)",
-                               split->second.begin().key()));
+                               args.begin().key()));
                          }
-                         return Json(m.get_episode(split->first));
+                         return Json(m.get_episode(*id));
                        }});
 
   tools.push_back(Tool{
@@ -230,7 +229,7 @@ std::vector<Tool> MakeTools() {
       Object({{"episodes", {{"type", "array"}, {"items", {{"type", "object"}}}}},
               {"next_cursor", {{"type", {"string", "null"}}}}},
              {"episodes"}),
-      [](Memory& m, const json& args) -> Result<ordered_json> {
+      [](Memory& m, json& args) -> Result<ordered_json> {
         auto filter = episode_filter_from_json(args);
         if (!filter.ok()) return filter.status();
         return Json(m.list_episodes(*filter));
@@ -253,7 +252,7 @@ std::vector<Tool> MakeTools() {
               {"playbook", {{"type", "string"}}},
               {"playbook_tokens", {{"type", "integer"}}}},
              {"episodes", "patterns", "playbook"}),
-      [](Memory& m, const json& args) -> Result<ordered_json> {
+      [](Memory& m, json& args) -> Result<ordered_json> {
         auto query = recall_query_from_json(args);
         if (!query.ok()) return query.status();
         return Json(m.recall(*query));
@@ -278,12 +277,12 @@ std::vector<Tool> MakeTools() {
                          {"why", {{"type", "string"}}}},
                         {"tool", "score", "support", "success_rate", "example_action", "why"})}}}},
              {"suggestions"}),
-      [](Memory& m, const json& args) -> Result<ordered_json> {
-        auto split = SplitEpisodeId(args);
-        if (!split.ok()) return split.status();
-        auto k = suggest_k_from_json(split->second);
+      [](Memory& m, json& args) -> Result<ordered_json> {
+        auto id = TakeEpisodeId(args);
+        if (!id.ok()) return id.status();
+        auto k = suggest_k_from_json(args);
         if (!k.ok()) return k.status();
-        return Json(m.suggest(split->first, *k));
+        return Json(m.suggest(*id, *k));
       }});
 
   tools.push_back(Tool{
@@ -295,7 +294,7 @@ std::vector<Tool> MakeTools() {
               {"min_support", {{"type", "integer"}, {"minimum", 1}}},
               {"min_success", {{"type", "number"}, {"minimum", 0}, {"maximum", 1}}}}),
       Object({{"patterns", {{"type", "array"}, {"items", {{"type", "object"}}}}}}, {"patterns"}),
-      [](Memory& m, const json& args) -> Result<ordered_json> {
+      [](Memory& m, json& args) -> Result<ordered_json> {
         auto filter = pattern_filter_from_json(args);
         if (!filter.ok()) return filter.status();
         auto patterns = m.list_patterns(*filter);
@@ -314,7 +313,7 @@ std::vector<Tool> MakeTools() {
                    {"domain", {{"type", "string"}}},
                    {"since", {{"type", "string"}}}}),
            {{"type", "object"}},
-           [](Memory& m, const json& args) -> Result<ordered_json> {
+           [](Memory& m, json& args) -> Result<ordered_json> {
              auto filter = stats_filter_from_json(args);
              if (!filter.ok()) return filter.status();
              return Json(m.stats(*filter));

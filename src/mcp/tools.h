@@ -18,8 +18,9 @@ struct Tool {
   std::string description;
   nlohmann::json input_schema;
   nlohmann::json output_schema;
-  // The structured result, or the error an agent is shown (isError: true).
-  std::function<Result<nlohmann::ordered_json>(Memory&, const nlohmann::json& arguments)> call;
+  // The structured result, or the error an agent is shown (isError: true). The arguments are
+  // the call's to take apart.
+  std::function<Result<nlohmann::ordered_json>(Memory&, nlohmann::json& arguments)> call;
 };
 
 // Every tool, in the order tools/list gives them.

@@ -441,7 +441,7 @@ void HttpServer::Impl::Mcp(const HttpRequest& req, HttpResponse& res) {
     rpc_error(404, -32001, "Session not found: initialize again");
     return;
   }
-  auto reply = session->handle(message);
+  auto reply = session->handle(std::move(message));
   if (!reply) {
     res.status = 202;
     return;
@@ -513,11 +513,11 @@ void HttpServer::Impl::Setup() {
     if (!body) return;
     std::vector<ExecutionStep> steps;
     if (body->is_array()) {
-      auto many = steps_from_json(*body);
+      auto many = steps_from_json(std::move(*body));
       if (!many.ok()) return SendStatus(res, many.status());
       steps = std::move(*many);
     } else {
-      auto one = step_from_json(*body);
+      auto one = step_from_json(std::move(*body));
       if (!one.ok()) return SendStatus(res, one.status());
       steps.push_back(std::move(*one));
     }

@@ -74,11 +74,8 @@ ExecutionStep StepFromRow(const Row& st) {
   s.observation = st.column_text(7);
   s.parameters = ParseJsonColumn(st.column_text(8));
   if (!s.parameters.is_object()) s.parameters = nlohmann::json::object();
-  if (nlohmann::json meta = ParseJsonColumn(st.column_text(9)); meta.is_object()) {
-    for (const auto& item : meta.items()) {
-      if (item.value().is_string()) s.metadata[item.key()] = item.value().get<std::string>();
-    }
-  }
+  s.metadata = ParseJsonColumn(st.column_text(9));
+  if (!s.metadata.is_object()) s.metadata = nlohmann::json::object();
   return s;
 }
 

@@ -33,7 +33,7 @@ error: 1 record(s) rejected
 [exit 1]
 
 $ (printf '{"jsonrpc":"2.0","id":'; cat deep.json) | engram mcp
-{"error":{"code":-32700,"message":"Parse error: the message is nested deeper than 64 levels (objects and arrays together), the limit"},"id":null,"jsonrpc":"2.0"}
+{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"Parse error: the message is nested deeper than 64 levels (objects and arrays together), the limit"}}
 
 # Numbers: 1e400 is named with its field; latency and tokens are integers from 0 to 2^53 - 1.
 $ printf '%s\n' '{"tool":"a","latency_ms":1e400}' '{"tool":"b","latency_ms":9007199254740992}' '{"tool":"c","tokens":9223372036854775807}' '{"tool":"d","latency_ms":-1}' '{"tool":"e","tokens":2.5}' '{"tool":"f","latency_ms":9007199254740991,"tokens":9007199254740991}' | engram episode log-steps $ID
@@ -95,8 +95,8 @@ error: 1 record(s) rejected
 [exit 1]
 
 $ (printf '{"jsonrpc":"2.0","id":1,"method":"ping","params":{"pad":"'; head -c 67108864 /dev/zero | tr '\0' 'a'; echo '"}}'; echo '{"jsonrpc":"2.0","id":2,"method":"ping"}') | engram mcp
-{"error":{"code":-32700,"message":"Parse error: the message is 67108924 bytes, limit 67108864 bytes"},"id":null,"jsonrpc":"2.0"}
-{"id":2,"jsonrpc":"2.0","result":{}}
+{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"Parse error: the message is 67108924 bytes, limit 67108864 bytes"}}
+{"jsonrpc":"2.0","id":2,"result":{}}
 
 # Bytes that are not UTF-8, quoted by the parser's message, are escaped in it: the JSON output
 # of log-steps and import and an MCP reply stay JSON (they aborted the process before).

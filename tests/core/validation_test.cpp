@@ -108,6 +108,22 @@ TEST(Validation, InvalidUtf8IsRejectedWithItsOffset) {
   EXPECT_EQ(ErrorOf(s), "metadata[\"run\"] is not valid UTF-8: byte 0xff at offset 0");
 }
 
+TEST(Validation, StepMetadataIsAnObjectOfStrings) {
+  ExecutionStep s = Step();
+  s.metadata = {{"host", "ci-3"}, {"run", "7"}};
+  EXPECT_EQ(PrepareStep(s, {}, kNow)->metadata_json, R"({"host":"ci-3","run":"7"})");
+  s.metadata = nullptr;
+  EXPECT_EQ(PrepareStep(s, {}, kNow)->metadata_json, "{}");
+  s.metadata = {{"run", 7}};
+  EXPECT_EQ(ErrorOf(s), "metadata[\"run\"] must be a string, got a number");
+  s.metadata = nlohmann::json::array({"a"});
+  EXPECT_EQ(ErrorOf(s), "metadata must be an object of strings, got an array");
+  Limits small;
+  small.max_observation_bytes = 4;
+  s.metadata = {{"big", "12345"}};
+  EXPECT_EQ(ErrorOf(s, small), "metadata[\"big\"] is 5 bytes, limit 4 bytes");
+}
+
 TEST(Validation, NulCharactersAreRejectedWithTheirOffset) {
   ExecutionStep s = Step();
   s.observation = std::string("bin\0ary", 7);
