@@ -6,28 +6,21 @@
 #include <memory>
 #include <string_view>
 
-#include "engram/engram.h"
+#include "renewed.h"
 #include "server/http_server.h"
 
 using namespace engram;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static std::unique_ptr<Memory> memory;
-  static std::unique_ptr<server::HttpServer> api;
-  static int runs = 0;
+  static fuzz::Renewed<server::HttpServer> renewed;
   server::HttpLimits limits;
   limits.max_body_bytes = 1 << 20;
-  if (!memory || ++runs % 5000 == 0) {
-    api.reset();
-    memory.reset();
-    auto opened = Memory::open("sqlite://:memory:");
-    if (!opened.ok()) __builtin_trap();
-    memory = std::move(*opened);
+  server::HttpServer& api = renewed.Get([&](Memory& memory) {
     server::ServeOptions options;
     options.token = "fuzz-token";
     options.limits = limits;
-    api = std::make_unique<server::HttpServer>(*memory, options);
-  }
+    return std::make_unique<server::HttpServer>(memory, options);
+  });
   int status = 0;
   auto request = server::ParseHttpRequest(
       std::string_view(reinterpret_cast<const char*>(data), size), limits, &status);
@@ -39,7 +32,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size > 0 && data[0] % 2 == 0) {
     request->headers.emplace_back("Authorization", "Bearer fuzz-token");
   }
-  auto response = api->respond(std::move(*request));
+  auto response = api.respond(std::move(*request));
   if (response.status < 200 || response.status > 599) __builtin_trap();
   return 0;
 }

@@ -54,4 +54,16 @@ class TestStores {
     if (!(stores).available(&_why)) GTEST_SKIP() << _why; \
   } while (0)
 
+// The fixture of a suite that runs on both stores: `stores_` holds the test's databases, and a
+// test whose store cannot run here is skipped. Instantiate with ENGRAM_ON_BOTH_STORES(Suite).
+class OnEachStore : public ::testing::TestWithParam<StoreKind> {
+ protected:
+  void SetUp() override { ENGRAM_REQUIRE_STORE(stores_); }
+  TestStores stores_{GetParam()};
+};
+
+#define ENGRAM_ON_BOTH_STORES(suite)                                       \
+  INSTANTIATE_TEST_SUITE_P(Stores, suite, ::engram::testing::BothStores(), \
+                           ::engram::testing::StoreName)
+
 }  // namespace engram::testing

@@ -1,10 +1,14 @@
-// Helpers shared by the tests: a temporary folder that cleans up after itself.
+// Helpers shared by the tests: a temporary folder that cleans up after itself, checks of a
+// Result, and the members of a list.
 #pragma once
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
+
+#include "engram/status.h"
 
 namespace engram::testing {
 
@@ -55,5 +59,13 @@ inline std::string Msg(const Status& s) {
 template <typename T>
 std::string Msg(const Result<T>& r) {
   return r.status().message();
+}
+
+// One member of each item, in order: what a test compares of a list.
+template <typename T, typename M>
+std::vector<M> Each(const std::vector<T>& items, M T::*member) {
+  std::vector<M> out;
+  for (const auto& item : items) out.push_back(item.*member);
+  return out;
 }
 }  // namespace engram::testing

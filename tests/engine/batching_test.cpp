@@ -13,12 +13,7 @@ namespace engram {
 namespace {
 
 using testing::ValueOf;
-
 using namespace std::chrono_literals;
-using testing::BothStores;
-using testing::StoreKind;
-using testing::StoreName;
-using testing::TestStores;
 
 // Forwards to a real store (SQLite or PostgreSQL); records the size of each committed transaction;
 // can hold commits at a gate and fail the next one.
@@ -140,9 +135,8 @@ class RecordingStore final : public Store {
   std::unique_ptr<Store> inner_;
 };
 
-class Batching : public ::testing::TestWithParam<StoreKind> {
+class Batching : public testing::OnEachStore {
  protected:
-  void SetUp() override { ENGRAM_REQUIRE_STORE(stores_); }
   void Open(Options options) {
     auto inner = OpenStore(stores_.url("b.db"), options);
     ASSERT_OK(inner);
@@ -159,7 +153,6 @@ class Batching : public ::testing::TestWithParam<StoreKind> {
     return s;
   }
 
-  TestStores stores_{GetParam()};
   RecordingStore* store_ = nullptr;
   std::unique_ptr<MemoryImpl> memory_;
   std::string id_;
@@ -314,7 +307,7 @@ TEST_P(Batching, ReadYourWritesBeforeTheBatchCommits) {
   ASSERT_OK(memory_->flush());
 }
 
-INSTANTIATE_TEST_SUITE_P(Stores, Batching, BothStores(), StoreName);
+ENGRAM_ON_BOTH_STORES(Batching);
 
 }  // namespace
 }  // namespace engram

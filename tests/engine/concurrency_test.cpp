@@ -18,15 +18,8 @@ namespace {
 
 using testing::ValueOf;
 
-using testing::BothStores;
-using testing::StoreKind;
-using testing::StoreName;
-using testing::TestStores;
-
-class Concurrency : public ::testing::TestWithParam<StoreKind> {
+class Concurrency : public testing::OnEachStore {
  protected:
-  void SetUp() override { ENGRAM_REQUIRE_STORE(stores_); }
-  TestStores stores_{GetParam()};
 };
 
 ExecutionStep Step(int writer, int i) {
@@ -247,7 +240,7 @@ TEST_P(Concurrency, OneOfManyMemoriesCompletingAnEpisodeAtOnceWins) {
   for (const auto& p : *patterns) EXPECT_EQ(p.support, 1) << p.id;
 }
 
-INSTANTIATE_TEST_SUITE_P(Stores, Concurrency, BothStores(), StoreName);
+ENGRAM_ON_BOTH_STORES(Concurrency);
 
 }  // namespace
 }  // namespace engram

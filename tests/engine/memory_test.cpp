@@ -12,12 +12,7 @@ namespace {
 
 using testing::ValueOf;
 
-using testing::BothStores;
-using testing::StoreKind;
-using testing::StoreName;
-using testing::TestStores;
-
-class MemoryTest : public ::testing::TestWithParam<StoreKind> {
+class MemoryTest : public testing::OnEachStore {
  protected:
   void SetUp() override {
     ENGRAM_REQUIRE_STORE(stores_);
@@ -55,7 +50,6 @@ class MemoryTest : public ::testing::TestWithParam<StoreKind> {
     return e;
   }
 
-  TestStores stores_{GetParam()};
   std::unique_ptr<Memory> memory_;
 };
 
@@ -697,7 +691,7 @@ TEST_P(MemoryTest, ClosedMemoryRefusesCalls) {
   EXPECT_EQ(r.status().message(), "memory is closed");
 }
 
-INSTANTIATE_TEST_SUITE_P(Stores, MemoryTest, BothStores(), StoreName);
+ENGRAM_ON_BOTH_STORES(MemoryTest);
 
 }  // namespace
 }  // namespace engram

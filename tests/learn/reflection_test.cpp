@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "test_util.h"
+
 namespace engram {
 namespace {
 
@@ -20,9 +22,7 @@ ExecutionStep S(int64_t n, const char* tool, const char* action, bool ok, int64_
 }
 
 std::vector<std::string> Texts(const std::vector<ReflectionItem>& items) {
-  std::vector<std::string> out;
-  for (const auto& i : items) out.push_back(i.text);
-  return out;
+  return testing::Each(items, &ReflectionItem::text);
 }
 
 TEST(Reflection, TheFixThatFollowedAFailure) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "learn/patterns.h"
+#include "test_util.h"
 
 namespace engram {
 namespace {
@@ -17,9 +18,7 @@ SimilarRun Past(double similarity, double outcome, std::vector<StepBrief> steps)
 }
 
 std::vector<std::string> Tools(const std::vector<Suggestion>& s) {
-  std::vector<std::string> out;
-  for (const auto& x : s) out.push_back(x.tool);
-  return out;
+  return testing::Each(s, &Suggestion::tool);
 }
 
 TEST(Suggest, WhatTheSimilarEpisodesDidAfterTheSameCallComesFirst) {

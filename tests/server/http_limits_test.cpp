@@ -16,6 +16,7 @@
 
 #include "engram/engram.h"
 #include "server/http_server.h"
+#include "server/serving.h"
 #include "test_util.h"
 
 namespace engram::server {
@@ -117,17 +118,9 @@ json Body(const std::string& answer) {
 class HttpLimitsTest : public ::testing::Test {
  protected:
   void Start(ServeOptions options = {}) {
-    auto m = Memory::open(dir_.url("limits.db"));
-    ASSERT_OK(m);
-    memory_ = std::move(*m);
-    options.port = 0;
-    server_ = std::make_unique<HttpServer>(*memory_, options);
-    ASSERT_OK(server_->bind());
-    thread_ = std::thread([this] { (void)server_->run(); });
-  }
-  void TearDown() override {
-    if (server_) server_->stop();
-    if (thread_.joinable()) thread_.join();
+    ASSERT_OK(serving_.Start(dir_.url("limits.db"), options));
+    memory_ = serving_.memory();
+    server_ = serving_.server();
   }
   std::string Ask(const std::string& request) {
     Raw c(server_->port());
@@ -145,9 +138,9 @@ class HttpLimitsTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  std::unique_ptr<Memory> memory_;
-  std::unique_ptr<HttpServer> server_;
-  std::thread thread_;
+  testing::Serving serving_;
+  Memory* memory_ = nullptr;
+  HttpServer* server_ = nullptr;
 };
 
 TEST_F(HttpLimitsTest, HeaderSectionsPastTheirLimitsAre431) {
@@ -363,8 +356,7 @@ TEST_F(HttpLimitsTest, StopAnswersWhatIsInFlightAndLeavesTheRest) {
                      std::to_string(step.size()) + "\r\n\r\n" + step);
   EXPECT_EQ(Status(a), 201);
   const auto start = std::chrono::steady_clock::now();
-  server_->stop();
-  thread_.join();
+  serving_.Stop();
   EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
   for (auto& s : stuck) EXPECT_TRUE(s.ClosedWithin(1s));
   EXPECT_TRUE(idle.ClosedWithin(1s));
@@ -493,10 +485,7 @@ TEST_F(HttpLimitsTest, WritesAreRefusedWhenTheFileIsNoLongerTheStore) {
     EXPECT_EQ(Status(ready), 503) << ready;
     EXPECT_EQ(Status(Ask("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")), 200);
     EXPECT_FALSE(memory_->health().ok());
-    server_->stop();
-    thread_.join();
-    server_.reset();
-    memory_.reset();
+    serving_.Reset();
   }
 }
 

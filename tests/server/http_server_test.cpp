@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "engram/engram.h"
+#include "server/serving.h"
 #include "store/postgres/db.h"
 #include "store/sqlite/db.h"
 #include "store_param.h"
@@ -16,30 +17,18 @@ namespace engram::server {
 namespace {
 
 using nlohmann::json;
-using testing::BothStores;
 using testing::StoreKind;
-using testing::StoreName;
 using testing::TempDir;
-using testing::TestStores;
 
-class HttpServerTest : public ::testing::TestWithParam<StoreKind> {
+class HttpServerTest : public testing::OnEachStore {
  protected:
-  void SetUp() override { ENGRAM_REQUIRE_STORE(stores_); }
   void Start(ServeOptions options = {}) {
-    auto m = Memory::open(stores_.url("http.db"));
-    ASSERT_OK(m);
-    memory_ = std::move(*m);
-    options.port = 0;
-    server_ = std::make_unique<HttpServer>(*memory_, options);
-    ASSERT_OK(server_->bind());
-    thread_ = std::thread([this] { (void)server_->run(); });
+    ASSERT_OK(serving_.Start(stores_.url("http.db"), options));
+    memory_ = serving_.memory();
+    server_ = serving_.server();
     client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
     client_->set_connection_timeout(2);
     client_->set_read_timeout(10);
-  }
-  void TearDown() override {
-    if (server_) server_->stop();
-    if (thread_.joinable()) thread_.join();
   }
   // Status and parsed body of a request.
   std::pair<int, json> Send(const std::string& method, const std::string& path,
@@ -59,10 +48,9 @@ class HttpServerTest : public ::testing::TestWithParam<StoreKind> {
     return e.value("id", "");
   }
 
-  TestStores stores_{GetParam()};
-  std::unique_ptr<Memory> memory_;
-  std::unique_ptr<HttpServer> server_;
-  std::thread thread_;
+  testing::Serving serving_;
+  Memory* memory_ = nullptr;
+  HttpServer* server_ = nullptr;
   std::unique_ptr<httplib::Client> client_;
 };
 
@@ -344,7 +332,7 @@ TEST_P(HttpServerTest, McpOverStreamableHttpKeepsSessions) {
   EXPECT_EQ(Send("POST", "/mcp", R"({"jsonrpc": "2.0", "id": 4, "method": "ping"})", h).first, 404);
 }
 
-INSTANTIATE_TEST_SUITE_P(Stores, HttpServerTest, BothStores(), StoreName);
+ENGRAM_ON_BOTH_STORES(HttpServerTest);
 
 }  // namespace
 }  // namespace engram::server

@@ -14,31 +14,20 @@
 #include <set>
 #include <thread>
 
-#include "engram/engram.h"
-#include "server/http_server.h"
-#include "test_util.h"
+#include "server/serving.h"
 
 namespace engram::server {
 namespace {
 
+using engram::testing::TempDir;
 using nlohmann::json;
-using testing::TempDir;
 
 class ServerUnderLoad : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto m = Memory::open(dir_.url("load.db"));
-    ASSERT_OK(m);
-    memory_ = std::move(*m);
-    ServeOptions o;
-    o.port = 0;
-    server_ = std::make_unique<HttpServer>(*memory_, o);
-    ASSERT_OK(server_->bind());
-    thread_ = std::thread([this] { (void)server_->run(); });
-  }
-  void TearDown() override {
-    server_->stop();
-    thread_.join();
+    ASSERT_OK(serving_.Start(dir_.url("load.db")));
+    memory_ = serving_.memory();
+    server_ = serving_.server();
   }
   std::unique_ptr<httplib::Client> Client() {
     auto c = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
@@ -59,9 +48,9 @@ class ServerUnderLoad : public ::testing::Test {
   }
 
   TempDir dir_;
-  std::unique_ptr<Memory> memory_;
-  std::unique_ptr<HttpServer> server_;
-  std::thread thread_;
+  testing::Serving serving_;
+  Memory* memory_ = nullptr;
+  HttpServer* server_ = nullptr;
 };
 
 TEST_F(ServerUnderLoad, EveryAcknowledgedStepIsStoredExactlyOnce) {
@@ -79,13 +68,7 @@ TEST_F(ServerUnderLoad, EveryAcknowledgedStepIsStoredExactlyOnce) {
       episodes.push_back(json::parse(r->body)["id"]);
     }
   }
-  // Per client: the (episode, step number, action) of every acknowledged step.
-  struct Ack {
-    size_t episode;
-    int64_t number;
-    std::string action;
-  };
-  std::vector<std::vector<Ack>> acks(kClients);
+  testing::Acknowledged acks(kClients);
   std::atomic<int> failures{0};
   std::vector<std::thread> clients;
   for (int t = 0; t < kClients; ++t) {
@@ -110,44 +93,16 @@ TEST_F(ServerUnderLoad, EveryAcknowledgedStepIsStoredExactlyOnce) {
           ++failures;
           continue;
         }
-        auto numbers = json::parse(r->body)["step_numbers"];
-        for (int k = 0; k < batch; ++k) {
-          acks[static_cast<size_t>(t)].push_back({e, numbers[static_cast<size_t>(k)].get<int64_t>(),
-                                                  body[static_cast<size_t>(k)]["action"]});
-        }
+        acks.Add(static_cast<size_t>(t), e, body, json::parse(r->body));
       }
     });
   }
   for (auto& c : clients) c.join();
   size_t acknowledged = 0;
-  std::vector<std::map<int64_t, std::string>> expected(kEpisodes);
-  for (const auto& list : acks) {
-    for (const auto& a : list) {
-      EXPECT_TRUE(expected[a.episode].emplace(a.number, a.action).second)
-          << "step number " << a.number << " acknowledged twice";
-      ++acknowledged;
-    }
-  }
+  const size_t stored = acks.ExpectStoredOnce(*memory_, episodes, acknowledged);
   EXPECT_GT(acknowledged, 1000u);
-  for (size_t e = 0; e < episodes.size(); ++e) {
-    auto stored = memory_->get_episode(episodes[e]);
-    ASSERT_OK(stored);
-    // Beyond the acknowledged steps, only those of requests whose answer was lost.
-    ASSERT_GE(stored->steps.size(), expected[e].size()) << "episode " << e;
-    ASSERT_LE(stored->steps.size(), expected[e].size() + 10 * static_cast<size_t>(failures.load()));
-    std::set<std::string> actions;
-    for (size_t i = 0; i < stored->steps.size(); ++i) {
-      const auto& s = stored->steps[i];
-      EXPECT_EQ(s.step_number, static_cast<int64_t>(i + 1));  // contiguous
-      EXPECT_TRUE(actions.insert(s.action).second) << s.action << " stored twice";
-      if (auto it = expected[e].find(s.step_number); it != expected[e].end()) {
-        EXPECT_EQ(it->second, s.action);  // the one acknowledged under that number
-      }
-    }
-    EXPECT_EQ(std::count_if(expected[e].begin(), expected[e].end(),
-                            [&](const auto& a) { return actions.count(a.second) == 1; }),
-              static_cast<std::ptrdiff_t>(expected[e].size()));
-  }
+  // Beyond the acknowledged steps, only those of requests whose answer was lost.
+  EXPECT_LE(stored, acknowledged + 10 * static_cast<size_t>(failures.load()));
   std::cout << "[ load ] " << acknowledged << " steps acknowledged by " << kClients
             << " clients in 10 s, each stored once (" << failures.load()
             << " requests unanswered)\n";
@@ -188,8 +143,7 @@ TEST_F(ServerUnderLoad, StoppingAnswersTheRequestsInFlightAndLosesNoAcknowledged
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   stopped = true;
-  server_->stop();  // returns at once; run() returns once the requests in flight are answered
-  thread_.join();
+  serving_.Stop();  // run() returns once the requests in flight are answered
   for (auto& c : clients) c.join();
   ASSERT_OK(memory_->close());
   auto reopened = Memory::open(dir_.url("load.db"));
@@ -207,8 +161,6 @@ TEST_F(ServerUnderLoad, StoppingAnswersTheRequestsInFlightAndLosesNoAcknowledged
   }
   EXPECT_GT(acknowledged, 0u);
   EXPECT_EQ(e->steps.size(), stored.size());
-  // TearDown stops the server again: harmless. A fresh one keeps TearDown's join valid.
-  thread_ = std::thread([] {});
 }
 
 TEST_F(ServerUnderLoad, IdleAndHalfOpenConnectionsDoNotLockOutANewClient) {

@@ -16,6 +16,7 @@
 
 #include "engram/engram.h"
 #include "pg_test_util.h"
+#include "server/serving.h"
 #include "test_util.h"
 
 namespace engram {
@@ -88,12 +89,7 @@ TEST(MultiNode, TwoNodesOneKilledEveryAcknowledgedStepStoredOnce) {
   const auto start = std::chrono::steady_clock::now();
   const auto kill_at = start + std::chrono::milliseconds(2500);
   const auto stop_at = start + std::chrono::seconds(5);
-  struct Ack {
-    size_t episode;
-    int64_t number;
-    std::string action;
-  };
-  std::vector<std::vector<Ack>> acks(kClients);
+  testing::Acknowledged acks(kClients);
   std::atomic<int> unanswered{0};
   std::atomic<bool> b_killed{false};
   std::vector<std::thread> clients;
@@ -123,11 +119,7 @@ TEST(MultiNode, TwoNodesOneKilledEveryAcknowledgedStepStoredOnce) {
           }
           continue;
         }
-        auto numbers = json::parse(r->body)["step_numbers"];
-        for (int k = 0; k < batch; ++k) {
-          acks[static_cast<size_t>(t)].push_back({e, numbers[static_cast<size_t>(k)].get<int64_t>(),
-                                                  body[static_cast<size_t>(k)]["action"]});
-        }
+        acks.Add(static_cast<size_t>(t), e, body, json::parse(r->body));
       }
     });
   }
@@ -138,36 +130,11 @@ TEST(MultiNode, TwoNodesOneKilledEveryAcknowledgedStepStoredOnce) {
   const int status = a.Stop(SIGTERM);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "node A exit status " << status;
 
-  std::vector<std::map<int64_t, std::string>> expected(kEpisodes);
   size_t acknowledged = 0;
-  for (const auto& list : acks) {
-    for (const auto& ack : list) {
-      EXPECT_TRUE(expected[ack.episode].emplace(ack.number, ack.action).second)
-          << "step number " << ack.number << " acknowledged twice";
-      ++acknowledged;
-    }
-  }
-  EXPECT_GT(acknowledged, 500u);
   auto m = Memory::open(db.url());
   ASSERT_OK(m);
-  size_t stored_total = 0;
-  for (size_t e = 0; e < episodes.size(); ++e) {
-    auto stored = (*m)->get_episode(episodes[e]);
-    ASSERT_OK(stored);
-    std::set<std::string> actions;
-    for (size_t i = 0; i < stored->steps.size(); ++i) {
-      const auto& s = stored->steps[i];
-      ASSERT_EQ(s.step_number, static_cast<int64_t>(i + 1)) << "gap in episode " << e;
-      EXPECT_TRUE(actions.insert(s.action).second) << s.action << " stored twice";
-      if (auto it = expected[e].find(s.step_number); it != expected[e].end()) {
-        EXPECT_EQ(it->second, s.action) << "step " << s.step_number << " of episode " << e;
-      }
-    }
-    for (const auto& [number, action] : expected[e]) {
-      EXPECT_TRUE(actions.count(action)) << "acknowledged step " << action << " lost";
-    }
-    stored_total += stored->steps.size();
-  }
+  const size_t stored_total = acks.ExpectStoredOnce(**m, episodes, acknowledged);
+  EXPECT_GT(acknowledged, 500u);
   // Beyond the acknowledged steps, only those of requests that went unanswered.
   EXPECT_LE(stored_total, acknowledged + 10 * static_cast<size_t>(unanswered.load()));
   std::cout << "[ nodes ] " << acknowledged << " steps acknowledged by 2 nodes ("
