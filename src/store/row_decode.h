@@ -3,6 +3,8 @@
 // statement does and pg::Row adapts a PostgreSQL result to.
 #pragma once
 
+#include <fmt/format.h>
+
 #include <optional>
 #include <string>
 
@@ -185,6 +187,13 @@ PatternRow PatternRowFromRow(const Row& st) {
   p.last_seen = st.column_text(11);
   p.evidence = KeysOfJsonArray(st.column_text(12));
   return p;
+}
+
+// The pattern a query by id read; NotFound naming `id` when it read none.
+inline Result<Pattern> OnePattern(Result<std::vector<Pattern>> found, std::string_view id) {
+  if (!found.ok()) return found.status();
+  if (found->empty()) return Status::NotFound(fmt::format("pattern {} not found", id));
+  return std::move(found->front());
 }
 
 }  // namespace engram

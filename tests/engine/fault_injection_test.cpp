@@ -91,6 +91,18 @@ class FaultInjection : public ::testing::Test {
     return o;
   }
 
+  // A Memory on a new file in `dir` with one episode open, whose id is set in `id`.
+  static std::unique_ptr<Memory> OpenWithEpisode(const TempDir& dir, const std::string& task,
+                                                 std::string& id) {
+    auto m = Memory::open(dir.url("m.db"), StoreOptions());
+    EXPECT_TRUE(m.ok()) << m.status().message();
+    if (!m.ok()) return nullptr;
+    EpisodeSpec spec;
+    spec.task = task;
+    id = testing::ValueOf((*m)->start_episode(spec));
+    return std::move(*m);
+  }
+
   // One run with the Nth `op` failing with `error`; the checks that follow it.
   void RunWithFault(FaultVfs::Op op, uint64_t n, int error) {
     SCOPED_TRACE(fmt::format("op {} n {} error {}", static_cast<int>(op), n, error));
@@ -204,25 +216,22 @@ TEST_F(FaultInjection, EveryReadFailingInTurnIsAnIOErrorNotCorruption) {
 
 TEST_F(FaultInjection, AFullDiskIsNoSpaceWhileItLastsAndHealthSaysSo) {
   TempDir dir;
-  auto m = Memory::open(dir.url("full.db"), StoreOptions());
-  ASSERT_OK(m);
-  EpisodeSpec spec;
-  spec.task = "t";
-  auto id = (*m)->start_episode(spec);
-  ASSERT_OK(id);
+  std::string id;
+  auto m = OpenWithEpisode(dir, "t", id);
+  ASSERT_TRUE(m && !id.empty());
   vfs_.Arm(FaultVfs::Op::kWrite, 1, SQLITE_FULL, /*sticky=*/true);
   std::vector<ExecutionStep> one{Step("a")};
-  auto refused = (*m)->log_steps(*id, one);
+  auto refused = m->log_steps(id, one);
   ASSERT_FALSE(refused.ok());
   EXPECT_TRUE(refused.status().IsNoSpace()) << refused.status().message();
   EXPECT_NE(refused.status().message().find("the disk is full"), std::string::npos);
-  EXPECT_TRUE((*m)->health().IsNoSpace());
+  EXPECT_TRUE(m->health().IsNoSpace());
   vfs_.Disarm();
-  EXPECT_TRUE((*m)->health().IsNoSpace());  // until a write succeeds
+  EXPECT_TRUE(m->health().IsNoSpace());  // until a write succeeds
   std::vector<ExecutionStep> two{Step("b")};
-  ASSERT_OK((*m)->log_steps(*id, two));
-  EXPECT_OK((*m)->health());
-  EXPECT_OK((*m)->close());  // the failure was told to its caller
+  ASSERT_OK(m->log_steps(id, two));
+  EXPECT_OK(m->health());
+  EXPECT_OK(m->close());  // the failure was told to its caller
 }
 
 // A stream of fire-and-forget steps meets a full disk halfway: the steps queued behind the
@@ -230,18 +239,15 @@ TEST_F(FaultInjection, AFullDiskIsNoSpaceWhileItLastsAndHealthSaysSo) {
 // again from its first failure ends up whole and in order.
 TEST_F(FaultInjection, AStreamThatMeetsAFailureIsNeverStoredOutOfOrder) {
   TempDir dir;
-  auto m = Memory::open(dir.url("stream.db"), StoreOptions());
-  ASSERT_OK(m);
-  EpisodeSpec spec;
-  spec.task = "a stream";
-  auto id = (*m)->start_episode(spec);
-  ASSERT_OK(id);
+  std::string id;
+  auto m = OpenWithEpisode(dir, "a stream", id);
+  ASSERT_TRUE(m && !id.empty());
   constexpr int kSteps = 2000;
   std::vector<StepTicket> tickets;
   int first_failed = -1;
   for (int i = 0; i < kSteps && first_failed < 0; ++i) {
     if (i == 300) vfs_.Arm(FaultVfs::Op::kWrite, 1, SQLITE_FULL);  // that write alone
-    auto t = (*m)->log_step_async(*id, Step(std::to_string(i)));
+    auto t = m->log_step_async(id, Step(std::to_string(i)));
     if (!t.ok()) {
       EXPECT_TRUE(t.status().IsNoSpace()) << t.status().message();
       first_failed = i;
@@ -260,12 +266,12 @@ TEST_F(FaultInjection, AStreamThatMeetsAFailureIsNeverStoredOutOfOrder) {
   }
   vfs_.Disarm();
   ASSERT_GE(first_ticket_failed, 0);
-  EXPECT_TRUE((*m)->flush().IsNoSpace());  // reported once; the episode takes steps again
+  EXPECT_TRUE(m->flush().IsNoSpace());  // reported once; the episode takes steps again
   for (int i = first_ticket_failed; i < kSteps; ++i) {
-    ASSERT_OK((*m)->log_step_async(*id, Step(std::to_string(i))));
+    ASSERT_OK(m->log_step_async(id, Step(std::to_string(i))));
   }
-  ASSERT_OK((*m)->flush());
-  auto e = (*m)->get_episode(*id);
+  ASSERT_OK(m->flush());
+  auto e = m->get_episode(id);
   ASSERT_OK(e);
   ASSERT_EQ(e->steps.size(), static_cast<size_t>(kSteps));
   for (int i = 0; i < kSteps; ++i) {

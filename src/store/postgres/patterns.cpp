@@ -217,10 +217,7 @@ Result<Pattern> GetPattern(Connection& conn, std::string_view id) {
   auto rows = conn.query(fmt::format("SELECT {} FROM patterns WHERE id = $1", kPatternColumns),
                          Params().add(id));
   if (!rows.ok()) return rows.status();
-  auto found = ReadPatterns(conn, *rows);
-  if (!found.ok()) return found.status();
-  if (found->empty()) return Status::NotFound(fmt::format("pattern {} not found", id));
-  return std::move(found->front());
+  return OnePattern(ReadPatterns(conn, *rows), id);
 }
 
 Result<std::vector<PatternHit>> PatternsOfEpisodes(Connection& conn,

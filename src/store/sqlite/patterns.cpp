@@ -179,10 +179,7 @@ Result<Pattern> GetPattern(Connection& conn, std::string_view id) {
   auto st = conn.cached(fmt::format("SELECT {} FROM patterns WHERE id = ?", kPatternColumns));
   if (!st.ok()) return st.status();
   (*st)->bind(1, id);
-  auto found = ReadPatterns(conn, **st);
-  if (!found.ok()) return found.status();
-  if (found->empty()) return Status::NotFound(fmt::format("pattern {} not found", id));
-  return std::move(found->front());
+  return OnePattern(ReadPatterns(conn, **st), id);
 }
 
 Result<std::vector<PatternHit>> PatternsOfEpisodes(Connection& conn,

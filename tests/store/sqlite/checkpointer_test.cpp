@@ -41,12 +41,17 @@ void WriteRows(Connection& c, int rows) {
   ASSERT_OK(c.exec("COMMIT"));
 }
 
-TEST(Checkpointer, CheckpointsBesideTheWriterAndKeepsTheWalBounded) {
-  TempDir dir;
-  const std::string path = dir.file("c.db");
-  std::unique_ptr<Connection> writer;
-  ASSERT_NO_FATAL_FAILURE(OpenWal(path, &writer));
-  auto checkpointer = Checkpointer::Start(*writer, std::chrono::seconds(5), "NORMAL");
+// A writer connection on a WAL file of its own.
+class WalWriter : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_NO_FATAL_FAILURE(OpenWal(path_, &writer_)); }
+  TempDir dir_;
+  const std::string path_ = dir_.file("c.db");
+  std::unique_ptr<Connection> writer_;
+};
+
+TEST_F(WalWriter, CheckpointsBesideTheWriterAndKeepsTheWalBounded) {
+  auto checkpointer = Checkpointer::Start(*writer_, std::chrono::seconds(5), "NORMAL");
   ASSERT_OK(checkpointer);
 
   // 2.5 times the writer's limit, in transactions of 100 pages, without a pause.
@@ -54,8 +59,8 @@ TEST(Checkpointer, CheckpointsBesideTheWriterAndKeepsTheWalBounded) {
   const int commits = Checkpointer::kWriterPages * 5 / 2 / kRowsPerCommit;
   uintmax_t largest_wal = 0;
   for (int i = 0; i < commits; ++i) {
-    WriteRows(*writer, kRowsPerCommit);
-    largest_wal = std::max(largest_wal, std::filesystem::file_size(path + "-wal"));
+    WriteRows(*writer_, kRowsPerCommit);
+    largest_wal = std::max(largest_wal, std::filesystem::file_size(path_ + "-wal"));
   }
   // The WAL file keeps the size it once reached; it never went far past the writer's limit.
   const uintmax_t limit =
@@ -70,9 +75,9 @@ TEST(Checkpointer, CheckpointsBesideTheWriterAndKeepsTheWalBounded) {
   EXPECT_GE((*checkpointer)->checkpoints(), 1u);
 
   checkpointer->reset();
-  writer.reset();
+  writer_.reset();
   std::unique_ptr<Connection> reader;
-  ASSERT_NO_FATAL_FAILURE(OpenWal(path, &reader));
+  ASSERT_NO_FATAL_FAILURE(OpenWal(path_, &reader));
   auto count = reader->cached("SELECT count(*) FROM t");
   ASSERT_OK(count);
   Status s;
@@ -81,19 +86,15 @@ TEST(Checkpointer, CheckpointsBesideTheWriterAndKeepsTheWalBounded) {
   (*count)->reset();
 }
 
-TEST(Checkpointer, GivesTheWriterBackSqlitesOwnCheckpointWhenStopped) {
-  TempDir dir;
-  const std::string path = dir.file("c.db");
-  std::unique_ptr<Connection> writer;
-  ASSERT_NO_FATAL_FAILURE(OpenWal(path, &writer));
+TEST_F(WalWriter, GivesTheWriterBackSqlitesOwnCheckpointWhenStopped) {
   {
-    auto checkpointer = Checkpointer::Start(*writer, std::chrono::seconds(5), "NORMAL");
+    auto checkpointer = Checkpointer::Start(*writer_, std::chrono::seconds(5), "NORMAL");
     ASSERT_OK(checkpointer);
   }
   // With the automatic checkpoint back, a commit past 1,000 pages checkpoints and the WAL starts
   // over: 30 commits of 100 pages leave a WAL file of about 1,100 pages, not 3,000.
-  for (int i = 0; i < 30; ++i) WriteRows(*writer, 100);
-  EXPECT_LE(std::filesystem::file_size(path + "-wal"), uintmax_t{1300} * kWalFrameBytes);
+  for (int i = 0; i < 30; ++i) WriteRows(*writer_, 100);
+  EXPECT_LE(std::filesystem::file_size(path_ + "-wal"), uintmax_t{1300} * kWalFrameBytes);
 }
 
 }  // namespace
