@@ -43,7 +43,7 @@ class Contributions {
   Contributions() { all_.reserve(64); }
 
   // The contribution with this key, new (type, key, id and success set) if there is none yet.
-  PatternContribution& Get(const char* type, std::string_view key, double success) {
+  PatternContribution& Get(PatternType type, std::string_view key, double success) {
     const uint64_t hash = Fnv1a().add(key).value;
     if (PatternContribution* p = Find(hash)) return *p;
     return Add(hash, type, std::string(key), success);
@@ -56,7 +56,7 @@ class Contributions {
   }
 
   // A new contribution; `hash` is its key's.
-  PatternContribution& Add(uint64_t hash, const char* type, std::string key, double success) {
+  PatternContribution& Add(uint64_t hash, PatternType type, std::string key, double success) {
     index_.emplace(hash, all_.size());
     PatternContribution& p = all_.emplace_back();
     p.type = type;
@@ -116,7 +116,7 @@ void ToolSequences(const Episode& e, double success, const PatternRules& rules,
           key += s[k].tool;
           tools += Quoted(s[k].tool);
         }
-        p = &all.Add(hash.value, "tool_sequence", std::move(key), success);
+        p = &all.Add(hash.value, PatternType::kToolSequence, std::move(key), success);
         p->description = R"({"tools":[)" + tools + "]}";
       }
       ++p->occurrences;
@@ -141,7 +141,7 @@ void ErrorRecoveries(const Episode& e, double success, Contributions& all) {
     }
     const std::string signature = ErrorSignature(f->observation);
     auto& p = all.Get(
-        "error_recovery",
+        PatternType::kErrorRecovery,
         fmt::format("error_recovery:{}|{}|{}", f->tool, signature, fmt::join(recovery, " > ")),
         success);
     if (p.occurrences == 0) {
@@ -167,7 +167,8 @@ void DecisionPoints(const Episode& e, double success, Contributions& all) {
   for (size_t i = 0; i + 1 < e.steps.size(); ++i) {
     const auto& before = e.steps[i];
     const auto& next = e.steps[i + 1];
-    auto& p = all.Get("decision_point", DecisionPointKey(before.tool, before.success), success);
+    auto& p = all.Get(PatternType::kDecisionPoint, DecisionPointKey(before.tool, before.success),
+                      success);
     if (p.occurrences == 0) {
       p.description = fmt::format(R"({{"after_success":{},"after_tool":{}}})", before.success,
                                   Quoted(before.tool));
@@ -187,7 +188,7 @@ void ContextTools(const Episode& e, double success, Contributions& all) {
   const std::string where = fmt::format("{}|{}|{}", c.domain.value_or(""), c.language.value_or(""),
                                         c.framework.value_or(""));
   for (const auto& s : e.steps) {
-    auto& p = all.Get("context", fmt::format("context:{}|{}", where, s.tool), success);
+    auto& p = all.Get(PatternType::kContext, fmt::format("context:{}|{}", where, s.tool), success);
     if (p.occurrences == 0) {
       p.description = nlohmann::json{
           {"domain", c.domain ? nlohmann::json(*c.domain) : nlohmann::json(nullptr)},

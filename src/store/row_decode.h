@@ -175,7 +175,7 @@ PatternRow PatternRowFromRow(const Row& st) {
   PatternRow p;
   p.id = st.column_text(0);
   p.key = st.column_text(1);
-  p.type = st.column_text(2);
+  if (auto t = parse_pattern_type(st.column_text(2)); t.ok()) p.type = *t;
   p.description = st.column_text(3);
   p.support = st.column_int(4);
   p.success_sum = st.column_double(5);

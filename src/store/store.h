@@ -41,7 +41,7 @@ class WriteTransaction {
 
 // One episode's evidence for one pattern.
 struct PatternContribution {
-  std::string type;         // tool_sequence | error_recovery | decision_point | context
+  PatternType type = PatternType::kToolSequence;
   std::string key;          // the pattern's identity, unique across types
   std::string id;           // "p" and 16 hexadecimal digits, a hash of the key
   std::string description;  // a JSON object: what the pattern is, for people and recall
@@ -137,7 +137,7 @@ struct StoredEpisode {
 struct PatternRow {
   std::string id;
   std::string key;
-  std::string type;
+  PatternType type = PatternType::kToolSequence;
   std::string description;  // JSON
   int64_t support = 0;
   double success_sum = 0;

@@ -50,11 +50,11 @@ TEST(Patterns, DescriptionsAreJsonObjectsWithTheirTextEscaped) {
   for (const auto& c : ExtractPatterns(e, 1.0)) {
     auto d = nlohmann::json::parse(c.description, nullptr, false);
     ASSERT_TRUE(d.is_object()) << c.description;
-    if (c.type == "tool_sequence") {
+    if (c.type == PatternType::kToolSequence) {
       ++sequences;
       EXPECT_EQ(d["tools"], nlohmann::json::array({"say \"hi\"", "tab\there"}));
     }
-    if (c.type == "decision_point") {
+    if (c.type == PatternType::kDecisionPoint) {
       ++decisions;
       EXPECT_EQ(d, (nlohmann::json{{"after_tool", "say \"hi\""}, {"after_success", false}}));
     }
@@ -76,7 +76,7 @@ TEST(Patterns, ToolSequencesAreContiguousNgramsOfTwoToFive) {
   EXPECT_NE(Find(all, "tool_sequence:git > cargo > claude > cargo > git"), nullptr);
   EXPECT_EQ(Find(all, "tool_sequence:git > claude"), nullptr);  // not contiguous
   int ngrams = 0;
-  for (const auto& c : all) ngrams += c.type == "tool_sequence";
+  for (const auto& c : all) ngrams += c.type == PatternType::kToolSequence;
   EXPECT_EQ(ngrams, 4 + 3 + 2 + 1);  // 5 steps: 4 bigrams … 1 five-gram, all distinct
 }
 
@@ -121,7 +121,7 @@ TEST(Patterns, ContextPatternsNeedAContext) {
   EXPECT_EQ(nlohmann::json::parse(p->description)["tool"], "cargo");
   Episode bare = Sample();
   bare.context = {};
-  for (const auto& c : ExtractPatterns(bare, 1.0)) EXPECT_NE(c.type, "context");
+  for (const auto& c : ExtractPatterns(bare, 1.0)) EXPECT_NE(c.type, PatternType::kContext);
 }
 
 TEST(Patterns, AThousandStepEpisodeContributesEachPatternOnce) {

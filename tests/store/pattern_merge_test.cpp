@@ -31,7 +31,7 @@ TEST(PrependEvidence, RefusesWhatIsNotAnArrayOfIntegers) {
 TEST(SumContributions, AddsUpEachPatternOnceInIdOrder) {
   auto contribution = [](const std::string& key, int64_t occurrences, double success) {
     PatternContribution c;
-    c.type = "tool_sequence";
+    c.type = PatternType::kToolSequence;
     c.key = key;
     c.id = PatternId(key);
     c.occurrences = occurrences;

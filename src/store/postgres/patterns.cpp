@@ -61,8 +61,9 @@ Result<std::vector<Pattern>> ReadPatterns(Connection& conn, const Rows& rows) {
 std::string PatternRowsCopy(const std::vector<PatternRow>& rows) {
   std::string out;
   for (const PatternRow& p : rows) {
-    for (const std::string* v : {&p.id, &p.key, &p.type, &p.description}) {
-      AppendCopyText(out, *v);
+    for (std::string_view v : {std::string_view(p.id), std::string_view(p.key), to_string(p.type),
+                               std::string_view(p.description)}) {
+      AppendCopyText(out, v);
       out += '\t';
     }
     out += fmt::format("{}\t{}\t{}\t{}\t{}\t", p.support, p.success_sum, p.occurrences,

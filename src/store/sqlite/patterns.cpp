@@ -121,7 +121,10 @@ Status MergePatterns(Connection& conn, const std::vector<EpisodePatterns>& episo
     auto up = conn.cached(kUpsert);
     if (!up.ok()) return up.status();
     Statement& q = **up;
-    q.bind_text_static(1, id).bind(2, c.key).bind(3, c.type).bind_text_static(4, c.description);
+    q.bind_text_static(1, id)
+        .bind(2, c.key)
+        .bind_text_static(3, to_string(c.type))
+        .bind_text_static(4, c.description);
     q.bind(5, m.success).bind(6, m.occurrences).bind(7, m.latency_ms).bind(8, m.tokens);
     q.bind_optional(9, branches).bind(10, m.first_seen).bind(11, m.support);
     q.bind(12, m.last_seen).bind_text_static(13, evidence);

@@ -237,7 +237,11 @@ Status SqliteStore::write_learnt(const LearntRows& rows) {
   if (!pattern.ok()) return pattern.status();
   for (const PatternRow& p : rows.patterns) {
     Statement& q = **pattern;
-    q.bind(1, p.id).bind(2, p.key).bind(3, p.type).bind(4, p.description).bind(5, p.support);
+    q.bind(1, p.id)
+        .bind(2, p.key)
+        .bind_text_static(3, to_string(p.type))
+        .bind(4, p.description)
+        .bind(5, p.support);
     q.bind(6, p.success_sum).bind(7, p.occurrences).bind(8, p.latency_ms_sum);
     q.bind(9, p.tokens_sum).bind_optional(10, p.branches).bind(11, p.first_seen);
     q.bind(12, p.last_seen).bind(13, fmt::format("[{}]", fmt::join(p.evidence, ",")));
