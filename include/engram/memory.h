@@ -74,6 +74,22 @@ class Memory {
   // spec breaks a limit or a rule (an empty task, an empty tag, metadata over its limit).
   virtual Result<std::string> start_episode(const EpisodeSpec& spec) = 0;
 
+  // Names: a key of the caller's that names one episode for good (an OpenTelemetry
+  // conversation or trace, a coding agent's session), so that what arrives later, in any
+  // process, finds the episode again. A name is 1 to 512 bytes of UTF-8 without NUL
+  // (InvalidArgument otherwise); an episode may have several.
+  //
+  // The episode `name` names, or else a new open episode started from `spec` and named by it
+  // (`started` says which). Callers racing with one name, in any processes, get one episode.
+  // InvalidArgument as start_episode for a spec it needs.
+  virtual Result<NamedEpisode> start_named_episode(std::string_view name,
+                                                   const EpisodeSpec& spec) = 0;
+  // The id of the episode `name` names. NotFound when it names none.
+  virtual Result<std::string> find_named_episode(std::string_view name) = 0;
+  // Names the episode by `name` too. AlreadyExists when the name names another episode (naming
+  // the same one again is Ok); NotFound for an unknown episode.
+  virtual Status name_episode(std::string_view episode_id, std::string_view name) = 0;
+
   // Validates `step` against the limits and the episode's state and, if it passes, appends it.
   // Returns once the step is durable, with its step number. An invalid step returns
   // InvalidArgument naming the field, the limit and the value; nothing is written.

@@ -50,6 +50,12 @@ struct ExecutionStep {
   nlohmann::json metadata = nlohmann::json::object();    // an object of strings
 };
 
+// What Memory::start_named_episode found or started.
+struct NamedEpisode {
+  std::string id;
+  bool started = false;  // started by the call, rather than found
+};
+
 struct Context {
   std::optional<std::string> domain;
   std::optional<std::string> language;

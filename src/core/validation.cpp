@@ -67,6 +67,11 @@ Status ValidateText(std::string_view field, std::string_view value, size_t limit
   return CheckUtf8(field, value);
 }
 
+Status ValidateEpisodeName(std::string_view name) {
+  if (name.empty()) return Status::InvalidArgument("name is empty");
+  return ValidateText("name", name, kMaxEpisodeNameBytes);
+}
+
 Result<PreparedStep> PrepareStep(ExecutionStep step, const Limits& limits,
                                  std::chrono::system_clock::time_point now) {
   return PrepareStep(std::move(step), limits, FormatTimestamp(now));

@@ -27,6 +27,10 @@ Result<PreparedStep> PrepareStep(ExecutionStep step, const Limits& limits,
 Result<PreparedStep> PrepareStep(ExecutionStep step, const Limits& limits, std::string_view now);
 
 Status ValidateEpisodeSpec(const EpisodeSpec& spec, const Limits& limits);
+// A name of the caller's for an episode (Memory::start_named_episode): 1 to
+// kMaxEpisodeNameBytes of UTF-8 without NUL.
+inline constexpr size_t kMaxEpisodeNameBytes = 512;
+Status ValidateEpisodeName(std::string_view name);
 Status ValidateOutcome(const Outcome& outcome, const Limits& limits);
 
 // NotFound-style ids are the store's business; this only checks the form:

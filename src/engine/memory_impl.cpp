@@ -54,12 +54,7 @@ Status MemoryImpl::CheckOpen() const {
   return Status::Ok();
 }
 
-Result<std::string> MemoryImpl::start_episode(const EpisodeSpec& spec) {
-  if (Status s = ValidateEpisodeSpec(spec, options_.limits); !s.ok()) return s;
-  {
-    std::lock_guard lock(mu_);
-    if (Status s = CheckOpen(); !s.ok()) return s;
-  }
+Episode MemoryImpl::NewEpisode(const EpisodeSpec& spec) const {
   const auto now = options_.clock->now();
   Episode e;
   e.id = NewUuidV7(now);
@@ -69,14 +64,70 @@ Result<std::string> MemoryImpl::start_episode(const EpisodeSpec& spec) {
   e.status = EpisodeStatus::kOpen;
   e.started_at = FormatTimestamp(now);
   e.metadata = spec.metadata.is_null() ? nlohmann::json::object() : spec.metadata;
-  auto key = store_->insert_episode(e);
-  if (!NoteWrite(key.ok() ? Status::Ok() : key.status()).ok()) return key.status();
+  return e;
+}
+
+void MemoryImpl::Remember(int64_t key, const std::string& id) {
   std::lock_guard lock(mu_);
   if (episodes_.size() < kMaxCachedEpisodes) {
-    episodes_[*key] = EpisodeState{e.id, EpisodeStatus::kOpen, false, 1, 0, Status::Ok()};
-    key_by_id_[e.id] = *key;
+    episodes_[key] = EpisodeState{id, EpisodeStatus::kOpen, false, 1, 0, Status::Ok()};
+    key_by_id_[id] = key;
   }
+}
+
+Result<std::string> MemoryImpl::start_episode(const EpisodeSpec& spec) {
+  if (Status s = ValidateEpisodeSpec(spec, options_.limits); !s.ok()) return s;
+  {
+    std::lock_guard lock(mu_);
+    if (Status s = CheckOpen(); !s.ok()) return s;
+  }
+  const Episode e = NewEpisode(spec);
+  auto key = store_->insert_episode(e);
+  if (!NoteWrite(key.ok() ? Status::Ok() : key.status()).ok()) return key.status();
+  Remember(*key, e.id);
   return e.id;
+}
+
+Result<NamedEpisode> MemoryImpl::start_named_episode(std::string_view name,
+                                                     const EpisodeSpec& spec) {
+  if (Status s = ValidateEpisodeName(name); !s.ok()) return s;
+  if (Status s = ValidateEpisodeSpec(spec, options_.limits); !s.ok()) return s;
+  {
+    std::lock_guard lock(mu_);
+    if (Status s = CheckOpen(); !s.ok()) return s;
+  }
+  const Episode e = NewEpisode(spec);
+  auto named = store_->insert_named_episode(e, name);
+  if (!NoteWrite(named.ok() ? Status::Ok() : named.status()).ok()) return named.status();
+  if (named->inserted) Remember(named->key, named->id);
+  return NamedEpisode{named->id, named->inserted};
+}
+
+Result<std::string> MemoryImpl::find_named_episode(std::string_view name) {
+  if (Status s = ValidateEpisodeName(name); !s.ok()) return s;
+  {
+    std::lock_guard lock(mu_);
+    if (Status s = CheckOpen(); !s.ok()) return s;
+  }
+  auto named = store_->find_named_episode(name);
+  if (!named.ok()) return named.status();
+  return named->id;
+}
+
+Status MemoryImpl::name_episode(std::string_view episode_id, std::string_view name) {
+  if (Status s = ValidateEpisodeName(name); !s.ok()) return s;
+  auto id = NormalizeEpisodeId(episode_id);
+  if (!id.ok()) return id.status();
+  {
+    std::lock_guard lock(mu_);
+    if (Status s = CheckOpen(); !s.ok()) return s;
+  }
+  auto head = store_->find_episode(*id);
+  if (!head.ok()) return head.status();
+  Status s = store_->name_episode(head->key, name);
+  if (s.IsNotFound()) return Status::NotFound(fmt::format("episode {} not found", *id));
+  if (s.IsAlreadyExists()) return s;
+  return NoteWrite(s);
 }
 
 Result<MemoryImpl::EpisodeState*> MemoryImpl::State(std::unique_lock<std::mutex>& lock,

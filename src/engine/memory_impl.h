@@ -37,6 +37,9 @@ class MemoryImpl final : public Memory {
   ~MemoryImpl() override;
 
   Result<std::string> start_episode(const EpisodeSpec& spec) override;
+  Result<NamedEpisode> start_named_episode(std::string_view name, const EpisodeSpec& spec) override;
+  Result<std::string> find_named_episode(std::string_view name) override;
+  Status name_episode(std::string_view episode_id, std::string_view name) override;
   Result<int64_t> log_step(std::string_view episode_id, ExecutionStep step) override;
   Result<StepTicket> log_step_async(std::string_view episode_id, ExecutionStep step) override;
   Result<std::vector<int64_t>> log_steps(std::string_view episode_id,
@@ -106,6 +109,10 @@ class MemoryImpl final : public Memory {
   Result<std::vector<StepTicket>> Enqueue(bool caller_waits, std::string_view episode_id,
                                           std::vector<PreparedStep> steps);
   Status CheckOpen() const;
+  // A new open episode from a valid spec, as start_episode stores it.
+  Episode NewEpisode(const EpisodeSpec& spec) const;
+  // Remembers a new open episode for the steps that follow.
+  void Remember(int64_t key, const std::string& id);
   // After `failed` could not be stored: the queued steps of its episodes fail with it.
   // REQUIRES: `held` holds mu_.
   void Doom(const std::unique_lock<std::mutex>& held, const Batch& failed, const Status& why);

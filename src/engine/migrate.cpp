@@ -17,12 +17,13 @@ namespace engram {
 namespace {
 
 constexpr int kEpisodesPerTransaction = 512;
-constexpr const char* kTables[] = {"episodes", "steps", "patterns", "episode_patterns",
-                                   "pattern_domains"};
+constexpr const char* kTables[] = {"episodes",         "steps",           "patterns",
+                                   "episode_patterns", "pattern_domains", "episode_names"};
 
 // The episode as import_episodes writes it, with what completing it stored kept as it is.
 Result<ImportedEpisode> ToImported(StoredEpisode&& stored) {
   ImportedEpisode item;
+  item.names = std::move(stored.names);
   Episode& e = stored.episode;
   for (ExecutionStep& step : e.steps) {
     PreparedStep p;

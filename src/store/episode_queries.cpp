@@ -20,6 +20,20 @@ std::string HeadQuery(Dialect dialect, std::string_view column) {
       column, Param(dialect, 1));
 }
 
+std::string NamedQuery(Dialect dialect) {
+  return fmt::format(
+      "SELECT episodes.key, episodes.id FROM episode_names JOIN episodes "
+      "ON episodes.key = episode_names.episode_key WHERE episode_names.name = {}",
+      Param(dialect, 1));
+}
+
+std::string NamesOfEpisodesQuery(Dialect dialect) {
+  return fmt::format(
+      "SELECT episode_key, name FROM episode_names WHERE episode_key > {} AND episode_key <= {} "
+      "ORDER BY episode_key, name",
+      Param(dialect, 1), Param(dialect, 2));
+}
+
 Query ListEpisodesQuery(Dialect dialect, const EpisodeFilter& f) {
   Query q{fmt::format("SELECT {} FROM episodes WHERE 1 = 1", kEpisodeColumns), {}};
   auto add = [&](std::string_view clause, std::string value) {

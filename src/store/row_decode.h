@@ -81,6 +81,23 @@ ExecutionStep StepFromRow(const Row& st) {
   return s;
 }
 
+// A named episode from a row of key and id (NamedQuery).
+template <typename Row>
+NamedEpisodeRow NamedFromRow(const Row& row) {
+  return NamedEpisodeRow{row.column_int(0), row.column_text(1), false};
+}
+
+// Adds the names of a row of episode key and name (NamesOfEpisodesQuery) to the episode of
+// `episodes` (in key order) with that key, from position `*at` on.
+template <typename Row>
+void AddName(std::vector<StoredEpisode>& episodes, size_t* at, const Row& row) {
+  const int64_t key = row.column_int(0);
+  while (*at < episodes.size() && episodes[*at].key < key) ++*at;
+  if (*at < episodes.size() && episodes[*at].key == key) {
+    episodes[*at].names.push_back(row.column_text(1));
+  }
+}
+
 // An episode's head from a row of key, status and its last step number (HeadQuery).
 template <typename Row>
 EpisodeHead HeadFromRow(const Row& row) {

@@ -26,6 +26,13 @@ struct EpisodeHead {
   int64_t last_step = 0;  // the highest committed step_number, 0 when none
 };
 
+// An episode a name of the caller's names (Memory::start_named_episode).
+struct NamedEpisodeRow {
+  int64_t key = 0;
+  std::string id;
+  bool inserted = false;  // inserted by this call, rather than found
+};
+
 // A write transaction holding the store's write lock. Destroying it uncommitted rolls back.
 class WriteTransaction {
  public:
@@ -121,6 +128,7 @@ struct ImportedEpisode {
   Episode episode;  // its steps are in `steps`
   std::vector<PreparedStep> steps;
   std::optional<Completion> completion;  // set for a completed episode
+  std::vector<std::string> names;        // what names it (engram migrate carries them)
 };
 
 // An episode as stored, for copying a whole store to another (engram migrate).
@@ -131,6 +139,7 @@ struct StoredEpisode {
   // version 2 of the SQLite store).
   std::optional<int64_t> step_count;
   std::optional<int64_t> duration_ms;
+  std::vector<std::string> names;  // what names it, in name order
 };
 
 // A pattern's row as stored: its sums, not the means Pattern shows.
@@ -205,6 +214,16 @@ class Store {
   virtual Result<int64_t> insert_episode(const Episode& episode) = 0;
   // NotFound when there is no episode with this id.
   virtual Result<EpisodeHead> find_episode(std::string_view id) = 0;
+  // Names: keys of the caller's, each naming one episode. In one transaction, the episode
+  // `name` names, or else `episode` inserted (open) and named by it; two callers racing with
+  // one name, in any processes, get one episode.
+  virtual Result<NamedEpisodeRow> insert_named_episode(const Episode& episode,
+                                                       std::string_view name) = 0;
+  // The episode `name` names (`inserted` false); NotFound when none.
+  virtual Result<NamedEpisodeRow> find_named_episode(std::string_view name) = 0;
+  // Names the episode with this key by `name` too: Ok when it names it already, AlreadyExists
+  // when it names another, NotFound when the episode is gone.
+  virtual Status name_episode(int64_t episode_key, std::string_view name) = 0;
   virtual Result<std::unique_ptr<WriteTransaction>> begin_write() = 0;
   // Stores the completion and marks the episode completed, only if it is still open:
   // FailedPrecondition when it was completed already, NotFound when it is gone. When another

@@ -14,6 +14,7 @@ steps                       20          20
 patterns                    56          56
 episode_patterns             3           3
 pattern_domains             63          63
+episode_names                0           0
 
 every table holds as many rows in the target as in the source
 

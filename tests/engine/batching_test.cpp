@@ -54,6 +54,15 @@ class RecordingStore final : public Store {
   Result<EpisodeHead> find_episode(std::string_view id) override {
     return inner_->find_episode(id);
   }
+  Result<NamedEpisodeRow> insert_named_episode(const Episode& e, std::string_view name) override {
+    return inner_->insert_named_episode(e, name);
+  }
+  Result<NamedEpisodeRow> find_named_episode(std::string_view name) override {
+    return inner_->find_named_episode(name);
+  }
+  Status name_episode(int64_t key, std::string_view name) override {
+    return inner_->name_episode(key, name);
+  }
   Result<std::unique_ptr<WriteTransaction>> begin_write() override {
     auto t = inner_->begin_write();
     if (!t.ok()) return t.status();

@@ -133,6 +133,43 @@ std::string StepsLearnt(const Episode& e) {
   return e.reflection["insights"][0]["text"].get<std::string>();
 }
 
+// Hooks and servers racing to start the episode of one name, each with a Memory of its own (as
+// separate processes have): one episode, which all of them get.
+TEST_P(Concurrency, SeparateMemoriesRacingWithOneNameGetOneEpisode) {
+  constexpr int kMemories = 4;
+  constexpr int kNames = 20;
+  std::vector<std::unique_ptr<Memory>> memories;
+  for (int i = 0; i < kMemories; ++i) {
+    auto m = Memory::open(stores_.url("names.db"));
+    ASSERT_OK(m);
+    memories.push_back(std::move(*m));
+  }
+  std::vector<std::vector<NamedEpisode>> got(kMemories);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kMemories; ++i) {
+    threads.emplace_back([&, i] {
+      for (int n = 0; n < kNames; ++n) {
+        got[static_cast<size_t>(i)].push_back(
+            ValueOf(memories[static_cast<size_t>(i)]->start_named_episode(
+                fmt::format("session:{}", n), {"a session", TaskType::kOther, {}, {}})));
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (int n = 0; n < kNames; ++n) {
+    int started = 0;
+    for (int i = 0; i < kMemories; ++i) {
+      const NamedEpisode& e = got[static_cast<size_t>(i)][static_cast<size_t>(n)];
+      EXPECT_EQ(e.id, got[0][static_cast<size_t>(n)].id) << "name " << n;
+      started += e.started;
+    }
+    EXPECT_EQ(started, 1) << "name " << n;
+  }
+  auto page = memories[0]->list_episodes(EpisodeFilter{});
+  ASSERT_OK(page);
+  EXPECT_EQ(page->episodes.size(), static_cast<size_t>(kNames));
+}
+
 TEST_P(Concurrency, StepsAnotherMemoryCommitsWhileCompletingAreLearntFrom) {
   auto clock = std::make_shared<HookedClock>();
   Options with_clock;

@@ -90,6 +90,48 @@ TEST_P(MemoryTest, RecordsAnEpisodeAndReadsItBack) {
   EXPECT_EQ(e->steps[1].timestamp.size(), 24u);  // 2026-11-24T15:47:00.123Z
 }
 
+TEST_P(MemoryTest, ANameFindsItsEpisodeAgain) {
+  EpisodeSpec spec;
+  spec.task = "answer the user";
+  auto first = memory_->start_named_episode("otel.trace:5b8efff7", spec);
+  ASSERT_OK(first);
+  EXPECT_TRUE(first->started);
+  auto again = memory_->start_named_episode("otel.trace:5b8efff7", spec);
+  ASSERT_OK(again);
+  EXPECT_FALSE(again->started);
+  EXPECT_EQ(again->id, first->id);
+  EXPECT_EQ(ValueOf(memory_->find_named_episode("otel.trace:5b8efff7")), first->id);
+  // Steps go to it as to any episode.
+  ExecutionStep s;
+  s.tool = "get_weather";
+  ASSERT_OK(memory_->log_step(first->id, s));
+  // A second name for the same episode; a name for another one is refused.
+  ASSERT_OK(memory_->name_episode(first->id, "otel.conversation:c-1"));
+  ASSERT_OK(memory_->name_episode(first->id, "otel.conversation:c-1"));  // again: no change
+  EXPECT_EQ(ValueOf(memory_->find_named_episode("otel.conversation:c-1")), first->id);
+  const std::string other = Start("another task");
+  Status taken = memory_->name_episode(other, "otel.conversation:c-1");
+  EXPECT_TRUE(taken.IsAlreadyExists()) << taken.message();
+  EXPECT_EQ(taken.message(),
+            fmt::format("the name \"otel.conversation:c-1\" names another episode, {}", first->id));
+  // Unknown names and episodes, bad names.
+  EXPECT_TRUE(memory_->find_named_episode("nobody").status().IsNotFound());
+  EXPECT_TRUE(memory_->name_episode("0190a000-0000-7000-8000-000000000009", "x").IsNotFound());
+  EXPECT_EQ(memory_->start_named_episode("", spec).status().message(), "name is empty");
+  EXPECT_EQ(memory_->find_named_episode(std::string(513, 'n')).status().message(),
+            "name is 513 bytes, limit 512 bytes");
+  // Deleting the episode frees its names.
+  ASSERT_OK(memory_->delete_episode(first->id));
+  EXPECT_TRUE(memory_->find_named_episode("otel.trace:5b8efff7").status().IsNotFound());
+  auto fresh = memory_->start_named_episode("otel.trace:5b8efff7", spec);
+  ASSERT_OK(fresh);
+  EXPECT_TRUE(fresh->started);
+  EXPECT_NE(fresh->id, first->id);
+  // Names outlive the Memory that made them.
+  Reopen();
+  EXPECT_EQ(ValueOf(memory_->find_named_episode("otel.trace:5b8efff7")), fresh->id);
+}
+
 TEST_P(MemoryTest, CompletingStoresTheOutcomeAndEndsTheEpisode) {
   const std::string id = Start();
   ASSERT_OK(memory_->log_step_async(id, Step("git")));  // flushed by complete

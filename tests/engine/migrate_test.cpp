@@ -13,6 +13,7 @@ namespace {
 
 using testing::StoreKind;
 using testing::TestStores;
+using testing::ValueOf;
 
 struct Direction {
   StoreKind from, to;
@@ -122,6 +123,9 @@ void Fill(Memory& m, std::string* open_id, std::string* done_id) {
   auto open = m.start_episode(EpisodeSpec{"still open", TaskType::kOther, {}, {}});
   ASSERT_OK(open);
   ASSERT_OK(m.log_step(*open, Step("git")));
+  ASSERT_OK(m.name_episode(*open, "session:still-open"));
+  ASSERT_OK(m.name_episode(*done, "otel.trace:0af7651916cd43dd8448eb211c80319c"));
+  ASSERT_OK(m.name_episode(*done, "otel.conversation:c-1"));
   *open_id = *open;
 }
 
@@ -137,7 +141,7 @@ TEST_P(MigrateTest, CopiesEveryEpisodeStepAndPatternAndTheCopyLearnsOn) {
   options.progress = [&](int64_t copied, int64_t total) { progress.emplace_back(copied, total); };
   auto report = migrate(from_.url("a.db"), to_.url("b.db"), options);
   ASSERT_OK(report);
-  ASSERT_EQ(report->tables.size(), 5u);
+  ASSERT_EQ(report->tables.size(), 6u);
   for (const auto& t : report->tables) {
     EXPECT_EQ(t.source, t.target) << t.table;
     EXPECT_GT(t.source, 0) << t.table;
@@ -152,6 +156,10 @@ TEST_P(MigrateTest, CopiesEveryEpisodeStepAndPatternAndTheCopyLearnsOn) {
   auto target = Open(to_, "b.db");
   ASSERT_TRUE(target);
   EXPECT_EQ(Snapshot(*target), before);  // nothing lost, nothing changed
+  EXPECT_EQ(report->tables[5].table, "episode_names");
+  EXPECT_EQ(report->tables[5].target, 3);
+  EXPECT_EQ(ValueOf(target->find_named_episode("session:still-open")), open);
+  EXPECT_EQ(ValueOf(target->find_named_episode("otel.conversation:c-1")), done);
 
   // The copy goes on where the source was: the open episode takes its next step number, and
   // the same new episode learnt on both sides leaves both with the same patterns.

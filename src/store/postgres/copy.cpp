@@ -39,6 +39,11 @@ Result<std::vector<StoredEpisode>> PgStore::scan_episodes(int64_t after_key, int
       out[e].episode.steps.push_back(StepFromRow(Row(*steps, i)));
     }
   }
+  static const std::string kNames = NamesOfEpisodesQuery(Dialect::kPostgres);
+  auto names = conn.query(kNames, Params().add(after_key).add(out.back().key));
+  if (!names.ok()) return names.status();
+  size_t at = 0;
+  for (int i = 0; i < names->size(); ++i) AddName(out, &at, Row(*names, i));
   if (Status s = txn.commit(); !s.ok()) return s;
   return out;
 }
@@ -112,12 +117,12 @@ Result<RowCounts> PgStore::count_rows() {
   auto rows = (*lease)->query(
       "SELECT (SELECT count(*) FROM episodes), (SELECT count(*) FROM steps), "
       "(SELECT count(*) FROM patterns), (SELECT count(*) FROM episode_patterns), "
-      "(SELECT count(*) FROM pattern_domains)");
+      "(SELECT count(*) FROM pattern_domains), (SELECT count(*) FROM episode_names)");
   if (!rows.ok()) return rows.status();
   RowCounts counts;
   int i = 0;
   for (const char* table :
-       {"episodes", "steps", "patterns", "episode_patterns", "pattern_domains"}) {
+       {"episodes", "steps", "patterns", "episode_patterns", "pattern_domains", "episode_names"}) {
     counts[table] = rows->integer(0, i++);
   }
   return counts;

@@ -18,6 +18,20 @@ Result<EpisodeHead> PgStore::find_episode(std::string_view id) {
   return ReadHead(**lease, "id", Params().add(id), fmt::format("episode {} not found", id));
 }
 
+Result<NamedEpisodeRow> ReadNamed(Connection& conn, std::string_view name) {
+  static const std::string kNamed = NamedQuery(Dialect::kPostgres);
+  auto rows = conn.query(kNamed, Params().add(name));
+  if (!rows.ok()) return rows.status();
+  if (rows->size() == 0) return Status::NotFound(fmt::format("no episode is named \"{}\"", name));
+  return NamedFromRow(Row(*rows, 0));
+}
+
+Result<NamedEpisodeRow> PgStore::find_named_episode(std::string_view name) {
+  auto lease = readers_.acquire();
+  if (!lease.ok()) return lease.status();
+  return ReadNamed(**lease, name);
+}
+
 Result<std::vector<EpisodeCost>> PgStore::recent_costs(TaskType type,
                                                        const std::optional<std::string>& domain,
                                                        int limit) {

@@ -123,6 +123,15 @@ INSERT INTO search_pending SELECT key FROM episodes WHERE status = 'completed';
 DROP INDEX episodes_search;
 ALTER TABLE episodes DROP COLUMN search;
 )sql",
+      // 2 -> 3: names of the caller's for episodes (an OpenTelemetry conversation or trace, a
+      // coding agent's session), each naming one episode.
+      R"sql(
+CREATE TABLE episode_names (
+  name         TEXT COLLATE "C" PRIMARY KEY,
+  episode_key  BIGINT NOT NULL
+);
+CREATE INDEX episode_names_by_episode ON episode_names (episode_key);
+)sql",
   };
   return migrations;
 }

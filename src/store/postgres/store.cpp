@@ -240,6 +240,61 @@ Result<int64_t> PgStore::insert_episode(const Episode& e) {
   });
 }
 
+namespace {
+
+// Names the episode with this key by `name` in the open transaction: AlreadyExists when the
+// name names another (a transaction inserting it concurrently is waited for).
+Status InsertName(Connection& conn, int64_t key, std::string_view name) {
+  auto rows = conn.query(
+      "INSERT INTO episode_names (name, episode_key) VALUES ($1, $2) ON CONFLICT (name) DO "
+      "NOTHING RETURNING episode_key",
+      Params().add(name).add(key));
+  if (!rows.ok()) return rows.status();
+  if (rows->size() == 1) return Status::Ok();
+  auto named = ReadNamed(conn, name);
+  if (!named.ok()) return named.status();
+  if (named->key == key) return Status::Ok();
+  return Status::AlreadyExists(
+      fmt::format("the name \"{}\" names another episode, {}", name, named->id));
+}
+
+}  // namespace
+
+Result<NamedEpisodeRow> PgStore::insert_named_episode(const Episode& e, std::string_view name) {
+  std::unique_lock lock(writer_mu_);
+  return Retrying([&]() -> Result<NamedEpisodeRow> {
+    if (Status s = Reconnect(lock); !s.ok()) return s;
+    Transaction txn(*writer_);
+    if (!txn.begin_status().ok()) return LostBeforeCommit(txn.begin_status(), *writer_);
+    auto found = ReadNamed(*writer_, name);
+    if (found.ok() || !found.status().IsNotFound()) return found;
+    auto key = InsertEpisodeRow(*writer_, e);
+    if (!key.ok()) return key.status();
+    if (Status s = InsertName(*writer_, *key, name); !s.ok()) {
+      // Another node named an episode so meanwhile: that one, and this row rolled back.
+      if (!s.IsAlreadyExists()) return s;
+      return ReadNamed(*writer_, name);
+    }
+    if (Status s = txn.commit(); !s.ok()) return s;
+    return NamedEpisodeRow{*key, e.id, true};
+  });
+}
+
+Status PgStore::name_episode(int64_t episode_key, std::string_view name) {
+  std::unique_lock lock(writer_mu_);
+  return Retrying([&]() -> Status {
+    if (Status s = Reconnect(lock); !s.ok()) return s;
+    Transaction txn(*writer_);
+    if (!txn.begin_status().ok()) return LostBeforeCommit(txn.begin_status(), *writer_);
+    auto row = writer_->query("SELECT key FROM episodes WHERE key = $1 FOR SHARE",
+                              Params().add(episode_key));
+    if (!row.ok()) return row.status();
+    if (row->size() == 0) return Status::NotFound("the episode was deleted");
+    if (Status s = InsertName(*writer_, episode_key, name); !s.ok()) return s;
+    return txn.commit();
+  });
+}
+
 Result<std::vector<Result<int64_t>>> PgStore::import_episodes(const NextImported& next) {
   std::unique_lock lock(writer_mu_);
   if (Status s = Reconnect(lock); !s.ok()) return s;
@@ -270,6 +325,13 @@ Result<std::vector<Result<int64_t>>> PgStore::import_episodes(const NextImported
     }
     const int64_t key = (*inserted)[i].integer(0, 0);
     AddTagInserts(tags, e, key);
+    for (const std::string& name : item.names) {  // engram migrate's, into an empty store
+      Params p;
+      p.add(name).add(key);
+      tags.emplace_back(
+          "INSERT INTO episode_names (name, episode_key) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+          std::move(p));
+    }
     for (size_t n = 0; n < item.steps.size(); ++n) {
       AppendStepRow(steps, key, static_cast<int64_t>(n + 1), item.steps[n]);
     }
@@ -353,6 +415,7 @@ Status PgStore::delete_episode(std::string_view id) {
     if (Status s = pg::Unindex(*writer_, key); !s.ok()) return s;
     for (const char* sql : {"DELETE FROM steps WHERE episode_key = $1",
                             "DELETE FROM episode_tags WHERE episode_key = $1",
+                            "DELETE FROM episode_names WHERE episode_key = $1",
                             "DELETE FROM episodes WHERE key = $1"}) {
       if (Status s = writer_->run(sql, Params().add(key)); !s.ok()) return s;
     }

@@ -29,6 +29,9 @@ Result<std::vector<ExecutionStep>> StepsAfter(Connection& conn, int64_t key, int
 Result<EpisodeHead> ReadHead(Connection& conn, std::string_view column, const Params& value,
                              std::string not_found);
 
+// The episode `name` names; NotFound when none.
+Result<NamedEpisodeRow> ReadNamed(Connection& conn, std::string_view name);
+
 class PgStore final : public Store {
  public:
   PgStore(std::string url, std::unique_ptr<Connection> writer, const PostgresOptions& options);
@@ -38,6 +41,9 @@ class PgStore final : public Store {
   Result<std::vector<Result<int64_t>>> import_episodes(const NextImported& next) override;
 
   Result<EpisodeHead> find_episode(std::string_view id) override;
+  Result<NamedEpisodeRow> insert_named_episode(const Episode& e, std::string_view name) override;
+  Result<NamedEpisodeRow> find_named_episode(std::string_view name) override;
+  Status name_episode(int64_t episode_key, std::string_view name) override;
 
   Result<std::unique_ptr<WriteTransaction>> begin_write() override;
 

@@ -23,7 +23,7 @@ Result<RowCounts> SqliteStore::count_rows() {
   RowCounts counts;
   Status s;
   for (const char* table :
-       {"episodes", "steps", "patterns", "episode_patterns", "pattern_domains"}) {
+       {"episodes", "steps", "patterns", "episode_patterns", "pattern_domains", "episode_names"}) {
     auto st = conn.prepare(fmt::format("SELECT count(*) FROM {}", table));
     if (!st.ok()) {
       s = st.status();
@@ -63,6 +63,14 @@ Result<std::vector<StoredEpisode>> SqliteStore::scan_in_snapshot(Connection& con
     if (i < out.size() && out[i].key == key) out[i].episode.steps.push_back(StepFromRow(**steps));
   }
   (*steps)->reset();
+  if (!s.ok()) return s;
+  static const std::string kNames = NamesOfEpisodesQuery(Dialect::kSqlite);
+  auto names = conn.cached(kNames);
+  if (!names.ok()) return names.status();
+  (*names)->bind(1, after_key).bind(2, out.back().key);
+  size_t at = 0;
+  while ((*names)->step(s)) AddName(out, &at, **names);
+  (*names)->reset();
   if (!s.ok()) return s;
   return out;
 }

@@ -15,6 +15,27 @@ Result<EpisodeHead> SqliteStore::find_episode(std::string_view id) {
   return ReadHead(*lease, "id", id, fmt::format("episode {} not found", id));
 }
 
+Result<NamedEpisodeRow> ReadNamed(Connection& conn, std::string_view name) {
+  static const std::string kNamed = NamedQuery(Dialect::kSqlite);
+  auto st = conn.cached(kNamed);
+  if (!st.ok()) return st.status();
+  Statement& q = **st;
+  q.bind(1, name);
+  Status s;
+  if (!q.step(s)) {
+    if (!s.ok()) return s;
+    return Status::NotFound(fmt::format("no episode is named \"{}\"", name));
+  }
+  NamedEpisodeRow named = NamedFromRow(q);
+  q.reset();
+  return named;
+}
+
+Result<NamedEpisodeRow> SqliteStore::find_named_episode(std::string_view name) {
+  auto lease = reader();
+  return ReadNamed(*lease, name);
+}
+
 Result<std::vector<EpisodeCost>> SqliteStore::recent_costs(TaskType type,
                                                            const std::optional<std::string>& domain,
                                                            int limit) {

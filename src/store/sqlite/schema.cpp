@@ -149,6 +149,15 @@ SELECT key, task,
             WHERE type = 'text'), '')
 FROM episodes WHERE status = 'completed';
 )sql",
+      // 6 -> 7: names of the caller's for episodes (an OpenTelemetry conversation or trace, a
+      // coding agent's session), each naming one episode.
+      R"sql(
+CREATE TABLE episode_names (
+  name        TEXT PRIMARY KEY,
+  episode_key INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX episode_names_by_episode ON episode_names (episode_key);
+)sql",
   };
   return migrations;
 }

@@ -156,6 +156,50 @@ Result<int64_t> SqliteStore::insert_episode(const Episode& e) {
   return key;
 }
 
+// Names the episode with this key by `name` in the open transaction: AlreadyExists when the
+// name names another.
+Status InsertName(Connection& conn, int64_t key, std::string_view name) {
+  auto st = conn.cached(
+      "INSERT INTO episode_names (name, episode_key) VALUES (?, ?) "
+      "ON CONFLICT (name) DO NOTHING RETURNING episode_key");
+  if (!st.ok()) return st.status();
+  Statement& q = **st;
+  q.bind(1, name).bind(2, key);
+  Status s;
+  const bool inserted = q.step(s);
+  q.reset();
+  if (!s.ok()) return s;
+  if (inserted) return Status::Ok();
+  auto named = ReadNamed(conn, name);
+  if (!named.ok()) return named.status();
+  if (named->key == key) return Status::Ok();
+  return Status::AlreadyExists(
+      fmt::format("the name \"{}\" names another episode, {}", name, named->id));
+}
+
+Result<NamedEpisodeRow> SqliteStore::insert_named_episode(const Episode& e, std::string_view name) {
+  std::unique_lock lock(writer_mu_);
+  ImmediateTransaction txn(*writer_);
+  if (!txn.begin_status().ok()) return txn.begin_status();
+  auto found = ReadNamed(*writer_, name);
+  if (found.ok() || !found.status().IsNotFound()) return found;
+  auto key = InsertEpisodeRow(*writer_, e);
+  if (!key.ok()) return key.status();
+  if (Status s = InsertName(*writer_, *key, name); !s.ok()) return s;
+  if (Status s = txn.commit(); !s.ok()) return s;
+  return NamedEpisodeRow{*key, e.id, true};
+}
+
+Status SqliteStore::name_episode(int64_t episode_key, std::string_view name) {
+  std::unique_lock lock(writer_mu_);
+  ImmediateTransaction txn(*writer_);
+  if (!txn.begin_status().ok()) return txn.begin_status();
+  auto head = ReadHead(*writer_, "key", episode_key, "the episode was deleted");
+  if (!head.ok()) return head.status();
+  if (Status s = InsertName(*writer_, episode_key, name); !s.ok()) return s;
+  return txn.commit();
+}
+
 Result<std::vector<Result<int64_t>>> SqliteStore::import_episodes(const NextImported& next) {
   std::unique_lock lock(writer_mu_);
   ImmediateTransaction txn(*writer_);
@@ -171,8 +215,25 @@ Result<std::vector<Result<int64_t>>> SqliteStore::import_episodes(const NextImpo
       continue;
     }
     if (!exists.status().IsNotFound()) return exists.status();
+    Status named = Status::Ok();
+    for (const std::string& name : item.names) {
+      auto other = ReadNamed(*writer_, name);
+      if (other.ok()) {
+        named = Status::AlreadyExists(
+            fmt::format("the name \"{}\" names another episode, {}", name, other->id));
+        break;
+      }
+      if (!other.status().IsNotFound()) return other.status();
+    }
+    if (!named.ok()) {
+      out.push_back(named);
+      continue;
+    }
     auto key = InsertEpisodeRow(*writer_, e, item.completion ? &*item.completion : nullptr);
     if (!key.ok()) return key.status();
+    for (const std::string& name : item.names) {
+      if (Status s = InsertName(*writer_, *key, name); !s.ok()) return s;
+    }
     // One row to a statement: a multi-row INSERT runs in a statement journal, slower here.
     for (size_t i = 0; i < item.steps.size(); ++i) {
       Status s = InsertStep(*writer_, *key, static_cast<int64_t>(i + 1), item.steps[i]);
@@ -277,6 +338,7 @@ Status SqliteStore::delete_episode(std::string_view id) {
   if (Status s = sqlite::ForgetEpisodePatterns(*writer_, key); !s.ok()) return s;
   for (const char* sql :
        {"DELETE FROM steps WHERE episode_key = ?", "DELETE FROM episode_tags WHERE episode_key = ?",
+        "DELETE FROM episode_names WHERE episode_key = ?",
         "DELETE FROM episode_fts WHERE rowid = ?", "DELETE FROM episodes WHERE key = ?"}) {
     auto del = writer_->cached(sql);
     if (!del.ok()) return del.status();

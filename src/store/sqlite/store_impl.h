@@ -42,6 +42,9 @@ Result<EpisodeHead> ReadHead(Connection& conn, std::string_view column, const Va
   return h;
 }
 
+// The episode `name` names; NotFound when none.
+Result<NamedEpisodeRow> ReadNamed(Connection& conn, std::string_view name);
+
 class SqliteStore final : public Store {
  public:
   SqliteStore(std::string path, SqliteOptions options, std::unique_ptr<Connection> writer,
@@ -58,6 +61,9 @@ class SqliteStore final : public Store {
   Result<std::vector<Result<int64_t>>> import_episodes(const NextImported& next) override;
 
   Result<EpisodeHead> find_episode(std::string_view id) override;
+  Result<NamedEpisodeRow> insert_named_episode(const Episode& e, std::string_view name) override;
+  Result<NamedEpisodeRow> find_named_episode(std::string_view name) override;
+  Status name_episode(int64_t episode_key, std::string_view name) override;
 
   Result<std::unique_ptr<WriteTransaction>> begin_write() override;
 

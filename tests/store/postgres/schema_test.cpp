@@ -41,7 +41,8 @@ TEST(PgSchema, NodesStartingTogetherMakeItOnce) {
       "WHERE table_schema = 'engram'");
   ASSERT_OK(tables);
   EXPECT_EQ(tables->text(0, 0),
-            "episode_patterns episode_tags episodes pattern_domains patterns schema_version "
+            "episode_names episode_patterns episode_tags episodes pattern_domains patterns "
+            "schema_version "
             "search_docs search_pending search_postings steps");
   // Opening again changes nothing.
   ASSERT_OK(MigrateSchema(**c));

@@ -48,7 +48,7 @@ TEST(SqliteStore, CreatesAVersionedSchemaInWalMode) {
     auto m = Memory::open(dir.url("e.db"));
     ASSERT_OK(m);
   }
-  EXPECT_EQ(QueryInt(dir.file("e.db"), "PRAGMA user_version"), 6);
+  EXPECT_EQ(QueryInt(dir.file("e.db"), "PRAGMA user_version"), 7);
   EXPECT_EQ(QueryInt(dir.file("e.db"), "PRAGMA application_id"), 0x656E6772);
   sqlite3* db = nullptr;
   sqlite3_open(dir.file("e.db").c_str(), &db);
