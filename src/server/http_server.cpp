@@ -15,6 +15,7 @@
 #include "core/uuid.h"
 #include "engram/json.h"
 #include "mcp/session.h"
+#include "otlp/receiver.h"
 #include "server/http_transport.h"
 
 namespace engram::server {
@@ -306,6 +307,8 @@ struct HttpServer::Impl {
   }
   std::variant<HttpResponse, HttpApplication::Handler> Admit(HttpRequest& req);
   void Mcp(const HttpRequest& req, HttpResponse& res);
+  // OTLP/HTTP: POST /v1/traces, answered in the request's encoding.
+  void Traces(const HttpRequest& req, HttpResponse& res);
   // The session of that id, none when unknown or idle past its time (then forgotten).
   std::shared_ptr<mcp::Session> FindSession(const std::string& id);
   std::string NewSession(std::shared_ptr<mcp::Session> session);
@@ -317,6 +320,7 @@ struct HttpServer::Impl {
   Metrics metrics;
   std::mutex sessions_mu;
   std::map<std::string, McpSession> sessions;
+  otlp::TraceReceiver traces{memory};
   HttpTransport transport;  // last: stopped and gone before what its handlers use
 };
 
@@ -350,7 +354,9 @@ std::variant<HttpResponse, HttpApplication::Handler> HttpServer::Impl::Admit(Htt
     res.set_header("Allow", fmt::format("{}", fmt::join(allowed, ", ")));
     return res;
   }
-  if (req.has_body && req.has_header("Content-Type") && !IsJsonType(req.header("Content-Type"))) {
+  // OTLP's route takes protobuf too, and answers a type it does not take in OTLP's own way.
+  if (req.has_body && req.has_header("Content-Type") && !IsJsonType(req.header("Content-Type")) &&
+      chosen->label != "/v1/traces") {
     return Error(415, "unsupported_media_type",
                  fmt::format("the request body must be JSON (Content-Type: application/json), "
                              "got Content-Type \"{}\"",
@@ -449,6 +455,58 @@ void HttpServer::Impl::Mcp(const HttpRequest& req, HttpResponse& res) {
   res.status = 200;
   res.content_type = "application/json";
   res.body = reply->dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+void HttpServer::Impl::Traces(const HttpRequest& req, HttpResponse& res) {
+  // gRPC's codes, which OTLP's Status carries.
+  constexpr int kInvalidArgument = 3, kInternal = 13, kUnavailable = 14;
+  const auto encoding = otlp::EncodingOf(req.header("Content-Type"));
+  auto refuse = [&](int status, int code, const std::string& message) {
+    const otlp::Encoding e = encoding.value_or(otlp::Encoding::kJson);
+    res.status = status;
+    res.content_type = otlp::ContentTypeOf(e);
+    res.body = otlp::EncodeStatus(code, message, e);
+  };
+  if (!encoding) {
+    return refuse(415, kInvalidArgument,
+                  fmt::format("an OTLP export is application/x-protobuf or application/json, got "
+                              "Content-Type \"{}\"",
+                              req.header("Content-Type").substr(0, 100)));
+  }
+  std::string_view body = req.body;
+  std::string inflated;
+  const std::string coding = req.header("Content-Encoding");
+  if (coding == "gzip") {
+    auto r = otlp::Gunzip(body, options.limits.max_body_bytes);
+    if (!r.ok()) {
+      return refuse(r.status().IsResourceExhausted() ? 413 : 400, kInvalidArgument,
+                    r.status().message());
+    }
+    inflated = std::move(*r);
+    body = inflated;
+  } else if (!coding.empty() && coding != "identity") {
+    return refuse(
+        415, kInvalidArgument,
+        fmt::format("Content-Encoding \"{}\" is not supported (gzip is)", coding.substr(0, 100)));
+  }
+  auto request = otlp::DecodeTraceRequest(body, *encoding);
+  if (!request.ok()) return refuse(400, kInvalidArgument, request.status().message());
+  auto outcome = traces.Export(*request);
+  if (!outcome.ok()) {
+    // The store's failure: the exporter sends the export again, and what was stored is skipped.
+    const bool internal = ErrorFor(outcome.status()).status == 500;
+    if (!internal) res.set_header("Retry-After", "1");
+    return refuse(internal ? 500 : 503, internal ? kInternal : kUnavailable,
+                  "the store: " + outcome.status().message());
+  }
+  otlp::collector::ExportTraceServiceResponse response;
+  if (outcome->rejected_spans > 0) {
+    response.mutable_partial_success()->set_rejected_spans(outcome->rejected_spans);
+    response.mutable_partial_success()->set_error_message(outcome->error_message);
+  }
+  res.status = 200;
+  res.content_type = otlp::ContentTypeOf(*encoding);
+  res.body = otlp::EncodeTraceResponse(response, *encoding);
 }
 
 void HttpServer::Impl::Setup() {
@@ -580,6 +638,7 @@ void HttpServer::Impl::Setup() {
   });
   // This server sends no stream of its own: GET /mcp is 405, as the transport allows.
   Add("POST", "/mcp", [this](const auto& req, auto& res) { Mcp(req, res); });
+  Add("POST", "/v1/traces", [this](const auto& req, auto& res) { Traces(req, res); });
   Add("DELETE", "/mcp", [this](const auto& req, auto& res) {
     std::lock_guard lock(sessions_mu);
     res.status = sessions.erase(req.header("Mcp-Session-Id")) ? 200 : 404;

@@ -1,0 +1,215 @@
+#include "otlp/receiver.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "core/utf8.h"
+#include "otlp/mapping.h"
+
+namespace engram::otlp {
+namespace {
+
+constexpr size_t kMaxReasons = 3;  // reasons an answer names; the count covers the rest
+
+// What an export refused, with the first few reasons.
+class Refusals {
+ public:
+  void Add(int64_t spans, const std::string& why) {
+    if (spans <= 0) return;
+    out_.rejected_spans += spans;
+    if (reasons_++ < kMaxReasons) {
+      out_.error_message += (out_.error_message.empty() ? "" : "; ") + why;
+    }
+  }
+  ExportOutcome Take() { return std::move(out_); }
+
+ private:
+  ExportOutcome out_;
+  size_t reasons_ = 0;
+};
+
+// The spans of one trace in an export.
+struct TraceSpans {
+  std::string hex;
+  std::vector<SpanRef> spans;
+};
+
+bool Refusable(const Status& s) {
+  return s.IsInvalidArgument() || s.IsFailedPrecondition() || s.IsResourceExhausted() ||
+         s.IsNotFound();
+}
+
+std::string Cut(std::string text, size_t limit) {
+  if (text.size() > limit) text = std::string(Utf8Prefix(text, limit));
+  return text;
+}
+
+// The episode a trace's first spans start: the task is the first user message of the
+// earliest span that has input messages, else the root's agent name and name.
+EpisodeSpec SpecOf(const TraceSpans& t, const std::optional<std::string>& conversation,
+                   const Limits& limits) {
+  EpisodeSpec spec;
+  std::vector<const trace::Span*> by_start;
+  const trace::Span* root = nullptr;
+  const resource::Resource* resource = nullptr;
+  for (const SpanRef& ref : t.spans) {
+    by_start.push_back(ref.span);
+    if (IsRoot(*ref.span)) root = ref.span;
+    if (!resource || IsRoot(*ref.span)) resource = ref.resource;
+  }
+  std::stable_sort(by_start.begin(), by_start.end(), [](const auto* a, const auto* b) {
+    return a->start_time_unix_nano() < b->start_time_unix_nano();
+  });
+  for (const trace::Span* span : by_start) {
+    spec.task = FirstUserMessage(*span);
+    if (!spec.task.empty()) break;
+  }
+  std::optional<std::string> agent;
+  for (const trace::Span* span : by_start) {
+    if ((agent = Attribute(*span, "gen_ai.agent.name"))) break;
+  }
+  if (spec.task.empty()) {
+    const trace::Span* named = root ? root : by_start.front();
+    spec.task = agent && *agent != named->name() ? fmt::format("{} {}", *agent, named->name())
+                                                 : named->name();
+  }
+  if (spec.task.empty()) spec.task = "an OpenTelemetry trace";
+  spec.task = Cut(std::move(spec.task), limits.max_task_bytes);
+  spec.metadata = nlohmann::json::object();
+  spec.metadata["otel.trace_id"] = t.hex;
+  if (conversation) spec.metadata["gen_ai.conversation.id"] = *conversation;
+  if (agent) spec.metadata["gen_ai.agent.name"] = *agent;
+  if (resource) {
+    if (auto service = Attribute(resource->attributes(), "service.name")) {
+      spec.metadata["service.name"] = *service;
+    }
+  }
+  return spec;
+}
+
+// Records one trace's spans. Returns a failure of the store; refusals go to `refused`.
+Status Record(Memory& memory, const Limits& limits, const TraceSpans& t, Refusals& refused) {
+  const std::string trace_name = "otel.trace:" + t.hex;
+  std::optional<std::string> conversation;
+  const trace::Span* root = nullptr;
+  bool gen_ai = false;
+  for (const SpanRef& ref : t.spans) {
+    if (!conversation) conversation = Attribute(*ref.span, "gen_ai.conversation.id");
+    if (IsRoot(*ref.span)) root = ref.span;
+    gen_ai = gen_ai || IsGenAi(*ref.span);
+  }
+  std::vector<std::string> names;
+  if (conversation) names.push_back("otel.conversation:" + *conversation);
+  names.push_back(trace_name);
+
+  std::optional<std::string> id;
+  for (const std::string& name : names) {
+    auto found = memory.find_named_episode(name);
+    if (found.ok()) {
+      id = *found;
+      break;
+    }
+    if (found.status().IsInvalidArgument()) {  // a conversation id past a name's limit
+      refused.Add(static_cast<int64_t>(t.spans.size()), found.status().message());
+      return Status::Ok();
+    }
+    if (!found.status().IsNotFound()) return found.status();
+  }
+  if (!id) {
+    if (!gen_ai) return Status::Ok();  // not an agent's trace: nothing of it is stored
+    auto started = memory.start_named_episode(names.front(), SpecOf(t, conversation, limits));
+    if (!started.ok()) {
+      if (!Refusable(started.status())) return started.status();
+      refused.Add(static_cast<int64_t>(t.spans.size()), started.status().message());
+      return Status::Ok();
+    }
+    id = started->id;
+  }
+  for (const std::string& name : names) {  // both, for the spans that carry only one
+    Status s = memory.name_episode(*id, name);
+    if (!s.ok() && !s.IsAlreadyExists()) return s;
+  }
+
+  auto episode = memory.get_episode(*id);
+  if (!episode.ok()) return episode.status();
+  std::unordered_set<std::string> stored;
+  for (const ExecutionStep& step : episode->steps) {
+    if (step.metadata.is_object()) stored.insert(step.metadata.value("otel.span_id", ""));
+  }
+  std::vector<const trace::Span*> fresh;
+  for (const SpanRef& ref : t.spans) {
+    if (RoleOf(*ref.span) != SpanRole::kOther && !stored.count(HexId(ref.span->span_id()))) {
+      fresh.push_back(ref.span);
+    }
+  }
+  std::stable_sort(fresh.begin(), fresh.end(), [](const auto* a, const auto* b) {
+    return a->start_time_unix_nano() < b->start_time_unix_nano();
+  });
+  // The root that completed the episode, sent again, is no news; another trace's root is.
+  const bool own_root = root && episode->metadata.is_object() &&
+                        episode->metadata.value("otel.trace_id", "") == t.hex;
+  if (episode->status == EpisodeStatus::kCompleted) {
+    const int64_t late = static_cast<int64_t>(fresh.size()) + (root && !own_root ? 1 : 0);
+    refused.Add(late, fmt::format("{} span(s) of trace {} arrived after episode {} completed", late,
+                                  t.hex, *id));
+    return Status::Ok();
+  }
+  if (!fresh.empty()) {
+    std::vector<ExecutionStep> steps;
+    for (const trace::Span* span : fresh) steps.push_back(StepOf(*span, RoleOf(*span), limits));
+    auto logged = memory.log_steps(*id, std::move(steps));
+    if (!logged.ok()) {
+      if (!Refusable(logged.status())) return logged.status();
+      refused.Add(static_cast<int64_t>(fresh.size()), logged.status().message());
+    }
+  }
+  if (root) {
+    Outcome outcome;
+    outcome.kind = Failed(*root) ? OutcomeKind::kFailure : OutcomeKind::kSuccess;
+    if (Failed(*root)) outcome.summary = Cut(root->status().message(), limits.max_task_bytes);
+    auto done = memory.complete_episode(*id, outcome);
+    if (!done.ok()) {
+      if (done.status().IsFailedPrecondition()) return Status::Ok();  // completed meanwhile
+      if (!Refusable(done.status())) return done.status();
+      refused.Add(1, done.status().message());
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<ExportOutcome> TraceReceiver::Export(const collector::ExportTraceServiceRequest& request) {
+  std::lock_guard lock(mu_);
+  Refusals refused;
+  std::vector<TraceSpans> traces;
+  std::unordered_map<std::string, size_t> by_trace;
+  for (const auto& rs : request.resource_spans()) {
+    for (const auto& ss : rs.scope_spans()) {
+      for (const trace::Span& span : ss.spans()) {
+        if (span.trace_id().size() != 16 || span.span_id().size() != 8 ||
+            (!span.parent_span_id().empty() && span.parent_span_id().size() != 8)) {
+          refused.Add(
+              1, fmt::format("span \"{}\" has a trace id of {} bytes and a span id of {} "
+                             "bytes; they must be 16 and 8",
+                             Cut(span.name(), 100), span.trace_id().size(), span.span_id().size()));
+          continue;
+        }
+        const std::string hex = HexId(span.trace_id());
+        auto [it, added] = by_trace.emplace(hex, traces.size());
+        if (added) traces.push_back(TraceSpans{hex, {}});
+        traces[it->second].spans.push_back(SpanRef{&span, &rs.resource()});
+      }
+    }
+  }
+  for (const TraceSpans& t : traces) {
+    if (Status s = Record(memory_, limits_, t, refused); !s.ok()) return s;
+  }
+  return refused.Take();
+}
+
+}  // namespace engram::otlp
