@@ -7,6 +7,8 @@
 #include <thread>
 
 #include "engram/engram.h"
+#include "otlp/decode.h"
+#include "otlp/gzip_test_util.h"
 #include "server/serving.h"
 #include "store/postgres/db.h"
 #include "store/sqlite/db.h"
@@ -231,6 +233,67 @@ TEST_P(HttpServerTest, ReadyzAsksTheStoreHealthzDoesNot) {
   EXPECT_EQ(body["error"]["code"], "unavailable");
   EXPECT_EQ(body["error"]["message"].get<std::string>().rfind("the store: ", 0), 0u) << body;
   EXPECT_EQ(Send("GET", "/healthz").first, 200);
+}
+
+// OTLP/HTTP on the same port: protobuf answered in protobuf, JSON in JSON, gzip taken; a body
+// that does not decode is 400 and another type 415, both with OTLP's Status body.
+TEST_P(HttpServerTest, OtlpExportsAreAnsweredInTheirOwnEncoding) {
+  Start();
+  otlp::collector::ExportTraceServiceRequest request;
+  otlp::trace::Span& span = *request.add_resource_spans()->add_scope_spans()->add_spans();
+  span.set_trace_id(std::string(16, '\x11'));
+  span.set_span_id(std::string(8, '\x22'));
+  span.set_name("execute_tool read_file");
+  span.set_start_time_unix_nano(1764680000000000000u);
+  span.set_end_time_unix_nano(1764680000005000000u);
+  for (const auto& [k, v] : {std::pair{"gen_ai.operation.name", "execute_tool"},
+                             std::pair{"gen_ai.tool.name", "read_file"}}) {
+    auto* a = span.add_attributes();
+    a->set_key(k);
+    a->mutable_value()->set_string_value(v);
+  }
+  auto proto = client_->Post("/v1/traces", request.SerializeAsString(), "application/x-protobuf");
+  ASSERT_TRUE(proto);
+  EXPECT_EQ(proto->status, 200);
+  EXPECT_EQ(proto->get_header_value("Content-Type"), "application/x-protobuf");
+  otlp::collector::ExportTraceServiceResponse answer;
+  EXPECT_TRUE(answer.ParseFromString(proto->body));
+  EXPECT_FALSE(answer.has_partial_success());
+  // The same span again, as JSON and gzip-encoded: stored once.
+  const std::string body = R"({"resourceSpans":[{"scopeSpans":[{"spans":[{
+      "traceId":"11111111111111111111111111111111","spanId":"2222222222222222",
+      "name":"execute_tool read_file","startTimeUnixNano":"1764680000000000000",
+      "attributes":[{"key":"gen_ai.operation.name","value":{"stringValue":"execute_tool"}}]}]}]}]})";
+  httplib::Headers gzip = {{"Content-Encoding", "gzip"}};
+  auto json_answer = client_->Post("/v1/traces", gzip, otlp_test::Gzip(body), "application/json");
+  ASSERT_TRUE(json_answer);
+  EXPECT_EQ(json_answer->status, 200);
+  EXPECT_EQ(json_answer->get_header_value("Content-Type"), "application/json");
+  EXPECT_EQ(json_answer->body, "{}");
+  auto [listed, page] = Send("GET", "/v1/episodes");
+  ASSERT_EQ(page["episodes"].size(), 1u);
+  EXPECT_EQ(page["episodes"][0]["task"], "execute_tool read_file");
+  auto [shown, episode] =
+      Send("GET", "/v1/episodes/" + page["episodes"][0]["id"].get<std::string>());
+  EXPECT_EQ(episode["steps"].size(), 1u);
+  // Refusals.
+  auto bad = client_->Post("/v1/traces", "\x0a\xff\xff", "application/x-protobuf");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_EQ(bad->get_header_value("Content-Type"), "application/x-protobuf");
+  auto bad_json = client_->Post("/v1/traces", "[1]", "application/json");
+  ASSERT_TRUE(bad_json);
+  EXPECT_EQ(bad_json->status, 400);
+  EXPECT_EQ(json::parse(bad_json->body)["code"], 3);
+  auto text = client_->Post("/v1/traces", "spans", "text/plain");
+  ASSERT_TRUE(text);
+  EXPECT_EQ(text->status, 415);
+  EXPECT_EQ(json::parse(text->body)["message"],
+            "an OTLP export is application/x-protobuf or application/json, got Content-Type "
+            "\"text/plain\"");
+  auto brotli = client_->Post("/v1/traces", {{"Content-Encoding", "br"}}, "{}", "application/json");
+  ASSERT_TRUE(brotli);
+  EXPECT_EQ(brotli->status, 415);
 }
 
 TEST_P(HttpServerTest, ATokenGuardsEveryRouteButHealthz) {
