@@ -86,6 +86,10 @@ class Memory {
                                                    const EpisodeSpec& spec) = 0;
   // The id of the episode `name` names. NotFound when it names none.
   virtual Result<std::string> find_named_episode(std::string_view name) = 0;
+  // Replaces the task of an open episode, for a task learnt after the start (OpenTelemetry's
+  // first user message may arrive after other spans). InvalidArgument as start_episode for the
+  // task; FailedPrecondition for a completed episode; NotFound for an unknown one.
+  virtual Status set_task(std::string_view episode_id, std::string_view task) = 0;
   // Names the episode by `name` too. AlreadyExists when the name names another episode (naming
   // the same one again is Ok); NotFound for an unknown episode.
   virtual Status name_episode(std::string_view episode_id, std::string_view name) = 0;

@@ -40,6 +40,7 @@ class MemoryImpl final : public Memory {
   Result<NamedEpisode> start_named_episode(std::string_view name, const EpisodeSpec& spec) override;
   Result<std::string> find_named_episode(std::string_view name) override;
   Status name_episode(std::string_view episode_id, std::string_view name) override;
+  Status set_task(std::string_view episode_id, std::string_view task) override;
   Result<int64_t> log_step(std::string_view episode_id, ExecutionStep step) override;
   Result<StepTicket> log_step_async(std::string_view episode_id, ExecutionStep step) override;
   Result<std::vector<int64_t>> log_steps(std::string_view episode_id,

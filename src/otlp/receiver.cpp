@@ -7,6 +7,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "core/lock_held.h"
 #include "core/utf8.h"
 #include "otlp/mapping.h"
 
@@ -48,8 +49,23 @@ std::string Cut(std::string text, size_t limit) {
   return text;
 }
 
+// The first user message of the earliest span of these that has input messages; "" when none.
+std::string UserTask(const TraceSpans& t, const Limits& limits) {
+  const trace::Span* first = nullptr;
+  std::string task;
+  for (const SpanRef& ref : t.spans) {
+    if (first && first->start_time_unix_nano() <= ref.span->start_time_unix_nano()) continue;
+    std::string text = FirstUserMessage(*ref.span);
+    if (text.empty()) continue;
+    first = ref.span;
+    task = std::move(text);
+  }
+  return Cut(std::move(task), limits.max_task_bytes);
+}
+
 // The episode a trace's first spans start: the task is the first user message of the
-// earliest span that has input messages, else the root's agent name and name.
+// earliest span that has input messages, else the root's agent name and name (kept in the
+// metadata as otel.task_fallback, for the user message to replace when it arrives).
 EpisodeSpec SpecOf(const TraceSpans& t, const std::optional<std::string>& conversation,
                    const Limits& limits) {
   EpisodeSpec spec;
@@ -64,10 +80,8 @@ EpisodeSpec SpecOf(const TraceSpans& t, const std::optional<std::string>& conver
   std::stable_sort(by_start.begin(), by_start.end(), [](const auto* a, const auto* b) {
     return a->start_time_unix_nano() < b->start_time_unix_nano();
   });
-  for (const trace::Span* span : by_start) {
-    spec.task = FirstUserMessage(*span);
-    if (!spec.task.empty()) break;
-  }
+  spec.task = UserTask(t, limits);
+  const bool fallback = spec.task.empty();
   std::optional<std::string> agent;
   for (const trace::Span* span : by_start) {
     if ((agent = Attribute(*span, "gen_ai.agent.name"))) break;
@@ -83,6 +97,7 @@ EpisodeSpec SpecOf(const TraceSpans& t, const std::optional<std::string>& conver
   spec.metadata["otel.trace_id"] = t.hex;
   if (conversation) spec.metadata["gen_ai.conversation.id"] = *conversation;
   if (agent) spec.metadata["gen_ai.agent.name"] = *agent;
+  if (fallback) spec.metadata["otel.task_fallback"] = spec.task;
   if (resource) {
     if (auto service = Attribute(resource->attributes(), "service.name")) {
       spec.metadata["service.name"] = *service;
@@ -91,8 +106,12 @@ EpisodeSpec SpecOf(const TraceSpans& t, const std::optional<std::string>& conver
   return spec;
 }
 
-// Records one trace's spans. Returns a failure of the store; refusals go to `refused`.
-Status Record(Memory& memory, const Limits& limits, const TraceSpans& t, Refusals& refused) {
+// Records one trace's spans. Returns a failure of the store; refusals go to `refused`. An
+// episode whose root arrived waits in `pending` for the rest of its spans (its due time moves
+// with each span that arrives), or completes at once with no delay.
+Status Record(Memory& memory, const Limits& limits, std::chrono::milliseconds delay,
+              std::map<std::string, TraceReceiver::Pending>& pending, const TraceSpans& t,
+              Refusals& refused) {
   const std::string trace_name = "otel.trace:" + t.hex;
   std::optional<std::string> conversation;
   const trace::Span* root = nullptr;
@@ -136,6 +155,14 @@ Status Record(Memory& memory, const Limits& limits, const TraceSpans& t, Refusal
 
   auto episode = memory.get_episode(*id);
   if (!episode.ok()) return episode.status();
+  // The user's message, when it arrives after the episode started without it.
+  if (episode->status == EpisodeStatus::kOpen && episode->metadata.is_object() &&
+      episode->metadata.value("otel.task_fallback", "") == episode->task) {
+    if (std::string task = UserTask(t, limits); !task.empty()) {
+      Status s = memory.set_task(*id, task);
+      if (!s.ok() && !Refusable(s)) return s;
+    }
+  }
   std::unordered_set<std::string> stored;
   for (const ExecutionStep& step : episode->steps) {
     if (step.metadata.is_object()) stored.insert(step.metadata.value("otel.span_id", ""));
@@ -167,10 +194,16 @@ Status Record(Memory& memory, const Limits& limits, const TraceSpans& t, Refusal
       refused.Add(static_cast<int64_t>(fresh.size()), logged.status().message());
     }
   }
-  if (root) {
+  const auto due = std::chrono::steady_clock::now() + delay;
+  if (auto it = pending.find(*id); it != pending.end()) it->second.due = due;
+  if (root && !pending.count(*id)) {
     Outcome outcome;
     outcome.kind = Failed(*root) ? OutcomeKind::kFailure : OutcomeKind::kSuccess;
     if (Failed(*root)) outcome.summary = Cut(root->status().message(), limits.max_task_bytes);
+    if (delay.count() > 0) {
+      pending.emplace(*id, TraceReceiver::Pending{std::move(outcome), due});
+      return Status::Ok();
+    }
     auto done = memory.complete_episode(*id, outcome);
     if (!done.ok()) {
       if (done.status().IsFailedPrecondition()) return Status::Ok();  // completed meanwhile
@@ -183,8 +216,53 @@ Status Record(Memory& memory, const Limits& limits, const TraceSpans& t, Refusal
 
 }  // namespace
 
+TraceReceiver::TraceReceiver(Memory& memory, std::chrono::milliseconds completion_delay,
+                             Limits limits)
+    : memory_(memory), delay_(completion_delay), limits_(limits) {
+  if (delay_.count() <= 0) return;
+  completer_ = std::jthread([this](std::stop_token stop) {
+    std::unique_lock lock(mu_);
+    while (!stop.stop_requested()) {
+      const auto next = pending_.empty() ? std::chrono::steady_clock::now() + delay_
+                                         : std::min_element(pending_.begin(), pending_.end(),
+                                                            [](const auto& a, const auto& b) {
+                                                              return a.second.due < b.second.due;
+                                                            })
+                                               ->second.due;
+      wake_.wait_until(lock, stop, next, [] { return false; });
+      CompleteDue(lock, std::chrono::steady_clock::now());
+    }
+  });
+}
+
+TraceReceiver::~TraceReceiver() {
+  completer_.request_stop();
+  if (completer_.joinable()) completer_.join();
+  CompletePending();
+}
+
+void TraceReceiver::CompletePending() {
+  std::unique_lock lock(mu_);
+  CompleteDue(lock, std::chrono::steady_clock::time_point::max());
+}
+
+void TraceReceiver::CompleteDue(std::unique_lock<std::mutex>& lock,
+                                std::chrono::steady_clock::time_point now) {
+  AssertHeld(lock, mu_);
+  for (auto it = pending_.begin(); it != pending_.end();) {
+    if (it->second.due > now) {
+      ++it;
+      continue;
+    }
+    // A failure of the store leaves the episode open with all its steps: nothing is lost but
+    // the outcome, which the root's export said.
+    (void)memory_.complete_episode(it->first, it->second.outcome);
+    it = pending_.erase(it);
+  }
+}
+
 Result<ExportOutcome> TraceReceiver::Export(const collector::ExportTraceServiceRequest& request) {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   Refusals refused;
   std::vector<TraceSpans> traces;
   std::unordered_map<std::string, size_t> by_trace;
@@ -207,7 +285,7 @@ Result<ExportOutcome> TraceReceiver::Export(const collector::ExportTraceServiceR
     }
   }
   for (const TraceSpans& t : traces) {
-    if (Status s = Record(memory_, limits_, t, refused); !s.ok()) return s;
+    if (Status s = Record(memory_, limits_, delay_, pending_, t, refused); !s.ok()) return s;
   }
   return refused.Take();
 }

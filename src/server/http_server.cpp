@@ -320,7 +320,7 @@ struct HttpServer::Impl {
   Metrics metrics;
   std::mutex sessions_mu;
   std::map<std::string, McpSession> sessions;
-  otlp::TraceReceiver traces{memory};
+  otlp::TraceReceiver traces{memory, options.otlp_completion_delay};
   HttpTransport transport;  // last: stopped and gone before what its handlers use
 };
 

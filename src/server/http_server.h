@@ -22,6 +22,9 @@ struct ServeOptions {
   // past the cap, the one idle longest gives way to a new one.
   std::chrono::milliseconds mcp_session_idle{3'600'000};
   size_t max_mcp_sessions = 1000;
+  // OTLP: how long an episode waits, after its root span, for spans of it still on their way
+  // (exports race); 0 completes it at once.
+  std::chrono::milliseconds otlp_completion_delay{2000};
 };
 
 class HttpServer {

@@ -221,6 +221,9 @@ class Store {
                                                        std::string_view name) = 0;
   // The episode `name` names (`inserted` false); NotFound when none.
   virtual Result<NamedEpisodeRow> find_named_episode(std::string_view name) = 0;
+  // Replaces the task of the episode with this key while it is open: FailedPrecondition when
+  // it is completed, NotFound when it is gone.
+  virtual Status set_task(int64_t episode_key, std::string_view task) = 0;
   // Names the episode with this key by `name` too: Ok when it names it already, AlreadyExists
   // when it names another, NotFound when the episode is gone.
   virtual Status name_episode(int64_t episode_key, std::string_view name) = 0;

@@ -60,6 +60,9 @@ class RecordingStore final : public Store {
   Result<NamedEpisodeRow> find_named_episode(std::string_view name) override {
     return inner_->find_named_episode(name);
   }
+  Status set_task(int64_t key, std::string_view task) override {
+    return inner_->set_task(key, task);
+  }
   Status name_episode(int64_t key, std::string_view name) override {
     return inner_->name_episode(key, name);
   }

@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include "engram/engram.h"
 #include "store_param.h"
 #include "test_util.h"
@@ -128,7 +131,7 @@ class Receiver : public testing::OnEachStore {
     ENGRAM_REQUIRE_STORE(stores_);
     memory_ = ValueOf(Memory::open(stores_.url("otlp.db")));
     ASSERT_TRUE(memory_);
-    receiver_ = std::make_unique<TraceReceiver>(*memory_);
+    receiver_ = std::make_unique<TraceReceiver>(*memory_, std::chrono::milliseconds(0));
   }
   ExportOutcome Send(const std::vector<SpanSpec>& spans) {
     collector::ExportTraceServiceRequest request;
@@ -267,6 +270,36 @@ TEST_P(Receiver, OlderAttributeNamesAreReadAndLongTextsCut) {
   EXPECT_EQ(e.steps[1].observation.size(), 64u * 1024);
   EXPECT_EQ(e.steps[1].metadata["truncated"], "observation was 70000 bytes");
   EXPECT_EQ(e.task, "chat");  // no user message, no root: the earliest span's name
+}
+
+// Exports race: the root's may arrive before its children's. The episode waits for them.
+TEST_P(Receiver, TheRootWaitsForTheSpansStillOnTheirWay) {
+  receiver_ = std::make_unique<TraceReceiver>(*memory_, std::chrono::milliseconds(300));
+  Send({Root()});
+  Send({Tool(4, 1600, false)});
+  Send({Chat(), Tool(3, 1200, true)});
+  Episode e = Only();
+  EXPECT_EQ(e.status, EpisodeStatus::kOpen);
+  EXPECT_EQ(e.steps.size(), 3u);  // in arrival order across exports
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (e.status == EpisodeStatus::kOpen && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    e = Only();
+  }
+  EXPECT_EQ(e.status, EpisodeStatus::kCompleted);
+  EXPECT_EQ(e.steps.size(), 3u);
+  // And a receiver that goes completes what waits, at once.
+  receiver_ = std::make_unique<TraceReceiver>(*memory_, std::chrono::hours(1));
+  SpanSpec other = Root();
+  other.trace = 2;
+  other.strings.pop_back();  // no conversation: its own episode
+  SpanSpec chat = Chat();
+  chat.trace = 2;
+  chat.strings.erase(chat.strings.begin() + 1, chat.strings.end());
+  Send({chat, other});
+  receiver_.reset();
+  for (const Episode& listed : Episodes()) EXPECT_EQ(listed.status, EpisodeStatus::kCompleted);
+  EXPECT_EQ(Episodes().size(), 2u);
 }
 
 ENGRAM_ON_BOTH_STORES(Receiver);

@@ -280,6 +280,28 @@ Result<NamedEpisodeRow> PgStore::insert_named_episode(const Episode& e, std::str
   });
 }
 
+Status PgStore::set_task(int64_t episode_key, std::string_view task) {
+  std::unique_lock lock(writer_mu_);
+  return Retrying([&]() -> Status {
+    if (Status s = Reconnect(lock); !s.ok()) return s;
+    Transaction txn(*writer_);
+    if (!txn.begin_status().ok()) return LostBeforeCommit(txn.begin_status(), *writer_);
+    auto row = writer_->query("SELECT status FROM episodes WHERE key = $1 FOR UPDATE",
+                              Params().add(episode_key));
+    if (!row.ok()) return row.status();
+    if (row->size() == 0) return Status::NotFound("the episode was deleted");
+    if (row->text(0, 0) == "completed") {
+      return Status::FailedPrecondition("the episode is completed: its task stays");
+    }
+    if (Status s = writer_->run("UPDATE episodes SET task = $1 WHERE key = $2",
+                                Params().add(task).add(episode_key));
+        !s.ok()) {
+      return s;
+    }
+    return txn.commit();
+  });
+}
+
 Status PgStore::name_episode(int64_t episode_key, std::string_view name) {
   std::unique_lock lock(writer_mu_);
   return Retrying([&]() -> Status {

@@ -190,6 +190,21 @@ Result<NamedEpisodeRow> SqliteStore::insert_named_episode(const Episode& e, std:
   return NamedEpisodeRow{*key, e.id, true};
 }
 
+Status SqliteStore::set_task(int64_t episode_key, std::string_view task) {
+  std::unique_lock lock(writer_mu_);
+  ImmediateTransaction txn(*writer_);
+  if (!txn.begin_status().ok()) return txn.begin_status();
+  auto head = ReadHead(*writer_, "key", episode_key, "the episode was deleted");
+  if (!head.ok()) return head.status();
+  if (head->status == EpisodeStatus::kCompleted) {
+    return Status::FailedPrecondition("the episode is completed: its task stays");
+  }
+  auto st = writer_->cached("UPDATE episodes SET task = ? WHERE key = ?");
+  if (!st.ok()) return st.status();
+  if (Status s = (*st)->bind(1, task).bind(2, episode_key).run(); !s.ok()) return s;
+  return txn.commit();
+}
+
 Status SqliteStore::name_episode(int64_t episode_key, std::string_view name) {
   std::unique_lock lock(writer_mu_);
   ImmediateTransaction txn(*writer_);

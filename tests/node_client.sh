@@ -1,24 +1,27 @@
 #!/usr/bin/env bash
-# Installs the pinned MCP TypeScript SDK (package-lock.json) into tests/mcp_sdk/node_modules,
-# which git ignores, and drives engram with it: node client.mjs ENGRAM WORKDIR [DB DB].
-# Usage: run.sh ENGRAM [--postgres]. With --postgres the stores are two new databases on the
-# server ENGRAM_TEST_POSTGRES_URL names (scripts/with-postgres); without one, exit 77 (skipped).
+# A test whose client is an official JavaScript SDK from npm (tests/mcp_sdk, tests/otel_sdk):
+# installs the folder's pinned packages (package-lock.json) into its node_modules, which git
+# ignores, and runs node client.mjs ENGRAM WORKDIR [DB DB] there.
+# Usage: node_client.sh FOLDER ENGRAM [--postgres]. With --postgres the stores are two new
+# databases on the server ENGRAM_TEST_POSTGRES_URL names (scripts/with-postgres); without one,
+# exit 77 (skipped).
 set -euo pipefail
-engram="$1"
-postgres="${2:-}"
-here="$(cd "$(dirname "$0")" && pwd)"
-cd "$here"
-command -v node >/dev/null || { echo "mcp_sdk: node is not installed (Node.js 20 brings npm)" >&2; exit 1; }
+folder="$1"
+engram="$2"
+postgres="${3:-}"
+cd "$folder"
+name="$(basename "$folder")"
+command -v node >/dev/null || { echo "$name: node is not installed (Node.js 20 brings npm)" >&2; exit 1; }
 dbs=()
 if [[ "$postgres" == --postgres ]]; then
   server="${ENGRAM_TEST_POSTGRES_URL:-}"
   if [[ -z "$server" ]]; then
-    echo "mcp_sdk: skipped: ${ENGRAM_TEST_POSTGRES_SKIP:-ENGRAM_TEST_POSTGRES_URL is not set (make test sets it through scripts/with-postgres)}" >&2
+    echo "$name: skipped: ${ENGRAM_TEST_POSTGRES_SKIP:-ENGRAM_TEST_POSTGRES_URL is not set (make test sets it through scripts/with-postgres)}" >&2
     exit 77
   fi
   psql=psql
   [[ -x /usr/lib/postgresql/15/bin/psql ]] && psql=/usr/lib/postgresql/15/bin/psql
-  names=("engram_sdk_stdio_$$" "engram_sdk_http_$$")
+  names=("engram_${name}_a_$$" "engram_${name}_b_$$")
   for name in "${names[@]}"; do
     "$psql" -X -q -v ON_ERROR_STOP=1 "$server" -c "CREATE DATABASE $name"
     dbs+=("${server%/*}/$name")
