@@ -132,6 +132,18 @@ TEST_P(MemoryTest, ANameFindsItsEpisodeAgain) {
   EXPECT_EQ(ValueOf(memory_->find_named_episode("otel.trace:5b8efff7")), fresh->id);
 }
 
+TEST_P(MemoryTest, AnOpenEpisodesTaskCanBeReplacedAndACompletedOnesCannot) {
+  const std::string id = Start("invoke_agent travel");
+  ASSERT_OK(memory_->set_task(id, "Book a flight to Paris"));
+  EXPECT_EQ(ValueOf(memory_->get_episode(id)).task, "Book a flight to Paris");
+  EXPECT_EQ(memory_->set_task(id, "").message(), "task is empty");
+  ASSERT_OK(memory_->complete_episode(id, Outcome{}));
+  const Status refused = memory_->set_task(id, "something else");
+  EXPECT_TRUE(refused.IsFailedPrecondition()) << refused.message();
+  EXPECT_EQ(ValueOf(memory_->get_episode(id)).task, "Book a flight to Paris");
+  EXPECT_TRUE(memory_->set_task("0190a000-0000-7000-8000-000000000009", "x").IsNotFound());
+}
+
 TEST_P(MemoryTest, CompletingStoresTheOutcomeAndEndsTheEpisode) {
   const std::string id = Start();
   ASSERT_OK(memory_->log_step_async(id, Step("git")));  // flushed by complete
