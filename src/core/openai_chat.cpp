@@ -47,15 +47,6 @@ Result<std::string> ContentText(const json& m, size_t message) {
       fmt::format("{}.content must be a string, a list of parts or null", Where(message)));
 }
 
-// Cuts `text` to `limit` bytes, noting it in the step's metadata.
-void Fit(std::string& text, size_t limit, const char* field, ExecutionStep& step) {
-  if (text.size() <= limit) return;
-  const std::string note = step.metadata.value("truncated", "");
-  step.metadata["truncated"] =
-      fmt::format("{}{}{} was {} bytes", note, note.empty() ? "" : "; ", field, text.size());
-  text = std::string(Utf8Prefix(text, limit));
-}
-
 }  // namespace
 
 bool ReadsAsError(std::string_view reply) {
@@ -145,7 +136,7 @@ Result<Episode> EpisodeFromOpenAiChat(const json& conversation, const Limits& li
         reply.tool = kUserTurnTool;
         reply.action = "reply";
         reply.observation = *content;
-        Fit(reply.observation, limits.max_observation_bytes, "observation", reply);
+        FitToLimit(reply.observation, limits.max_observation_bytes, "observation", reply);
         e.steps.push_back(std::move(reply));
       } else {
         e.task = *content;
@@ -187,7 +178,7 @@ Result<Episode> EpisodeFromOpenAiChat(const json& conversation, const Limits& li
             s.parameters = std::move(args);
           }
         }
-        Fit(s.action, limits.max_action_bytes, "action", s);
+        FitToLimit(s.action, limits.max_action_bytes, "action", s);
         s.success = false;
         s.metadata["reply"] = "missing";
         called.push_back(s.tool);
@@ -198,8 +189,8 @@ Result<Episode> EpisodeFromOpenAiChat(const json& conversation, const Limits& li
       }
       llm.action = called.empty() ? "reply" : fmt::format("call {}", fmt::join(called, ", "));
       llm.observation = *content;
-      Fit(llm.action, limits.max_action_bytes, "action", llm);
-      Fit(llm.observation, limits.max_observation_bytes, "observation", llm);
+      FitToLimit(llm.action, limits.max_action_bytes, "action", llm);
+      FitToLimit(llm.observation, limits.max_observation_bytes, "observation", llm);
       e.steps.push_back(std::move(llm));
       for (size_t c = 0; c < call_steps.size(); ++c) {
         unanswered[call_ids[c]].push_back(e.steps.size());
@@ -220,7 +211,7 @@ Result<Episode> EpisodeFromOpenAiChat(const json& conversation, const Limits& li
       s.metadata.erase("reply");
       s.observation = *content;
       s.success = !ReadsAsError(s.observation);
-      Fit(s.observation, limits.max_observation_bytes, "observation", s);
+      FitToLimit(s.observation, limits.max_observation_bytes, "observation", s);
     } else {
       return Status::InvalidArgument(fmt::format(
           "{}.role must be system, developer, user, assistant or tool, got \"{}\"", where(), role));

@@ -67,6 +67,14 @@ Status ValidateText(std::string_view field, std::string_view value, size_t limit
   return CheckUtf8(field, value);
 }
 
+void FitToLimit(std::string& text, size_t limit, const char* field, ExecutionStep& step) {
+  if (text.size() <= limit) return;
+  const std::string note = step.metadata.value("truncated", "");
+  step.metadata["truncated"] =
+      fmt::format("{}{}{} was {} bytes", note, note.empty() ? "" : "; ", field, text.size());
+  text = std::string(Utf8Prefix(text, limit));
+}
+
 Status ValidateEpisodeName(std::string_view name) {
   if (name.empty()) return Status::InvalidArgument("name is empty");
   return ValidateText("name", name, kMaxEpisodeNameBytes);

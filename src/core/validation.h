@@ -42,5 +42,9 @@ Result<std::string> NormalizeEpisodeId(std::string_view id);
 
 // Checks one text field: valid UTF-8 and at most `limit` bytes.
 Status ValidateText(std::string_view field, std::string_view value, size_t limit);
+// For texts engram takes from transcripts and traces rather than from a caller: cuts a step's
+// `text` to `limit` bytes (at a UTF-8 boundary), noting the cut in its metadata "truncated"
+// ("observation was 70000 bytes"; several joined by "; ").
+void FitToLimit(std::string& text, size_t limit, const char* field, ExecutionStep& step);
 
 }  // namespace engram

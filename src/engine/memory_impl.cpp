@@ -114,9 +114,7 @@ Result<std::string> MemoryImpl::find_named_episode(std::string_view name) {
   return named->id;
 }
 
-Status MemoryImpl::set_task(std::string_view episode_id, std::string_view task) {
-  if (task.empty()) return Status::InvalidArgument("task is empty");
-  if (Status s = ValidateText("task", task, options_.limits.max_task_bytes); !s.ok()) return s;
+Result<std::pair<std::string, int64_t>> MemoryImpl::StoredKey(std::string_view episode_id) {
   auto id = NormalizeEpisodeId(episode_id);
   if (!id.ok()) return id.status();
   {
@@ -125,26 +123,30 @@ Status MemoryImpl::set_task(std::string_view episode_id, std::string_view task) 
   }
   auto head = store_->find_episode(*id);
   if (!head.ok()) return head.status();
-  Status s = store_->set_task(head->key, task);
-  if (s.IsNotFound()) return Status::NotFound(fmt::format("episode {} not found", *id));
+  return std::pair{*id, head->key};
+}
+
+Status MemoryImpl::set_task(std::string_view episode_id, std::string_view task) {
+  if (task.empty()) return Status::InvalidArgument("task is empty");
+  if (Status s = ValidateText("task", task, options_.limits.max_task_bytes); !s.ok()) return s;
+  auto stored = StoredKey(episode_id);
+  if (!stored.ok()) return stored.status();
+  const auto& [id, key] = *stored;
+  Status s = store_->set_task(key, task);
+  if (s.IsNotFound()) return Status::NotFound(fmt::format("episode {} not found", id));
   if (s.IsFailedPrecondition()) {
-    return Status::FailedPrecondition(fmt::format("episode {} is completed: its task stays", *id));
+    return Status::FailedPrecondition(fmt::format("episode {} is completed: its task stays", id));
   }
   return NoteWrite(s);
 }
 
 Status MemoryImpl::name_episode(std::string_view episode_id, std::string_view name) {
   if (Status s = ValidateEpisodeName(name); !s.ok()) return s;
-  auto id = NormalizeEpisodeId(episode_id);
-  if (!id.ok()) return id.status();
-  {
-    std::lock_guard lock(mu_);
-    if (Status s = CheckOpen(); !s.ok()) return s;
-  }
-  auto head = store_->find_episode(*id);
-  if (!head.ok()) return head.status();
-  Status s = store_->name_episode(head->key, name);
-  if (s.IsNotFound()) return Status::NotFound(fmt::format("episode {} not found", *id));
+  auto stored = StoredKey(episode_id);
+  if (!stored.ok()) return stored.status();
+  const auto& [id, key] = *stored;
+  Status s = store_->name_episode(key, name);
+  if (s.IsNotFound()) return Status::NotFound(fmt::format("episode {} not found", id));
   if (s.IsAlreadyExists()) return s;
   return NoteWrite(s);
 }

@@ -112,6 +112,8 @@ class MemoryImpl final : public Memory {
   Status CheckOpen() const;
   // A new open episode from a valid spec, as start_episode stores it.
   Episode NewEpisode(const EpisodeSpec& spec) const;
+  // The normalized id and store key of an episode; NotFound when there is none.
+  Result<std::pair<std::string, int64_t>> StoredKey(std::string_view episode_id);
   // Remembers a new open episode for the steps that follow.
   void Remember(int64_t key, const std::string& id);
   // After `failed` could not be stored: the queued steps of its episodes fail with it.

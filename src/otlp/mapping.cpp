@@ -5,7 +5,7 @@
 #include <chrono>
 
 #include "core/timestamp.h"
-#include "core/utf8.h"
+#include "core/validation.h"
 
 namespace engram::otlp {
 namespace {
@@ -82,15 +82,6 @@ std::string TextOf(const json& message) {
     }
   }
   return out;
-}
-
-// Cuts `text` to `limit` bytes, noting it in the step's metadata.
-void Fit(std::string& text, size_t limit, const char* field, ExecutionStep& step) {
-  if (text.size() <= limit) return;
-  const std::string note = step.metadata.value("truncated", "");
-  step.metadata["truncated"] =
-      fmt::format("{}{}{} was {} bytes", note, note.empty() ? "" : "; ", field, text.size());
-  text = std::string(Utf8Prefix(text, limit));
 }
 
 }  // namespace
@@ -200,8 +191,8 @@ ExecutionStep StepOf(const trace::Span& span, SpanRole role, const Limits& limit
     if (system) s.metadata["gen_ai.provider.name"] = *system;
   }
   if (s.tool.empty()) s.tool = "tool";
-  Fit(s.action, limits.max_action_bytes, "action", s);
-  Fit(s.observation, limits.max_observation_bytes, "observation", s);
+  FitToLimit(s.action, limits.max_action_bytes, "action", s);
+  FitToLimit(s.observation, limits.max_observation_bytes, "observation", s);
   return s;
 }
 

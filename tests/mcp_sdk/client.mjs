@@ -5,7 +5,7 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { spawn } from "node:child_process";
+import { serveEngram } from "../serve_engram.mjs";
 import assert from "node:assert/strict";
 import path from "node:path";
 
@@ -130,18 +130,8 @@ async function overStdio() {
 }
 
 async function overHttp() {
-  const server = spawn(engram, ["--db", httpDb ?? path.join(workdir, "http.db"), "serve", "--listen", "127.0.0.1:0"],
-                       { stdio: ["ignore", "pipe", "inherit"] });
-  const exited = new Promise((resolve) => server.on("exit", (code, signal) => resolve({ code, signal })));
-  const port = await new Promise((resolve, reject) => {
-    let out = "";
-    server.stdout.on("data", (chunk) => {
-      out += chunk;
-      const m = out.match(/engram serving http:\/\/127\.0\.0\.1:(\d+)/);
-      if (m) resolve(Number(m[1]));
-    });
-    server.on("exit", () => reject(new Error(`engram serve exited early: ${out}`)));
-  });
+  const { server, exited, port } =
+    await serveEngram(engram, ["--db", httpDb ?? path.join(workdir, "http.db"), "serve"]);
   try {
     const client = new Client({ name: "engram-sdk-test", version: "1.0.0" });
     await client.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/mcp`)));

@@ -7,7 +7,7 @@ import { BasicTracerProvider, BatchSpanProcessor } from "@opentelemetry/sdk-trac
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { OTLPTraceExporter as ProtobufExporter } from "@opentelemetry/exporter-trace-otlp-proto";
 import { OTLPTraceExporter as JsonExporter } from "@opentelemetry/exporter-trace-otlp-http";
-import { spawn } from "node:child_process";
+import { serveEngram } from "../serve_engram.mjs";
 import { writeFileSync } from "node:fs";
 import assert from "node:assert/strict";
 import path from "node:path";
@@ -18,19 +18,7 @@ const token = "otel-test-token";
 async function serve(db) {
   const tokenFile = path.join(workdir, "token");
   writeFileSync(tokenFile, token, { mode: 0o600 });
-  const server = spawn(engram, ["--db", db, "serve", "--listen", "127.0.0.1:0", "--token-file", tokenFile],
-                       { stdio: ["ignore", "pipe", "inherit"] });
-  const exited = new Promise((resolve) => server.on("exit", (code, signal) => resolve({ code, signal })));
-  const port = await new Promise((resolve, reject) => {
-    let out = "";
-    server.stdout.on("data", (chunk) => {
-      out += chunk;
-      const m = out.match(/engram serving http:\/\/127\.0\.0\.1:(\d+)/);
-      if (m) resolve(Number(m[1]));
-    });
-    server.on("exit", () => reject(new Error(`engram serve exited early: ${out}`)));
-  });
-  return { server, exited, port };
+  return serveEngram(engram, ["--db", db, "serve", "--token-file", tokenFile]);
 }
 
 // A realistic agent run: an invoke_agent root, two model calls, two tool calls (one failing).
