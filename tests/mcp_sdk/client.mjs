@@ -5,7 +5,7 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { serveEngram } from "../serve_engram.mjs";
+import { withEngramServing } from "../serve_engram.mjs";
 import assert from "node:assert/strict";
 import path from "node:path";
 
@@ -130,18 +130,13 @@ async function overStdio() {
 }
 
 async function overHttp() {
-  const { server, exited, port } =
-    await serveEngram(engram, ["--db", httpDb ?? path.join(workdir, "http.db"), "serve"]);
-  try {
+  await withEngramServing(engram, ["--db", httpDb ?? path.join(workdir, "http.db"), "serve"],
+                          async (port) => {
     const client = new Client({ name: "engram-sdk-test", version: "1.0.0" });
     await client.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/mcp`)));
     await exercise(client, "streamable-http", httpDb ?? "SQLite");
     await client.close();
-  } finally {
-    server.kill("SIGTERM");
-  }
-  const { code } = await exited;
-  assert.equal(code, 0, "engram serve did not exit cleanly on SIGTERM");
+  });
 }
 
 const deadline = setTimeout(() => { console.error("timed out after 300 s"); process.exit(1); }, 300_000);

@@ -7,19 +7,13 @@ import { BasicTracerProvider, BatchSpanProcessor } from "@opentelemetry/sdk-trac
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { OTLPTraceExporter as ProtobufExporter } from "@opentelemetry/exporter-trace-otlp-proto";
 import { OTLPTraceExporter as JsonExporter } from "@opentelemetry/exporter-trace-otlp-http";
-import { serveEngram } from "../serve_engram.mjs";
+import { withEngramServing } from "../serve_engram.mjs";
 import { writeFileSync } from "node:fs";
 import assert from "node:assert/strict";
 import path from "node:path";
 
 const [engram, workdir, protobufDb, jsonDb] = process.argv.slice(2);
 const token = "otel-test-token";
-
-async function serve(db) {
-  const tokenFile = path.join(workdir, "token");
-  writeFileSync(tokenFile, token, { mode: 0o600 });
-  return serveEngram(engram, ["--db", db, "serve", "--token-file", tokenFile]);
-}
 
 // A realistic agent run: an invoke_agent root, two model calls, two tool calls (one failing).
 function runAgent(tracer, conversation) {
@@ -115,8 +109,9 @@ async function check(port, run, conversation, how) {
 }
 
 async function sendOnce(how, db, makeExporter) {
-  const { server, exited, port } = await serve(db);
-  try {
+  const tokenFile = path.join(workdir, "token");
+  writeFileSync(tokenFile, token, { mode: 0o600 });
+  await withEngramServing(engram, ["--db", db, "serve", "--token-file", tokenFile], async (port) => {
     const exporter = makeExporter(`http://127.0.0.1:${port}/v1/traces`, { Authorization: `Bearer ${token}` });
     const provider = new BasicTracerProvider({
       resource: resourceFromAttributes({ "service.name": "travel-agent" }),
@@ -127,11 +122,7 @@ async function sendOnce(how, db, makeExporter) {
     await provider.forceFlush();
     await provider.shutdown();
     await check(port, run, conversation, how);
-  } finally {
-    server.kill("SIGTERM");
-  }
-  const { code } = await exited;
-  assert.equal(code, 0, "engram serve did not exit cleanly on SIGTERM");
+  });
 }
 
 const deadline = setTimeout(() => { console.error("timed out after 300 s"); process.exit(1); }, 300_000);
