@@ -9,6 +9,7 @@
 
 #include "core/turns.h"
 #include "core/utf8.h"
+#include "core/validation.h"
 #include "engram/json.h"
 
 namespace engram {
