@@ -146,6 +146,10 @@ struct ServerFigures {
   RequestFigures mcp_stdio;     // `engram mcp`, one client, log_steps bursts of 50
   RequestFigures http_batched;  // `engram serve`, kConnections keep-alive clients, 50 a request
   RequestFigures http_single;   // the same, one step a request
+  // OTLP/HTTP exports of 50 execute_tool spans, a new trace (so a new episode) each, on
+  // kConnections keep-alive clients; steps/s counts spans stored.
+  RequestFigures otlp_protobuf;
+  RequestFigures otlp_json;
 };
 // Runs the `engram` binary at `cli` as an MCP stdio server and as an HTTP server on a
 // loopback port, each on a store of its own in `dir`, and drives them.

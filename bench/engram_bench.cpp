@@ -361,6 +361,15 @@ int main(int argc, char** argv) {
         "| p99 < 5 ms | {} |\n",
         kConnections, Rate(single.steps_per_s), single.steps_per_s / a, single.p50_ms,
         single.p99_ms, single.p99_ms < 5 ? "yes" : "NO");
+    for (const auto& [name, f] :
+         {std::pair{"protobuf", &servers.otlp_protobuf}, std::pair{"JSON", &servers.otlp_json}}) {
+      fmt::print(
+          "| OTLP/HTTP {}, {} keep-alive connections, 50 tool spans an export, a new trace each "
+          "(spans/s) | {} | {:.2f} | {:.2f} ms | {:.2f} ms | vs HTTP JSON steps, 50 a request: "
+          "{:.2f} | |\n",
+          name, kConnections, Rate(f->steps_per_s), f->steps_per_s / a, f->p50_ms, f->p99_ms,
+          f->steps_per_s / batched.steps_per_s);
+    }
   };
   // ENGRAM_BENCH_SERVER_BASELINE=/path/to/another/engram: the interface rows again on that
   // binary and on this one, in turn, five rounds (ENGRAM_BENCH_SERVER_ROUNDS); each row shows

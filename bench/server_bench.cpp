@@ -14,6 +14,10 @@
 #include <httplib.h>
 
 #include "bench_common.h"
+#include "otlp/decode.h"
+
+#include <google/protobuf/stubs/strutil.h>
+#include <google/protobuf/util/json_util.h>
 
 namespace engram::bench {
 namespace {
@@ -153,11 +157,13 @@ RequestFigures McpStdio(const char* cli, const std::string& url, int64_t steps) 
   return Summarise(logged, seconds, std::move(latencies));
 }
 
-// Posts `requests` bodies over `connections` keep-alive connections, request r to episode
-// r % ids.size(); each reply must carry `per_request` step numbers.
-RequestFigures HttpIngest(int port, const std::vector<std::string>& ids,
-                          const std::vector<std::string>& bodies, int per_request, int64_t requests,
-                          int connections) {
+// Posts `requests` bodies over `connections` keep-alive connections, request r to
+// path(r) with body r % bodies.size(); `accepted` checks each reply, which counts `per_request`
+// steps.
+template <typename Path, typename Accepted>
+RequestFigures Ingest(int port, const Path& path, const std::vector<std::string>& bodies,
+                      const char* content_type, int per_request, int64_t requests, int connections,
+                      const Accepted& accepted) {
   std::vector<std::vector<double>> latencies(static_cast<size_t>(connections));
   std::vector<std::thread> threads;
   Stopwatch total;
@@ -168,14 +174,13 @@ RequestFigures HttpIngest(int port, const std::vector<std::string>& ids,
       client.set_tcp_nodelay(true);  // as browsers, Node.js and libcurl clients do
       client.set_read_timeout(60, 0);
       for (int64_t r = t; r < requests; r += connections) {
-        const std::string path = "/v1/episodes/" + ids[r % ids.size()] + "/steps";
+        const std::string to = path(r);
         Stopwatch watch;
-        auto res = client.Post(path, bodies[r % bodies.size()], "application/json");
+        auto res = client.Post(to, bodies[r % bodies.size()], content_type);
         latencies[t].push_back(watch.seconds() * 1000);
-        if (!res) Fail("POST " + path + ": " + httplib::to_string(res.error()));
-        if (res->status != 201 ||
-            json::parse(res->body)["step_numbers"].size() != static_cast<size_t>(per_request)) {
-          Fail(fmt::format("POST {}: {} {}", path, res->status, res->body.substr(0, 300)));
+        if (!res) Fail("POST " + to + ": " + httplib::to_string(res.error()));
+        if (!accepted(*res)) {
+          Fail(fmt::format("POST {}: {} {}", to, res->status, res->body.substr(0, 300)));
         }
       }
     });
@@ -185,6 +190,69 @@ RequestFigures HttpIngest(int port, const std::vector<std::string>& ids,
   std::vector<double> all;
   for (auto& v : latencies) all.insert(all.end(), v.begin(), v.end());
   return Summarise(requests * per_request, seconds, std::move(all));
+}
+
+// Steps posted to the HTTP API, request r to episode r % ids.size(); each reply must carry
+// `per_request` step numbers.
+RequestFigures HttpIngest(int port, const std::vector<std::string>& ids,
+                          const std::vector<std::string>& bodies, int per_request, int64_t requests,
+                          int connections) {
+  return Ingest(
+      port, [&](int64_t r) { return "/v1/episodes/" + ids[r % ids.size()] + "/steps"; }, bodies,
+      "application/json", per_request, requests, connections,
+      [&](const httplib::Response& res) {
+        return res.status == 201 &&
+               json::parse(res.body)["step_numbers"].size() == static_cast<size_t>(per_request);
+      });
+}
+
+// An export of `spans` execute_tool spans of trace `trace`, as an agent's batch processor
+// sends them, in both encodings.
+std::pair<std::string, std::string> OtlpExport(uint64_t trace, int spans) {
+  otlp::collector::ExportTraceServiceRequest request;
+  auto* rs = request.add_resource_spans();
+  auto* service = rs->mutable_resource()->add_attributes();
+  service->set_key("service.name");
+  service->mutable_value()->set_string_value("bench-agent");
+  auto* scope = rs->add_scope_spans();
+  std::string trace_id(16, '\0');
+  for (int i = 0; i < 8; ++i) trace_id[15 - i] = static_cast<char>((trace >> (8 * i)) & 0xff);
+  trace_id[0] = '\x0b';
+  const uint64_t t0 = 1764680000000000000u + trace * 1000000000u;
+  for (int s = 0; s < spans; ++s) {
+    auto* span = scope->add_spans();
+    span->set_trace_id(trace_id);
+    std::string span_id(8, '\0');
+    span_id[0] = '\x0c';
+    span_id[6] = static_cast<char>(s >> 8);
+    span_id[7] = static_cast<char>(s & 0xff);
+    span->set_span_id(span_id);
+    span->set_parent_span_id(std::string(8, '\x01'));
+    span->set_name("execute_tool run_tests");
+    span->set_start_time_unix_nano(t0 + static_cast<uint64_t>(s) * 10000000u);
+    span->set_end_time_unix_nano(t0 + static_cast<uint64_t>(s) * 10000000u + 8000000u);
+    for (const auto& [k, v] :
+         {std::pair<std::string, std::string>{"gen_ai.operation.name", "execute_tool"},
+          {"gen_ai.tool.name", "run_tests"},
+          {"gen_ai.tool.call.arguments", fmt::format(R"({{"path": "tests/test_{}.py"}})", s)},
+          {"gen_ai.tool.call.result", std::string(200, 'o')}}) {
+      auto* a = span->add_attributes();
+      a->set_key(k);
+      a->mutable_value()->set_string_value(v);
+    }
+  }
+  // OTLP/JSON as exporters write it: hex ids (protobuf's own JSON mapping would write base64).
+  std::string text;
+  (void)google::protobuf::util::MessageToJsonString(request, &text);
+  json doc = json::parse(text);
+  for (auto& span : doc["resourceSpans"][0]["scopeSpans"][0]["spans"]) {
+    for (const char* key : {"traceId", "spanId", "parentSpanId"}) {
+      std::string raw;
+      google::protobuf::Base64Unescape(span[key].get<std::string>(), &raw);
+      span[key] = otlp::HexId(raw);
+    }
+  }
+  return {request.SerializeAsString(), doc.dump()};
 }
 
 }  // namespace
@@ -221,6 +289,21 @@ ServerFigures MeasureServers(const std::filesystem::path& dir, const char* cli,
   for (int64_t i = 0; i < 100; ++i) singles.push_back(StepAsSent(i).dump());
   f.http_batched = HttpIngest(port, ids, batches, kBatch, batched_steps / kBatch, kConnections);
   f.http_single = HttpIngest(port, ids, singles, 1, single_steps, kConnections);
+  // A new trace a request: each export starts an episode, as each agent run does.
+  constexpr int kSpans = 50;
+  const int64_t exports = batched_steps / kSpans / 4;
+  std::vector<std::string> protobuf, json_bodies;
+  for (int64_t e = 0; e < 2 * exports; ++e) {
+    auto [p, j] = OtlpExport(static_cast<uint64_t>(e), kSpans);
+    (e < exports ? protobuf : json_bodies).push_back(e < exports ? std::move(p) : std::move(j));
+  }
+  auto otlp_ok = [](const httplib::Response& res) { return res.status == 200; };
+  f.otlp_protobuf = Ingest(
+      port, [](int64_t) { return std::string("/v1/traces"); }, protobuf, "application/x-protobuf",
+      kSpans, exports, kConnections, otlp_ok);
+  f.otlp_json = Ingest(
+      port, [](int64_t) { return std::string("/v1/traces"); }, json_bodies, "application/json",
+      kSpans, exports, kConnections, otlp_ok);
   if (!server.Stop(SIGTERM)) Fail("engram serve did not exit cleanly on SIGTERM");
   return f;
 }
