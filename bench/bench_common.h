@@ -153,7 +153,9 @@ struct ServerFigures {
 };
 // Runs the `engram` binary at `cli` as an MCP stdio server and as an HTTP server on a
 // loopback port, each on a store of its own in `dir`, and drives them.
+// The OTLP rows only with `otlp` (a baseline binary may have no /v1/traces).
 ServerFigures MeasureServers(const std::filesystem::path& dir, const char* cli,
-                             int64_t batched_steps, int64_t single_steps, int64_t mcp_steps);
+                             int64_t batched_steps, int64_t single_steps, int64_t mcp_steps,
+                             bool otlp = true);
 
 }  // namespace engram::bench

@@ -391,8 +391,8 @@ int main(int argc, char** argv) {
     for (int round = 0; round < rounds; ++round) {
       const auto sub = dir / fmt::format("baseline{}", round);
       std::filesystem::create_directories(sub);
-      const ServerFigures b = MeasureServers(sub, other, steps, 20'000, 50'000);
-      const ServerFigures m = MeasureServers(sub, ENGRAM_CLI, steps, 20'000, 50'000);
+      const ServerFigures b = MeasureServers(sub, other, steps, 20'000, 50'000, /*otlp=*/false);
+      const ServerFigures m = MeasureServers(sub, ENGRAM_CLI, steps, 20'000, 50'000, false);
       for (auto& r : rows) {
         const RequestFigures &mine = m.*r.figures, &base = b.*r.figures;
         r.mine.push_back(mine.steps_per_s);

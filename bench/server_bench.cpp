@@ -264,7 +264,8 @@ double Percentile(std::vector<double>& values, double q) {
 }
 
 ServerFigures MeasureServers(const std::filesystem::path& dir, const char* cli,
-                             int64_t batched_steps, int64_t single_steps, int64_t mcp_steps) {
+                             int64_t batched_steps, int64_t single_steps, int64_t mcp_steps,
+                             bool otlp) {
   ServerFigures f;
   f.mcp_stdio = McpStdio(cli, "sqlite://" + (dir / "mcp.db").string(), mcp_steps);
 
@@ -291,7 +292,7 @@ ServerFigures MeasureServers(const std::filesystem::path& dir, const char* cli,
   f.http_single = HttpIngest(port, ids, singles, 1, single_steps, kConnections);
   // A new trace a request: each export starts an episode, as each agent run does.
   constexpr int kSpans = 50;
-  const int64_t exports = batched_steps / kSpans / 4;
+  const int64_t exports = otlp ? batched_steps / kSpans / 4 : 0;
   std::vector<std::string> protobuf, json_bodies;
   for (int64_t e = 0; e < 2 * exports; ++e) {
     auto [p, j] = OtlpExport(static_cast<uint64_t>(e), kSpans);
