@@ -83,7 +83,8 @@ void AddServeCommand(CLI::App& app, GlobalFlags& flags) {
   static double header_timeout = Seconds(defaults.limits.header_timeout),
                 body_timeout = Seconds(defaults.limits.body_timeout),
                 idle_timeout = Seconds(defaults.limits.idle_timeout),
-                mcp_session_idle = Seconds(defaults.mcp_session_idle);
+                mcp_session_idle = Seconds(defaults.mcp_session_idle),
+                otlp_completion_delay = Seconds(defaults.otlp_completion_delay);
   static size_t max_header_bytes = defaults.limits.max_header_bytes,
                 max_headers = defaults.limits.max_headers,
                 max_body_bytes = defaults.limits.max_body_bytes,
@@ -113,6 +114,10 @@ void AddServeCommand(CLI::App& app, GlobalFlags& flags) {
   cmd->add_option("--mcp-session-idle", mcp_session_idle,
                   "Seconds an MCP-over-HTTP session may stay unused (default 3600)")
       ->check(seconds);
+  cmd->add_option("--otlp-completion-delay", otlp_completion_delay,
+                  "Seconds an OpenTelemetry episode waits, after its root span, for spans still "
+                  "on their way (default 2; 0 completes it at once)")
+      ->check(CLI::Range(0.0, 3600.0));
   cmd->add_option("--max-mcp-sessions", max_mcp_sessions,
                   "Most MCP-over-HTTP sessions at once (default 1000)")
       ->check(CLI::Range(size_t{1}, size_t{1000000}));
@@ -127,6 +132,7 @@ void AddServeCommand(CLI::App& app, GlobalFlags& flags) {
     options.limits.max_body_bytes = max_body_bytes;
     options.mcp_session_idle = Millis(mcp_session_idle);
     options.max_mcp_sessions = max_mcp_sessions;
+    options.otlp_completion_delay = Millis(otlp_completion_delay);
     RaiseDescriptorLimit();
     // SIGTERM and SIGINT stop the server from a thread of their own; blocked before any other
     // thread starts, so that none of them takes the signal.
