@@ -169,7 +169,8 @@ Status Record(Memory& memory, const Limits& limits, std::chrono::milliseconds de
   }
   std::vector<const trace::Span*> fresh;
   for (const SpanRef& ref : t.spans) {
-    if (RoleOf(*ref.span) != SpanRole::kOther && !stored.count(HexId(ref.span->span_id()))) {
+    // insert: a span twice in one export is stored once too.
+    if (RoleOf(*ref.span) != SpanRole::kOther && stored.insert(HexId(ref.span->span_id())).second) {
       fresh.push_back(ref.span);
     }
   }

@@ -194,6 +194,14 @@ TEST_P(Receiver, AnExportSentAgainStoresNothingTwice) {
   const ExportOutcome again = Send(run);
   EXPECT_EQ(again.rejected_spans, 0) << again.error_message;
   EXPECT_EQ(Only().steps.size(), 3u);
+  // A span twice in one export, too.
+  SpanSpec other = Tool(7, 100, false);
+  other.trace = 2;
+  Send({other, other});
+  EXPECT_EQ(ValueOf(memory_->get_episode(ValueOf(memory_->find_named_episode(
+                        "otel.trace:0af7651916cd43dd0000000000000002"))))
+                .steps.size(),
+            1u);
 }
 
 TEST_P(Receiver, SpansExportedInBatchesJoinTheirEpisodeAndTheRootCompletesIt) {
