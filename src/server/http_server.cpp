@@ -266,6 +266,9 @@ struct Route {
   std::string label;  // as people read it, and the metrics' label: /v1/episodes/{id}
   std::vector<std::string> segments;
   HttpApplication::Handler handler;
+  // Bodies of another Content-Type are refused with 415 before the handler runs; a route that
+  // reads its own types (OTLP's protobuf) checks them itself.
+  bool json_body = true;
 
   // Whether `path` is this route's, its {...} segments into `captures`.
   bool Matches(const std::vector<std::string>& path, std::vector<std::string>& captures) const {
@@ -302,8 +305,9 @@ struct HttpServer::Impl {
         transport(options.limits,
                   HttpApplication{[this](HttpRequest& req) { return Admit(req); }, Error}) {}
 
-  void Add(const char* method, std::string label, HttpApplication::Handler handler) {
-    routes.push_back(Route{method, label, Segments(label), std::move(handler)});
+  void Add(const char* method, std::string label, HttpApplication::Handler handler,
+           bool json_body = true) {
+    routes.push_back(Route{method, label, Segments(label), std::move(handler), json_body});
   }
   std::variant<HttpResponse, HttpApplication::Handler> Admit(HttpRequest& req);
   void Mcp(const HttpRequest& req, HttpResponse& res);
@@ -354,9 +358,8 @@ std::variant<HttpResponse, HttpApplication::Handler> HttpServer::Impl::Admit(Htt
     res.set_header("Allow", fmt::format("{}", fmt::join(allowed, ", ")));
     return res;
   }
-  // OTLP's route takes protobuf too, and answers a type it does not take in OTLP's own way.
-  if (req.has_body && req.has_header("Content-Type") && !IsJsonType(req.header("Content-Type")) &&
-      chosen->label != "/v1/traces") {
+  if (chosen->json_body && req.has_body && req.has_header("Content-Type") &&
+      !IsJsonType(req.header("Content-Type"))) {
     return Error(415, "unsupported_media_type",
                  fmt::format("the request body must be JSON (Content-Type: application/json), "
                              "got Content-Type \"{}\"",
@@ -638,7 +641,9 @@ void HttpServer::Impl::Setup() {
   });
   // This server sends no stream of its own: GET /mcp is 405, as the transport allows.
   Add("POST", "/mcp", [this](const auto& req, auto& res) { Mcp(req, res); });
-  Add("POST", "/v1/traces", [this](const auto& req, auto& res) { Traces(req, res); });
+  Add(
+      "POST", "/v1/traces", [this](const auto& req, auto& res) { Traces(req, res); },
+      /*json_body=*/false);
   Add("DELETE", "/mcp", [this](const auto& req, auto& res) {
     std::lock_guard lock(sessions_mu);
     res.status = sessions.erase(req.header("Mcp-Session-Id")) ? 200 : 404;
