@@ -125,18 +125,21 @@ Status Record(Memory& memory, const Limits& limits, std::chrono::milliseconds de
   if (conversation) names.push_back("otel.conversation:" + *conversation);
   names.push_back(trace_name);
 
+  // Each name looked up (reads), and written only where it is new.
   std::optional<std::string> id;
+  std::vector<const std::string*> unnamed;
   for (const std::string& name : names) {
     auto found = memory.find_named_episode(name);
     if (found.ok()) {
-      id = *found;
-      break;
+      if (!id) id = *found;
+      continue;
     }
     if (found.status().IsInvalidArgument()) {  // a conversation id past a name's limit
       refused.Add(static_cast<int64_t>(t.spans.size()), found.status().message());
       return Status::Ok();
     }
     if (!found.status().IsNotFound()) return found.status();
+    unnamed.push_back(&name);
   }
   if (!id) {
     if (!gen_ai) return Status::Ok();  // not an agent's trace: nothing of it is stored
@@ -147,9 +150,10 @@ Status Record(Memory& memory, const Limits& limits, std::chrono::milliseconds de
       return Status::Ok();
     }
     id = started->id;
+    unnamed.erase(unnamed.begin());  // names.front(), named by starting
   }
-  for (const std::string& name : names) {  // both, for the spans that carry only one
-    Status s = memory.name_episode(*id, name);
+  for (const std::string* name : unnamed) {  // both, for the spans that carry only one
+    Status s = memory.name_episode(*id, *name);
     if (!s.ok() && !s.IsAlreadyExists()) return s;
   }
 
