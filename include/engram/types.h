@@ -50,10 +50,12 @@ struct ExecutionStep {
   nlohmann::json metadata = nlohmann::json::object();    // an object of strings
 };
 
-// What Memory::start_named_episode found or started.
+// What Memory::start_named_episode or find_named_episode found or started.
 struct NamedEpisode {
   std::string id;
   bool started = false;  // started by the call, rather than found
+  EpisodeStatus status = EpisodeStatus::kOpen;
+  int64_t steps = 0;  // the highest step number committed when it was read, 0 when none
 };
 
 struct Context {

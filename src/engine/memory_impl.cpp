@@ -100,10 +100,10 @@ Result<NamedEpisode> MemoryImpl::start_named_episode(std::string_view name,
   auto named = store_->insert_named_episode(e, name);
   if (!NoteWrite(named.ok() ? Status::Ok() : named.status()).ok()) return named.status();
   if (named->inserted) Remember(named->key, named->id);
-  return NamedEpisode{named->id, named->inserted};
+  return NamedEpisode{named->id, named->inserted, named->status, named->last_step};
 }
 
-Result<std::string> MemoryImpl::find_named_episode(std::string_view name) {
+Result<NamedEpisode> MemoryImpl::find_named_episode(std::string_view name) {
   if (Status s = ValidateEpisodeName(name); !s.ok()) return s;
   {
     std::lock_guard lock(mu_);
@@ -111,7 +111,7 @@ Result<std::string> MemoryImpl::find_named_episode(std::string_view name) {
   }
   auto named = store_->find_named_episode(name);
   if (!named.ok()) return named.status();
-  return named->id;
+  return NamedEpisode{named->id, false, named->status, named->last_step};
 }
 
 Result<std::pair<std::string, int64_t>> MemoryImpl::StoredKey(std::string_view episode_id) {

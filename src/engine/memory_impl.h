@@ -38,7 +38,7 @@ class MemoryImpl final : public Memory {
 
   Result<std::string> start_episode(const EpisodeSpec& spec) override;
   Result<NamedEpisode> start_named_episode(std::string_view name, const EpisodeSpec& spec) override;
-  Result<std::string> find_named_episode(std::string_view name) override;
+  Result<NamedEpisode> find_named_episode(std::string_view name) override;
   Status name_episode(std::string_view episode_id, std::string_view name) override;
   Status set_task(std::string_view episode_id, std::string_view task) override;
   Result<int64_t> log_step(std::string_view episode_id, ExecutionStep step) override;

@@ -7,12 +7,10 @@
 #include <unordered_set>
 #include <vector>
 
-#include "core/lock_held.h"
 #include "core/utf8.h"
 #include "otlp/mapping.h"
 
 namespace engram::otlp {
-namespace {
 
 constexpr size_t kMaxReasons = 3;  // reasons an answer names; the count covers the rest
 
@@ -39,6 +37,8 @@ struct TraceSpans {
   std::vector<SpanRef> spans;
 };
 
+namespace {
+
 bool Refusable(const Status& s) {
   return s.IsInvalidArgument() || s.IsFailedPrecondition() || s.IsResourceExhausted() ||
          s.IsNotFound();
@@ -61,6 +61,11 @@ std::string UserTask(const TraceSpans& t, const Limits& limits) {
     task = std::move(text);
   }
   return Cut(std::move(task), limits.max_task_bytes);
+}
+
+// The default service.name of an SDK not told one ("unknown_service:node"), which says nothing.
+bool UnknownService(std::string_view name) {
+  return name.starts_with("unknown_service");
 }
 
 // The episode a trace's first spans start: the task is the first user message of the
@@ -98,118 +103,188 @@ EpisodeSpec SpecOf(const TraceSpans& t, const std::optional<std::string>& conver
   if (conversation) spec.metadata["gen_ai.conversation.id"] = *conversation;
   if (agent) spec.metadata["gen_ai.agent.name"] = *agent;
   if (fallback) spec.metadata["otel.task_fallback"] = spec.task;
+  if (agent && !agent->empty()) spec.context.tags.push_back(Cut(*agent, limits.max_tool_bytes));
   if (resource) {
-    if (auto service = Attribute(resource->attributes(), "service.name")) {
+    auto service = Attribute(resource->attributes(), "service.name");
+    if (service && !service->empty() && !UnknownService(*service)) {
       spec.metadata["service.name"] = *service;
+      spec.context.domain = Cut(*service, limits.max_tool_bytes);
     }
   }
   return spec;
 }
 
-// Records one trace's spans. Returns a failure of the store; refusals go to `refused`. An
-// episode whose root arrived waits in `pending` for the rest of its spans (its due time moves
-// with each span that arrives), or completes at once with no delay.
-Status Record(Memory& memory, const Limits& limits, std::chrono::milliseconds delay,
-              std::map<std::string, TraceReceiver::Pending>& pending, const TraceSpans& t,
-              Refusals& refused) {
-  const std::string trace_name = "otel.trace:" + t.hex;
+// What the receiver knows of an episode it found by name rather than started: read from it.
+Result<TraceReceiver::Known> Read(Memory& memory, const std::string& id) {
+  auto episode = memory.get_episode(id);
+  if (!episode.ok()) return episode.status();
+  TraceReceiver::Known known;
+  known.steps = episode->steps.empty() ? 0 : episode->steps.back().step_number;
+  for (const ExecutionStep& step : episode->steps) {
+    if (step.metadata.is_object()) known.spans.insert(step.metadata.value("otel.span_id", ""));
+  }
+  if (episode->metadata.is_object()) {
+    known.trace = episode->metadata.value("otel.trace_id", "");
+    known.task_fallback = episode->status == EpisodeStatus::kOpen &&
+                          episode->metadata.value("otel.task_fallback", "") == episode->task;
+  }
+  return known;
+}
+
+// The episode the trace's spans go to, found by its names (and named by those it lacks) or
+// started; nullopt when the trace is not an agent's or its names are refused.
+Result<std::optional<NamedEpisode>> EpisodeOf(Memory& memory, const Limits& limits,
+                                              const TraceSpans& t, bool& fallback,
+                                              Refusals& refused) {
   std::optional<std::string> conversation;
-  const trace::Span* root = nullptr;
   bool gen_ai = false;
   for (const SpanRef& ref : t.spans) {
     if (!conversation) conversation = Attribute(*ref.span, "gen_ai.conversation.id");
-    if (IsRoot(*ref.span)) root = ref.span;
     gen_ai = gen_ai || IsGenAi(*ref.span);
   }
   std::vector<std::string> names;
   if (conversation) names.push_back("otel.conversation:" + *conversation);
-  names.push_back(trace_name);
+  names.push_back("otel.trace:" + t.hex);
 
   // Each name looked up (reads), and written only where it is new.
-  std::optional<std::string> id;
+  std::optional<NamedEpisode> episode;
   std::vector<const std::string*> unnamed;
   for (const std::string& name : names) {
     auto found = memory.find_named_episode(name);
     if (found.ok()) {
-      if (!id) id = *found;
+      if (!episode) episode = std::move(*found);
       continue;
     }
     if (found.status().IsInvalidArgument()) {  // a conversation id past a name's limit
       refused.Add(static_cast<int64_t>(t.spans.size()), found.status().message());
-      return Status::Ok();
+      return std::optional<NamedEpisode>();
     }
     if (!found.status().IsNotFound()) return found.status();
     unnamed.push_back(&name);
   }
-  if (!id) {
-    if (!gen_ai) return Status::Ok();  // not an agent's trace: nothing of it is stored
-    auto started = memory.start_named_episode(names.front(), SpecOf(t, conversation, limits));
+  if (!episode) {
+    if (!gen_ai) return std::optional<NamedEpisode>();  // not an agent's trace: none of it stored
+    const EpisodeSpec spec = SpecOf(t, conversation, limits);
+    auto started = memory.start_named_episode(names.front(), spec);
     if (!started.ok()) {
       if (!Refusable(started.status())) return started.status();
       refused.Add(static_cast<int64_t>(t.spans.size()), started.status().message());
-      return Status::Ok();
+      return std::optional<NamedEpisode>();
     }
-    id = started->id;
+    fallback = spec.metadata.contains("otel.task_fallback");
+    episode = std::move(*started);
     unnamed.erase(unnamed.begin());  // names.front(), named by starting
   }
   for (const std::string* name : unnamed) {  // both, for the spans that carry only one
-    Status s = memory.name_episode(*id, *name);
+    Status s = memory.name_episode(episode->id, *name);
     if (!s.ok() && !s.IsAlreadyExists()) return s;
   }
+  return episode;
+}
 
-  auto episode = memory.get_episode(*id);
-  if (!episode.ok()) return episode.status();
-  // The user's message, when it arrives after the episode started without it.
-  if (episode->status == EpisodeStatus::kOpen && episode->metadata.is_object() &&
-      episode->metadata.value("otel.task_fallback", "") == episode->task) {
-    if (std::string task = UserTask(t, limits); !task.empty()) {
-      Status s = memory.set_task(*id, task);
-      if (!s.ok() && !Refusable(s)) return s;
+}  // namespace
+
+// Records one trace's spans. Returns a failure of the store; refusals go to `refused`. An
+// episode whose root arrived waits in the pending episodes for the rest of its spans (its due
+// time moves with each span that arrives), or completes at once with no delay.
+Status TraceReceiver::Record(const TraceSpans& t, Refusals& refused) {
+  bool fallback = false;
+  auto named = EpisodeOf(memory_, limits_, t, fallback, refused);
+  if (!named.ok()) return named.status();
+  if (!*named) return Status::Ok();
+  const NamedEpisode& episode = **named;
+  const std::string& id = episode.id;
+
+  // What is known of it: kept from an earlier export while its step count holds, else read.
+  std::optional<Known> kept;
+  {
+    std::lock_guard lock(shared_.mu);
+    if (auto it = shared_.known.find(id); it != shared_.known.end()) {
+      if (it->second.steps == episode.steps) kept = std::move(it->second);
+      shared_.known.erase(it);
     }
   }
-  std::unordered_set<std::string> stored;
-  for (const ExecutionStep& step : episode->steps) {
-    if (step.metadata.is_object()) stored.insert(step.metadata.value("otel.span_id", ""));
+  Known known;
+  if (kept) {
+    known = std::move(*kept);
+  } else if (episode.started) {
+    known.trace = t.hex;
+    known.task_fallback = fallback;
+  } else {
+    auto read = Read(memory_, id);
+    if (!read.ok()) return read.status();
+    known = std::move(*read);
   }
+
+  // The user's message, when it arrives after the episode started without it.
+  if (known.task_fallback) {
+    if (std::string task = UserTask(t, limits_); !task.empty()) {
+      Status s = memory_.set_task(id, task);
+      if (!s.ok() && !Refusable(s)) return s;
+      known.task_fallback = false;
+    }
+  }
+  const trace::Span* root = nullptr;
   std::vector<const trace::Span*> fresh;
   for (const SpanRef& ref : t.spans) {
+    if (IsRoot(*ref.span)) root = ref.span;
     // insert: a span twice in one export is stored once too.
-    if (RoleOf(*ref.span) != SpanRole::kOther && stored.insert(HexId(ref.span->span_id())).second) {
+    if (RoleOf(*ref.span) != SpanRole::kOther &&
+        known.spans.insert(HexId(ref.span->span_id())).second) {
       fresh.push_back(ref.span);
     }
   }
   std::stable_sort(fresh.begin(), fresh.end(), [](const auto* a, const auto* b) {
     return a->start_time_unix_nano() < b->start_time_unix_nano();
   });
-  // The root that completed the episode, sent again, is no news; another trace's root is.
-  const bool own_root = root && episode->metadata.is_object() &&
-                        episode->metadata.value("otel.trace_id", "") == t.hex;
-  if (episode->status == EpisodeStatus::kCompleted) {
-    const int64_t late = static_cast<int64_t>(fresh.size()) + (root && !own_root ? 1 : 0);
+  if (episode.status == EpisodeStatus::kCompleted) {
+    // The root that completed the episode, sent again, is no news; another trace's root is.
+    const int64_t late = static_cast<int64_t>(fresh.size()) + (root && known.trace != t.hex);
     refused.Add(late, fmt::format("{} span(s) of trace {} arrived after episode {} completed", late,
-                                  t.hex, *id));
+                                  t.hex, id));
     return Status::Ok();
   }
+  bool keep = true;  // whether `known` still tells the episode's steps
   if (!fresh.empty()) {
     std::vector<ExecutionStep> steps;
-    for (const trace::Span* span : fresh) steps.push_back(StepOf(*span, RoleOf(*span), limits));
-    auto logged = memory.log_steps(*id, std::move(steps));
+    for (const trace::Span* span : fresh) steps.push_back(StepOf(*span, RoleOf(*span), limits_));
+    auto logged = memory_.log_steps(id, std::move(steps));
     if (!logged.ok()) {
       if (!Refusable(logged.status())) return logged.status();
       refused.Add(static_cast<int64_t>(fresh.size()), logged.status().message());
+      keep = false;
+    } else {
+      // Numbered right after the known steps: no other writer came between.
+      keep = logged->front() == known.steps + 1 &&
+             logged->back() == known.steps + static_cast<int64_t>(logged->size());
+      known.steps = logged->back();
     }
   }
-  const auto due = std::chrono::steady_clock::now() + delay;
-  if (auto it = pending.find(*id); it != pending.end()) it->second.due = due;
-  if (root && !pending.count(*id)) {
-    Outcome outcome;
-    outcome.kind = Failed(*root) ? OutcomeKind::kFailure : OutcomeKind::kSuccess;
-    if (Failed(*root)) outcome.summary = Cut(root->status().message(), limits.max_task_bytes);
-    if (delay.count() > 0) {
-      pending.emplace(*id, TraceReceiver::Pending{std::move(outcome), due});
-      return Status::Ok();
+
+  std::optional<Outcome> complete_now;
+  {
+    std::lock_guard lock(shared_.mu);
+    const auto due = std::chrono::steady_clock::now() + delay_;
+    auto pending = shared_.pending.find(id);
+    if (pending != shared_.pending.end()) pending->second.due = due;
+    if (root && pending == shared_.pending.end()) {
+      Outcome outcome;
+      outcome.kind = Failed(*root) ? OutcomeKind::kFailure : OutcomeKind::kSuccess;
+      if (Failed(*root)) outcome.summary = Cut(root->status().message(), limits_.max_task_bytes);
+      if (delay_.count() > 0) {
+        shared_.pending.emplace(id, Pending{std::move(outcome), due});
+        wake_.notify_all();
+      } else {
+        complete_now = std::move(outcome);
+      }
     }
-    auto done = memory.complete_episode(*id, outcome);
+    if (keep && !complete_now) {
+      if (shared_.known.size() >= kMaxKnown) shared_.known.erase(shared_.known.begin());
+      shared_.known.insert_or_assign(id, std::move(known));
+    }
+  }
+  if (complete_now) {
+    auto done = memory_.complete_episode(id, *complete_now);
     if (!done.ok()) {
       if (done.status().IsFailedPrecondition()) return Status::Ok();  // completed meanwhile
       if (!Refusable(done.status())) return done.status();
@@ -219,23 +294,24 @@ Status Record(Memory& memory, const Limits& limits, std::chrono::milliseconds de
   return Status::Ok();
 }
 
-}  // namespace
-
 TraceReceiver::TraceReceiver(Memory& memory, std::chrono::milliseconds completion_delay,
                              Limits limits)
     : memory_(memory), delay_(completion_delay), limits_(limits) {
   if (delay_.count() <= 0) return;
   completer_ = std::jthread([this](std::stop_token stop) {
-    std::unique_lock lock(mu_);
     while (!stop.stop_requested()) {
-      const auto next = pending_.empty() ? std::chrono::steady_clock::now() + delay_
-                                         : std::min_element(pending_.begin(), pending_.end(),
-                                                            [](const auto& a, const auto& b) {
-                                                              return a.second.due < b.second.due;
-                                                            })
-                                               ->second.due;
-      wake_.wait_until(lock, stop, next, [] { return false; });
-      CompleteDue(lock, std::chrono::steady_clock::now());
+      {
+        std::unique_lock lock(shared_.mu);
+        const auto& pending = shared_.pending;
+        const auto next = pending.empty() ? std::chrono::steady_clock::now() + delay_
+                                          : std::min_element(pending.begin(), pending.end(),
+                                                             [](const auto& a, const auto& b) {
+                                                               return a.second.due < b.second.due;
+                                                             })
+                                                ->second.due;
+        wake_.wait_until(lock, stop, next, [] { return false; });
+      }
+      CompleteDue(std::chrono::steady_clock::now());
     }
   });
 }
@@ -247,27 +323,31 @@ TraceReceiver::~TraceReceiver() {
 }
 
 void TraceReceiver::CompletePending() {
-  std::unique_lock lock(mu_);
-  CompleteDue(lock, std::chrono::steady_clock::time_point::max());
+  CompleteDue(std::chrono::steady_clock::time_point::max());
 }
 
-void TraceReceiver::CompleteDue(std::unique_lock<std::mutex>& lock,
-                                std::chrono::steady_clock::time_point now) {
-  AssertHeld(lock, mu_);
-  for (auto it = pending_.begin(); it != pending_.end();) {
-    if (it->second.due > now) {
-      ++it;
-      continue;
+void TraceReceiver::CompleteDue(std::chrono::steady_clock::time_point now) {
+  std::vector<std::pair<std::string, Outcome>> due;
+  {
+    std::lock_guard lock(shared_.mu);
+    for (auto it = shared_.pending.begin(); it != shared_.pending.end();) {
+      if (it->second.due > now) {
+        ++it;
+        continue;
+      }
+      shared_.known.erase(it->first);
+      due.emplace_back(it->first, std::move(it->second.outcome));
+      it = shared_.pending.erase(it);
     }
+  }
+  for (const auto& [id, outcome] : due) {
     // A failure of the store leaves the episode open with all its steps: nothing is lost but
     // the outcome, which the root's export said.
-    (void)memory_.complete_episode(it->first, it->second.outcome);
-    it = pending_.erase(it);
+    (void)memory_.complete_episode(id, outcome);
   }
 }
 
 Result<ExportOutcome> TraceReceiver::Export(const collector::ExportTraceServiceRequest& request) {
-  std::unique_lock lock(mu_);
   Refusals refused;
   std::vector<TraceSpans> traces;
   std::unordered_map<std::string, size_t> by_trace;
@@ -290,7 +370,8 @@ Result<ExportOutcome> TraceReceiver::Export(const collector::ExportTraceServiceR
     }
   }
   for (const TraceSpans& t : traces) {
-    if (Status s = Record(memory_, limits_, delay_, pending_, t, refused); !s.ok()) return s;
+    std::lock_guard lock(trace_mu_[std::hash<std::string>()(t.hex) % trace_mu_.size()]);
+    if (Status s = Record(t, refused); !s.ok()) return s;
   }
   return refused.Take();
 }

@@ -9,8 +9,14 @@
 // several exports at once, and the root's may overtake its children's. A span already stored
 // (the same span id in the episode) is skipped, so an export sent again stores nothing twice; a
 // span for a completed episode is refused.
+//
+// Exports of different traces are recorded at once; those of one trace one after the other. The
+// span ids an episode holds are kept between exports, checked against its step count (read
+// with its name), so that an export reads the episode's steps only when another writer (a
+// second node, another door) added some.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -18,11 +24,16 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "engram/memory.h"
 #include "otlp/decode.h"
 
 namespace engram::otlp {
+
+class Refusals;     // what an export refuses, and why
+struct TraceSpans;  // the spans of one trace in an export
 
 // What an export did not store, for its answer's partial_success.
 struct ExportOutcome {
@@ -54,20 +65,35 @@ class TraceReceiver {
     Outcome outcome;
     std::chrono::steady_clock::time_point due;
   };
+  // What the receiver knows of an episode it records, true while the episode has `steps` steps.
+  struct Known {
+    int64_t steps = 0;
+    std::unordered_set<std::string> spans;  // hex ids of the spans stored as its steps
+    std::string trace;                      // hex id of the trace that started it
+    bool task_fallback = false;             // its task awaits the first user message
+  };
+  // What the receiver shares between exports, under one lock.
+  struct Shared {
+    std::mutex mu;
+    std::map<std::string, Pending> pending;        // by episode id
+    std::unordered_map<std::string, Known> known;  // by episode id, at most kMaxKnown
+  };
+  static constexpr size_t kMaxKnown = 4096;
 
  private:
+  Status Record(const TraceSpans& t, Refusals& refused);
   // Completes the pending episodes due by `now` (all with `now` at its maximum).
-  // REQUIRES: `lock` holds mu_.
-  void CompleteDue(std::unique_lock<std::mutex>& lock, std::chrono::steady_clock::time_point now);
+  void CompleteDue(std::chrono::steady_clock::time_point now);
 
   Memory& memory_;
   const std::chrono::milliseconds delay_;
   const Limits limits_;
-  // One export at a time: two exports of one trace at once would both find its spans new.
-  std::mutex mu_;
-  std::condition_variable_any wake_;
-  std::map<std::string, Pending> pending_;  // by episode id, guarded by mu_
-  std::jthread completer_;                  // last: started once the rest is
+  // Exports of one trace one at a time (by its id's hash): two at once would both find its
+  // spans new.
+  std::array<std::mutex, 64> trace_mu_;
+  Shared shared_;
+  std::condition_variable_any wake_;  // with shared_.mu
+  std::jthread completer_;            // last: started once the rest is
 };
 
 }  // namespace engram::otlp

@@ -39,7 +39,7 @@ class HttpServer {
   Status bind();
   int port() const;
   // Serves until stop(); returns once in-flight requests have been answered, within
-  // limits.shutdown_timeout.
+  // limits.shutdown_timeout, and the episodes whose OTLP root span arrived are completed.
   Status run();
   void stop();
 

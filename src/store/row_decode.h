@@ -81,10 +81,14 @@ ExecutionStep StepFromRow(const Row& st) {
   return s;
 }
 
-// A named episode from a row of key and id (NamedQuery).
+// A named episode from a row of key, id, status and its last step number (NamedQuery).
 template <typename Row>
 NamedEpisodeRow NamedFromRow(const Row& row) {
-  return NamedEpisodeRow{row.column_int(0), row.column_text(1), false};
+  NamedEpisodeRow named{row.column_int(0), row.column_text(1), false};
+  named.status =
+      row.column_text(2) == "completed" ? EpisodeStatus::kCompleted : EpisodeStatus::kOpen;
+  named.last_step = row.column_int(3);
+  return named;
 }
 
 // Adds the names of a row of episode key and name (NamesOfEpisodesQuery) to the episode of

@@ -31,6 +31,8 @@ struct NamedEpisodeRow {
   int64_t key = 0;
   std::string id;
   bool inserted = false;  // inserted by this call, rather than found
+  EpisodeStatus status = EpisodeStatus::kOpen;
+  int64_t last_step = 0;  // the highest committed step_number, 0 when none
 };
 
 // A write transaction holding the store's write lock. Destroying it uncommitted rolls back.

@@ -100,15 +100,21 @@ TEST_P(MemoryTest, ANameFindsItsEpisodeAgain) {
   ASSERT_OK(again);
   EXPECT_FALSE(again->started);
   EXPECT_EQ(again->id, first->id);
-  EXPECT_EQ(ValueOf(memory_->find_named_episode("otel.trace:5b8efff7")), first->id);
-  // Steps go to it as to any episode.
+  EXPECT_EQ(ValueOf(memory_->find_named_episode("otel.trace:5b8efff7")).id, first->id);
+  // Steps go to it as to any episode; finding it says how many it has, and its status.
   ExecutionStep s;
   s.tool = "get_weather";
   ASSERT_OK(memory_->log_step(first->id, s));
+  ASSERT_OK(memory_->log_step(first->id, s));
+  NamedEpisode found = ValueOf(memory_->find_named_episode("otel.trace:5b8efff7"));
+  EXPECT_FALSE(found.started);
+  EXPECT_EQ(found.steps, 2);
+  EXPECT_EQ(found.status, EpisodeStatus::kOpen);
+  EXPECT_EQ(ValueOf(memory_->start_named_episode("otel.trace:5b8efff7", spec)).steps, 2);
   // A second name for the same episode; a name for another one is refused.
   ASSERT_OK(memory_->name_episode(first->id, "otel.conversation:c-1"));
   ASSERT_OK(memory_->name_episode(first->id, "otel.conversation:c-1"));  // again: no change
-  EXPECT_EQ(ValueOf(memory_->find_named_episode("otel.conversation:c-1")), first->id);
+  EXPECT_EQ(ValueOf(memory_->find_named_episode("otel.conversation:c-1")).id, first->id);
   const std::string other = Start("another task");
   Status taken = memory_->name_episode(other, "otel.conversation:c-1");
   EXPECT_TRUE(taken.IsAlreadyExists()) << taken.message();
@@ -129,7 +135,7 @@ TEST_P(MemoryTest, ANameFindsItsEpisodeAgain) {
   EXPECT_NE(fresh->id, first->id);
   // Names outlive the Memory that made them.
   Reopen();
-  EXPECT_EQ(ValueOf(memory_->find_named_episode("otel.trace:5b8efff7")), fresh->id);
+  EXPECT_EQ(ValueOf(memory_->find_named_episode("otel.trace:5b8efff7")).id, fresh->id);
 }
 
 TEST_P(MemoryTest, AnOpenEpisodesTaskCanBeReplacedAndACompletedOnesCannot) {

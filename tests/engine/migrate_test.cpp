@@ -158,8 +158,8 @@ TEST_P(MigrateTest, CopiesEveryEpisodeStepAndPatternAndTheCopyLearnsOn) {
   EXPECT_EQ(Snapshot(*target), before);  // nothing lost, nothing changed
   EXPECT_EQ(report->tables[5].table, "episode_names");
   EXPECT_EQ(report->tables[5].target, 3);
-  EXPECT_EQ(ValueOf(target->find_named_episode("session:still-open")), open);
-  EXPECT_EQ(ValueOf(target->find_named_episode("otel.conversation:c-1")), done);
+  EXPECT_EQ(ValueOf(target->find_named_episode("session:still-open")).id, open);
+  EXPECT_EQ(ValueOf(target->find_named_episode("otel.conversation:c-1")).id, done);
 
   // The copy goes on where the source was: the open episode takes its next step number, and
   // the same new episode learnt on both sides leaves both with the same patterns.

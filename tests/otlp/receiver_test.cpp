@@ -160,6 +160,8 @@ TEST_P(Receiver, AnAgentRunIsOneEpisodeMappedFieldByField) {
   EXPECT_EQ(e.metadata["gen_ai.conversation.id"], "conv-42");
   EXPECT_EQ(e.metadata["gen_ai.agent.name"], "travel");
   EXPECT_EQ(e.metadata["service.name"], "travel-agent");
+  EXPECT_EQ(e.context.domain, "travel-agent");
+  EXPECT_EQ(e.context.tags, std::vector<std::string>{"travel"});
   ASSERT_EQ(e.steps.size(), 3u);
   const ExecutionStep& llm = e.steps[0];
   EXPECT_EQ(llm.tool, "llm");
@@ -199,9 +201,44 @@ TEST_P(Receiver, AnExportSentAgainStoresNothingTwice) {
   other.trace = 2;
   Send({other, other});
   EXPECT_EQ(ValueOf(memory_->get_episode(ValueOf(memory_->find_named_episode(
-                        "otel.trace:0af7651916cd43dd0000000000000002"))))
+                        "otel.trace:0af7651916cd43dd0000000000000002")).id))
                 .steps.size(),
             1u);
+}
+
+TEST_P(Receiver, AnExportSentAgainToAnotherNodeStoresNothingTwice) {
+  // Two servers on one store: an exporter's retry may reach either.
+  auto other_memory = ValueOf(Memory::open(stores_.url("otlp.db")));
+  TraceReceiver other(*other_memory, std::chrono::milliseconds(0));
+  Send({Chat(), Tool(3, 1200, true)});
+  collector::ExportTraceServiceRequest request;
+  Add(request, Tool(4, 1600, false));
+  ASSERT_EQ(ValueOf(other.Export(request)).rejected_spans, 0);
+  // The first node did not see tool 4 stored; its retry must not store it twice.
+  Send({Tool(4, 1600, false), Tool(5, 1800, false)});
+  Send({Tool(5, 1800, false), Root()});
+  const Episode e = Only();
+  ASSERT_EQ(e.steps.size(), 4u);
+  EXPECT_EQ(e.steps[2].metadata["otel.span_id"], "b7ad6b7169200004");
+  EXPECT_EQ(e.steps[3].metadata["otel.span_id"], "b7ad6b7169200005");
+  EXPECT_EQ(e.status, EpisodeStatus::kCompleted);
+}
+
+TEST_P(Receiver, AServiceWithNoNameAndAnAgentWithAnEmptyOneLeaveTheContextEmpty) {
+  collector::ExportTraceServiceRequest request;
+  SpanSpec chat = Chat();
+  chat.strings.push_back({"gen_ai.agent.name", ""});
+  Add(request, chat);
+  request.mutable_resource_spans(0)
+      ->mutable_resource()
+      ->mutable_attributes(0)
+      ->mutable_value()
+      ->set_string_value("unknown_service:node");
+  ASSERT_EQ(ValueOf(receiver_->Export(request)).rejected_spans, 0);
+  const Episode e = Only();
+  EXPECT_EQ(e.context.domain, std::nullopt);
+  EXPECT_TRUE(e.context.tags.empty());
+  EXPECT_FALSE(e.metadata.contains("service.name"));
 }
 
 TEST_P(Receiver, SpansExportedInBatchesJoinTheirEpisodeAndTheRootCompletesIt) {
@@ -220,9 +257,12 @@ TEST_P(Receiver, SpansExportedInBatchesJoinTheirEpisodeAndTheRootCompletesIt) {
   EXPECT_EQ(e.outcome->kind, OutcomeKind::kFailure);
   EXPECT_EQ(e.outcome->summary, "the agent gave up");
   // Both names find it.
-  EXPECT_EQ(ValueOf(memory_->find_named_episode("otel.conversation:conv-42")), e.id);
-  EXPECT_EQ(ValueOf(memory_->find_named_episode("otel.trace:0af7651916cd43dd0000000000000001")),
-            e.id);
+  EXPECT_EQ(ValueOf(memory_->find_named_episode("otel.conversation:conv-42")).id, e.id);
+  const NamedEpisode by_trace =
+      ValueOf(memory_->find_named_episode("otel.trace:0af7651916cd43dd0000000000000001"));
+  EXPECT_EQ(by_trace.id, e.id);
+  EXPECT_EQ(by_trace.status, EpisodeStatus::kCompleted);
+  EXPECT_EQ(by_trace.steps, 3);
 }
 
 TEST_P(Receiver, SpansArrivingAfterTheirEpisodeCompletedAreRefused) {
