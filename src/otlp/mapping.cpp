@@ -152,6 +152,7 @@ ExecutionStep StepOf(const trace::Span& span, SpanRole role, const Limits& limit
   s.latency_ms = end > start ? static_cast<int64_t>((end - start) / 1'000'000) : 0;
   s.success = !Failed(span);
   s.metadata = json::object();
+  s.metadata["otel.trace_id"] = HexId(span.trace_id());
   s.metadata["otel.span_id"] = HexId(span.span_id());
   if (role == SpanRole::kTool) {
     s.tool = Attribute(span, "gen_ai.tool.name").value_or(span.name());

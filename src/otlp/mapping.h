@@ -48,7 +48,8 @@ std::optional<std::string> Attribute(const trace::Span& span, std::string_view k
 nlohmann::json JsonAttribute(const trace::Span& span, std::string_view key);
 
 // The step a tool or model span records, its texts cut to `limits` (the cut noted in its
-// metadata "truncated"), with the span id, and for tools gen_ai.tool.call.id, in its metadata.
+// metadata "truncated"), with the trace and span ids, and for tools gen_ai.tool.call.id, in its
+// metadata.
 ExecutionStep StepOf(const trace::Span& span, SpanRole role, const Limits& limits);
 
 // The text of the first user message in gen_ai.input.messages ("" when none): the parts of type

@@ -39,6 +39,12 @@ struct TraceSpans {
 
 namespace {
 
+// A span's key in an episode: span ids are unique within their trace, and an episode (a
+// conversation) may hold several traces.
+std::string SpanKey(std::string_view trace_hex, std::string_view span_hex) {
+  return fmt::format("{}/{}", trace_hex, span_hex);
+}
+
 bool Refusable(const Status& s) {
   return s.IsInvalidArgument() || s.IsFailedPrecondition() || s.IsResourceExhausted() ||
          s.IsNotFound();
@@ -121,7 +127,10 @@ Result<TraceReceiver::Known> Read(Memory& memory, const std::string& id) {
   TraceReceiver::Known known;
   known.steps = episode->steps.empty() ? 0 : episode->steps.back().step_number;
   for (const ExecutionStep& step : episode->steps) {
-    if (step.metadata.is_object()) known.spans.insert(step.metadata.value("otel.span_id", ""));
+    if (step.metadata.is_object()) {
+      known.spans.insert(SpanKey(step.metadata.value("otel.trace_id", ""),
+                                 step.metadata.value("otel.span_id", "")));
+    }
   }
   if (episode->metadata.is_object()) {
     known.trace = episode->metadata.value("otel.trace_id", "");
@@ -230,7 +239,7 @@ Status TraceReceiver::Record(const TraceSpans& t, Refusals& refused) {
     if (IsRoot(*ref.span)) root = ref.span;
     // insert: a span twice in one export is stored once too.
     if (RoleOf(*ref.span) != SpanRole::kOther &&
-        known.spans.insert(HexId(ref.span->span_id())).second) {
+        known.spans.insert(SpanKey(t.hex, HexId(ref.span->span_id()))).second) {
       fresh.push_back(ref.span);
     }
   }

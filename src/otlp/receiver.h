@@ -7,8 +7,8 @@
 // model spans become steps, in start order within an export. The root span completes the
 // episode once no span of it has arrived for the completion delay: exporters send spans in
 // several exports at once, and the root's may overtake its children's. A span already stored
-// (the same span id in the episode) is skipped, so an export sent again stores nothing twice; a
-// span for a completed episode is refused.
+// (the same trace and span id in the episode) is skipped, so an export sent again stores nothing
+// twice; a span for a completed episode is refused.
 //
 // Exports of different traces are recorded at once; those of one trace one after the other. The
 // span ids an episode holds are kept between exports, checked against its step count (read
@@ -68,7 +68,7 @@ class TraceReceiver {
   // What the receiver knows of an episode it records, true while the episode has `steps` steps.
   struct Known {
     int64_t steps = 0;
-    std::unordered_set<std::string> spans;  // hex ids of the spans stored as its steps
+    std::unordered_set<std::string> spans;  // "trace/span" hex ids of the spans it stores
     std::string trace;                      // hex id of the trace that started it
     bool task_fallback = false;             // its task awaits the first user message
   };

@@ -88,6 +88,9 @@ async function check(port, run, conversation, how) {
   assert.equal(e.metadata["service.name"], "travel-agent", how);
   assert.deepEqual(e.steps.map((s) => s.tool), ["llm", "search_flights", "book_flight", "llm"], how);
   assert.deepEqual(e.steps.map((s) => s.metadata["otel.span_id"]), run.ids, how);
+  for (const s of e.steps) assert.equal(s.metadata["otel.trace_id"], run.traceId, how);
+  assert.equal(e.context.domain, "travel-agent", how);
+  assert.deepEqual(e.context.tags, ["travel"], how);
   const [chat, search, book, last] = e.steps;
   assert.equal(chat.action, "gpt-4o");
   assert.equal(chat.tokens, 853);

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <set>
 #include <thread>
 
 #include "engram/engram.h"
@@ -201,7 +202,8 @@ TEST_P(Receiver, AnExportSentAgainStoresNothingTwice) {
   other.trace = 2;
   Send({other, other});
   EXPECT_EQ(ValueOf(memory_->get_episode(ValueOf(memory_->find_named_episode(
-                        "otel.trace:0af7651916cd43dd0000000000000002")).id))
+                                                     "otel.trace:0af7651916cd43dd0000000000000002"))
+                                             .id))
                 .steps.size(),
             1u);
 }
@@ -348,6 +350,44 @@ TEST_P(Receiver, TheRootWaitsForTheSpansStillOnTheirWay) {
   receiver_.reset();
   for (const Episode& listed : Episodes()) EXPECT_EQ(listed.status, EpisodeStatus::kCompleted);
   EXPECT_EQ(Episodes().size(), 2u);
+}
+
+TEST_P(Receiver, ExportsSentAtOnceStoreEachSpanOnce) {
+  // Four exporters at once, each sending the same three traces' tool spans in batches, each
+  // batch twice; traces 1 and 2 share a conversation, trace 3 has one of its own.
+  constexpr uint64_t kTools = 30;
+  auto span = [](uint64_t trace, uint64_t id) {
+    SpanSpec s = Tool(id, id * 10, id % 7 == 0);
+    s.trace = trace;
+    s.strings.push_back({"gen_ai.conversation.id", trace == 3 ? "conv-3" : "conv-12"});
+    return s;
+  };
+  std::vector<std::thread> exporters;
+  for (int e = 0; e < 4; ++e) {
+    exporters.emplace_back([&, e] {
+      for (uint64_t from = 2; from < 2 + kTools; from += 5) {
+        for (uint64_t trace : {1 + (e % 3), 1 + ((e + 1) % 3), 1 + ((e + 2) % 3)}) {
+          collector::ExportTraceServiceRequest request;
+          for (uint64_t id = from; id < from + 5; ++id) Add(request, span(trace, id));
+          for (int again = 0; again < 2; ++again) {
+            auto out = receiver_->Export(request);
+            EXPECT_TRUE(out.ok() && out->rejected_spans == 0);
+          }
+        }
+      }
+    });
+  }
+  for (auto& t : exporters) t.join();
+  const auto episodes = Episodes();
+  ASSERT_EQ(episodes.size(), 2u);
+  for (const Episode& listed : episodes) {
+    const Episode e = ValueOf(memory_->get_episode(listed.id));
+    const size_t traces = e.metadata["gen_ai.conversation.id"] == "conv-3" ? 1 : 2;
+    EXPECT_EQ(e.steps.size(), traces * kTools);
+    std::set<std::string> spans;
+    for (const auto& step : e.steps) spans.insert(step.metadata.dump());
+    EXPECT_EQ(spans.size(), e.steps.size());  // none twice
+  }
 }
 
 ENGRAM_ON_BOTH_STORES(Receiver);
