@@ -1,10 +1,18 @@
 // An OTLP/HTTP trace export as POST /v1/traces reads it: the first byte picks the encoding
-// (protobuf or JSON) and whether the rest is gzip; what decodes must encode and decode again.
+// (protobuf or JSON) and whether the rest is gzip; what decodes must encode and decode again,
+// every span's step must pass engram's own validation, and the receiver must record the export
+// (or refuse spans, saying why) on an in-memory store.
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string_view>
 
+#include "core/validation.h"
 #include "otlp/decode.h"
+#include "otlp/mapping.h"
+#include "otlp/receiver.h"
+#include "renewed.h"
 
 using namespace engram;
 
@@ -26,5 +34,26 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   auto again = otlp::DecodeTraceRequest(request->SerializeAsString(), otlp::Encoding::kProtobuf);
   if (!again.ok() || again->SerializeAsString() != request->SerializeAsString()) __builtin_trap();
+
+  const Limits limits;
+  const auto now = std::chrono::system_clock::now();
+  for (const auto& rs : request->resource_spans()) {
+    for (const auto& ss : rs.scope_spans()) {
+      for (const auto& span : ss.spans()) {
+        const otlp::SpanRole role = otlp::RoleOf(span);
+        if (role == otlp::SpanRole::kOther) continue;
+        // The mapping cuts what it takes to the limits: its steps are never refused for size.
+        auto step = PrepareStep(otlp::StepOf(span, role, limits), limits, now);
+        if (!step.ok()) __builtin_trap();
+      }
+    }
+  }
+  static fuzz::Renewed<otlp::TraceReceiver> receiver;
+  auto& r = receiver.Get([](Memory& memory) {
+    return std::make_unique<otlp::TraceReceiver>(memory, std::chrono::milliseconds(0));
+  });
+  auto out = r.Export(*request);
+  if (!out.ok()) __builtin_trap();  // an in-memory store does not fail
+  if (out->rejected_spans > 0 && out->error_message.empty()) __builtin_trap();
   return 0;
 }

@@ -67,4 +67,26 @@ std::string EscapeInvalidUtf8(std::string_view s) {
   return out;
 }
 
+std::string StorableText(std::string s) {
+  constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
+  if (!FindInvalidUtf8(s) && s.find('\0') == std::string::npos) return s;
+  std::string_view rest = s;
+  std::string out;
+  while (!rest.empty()) {
+    const size_t bad = FindInvalidUtf8(rest).value_or(rest.size());
+    const std::string_view good = rest.substr(0, bad);
+    for (char c : good) {
+      if (c == '\0') {
+        out += kReplacement;
+      } else {
+        out += c;
+      }
+    }
+    if (bad == rest.size()) break;
+    out += kReplacement;
+    rest.remove_prefix(bad + 1);
+  }
+  return out;
+}
+
 }  // namespace engram

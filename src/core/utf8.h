@@ -15,6 +15,10 @@ std::optional<size_t> FindInvalidUtf8(std::string_view s);
 // message, whatever the input quoted in it.
 std::string EscapeInvalidUtf8(std::string_view s);
 
+// `s` as engram stores text taken from traces and transcripts rather than from a caller: each
+// invalid byte and each NUL (which no store keeps) replaced by U+FFFD.
+std::string StorableText(std::string s);
+
 // The longest prefix of `s` of at most `max_bytes` that does not split a character.
 std::string_view Utf8Prefix(std::string_view s, size_t max_bytes);
 

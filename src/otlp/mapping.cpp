@@ -2,9 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "core/timestamp.h"
+#include "core/utf8.h"
 #include "core/validation.h"
 
 namespace engram::otlp {
@@ -107,7 +109,7 @@ std::optional<std::string> Attribute(
     const google::protobuf::RepeatedPtrField<common::KeyValue>& attributes, std::string_view key) {
   const common::AnyValue* v = Find(attributes, key);
   if (!v || v->value_case() == common::AnyValue::VALUE_NOT_SET) return std::nullopt;
-  if (v->value_case() == common::AnyValue::kStringValue) return v->string_value();
+  if (v->value_case() == common::AnyValue::kStringValue) return StorableText(v->string_value());
   return ToJson(*v).dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
@@ -131,7 +133,11 @@ bool Failed(const trace::Span& span) {
 }
 
 std::string StartTimestamp(const trace::Span& span) {
-  const auto since_epoch = std::chrono::nanoseconds(span.start_time_unix_nano());
+  // Unset (0), or past what engram stores (the year 2261): the time it is stored, then.
+  constexpr uint64_t kYear2262 = 9'214'646'400ull * 1'000'000'000ull;
+  if (span.start_time_unix_nano() == 0 || span.start_time_unix_nano() >= kYear2262) return "";
+  const auto since_epoch =
+      std::chrono::nanoseconds(static_cast<int64_t>(span.start_time_unix_nano()));
   return FormatTimestamp(std::chrono::system_clock::time_point(
       std::chrono::duration_cast<std::chrono::system_clock::duration>(since_epoch)));
 }
@@ -140,7 +146,7 @@ std::string FirstUserMessage(const trace::Span& span) {
   const json messages = JsonAttribute(span, "gen_ai.input.messages");
   if (!messages.is_array()) return "";
   for (const auto& m : messages) {
-    if (m.is_object() && m.value("role", "") == "user") return TextOf(m);
+    if (m.is_object() && m.value("role", "") == "user") return StorableText(TextOf(m));
   }
   return "";
 }
@@ -149,7 +155,9 @@ ExecutionStep StepOf(const trace::Span& span, SpanRole role, const Limits& limit
   ExecutionStep s;
   s.timestamp = StartTimestamp(span);
   const uint64_t start = span.start_time_unix_nano(), end = span.end_time_unix_nano();
-  s.latency_ms = end > start ? static_cast<int64_t>((end - start) / 1'000'000) : 0;
+  s.latency_ms = end > start ? std::min<int64_t>(static_cast<int64_t>((end - start) / 1'000'000),
+                                                 kMaxStepCount)
+                             : 0;
   s.success = !Failed(span);
   s.metadata = json::object();
   s.metadata["otel.trace_id"] = HexId(span.trace_id());
@@ -175,8 +183,10 @@ ExecutionStep StepOf(const trace::Span& span, SpanRole role, const Limits& limit
     if (!in) in = IntAttribute(span, "gen_ai.usage.prompt_tokens");
     auto out = IntAttribute(span, "gen_ai.usage.output_tokens");
     if (!out) out = IntAttribute(span, "gen_ai.usage.completion_tokens");
-    if (in || out)
-      s.tokens = std::max<int64_t>(0, in.value_or(0)) + std::max<int64_t>(0, out.value_or(0));
+    auto count = [](std::optional<int64_t> n) {
+      return std::clamp<int64_t>(n.value_or(0), 0, kMaxStepCount);
+    };
+    if (in || out) s.tokens = std::min(count(in) + count(out), kMaxStepCount);
     const json output = JsonAttribute(span, "gen_ai.output.messages");
     if (output.is_array()) {
       for (const auto& m : output) {
@@ -191,7 +201,11 @@ ExecutionStep StepOf(const trace::Span& span, SpanRole role, const Limits& limit
     const auto system = provider ? provider : Attribute(span, "gen_ai.system");
     if (system) s.metadata["gen_ai.provider.name"] = *system;
   }
+  s.tool = StorableText(std::move(s.tool));
+  s.action = StorableText(std::move(s.action));
+  s.observation = StorableText(std::move(s.observation));
   if (s.tool.empty()) s.tool = "tool";
+  FitToLimit(s.tool, limits.max_tool_bytes, "tool", s);
   FitToLimit(s.action, limits.max_action_bytes, "action", s);
   FitToLimit(s.observation, limits.max_observation_bytes, "observation", s);
   return s;

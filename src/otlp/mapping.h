@@ -59,7 +59,8 @@ std::string FirstUserMessage(const trace::Span& span);
 // Whether the span failed: status ERROR, or error.type set.
 bool Failed(const trace::Span& span);
 
-// The span's start as engram writes timestamps.
+// The span's start as engram writes timestamps; "" (stamped when stored) when it is unset or
+// past the year 2261.
 std::string StartTimestamp(const trace::Span& span);
 
 }  // namespace engram::otlp

@@ -102,6 +102,7 @@ EpisodeSpec SpecOf(const TraceSpans& t, const std::optional<std::string>& conver
     spec.task = agent && *agent != named->name() ? fmt::format("{} {}", *agent, named->name())
                                                  : named->name();
   }
+  spec.task = StorableText(std::move(spec.task));
   if (spec.task.empty()) spec.task = "an OpenTelemetry trace";
   spec.task = Cut(std::move(spec.task), limits.max_task_bytes);
   spec.metadata = nlohmann::json::object();
@@ -279,7 +280,9 @@ Status TraceReceiver::Record(const TraceSpans& t, Refusals& refused) {
     if (root && pending == shared_.pending.end()) {
       Outcome outcome;
       outcome.kind = Failed(*root) ? OutcomeKind::kFailure : OutcomeKind::kSuccess;
-      if (Failed(*root)) outcome.summary = Cut(root->status().message(), limits_.max_task_bytes);
+      if (Failed(*root)) {
+        outcome.summary = Cut(StorableText(root->status().message()), limits_.max_task_bytes);
+      }
       if (delay_.count() > 0) {
         shared_.pending.emplace(id, Pending{std::move(outcome), due});
         wake_.notify_all();

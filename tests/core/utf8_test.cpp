@@ -30,5 +30,16 @@ TEST(Utf8, ClipLineKeepsTheFirstLineAndCutsOnACharacter) {
   EXPECT_EQ(ClipLine("ab\xc3\xa9\xc3\xa9\xc3\xa9xyz", 8), "ab\xc3\xa9...");  // é not split
 }
 
+TEST(Utf8, StorableTextReplacesNulAndBadBytes) {
+  using namespace std::string_literals;
+  EXPECT_EQ(StorableText("caf\xc3\xa9"), "caf\xc3\xa9");
+  EXPECT_EQ(StorableText("a\0b"s),
+            "a\xEF\xBF\xBD"
+            "b");
+  EXPECT_EQ(StorableText("x\xFFy\xC3"), "x\xEF\xBF\xBDy\xEF\xBF\xBD");
+  EXPECT_EQ(StorableText("\0"s), "\xEF\xBF\xBD");
+  EXPECT_FALSE(FindInvalidUtf8(StorableText("\xED\xA0\x80\0ok"s)));
+}
+
 }  // namespace
 }  // namespace engram

@@ -322,6 +322,38 @@ TEST_P(Receiver, OlderAttributeNamesAreReadAndLongTextsCut) {
   EXPECT_EQ(e.task, "chat");  // no user message, no root: the earliest span's name
 }
 
+TEST_P(Receiver, UnstorableValuesAreMadeFitRatherThanRefused) {
+  using namespace std::string_literals;
+  SpanSpec chat = Chat();
+  chat.ints = {{"gen_ai.usage.input_tokens", INT64_MAX}, {"gen_ai.usage.output_tokens", INT64_MAX}};
+  chat.strings[3].second =  // gen_ai.output.messages, a NUL escaped in its JSON
+      R"([{"role":"assistant","parts":[{"type":"text","content":"a\u0000b"}]}])";
+  SpanSpec tool = Tool(3, 1200, false);
+  tool.strings[1].second = std::string(300, 't');  // gen_ai.tool.name past 128 bytes
+  tool.strings[3].second = "rm -rf \0/"s;          // arguments with a NUL, not JSON
+  collector::ExportTraceServiceRequest request;
+  Add(request, chat);
+  Add(request, tool);
+  auto& spans = *request.mutable_resource_spans(0)->mutable_scope_spans(0)->mutable_spans();
+  spans[0].set_start_time_unix_nano(0);           // unset
+  spans[1].set_start_time_unix_nano(UINT64_MAX);  // past what a timestamp holds
+  const ExportOutcome out = ValueOf(receiver_->Export(request));
+  EXPECT_EQ(out.rejected_spans, 0) << out.error_message;
+  const Episode e = Only();
+  ASSERT_EQ(e.steps.size(), 2u);
+  const ExecutionStep& llm = e.steps[1].tool == "llm" ? e.steps[1] : e.steps[0];
+  const ExecutionStep& cut = e.steps[1].tool == "llm" ? e.steps[0] : e.steps[1];
+  EXPECT_EQ(llm.tokens, kMaxStepCount);
+  EXPECT_EQ(llm.observation,
+            "a\xEF\xBF\xBD"
+            "b");
+  EXPECT_EQ(llm.timestamp.substr(0, 2), "20");  // stamped when stored
+  EXPECT_EQ(cut.tool, std::string(128, 't'));
+  EXPECT_EQ(cut.action, "rm -rf \xEF\xBF\xBD/");
+  EXPECT_EQ(cut.latency_ms, 0);  // ends before it starts
+  EXPECT_EQ(cut.metadata["truncated"], "tool was 300 bytes");
+}
+
 // Exports race: the root's may arrive before its children's. The episode waits for them.
 TEST_P(Receiver, TheRootWaitsForTheSpansStillOnTheirWay) {
   receiver_ = std::make_unique<TraceReceiver>(*memory_, std::chrono::milliseconds(300));

@@ -64,6 +64,29 @@ void Evidence(sqlite3_context* ctx, int, sqlite3_value** argv) {
   sqlite3_result_text64(ctx, merged->data(), merged->size(), SQLITE_TRANSIENT, SQLITE_UTF8);
 }
 
+// The upsert that adds a pattern's contribution to what is stored (built once, outside any loop).
+const std::string& UpsertSql() {
+  static const std::string sql = [] {
+    const std::string latency = fmt::format(kSaturatingAddSql, fmt::arg("a", "latency_ms_sum"),
+                                            fmt::arg("b", "excluded.latency_ms_sum"));
+    const std::string tokens = fmt::format(kSaturatingAddSql, fmt::arg("a", "tokens_sum"),
+                                           fmt::arg("b", "excluded.tokens_sum"));
+    return fmt::format(
+        "INSERT INTO patterns (id, key, type, description, support, success_sum, occurrences, "
+        "latency_ms_sum, tokens_sum, branches, first_seen, last_seen, evidence) "
+        "VALUES (?1, ?2, ?3, ?4, ?11, ?5, ?6, ?7, ?8, ?9, ?10, ?12, ?13) "
+        "ON CONFLICT (id) DO UPDATE SET support = support + excluded.support, "
+        "success_sum = success_sum + excluded.success_sum, "
+        "occurrences = occurrences + excluded.occurrences, "
+        "latency_ms_sum = {}, tokens_sum = {}, "
+        "branches = excluded.branches, first_seen = min(first_seen, excluded.first_seen), "
+        "last_seen = max(last_seen, excluded.last_seen), "
+        "evidence = engram_evidence(?13, patterns.evidence, {})",
+        latency, tokens, kMaxEvidence);
+  }();
+  return sql;
+}
+
 }  // namespace
 
 Status RegisterPatternFunctions(Connection& conn) {
@@ -102,23 +125,7 @@ Status MergePatterns(Connection& conn, const std::vector<EpisodePatterns>& episo
     // The newest evidence first, then what was kept before, kMaxEvidence in all
     // (MemoryTest.PatternEvidenceKeepsTheNewest... checks the order).
     const std::string evidence = NewestFirst(m.episode_keys, kMaxEvidence);
-    static const std::string kUpsert = fmt::format(
-        "INSERT INTO patterns (id, key, type, description, support, success_sum, occurrences, "
-        "latency_ms_sum, tokens_sum, branches, first_seen, last_seen, evidence) "
-        "VALUES (?1, ?2, ?3, ?4, ?11, ?5, ?6, ?7, ?8, ?9, ?10, ?12, ?13) "
-        "ON CONFLICT (id) DO UPDATE SET support = support + excluded.support, "
-        "success_sum = success_sum + excluded.success_sum, "
-        "occurrences = occurrences + excluded.occurrences, "
-        "latency_ms_sum = {}, tokens_sum = {}, "
-        "branches = excluded.branches, first_seen = min(first_seen, excluded.first_seen), "
-        "last_seen = max(last_seen, excluded.last_seen), "
-        "evidence = engram_evidence(?13, patterns.evidence, {})",
-        fmt::format(kSaturatingAddSql, fmt::arg("a", "latency_ms_sum"),
-                    fmt::arg("b", "excluded.latency_ms_sum")),
-        fmt::format(kSaturatingAddSql, fmt::arg("a", "tokens_sum"),
-                    fmt::arg("b", "excluded.tokens_sum")),
-        kMaxEvidence);
-    auto up = conn.cached(kUpsert);
+    auto up = conn.cached(UpsertSql());
     if (!up.ok()) return up.status();
     Statement& q = **up;
     q.bind_text_static(1, id)
