@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/utf8.h"
+#include "core/validation.h"
 #include "otlp/mapping.h"
 
 namespace engram::otlp {
@@ -152,8 +153,14 @@ Result<std::optional<NamedEpisode>> EpisodeOf(Memory& memory, const Limits& limi
     if (!conversation) conversation = Attribute(*ref.span, "gen_ai.conversation.id");
     gen_ai = gen_ai || IsGenAi(*ref.span);
   }
+  if (conversation && conversation->empty()) conversation.reset();
   std::vector<std::string> names;
-  if (conversation) names.push_back("otel.conversation:" + *conversation);
+  // A conversation id too long to be a name leaves its episode to the trace (the id is kept in
+  // the metadata all the same).
+  constexpr std::string_view kConversation = "otel.conversation:";
+  if (conversation && kConversation.size() + conversation->size() <= kMaxEpisodeNameBytes) {
+    names.push_back(std::string(kConversation) + *conversation);
+  }
   names.push_back("otel.trace:" + t.hex);
 
   // Each name looked up (reads), and written only where it is new.
@@ -164,10 +171,6 @@ Result<std::optional<NamedEpisode>> EpisodeOf(Memory& memory, const Limits& limi
     if (found.ok()) {
       if (!episode) episode = std::move(*found);
       continue;
-    }
-    if (found.status().IsInvalidArgument()) {  // a conversation id past a name's limit
-      refused.Add(static_cast<int64_t>(t.spans.size()), found.status().message());
-      return std::optional<NamedEpisode>();
     }
     if (!found.status().IsNotFound()) return found.status();
     unnamed.push_back(&name);

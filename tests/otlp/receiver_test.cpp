@@ -243,6 +243,22 @@ TEST_P(Receiver, AServiceWithNoNameAndAnAgentWithAnEmptyOneLeaveTheContextEmpty)
   EXPECT_FALSE(e.metadata.contains("service.name"));
 }
 
+TEST_P(Receiver, AnEmptyOrOverlongConversationIdLeavesEachTraceItsOwnEpisode) {
+  const std::string overlong(600, 'c');
+  for (uint64_t trace : {1, 2, 3, 4}) {
+    SpanSpec chat = Chat();
+    chat.trace = trace;
+    chat.strings.push_back({"gen_ai.conversation.id", trace <= 2 ? "" : overlong});
+    EXPECT_EQ(Send({chat}).rejected_spans, 0);
+  }
+  const auto episodes = Episodes();
+  ASSERT_EQ(episodes.size(), 4u);
+  size_t kept = 0;
+  for (const Episode& e : episodes)
+    kept += e.metadata.value("gen_ai.conversation.id", "") == overlong;
+  EXPECT_EQ(kept, 2u);
+}
+
 TEST_P(Receiver, SpansExportedInBatchesJoinTheirEpisodeAndTheRootCompletesIt) {
   // A batch processor sends the children first; only the root names the conversation.
   SpanSpec chat = Chat();
