@@ -84,7 +84,7 @@ class Memory {
   // InvalidArgument as start_episode for a spec it needs.
   virtual Result<NamedEpisode> start_named_episode(std::string_view name,
                                                    const EpisodeSpec& spec) = 0;
-  // The episode `name` names, with its status and step count. NotFound when it names none.
+  // The episode `name` names, with its status, step count and task. NotFound when it names none.
   virtual Result<NamedEpisode> find_named_episode(std::string_view name) = 0;
   // Replaces the task of an open episode, for a task learnt after the start (OpenTelemetry's
   // first user message may arrive after other spans). InvalidArgument as start_episode for the

@@ -56,6 +56,7 @@ struct NamedEpisode {
   bool started = false;  // started by the call, rather than found
   EpisodeStatus status = EpisodeStatus::kOpen;
   int64_t steps = 0;  // the highest step number committed when it was read, 0 when none
+  std::string task;
 };
 
 struct Context {

@@ -77,6 +77,7 @@ void AddSuggestCommand(CLI::App& app, GlobalFlags& flags);
 void AddTransferCommands(CLI::App& app, GlobalFlags& flags);
 void AddMcpCommand(CLI::App& app, GlobalFlags& flags);
 void AddServeCommand(CLI::App& app, GlobalFlags& flags);
+void AddHookCommand(CLI::App& app, GlobalFlags& flags);
 
 // Human renderings.
 std::string RenderEpisode(const Episode& e);

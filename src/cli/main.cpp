@@ -1,7 +1,9 @@
 // engram: episodic memory for AI agents, from the command line.
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -69,6 +71,7 @@ int Run(int argc, char** argv) {
   AddTransferCommands(app, flags);
   AddMcpCommand(app, flags);
   AddServeCommand(app, flags);
+  AddHookCommand(app, flags);
   AddDemoCommand(app, flags);
 
   try {
@@ -80,6 +83,14 @@ int Run(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
+    // A hook must not block the agent (Claude Code reads exit status 2 as "block"): a hook
+    // command line it cannot read still exits 0.
+    const bool hook = std::any_of(argv, argv + argc,
+                                  [](const char* a) { return a && std::string_view(a) == "hook"; });
+    if (hook) {
+      std::cerr << "engram hook: " << OneLine(e.what()) << " (see engram hook --help)\n";
+      return 0;
+    }
     // CLI11 reports a missing subcommand before an unexpected word; the word is the real news.
     const auto extra = app.remaining(/*recurse=*/true);
     if (!extra.empty() && e.get_name() == "RequiredError") {

@@ -100,7 +100,8 @@ Result<NamedEpisode> MemoryImpl::start_named_episode(std::string_view name,
   auto named = store_->insert_named_episode(e, name);
   if (!NoteWrite(named.ok() ? Status::Ok() : named.status()).ok()) return named.status();
   if (named->inserted) Remember(named->key, named->id);
-  return NamedEpisode{named->id, named->inserted, named->status, named->last_step};
+  return NamedEpisode{named->id, named->inserted, named->status, named->last_step,
+                      std::move(named->task)};
 }
 
 Result<NamedEpisode> MemoryImpl::find_named_episode(std::string_view name) {
@@ -111,7 +112,7 @@ Result<NamedEpisode> MemoryImpl::find_named_episode(std::string_view name) {
   }
   auto named = store_->find_named_episode(name);
   if (!named.ok()) return named.status();
-  return NamedEpisode{named->id, false, named->status, named->last_step};
+  return NamedEpisode{named->id, false, named->status, named->last_step, std::move(named->task)};
 }
 
 Result<std::pair<std::string, int64_t>> MemoryImpl::StoredKey(std::string_view episode_id) {

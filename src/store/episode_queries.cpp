@@ -23,7 +23,8 @@ std::string HeadQuery(Dialect dialect, std::string_view column) {
 std::string NamedQuery(Dialect dialect) {
   return fmt::format(
       "SELECT episodes.key, episodes.id, episodes.status, (SELECT coalesce(max(step_number), 0) "
-      "FROM steps WHERE episode_key = episodes.key) FROM episode_names JOIN episodes "
+      "FROM steps WHERE episode_key = episodes.key), episodes.task FROM episode_names JOIN "
+      "episodes "
       "ON episodes.key = episode_names.episode_key WHERE episode_names.name = {}",
       Param(dialect, 1));
 }

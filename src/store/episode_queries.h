@@ -26,8 +26,8 @@ struct Query {
 // `column` (key or id) equals the statement's one parameter; HeadFromRow reads the row.
 std::string HeadQuery(Dialect dialect, std::string_view column);
 
-// The key, id, status and highest committed step number of the episode the statement's one
-// parameter names (episode_names); NamedFromRow reads the row.
+// The key, id, status, highest committed step number and task of the episode the statement's
+// one parameter names (episode_names); NamedFromRow reads the row.
 std::string NamedQuery(Dialect dialect);
 // The names of the episodes with keys above the first parameter and up to the second, by
 // episode key then name (for engram migrate).

@@ -81,14 +81,17 @@ ExecutionStep StepFromRow(const Row& st) {
   return s;
 }
 
-// A named episode from a row of key, id, status and its last step number (NamedQuery).
+// A named episode from a row of key, id, status, its last step number and task (NamedQuery).
 template <typename Row>
 NamedEpisodeRow NamedFromRow(const Row& row) {
-  NamedEpisodeRow named{row.column_int(0), row.column_text(1), false};
-  named.status =
-      row.column_text(2) == "completed" ? EpisodeStatus::kCompleted : EpisodeStatus::kOpen;
-  named.last_step = row.column_int(3);
-  return named;
+  return NamedEpisodeRow{
+      row.column_int(0),
+      row.column_text(1),
+      false,
+      row.column_text(2) == "completed" ? EpisodeStatus::kCompleted : EpisodeStatus::kOpen,
+      row.column_int(3),
+      row.column_text(4),
+  };
 }
 
 // Adds the names of a row of episode key and name (NamesOfEpisodesQuery) to the episode of

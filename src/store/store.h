@@ -33,6 +33,7 @@ struct NamedEpisodeRow {
   bool inserted = false;  // inserted by this call, rather than found
   EpisodeStatus status = EpisodeStatus::kOpen;
   int64_t last_step = 0;  // the highest committed step_number, 0 when none
+  std::string task;
 };
 
 // A write transaction holding the store's write lock. Destroying it uncommitted rolls back.

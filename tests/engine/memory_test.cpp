@@ -110,6 +110,7 @@ TEST_P(MemoryTest, ANameFindsItsEpisodeAgain) {
   EXPECT_FALSE(found.started);
   EXPECT_EQ(found.steps, 2);
   EXPECT_EQ(found.status, EpisodeStatus::kOpen);
+  EXPECT_EQ(found.task, "answer the user");
   EXPECT_EQ(ValueOf(memory_->start_named_episode("otel.trace:5b8efff7", spec)).steps, 2);
   // A second name for the same episode; a name for another one is refused.
   ASSERT_OK(memory_->name_episode(first->id, "otel.conversation:c-1"));

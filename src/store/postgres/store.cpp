@@ -276,7 +276,7 @@ Result<NamedEpisodeRow> PgStore::insert_named_episode(const Episode& e, std::str
       return ReadNamed(*writer_, name);
     }
     if (Status s = txn.commit(); !s.ok()) return s;
-    return NamedEpisodeRow{*key, e.id, true, EpisodeStatus::kOpen, 0};
+    return NamedEpisodeRow{*key, e.id, true, EpisodeStatus::kOpen, 0, e.task};
   });
 }
 

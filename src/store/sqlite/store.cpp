@@ -187,7 +187,7 @@ Result<NamedEpisodeRow> SqliteStore::insert_named_episode(const Episode& e, std:
   if (!key.ok()) return key.status();
   if (Status s = InsertName(*writer_, *key, name); !s.ok()) return s;
   if (Status s = txn.commit(); !s.ok()) return s;
-  return NamedEpisodeRow{*key, e.id, true, EpisodeStatus::kOpen, 0};
+  return NamedEpisodeRow{*key, e.id, true, EpisodeStatus::kOpen, 0, e.task};
 }
 
 Status SqliteStore::set_task(int64_t episode_key, std::string_view task) {
