@@ -11,7 +11,9 @@
 
 #include "cli/cli.h"
 #include "cli/line_reader.h"
+#include "core/claude_code.h"
 #include "core/openai_chat.h"
+#include "core/swe_agent.h"
 
 namespace engram::cli {
 namespace {
@@ -29,8 +31,12 @@ struct ExportArgs {
 };
 
 struct ImportArgs {
-  std::string file, format = "jsonl";
+  std::string file, format;  // an empty format: told by the file's shape
 };
+
+constexpr std::string_view kImportFormats = "jsonl, openai-chat, claude-code or swe-agent";
+// The largest document engram reads whole (a SWE-agent trajectory, a list of conversations).
+constexpr size_t kMaxDocumentBytes = size_t{256} << 20;
 
 struct MigrateArgs {
   std::string from, to;
@@ -198,6 +204,125 @@ void ImportOpenAiChat(std::istream& in, Importer& importer, const Limits& limits
   add_list(*whole, "");
 }
 
+// A Claude Code session transcript: every line read into one episode, a line it cannot use
+// reported by its number and skipped.
+void ImportClaudeCode(std::istream& in, Importer& importer, const Limits& limits,
+                      const std::string& name) {
+  claude_code::TranscriptReader reader(limits);
+  InputLine input;
+  for (int64_t line = 1; ReadLine(in, input); ++line) {
+    const std::string record = fmt::format("line {}", line);
+    if (input.too_long) {
+      importer.Reject(record, "the line is " + TooLong(input));
+      continue;
+    }
+    if (input.text.find_first_not_of(" \t\r") == std::string::npos) continue;
+    auto j = parse_json(input.text);
+    if (!j.ok()) {
+      importer.Reject(record, j.status().message());
+      continue;
+    }
+    if (Status s = reader.Add(*j); !s.ok()) importer.Reject(record, s.message());
+  }
+  importer.Add(name, reader.Finish());
+}
+
+// The whole input as one JSON document, within kMaxDocumentBytes.
+Result<nlohmann::json> ReadDocument(std::istream& in) {
+  std::string text;
+  char buffer[1 << 16];
+  while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
+    text.append(buffer, static_cast<size_t>(in.gcount()));
+    if (text.size() > kMaxDocumentBytes) {
+      return Status::InvalidArgument(
+          fmt::format("the document is over {} bytes, the limit", kMaxDocumentBytes));
+    }
+  }
+  return parse_json(text);
+}
+
+// The format a JSON value (a line, or the whole document) has; "" when it has none of them.
+std::string FormatOf(const nlohmann::json& j) {
+  if (j.is_array()) {
+    // A conversation's messages, or a list of conversations.
+    return j.empty() || j.front().is_object() || j.front().is_array() ? "openai-chat" : "";
+  }
+  if (!j.is_object()) return "";
+  if (j.contains("trajectory") || (j.contains("history") && j["history"].is_array())) {
+    return "swe-agent";
+  }
+  if (j.contains("type") && j["type"].is_string() &&
+      (j.contains("sessionId") || j.contains("message") || j.contains("leafUuid"))) {
+    return "claude-code";
+  }
+  if (j.contains("messages")) return "openai-chat";
+  if (j.contains("task")) return "jsonl";
+  return "";
+}
+
+// Input that begins with text already read (to tell its format), then goes on from a stream.
+class PrefixedBuf : public std::streambuf {
+ public:
+  PrefixedBuf(std::string prefix, std::streambuf* rest) : prefix_(std::move(prefix)), rest_(rest) {
+    setg(prefix_.data(), prefix_.data(), prefix_.data() + prefix_.size());
+  }
+
+ protected:
+  int_type underflow() override {
+    if (gptr() < egptr()) return traits_type::to_int_type(*gptr());
+    const std::streamsize n = rest_->sgetn(buffer_, sizeof buffer_);
+    if (n <= 0) return traits_type::eof();
+    setg(buffer_, buffer_, buffer_ + n);
+    return traits_type::to_int_type(*gptr());
+  }
+
+ private:
+  std::string prefix_;
+  std::streambuf* rest_;
+  char buffer_[1 << 16];
+};
+
+// The format the input's shape says: the first of its first lines that is JSON, or else the
+// whole input as one document. What it read is appended to `read`, for the import to read again.
+std::string DetectFormat(std::istream& in, const std::string& file, std::string& read) {
+  std::streambuf* buf = in.rdbuf();
+  bool brace = false;
+  for (int line = 0; line < 100 && read.size() <= kMaxDocumentBytes; ++line) {
+    const size_t begin = read.size();
+    int c = 0;
+    while ((c = buf->sbumpc()) != std::char_traits<char>::eof() && c != '\n') {
+      read.push_back(static_cast<char>(c));
+    }
+    const std::string_view text = std::string_view(read).substr(begin);
+    if (c == '\n') read.push_back('\n');
+    const size_t first = text.find_first_not_of(" \t\r");
+    if (first != std::string_view::npos) {
+      brace = brace || (begin == 0 && (text[first] == '{' || text[first] == '['));
+      if (auto j = parse_json(text); j.ok()) {
+        std::string format = FormatOf(*j);
+        if (!format.empty()) return format;
+        break;
+      }
+    }
+    if (c == std::char_traits<char>::eof()) break;
+  }
+  if (brace) {
+    // One document over several lines: read whole (within the limit) and looked at.
+    std::istream rest(buf);
+    char chunk[1 << 16];
+    while (read.size() <= kMaxDocumentBytes &&
+           (rest.read(chunk, sizeof chunk) || rest.gcount() > 0)) {
+      read.append(chunk, static_cast<size_t>(rest.gcount()));
+    }
+    if (auto whole = parse_json(read); whole.ok() && !FormatOf(*whole).empty()) {
+      return FormatOf(*whole);
+    }
+  }
+  throw CommandError{fmt::format("cannot tell the format of {} from its shape: pass --format {}",
+                                 file, kImportFormats),
+                     2};
+}
+
 }  // namespace
 
 void AddTransferCommands(CLI::App& app, GlobalFlags& flags) {
@@ -234,27 +359,45 @@ void AddTransferCommands(CLI::App& app, GlobalFlags& flags) {
   });
 
   auto im = std::make_shared<ImportArgs>();
-  auto* imp = app.add_subcommand("import",
-                                 "Import episodes: jsonl (as exported) or openai-chat transcripts");
+  auto* imp = app.add_subcommand(
+      "import",
+      "Import episodes: jsonl (as exported), openai-chat, claude-code or swe-agent transcripts");
   imp->add_option("file", im->file, "The file to read, - for stdin")->required();
-  imp->add_option("--format", im->format, "jsonl (default) or openai-chat");
+  imp->add_option("--format", im->format,
+                  fmt::format("{} (default: told by the file's shape)", kImportFormats));
   imp->callback([im, &flags] {
-    if (im->format != "jsonl" && im->format != "openai-chat") {
-      throw CommandError{fmt::format("format must be jsonl or openai-chat, got \"{}\"", im->format),
-                         2};
+    const std::string& f = im->format;
+    if (!f.empty() && f != "jsonl" && f != "openai-chat" && f != "claude-code" &&
+        f != "swe-agent") {
+      throw CommandError{fmt::format("format must be {}, got \"{}\"", kImportFormats, f), 2};
     }
     std::ifstream file;
     if (im->file != "-") {
       file.open(im->file, std::ios::binary);
       if (!file) throw CommandError{fmt::format("cannot read {}", im->file)};
     }
-    std::istream& in = im->file == "-" ? std::cin : file;
+    std::istream& source = im->file == "-" ? std::cin : file;
+    std::string read;  // what telling the format read
+    const std::string format =
+        f.empty() ? DetectFormat(source, im->file == "-" ? "stdin" : im->file, read) : f;
+    PrefixedBuf buffer(std::move(read), source.rdbuf());
+    std::istream in(&buffer);
     auto memory = OpenMemory(flags);
     Importer importer(*memory, flags);
-    if (im->format == "jsonl") {
+    const Limits limits = Options{}.limits;
+    if (format == "jsonl") {
       ImportLines(in, importer, [](const nlohmann::json& j) { return episode_from_json(j); });
+    } else if (format == "openai-chat") {
+      ImportOpenAiChat(in, importer, limits);
+    } else if (format == "claude-code") {
+      ImportClaudeCode(in, importer, limits, "the session");
     } else {
-      ImportOpenAiChat(in, importer, Options{}.limits);
+      auto doc = ReadDocument(in);
+      if (!doc.ok()) {
+        importer.Reject("the trajectory", doc.status().message());
+      } else {
+        importer.Add("the trajectory", EpisodeFromSweAgent(*doc, limits));
+      }
     }
     importer.Finish();
   });

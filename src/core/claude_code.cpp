@@ -296,7 +296,7 @@ Status TranscriptReader::Read(const json& line) {
   if (type != "user" && type != "assistant") return Status::Ok();  // no steps in it
   auto m = line.find("message");
   if (m == line.end() || !m->is_object()) {
-    return Status::InvalidArgument(fmt::format("a {} line needs a message object", type));
+    return Status::InvalidArgument(fmt::format("a \"{}\" line needs a message object", type));
   }
   const bool sidechain = line.value("isSidechain", false) == true;
   if (type == "user") {

@@ -30,7 +30,7 @@ error: format must be jsonl, got "csv"
 [exit 2]
 
 $ engram import all.jsonl --format yaml
-error: format must be jsonl or openai-chat, got "yaml"
+error: format must be jsonl, openai-chat, claude-code or swe-agent, got "yaml"
 [exit 2]
 
 $ engram import missing.jsonl

@@ -52,6 +52,7 @@ engram: episodic memory for AI agents
   migrate{{*}}
   mcp{{*}}
   serve{{*}}
+  hook{{*}}
   demo{{*}}
 ...
 
