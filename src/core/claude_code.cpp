@@ -298,7 +298,7 @@ Status TranscriptReader::Read(const json& line) {
   if (m == line.end() || !m->is_object()) {
     return Status::InvalidArgument(fmt::format("a \"{}\" line needs a message object", type));
   }
-  const bool sidechain = line.value("isSidechain", false) == true;
+  const bool sidechain = line.contains("isSidechain") && line["isSidechain"] == true;
   if (type == "user") {
     auto content = m->find("content");
     if (content == m->end()) return Status::InvalidArgument("message.content is missing");

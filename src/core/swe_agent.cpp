@@ -38,8 +38,14 @@ std::string ContentOf(const json& m) {
   return out;
 }
 
+// The message's role; "" when it has none (or not a string).
+std::string RoleOf(const json& m) {
+  auto role = m.find("role");
+  return role != m.end() && role->is_string() ? role->get<std::string>() : "";
+}
+
 bool IsDemonstration(const json& m) {
-  if (m.value("is_demo", false) == true) return true;
+  if (auto demo = m.find("is_demo"); demo != m.end() && *demo == true) return true;
   auto type = m.find("message_type");
   if (type != m.end() && type->is_string() && *type == "demonstration") return true;
   return ContentOf(m).find("--- DEMONSTRATION ---") != std::string::npos;
@@ -101,7 +107,7 @@ Result<Episode> Read(const json& traj, const Limits& limits) {
     const json& m = history[i];
     if (!m.is_object())
       return Status::InvalidArgument(fmt::format("history[{}] must be an object", i));
-    if (m.value("role", "") != "user" || IsDemonstration(m)) continue;
+    if (RoleOf(m) != "user" || IsDemonstration(m)) continue;
     e.task = IssueText(ContentOf(m));
     task_at = i;
     break;
@@ -137,12 +143,12 @@ Result<Episode> Read(const json& traj, const Limits& limits) {
     for (size_t i = task_at + 1; i < history.size(); ++i) {
       const json& m = history[i];
       const std::string where = fmt::format("history[{}]", i);
-      if (m.value("role", "") != "assistant" || IsDemonstration(m)) continue;
+      if (!m.is_object() || RoleOf(m) != "assistant" || IsDemonstration(m)) continue;
       const std::string action = Field(m, "action", where);
       if (Trim(action).empty()) continue;
       std::string observation;
       if (i + 1 < history.size() && history[i + 1].is_object() &&
-          history[i + 1].value("role", "") != "assistant") {
+          RoleOf(history[i + 1]) != "assistant") {
         observation = ContentOf(history[i + 1]);
       }
       e.steps.push_back(StepOf(action, std::move(observation), Field(m, "thought", where), limits));

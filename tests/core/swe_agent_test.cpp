@@ -121,6 +121,13 @@ TEST(SweAgent, BrokenTrajectoriesAreRefusedNamingTheField) {
   EXPECT_EQ(why({{"history", {user}}, {"trajectory", "x"}}), "trajectory must be a list");
   EXPECT_EQ(why({{"history", {user}}, {"info", {{"exit_status", 3}}}}),
             "info.exit_status must be a string");
+  // Flags and roles of another type are read as absent, not thrown on.
+  const json odd = {{"role", "user"}, {"is_demo", "yes"}, {"content", "ISSUE: y"}};
+  auto e = EpisodeFromSweAgent(
+      {{"history", {{{"role", 3}}, odd, {{"role", "assistant"}, {"action", "ls"}}}}}, Limits{});
+  ASSERT_TRUE(e.ok()) << e.status().message();
+  EXPECT_EQ(e->task, "y");
+  EXPECT_EQ(e->steps.size(), 1u);
 }
 
 }  // namespace
