@@ -132,6 +132,15 @@ std::string CreateDatabase(const std::string& server_url, const std::string& nam
 // is this program, run again for each of the two nodes; `dir` for the import's input file.
 PostgresFigures MeasurePostgres(const char* self, int64_t steps, const std::filesystem::path& dir);
 
+// `engram hook claude-code` processes, in ms from spawn to exit, by event.
+struct HookFigures {
+  std::vector<double> first_prompt, pre_tool, post_tool, other, all;
+  std::vector<double> version;  // `engram --version`: the cost of starting the binary at all
+};
+// `sessions` Claude Code sessions of `calls` tool calls each, a process per event, on the
+// default store under `dir`.
+HookFigures MeasureHook(const std::filesystem::path& dir, const char* cli, int sessions, int calls);
+
 // The value at quantile q (0..1) of `values`, nearest rank below; sorts them.
 double Percentile(std::vector<double>& values, double q);
 

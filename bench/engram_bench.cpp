@@ -318,6 +318,33 @@ int main(int argc, char** argv) {
         "| peak RSS {:.0f} MB | < 300 MB | {} |\n",
         static_cast<double>(m.file_bytes) / 1e9, m.conversations, mb, mb < 300 ? "yes" : "NO");
   };
+  auto print_hook = [&] {
+    HookFigures h = MeasureHook(dir, ENGRAM_CLI, 10, 20);
+    const double floor = Percentile(h.version, 0.5);
+    fmt::print(
+        "\n| `engram hook claude-code`, a process per event, default store ({} events) | p50 | "
+        "p95 | max | target | met |\n|---|---:|---:|---:|---|---|\n",
+        h.all.size());
+    for (auto [name, v] :
+         {std::pair{"UserPromptSubmit, first (recall playbook)", &h.first_prompt},
+          std::pair{"PreToolUse", &h.pre_tool}, std::pair{"PostToolUse (a step)", &h.post_tool},
+          std::pair{"SessionStart, Stop, SessionEnd", &h.other},
+          std::pair{"every event", &h.all}}) {
+      const double p50 = Percentile(*v, 0.5), p95 = Percentile(*v, 0.95), max = v->back();
+      const bool all = v == &h.all;
+      fmt::print("| {} | {:.1f} ms | {:.1f} ms | {:.1f} ms | {} | {} |\n", name, p50, p95, max,
+                 all ? "p95 < 50 ms" : "", all ? (p95 < 50 ? "yes" : "NO") : "");
+    }
+    fmt::print(
+        "| `engram --version` (starting the binary, the floor) | {:.1f} ms | {:.1f} ms | "
+        "{:.1f} ms | | |\n",
+        floor, Percentile(h.version, 0.95), h.version.back());
+  };
+  if (only == "hook") {
+    print_hook();
+    std::filesystem::remove_all(dir);
+    return 0;
+  }
   if (only == "import") {
     fmt::print(
         "| `engram import --format openai-chat`, 10,000 conversations | {:.0f} conversations/s |\n",
@@ -489,6 +516,7 @@ int main(int argc, char** argv) {
   print_servers();
   print_server_baseline();
   print_postgres();
+  print_hook();
   fmt::print("\n| measure | value | target | met |\n|---|---:|---|---|\n");
   fmt::print("| durable log_step latency, 4 threads, p50 | {:.3f} ms | | |\n", lat.p50_ms);
   fmt::print("| durable log_step latency, 4 threads, p99 | {:.3f} ms | < 10 ms | {} |\n",
