@@ -91,3 +91,7 @@ True True ['hook', 'claude-code']
 # numbered 1 to 24 in arrival order.
 $ for i in $(seq 24); do (echo "{\"session_id\":\"sess-6\",\"hook_event_name\":\"PostToolUse\",\"tool_name\":\"Read\",\"tool_use_id\":\"toolu_$i\",\"tool_input\":{\"file_path\":\"/f$i\"},\"tool_response\":\"x\"}" | ./hook) & done; wait; engram episode list --json | python3 -c 'import json, sys; print([e["id"] for e in json.load(sys.stdin)["episodes"] if e["task"] == "Claude Code session sess-6"][0])' > six && engram episode show $(cat six) --json | python3 -c 'import json, sys; s = json.load(sys.stdin)["steps"]; print(len(s), [x["step_number"] for x in s] == list(range(1, 25)), len({x["action"] for x in s}))'
 24 True 24
+
+# A resumed session (claude --resume) whose episode was completed goes on in a new one.
+$ echo '{"session_id":"sess-1","hook_event_name":"SessionStart","source":"resume"}' | ./hook && echo '{"session_id":"sess-1","hook_event_name":"UserPromptSubmit","prompt":"Now make the lexer test pass too"}' | ./hook --no-recall && echo '{"session_id":"sess-1","hook_event_name":"PostToolUse","tool_name":"Bash","tool_use_id":"toolu_20","tool_input":{"command":"cargo test lexer"},"tool_response":{"stdout":"ok"}}' | ./hook && engram episode list --status open | grep -c "Now make the lexer test pass too"
+1
