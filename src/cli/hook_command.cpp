@@ -141,7 +141,7 @@ NamedEpisode OpenSession(Memory& memory, const cc::HookEvent& e, const std::stri
 // stored matches the prompt's words.
 std::string PlaybookFor(Memory& memory, const std::string& prompt, int64_t budget) {
   RecallQuery q;
-  q.task = std::string(Utf8Prefix(prompt, Limits{}.max_task_bytes));
+  q.task = std::string(Utf8Prefix(StorableText(prompt), Limits{}.max_task_bytes));
   q.k = 5;
   q.token_budget = budget;
   auto recalled = memory.recall(q);

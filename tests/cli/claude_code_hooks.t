@@ -95,3 +95,7 @@ $ for i in $(seq 24); do (echo "{\"session_id\":\"sess-6\",\"hook_event_name\":\
 # A resumed session (claude --resume) whose episode was completed goes on in a new one.
 $ echo '{"session_id":"sess-1","hook_event_name":"SessionStart","source":"resume"}' | ./hook && echo '{"session_id":"sess-1","hook_event_name":"UserPromptSubmit","prompt":"Now make the lexer test pass too"}' | ./hook --no-recall && echo '{"session_id":"sess-1","hook_event_name":"PostToolUse","tool_name":"Bash","tool_use_id":"toolu_20","tool_input":{"command":"cargo test lexer"},"tool_response":{"stdout":"ok"}}' | ./hook && engram episode list --status open | grep -c "Now make the lexer test pass too"
 1
+
+# A prompt with a NUL character (which no store keeps) is stored with U+FFFD in its place.
+$ printf '%s\n' '{"session_id":"sess-7","hook_event_name":"UserPromptSubmit","prompt":"Explain the \u0000 byte"}' | ./hook; engram episode list | grep -c 'Explain the � byte'
+1
