@@ -6,6 +6,9 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace engram {
 
@@ -48,8 +51,21 @@ struct PostgresOptions {
   size_t max_read_connections = 8;
 };
 
+// Secrets kept out of the store: every text engram takes from an agent passes through the
+// redaction stage before it is validated or stored, each secret replaced by a marker naming its
+// detector ("[REDACTED:aws_access_key]"). The README's "Secrets" section lists the detectors.
+struct RedactionOptions {
+  bool enabled = true;
+  std::vector<std::string> disabled;  // detectors turned off, by name
+  // Patterns of the user's own (RE2 syntax), each with the name its marker shows.
+  std::vector<std::pair<std::string, std::string>> patterns;
+  // Keys whose values (in parameters and metadata, at any depth) are always masked.
+  std::vector<std::string> masked_keys;
+};
+
 struct Options {
   Limits limits;
+  RedactionOptions redaction;
 
   // Group commit: steps that arrive while a commit is in flight join the next batch, which
   // closes at max_batch_steps or max_batch_delay after its first step, whichever comes first.
