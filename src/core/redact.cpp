@@ -24,6 +24,10 @@ struct Detector {
   std::string pattern;
   int secret_group = 0;
   bool high_entropy = false;  // the secret must also look random (ShannonBits)
+  // A group whose match counts only with a digit or a symbol in it: a bare word after
+  // "token:" or "password =" in code is a type or a name (Token::Eof, password: String), a
+  // secret seldom is.
+  int word_group = -1;
 };
 
 // Keywords that name a secret in an assignment: password=, "api_key": ..., DB_PASSWORD=...
@@ -55,9 +59,9 @@ const std::vector<Detector>& BuiltIn() {
       // A quoted value whole (spaces and all), else a bare word.
       {"secret_assignment",
        fmt::format(
-           R"re((?i)({}["']?\s*[:=]\s*)(?:"([^"\n\[][^"\n]*)"|'([^'\n\[][^'\n]*)'|([^\s"'\[,;&{{}}<>]{{3,}})))re",
+           R"re((?i)({}["']?\s*[:=]\s*)(?:"([^"\n\[][^"\n]*)"|'([^'\n\[][^'\n]*)'|([^\s"'\[,;&{{}}<>():]{{3,}})))re",
            kSecretKeywords),
-       2},
+       2, false, 4},
       {"high_entropy",
        R"((?i)([A-Za-z0-9_.-]*(?:key|secret|token|passw|credential|auth|signature)[A-Za-z0-9_.-]*["']?\s*[:=]\s*["']?)([A-Za-z0-9+/_=.-]{20,}))",
        2, /*high_entropy=*/true},
@@ -83,6 +87,14 @@ bool LooksRandom(std::string_view s) {
   const bool digit = std::any_of(s.begin(), s.end(), [](char c) { return std::isdigit(c); });
   const bool alpha = std::any_of(s.begin(), s.end(), [](char c) { return std::isalpha(c); });
   return digit && alpha && ShannonBits(s) >= 3.5;
+}
+
+// A digit, or a symbol other than those of names and paths (_ . - /).
+bool HasDigitOrSymbol(std::string_view s) {
+  return std::any_of(s.begin(), s.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return std::isdigit(u) || (std::ispunct(u) && c != '_' && c != '.' && c != '-' && c != '/');
+  });
 }
 
 bool ValidName(std::string_view name) {
@@ -130,8 +142,13 @@ struct Redactor::Impl {
            d.re->Match(text, pos, text.size(), RE2::UNANCHORED, match.data(), groups)) {
       const re2::StringPiece whole = match[0];
       re2::StringPiece secret;
-      for (int g = d.detector.secret_group; g < groups && secret.data() == nullptr; ++g) {
+      int g = d.detector.secret_group;
+      for (; g < groups; ++g) {
         secret = match[static_cast<size_t>(g)];
+        if (secret.data() != nullptr) break;
+      }
+      if (g == d.detector.word_group && !HasDigitOrSymbol({secret.data(), secret.size()})) {
+        secret = re2::StringPiece();
       }
       const size_t whole_end = static_cast<size_t>(whole.data() - text.data()) + whole.size();
       if (secret.data() == nullptr ||

@@ -36,15 +36,17 @@ Result<std::vector<Status>> MemoryImpl::import_episodes(std::vector<Episode> epi
     std::lock_guard lock(mu_);
     if (Status s = CheckOpen(); !s.ok()) return s;
   }
-  EpisodeImport run(*store_, options_, std::move(episodes),
+  EpisodeImport run(*store_, options_, *redactor_, std::move(episodes),
                     [this](const Status& s) { NoteWrite(s); });
   return run.Run();
 }
 
-EpisodeImport::EpisodeImport(Store& store, const Options& options, std::vector<Episode> episodes,
+EpisodeImport::EpisodeImport(Store& store, const Options& options, const Redactor& redactor,
+                             std::vector<Episode> episodes,
                              std::function<void(const Status&)> note_write)
     : store_(store),
       options_(options),
+      redactor_(redactor),
       note_write_(std::move(note_write)),
       now_(FormatTimestamp(options.clock->now())),
       episodes_(std::move(episodes)),
@@ -160,6 +162,7 @@ void EpisodeImport::Preparer(std::stop_token stop) {
 Result<ImportedEpisode> EpisodeImport::Prepare(size_t index) {
   const Limits& limits = options_.limits;
   Episode& e = episodes_[index];
+  redactor_.Redact(e);
   ImportedEpisode item;
   auto id = NormalizeEpisodeId(e.id);
   if (!id.ok()) return id.status();

@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/redact.h"
 #include "engine/in_order.h"
 #include "engram/memory.h"
 #include "learn/reward.h"
@@ -28,8 +29,8 @@ namespace engram {
 class EpisodeImport {
  public:
   // `note_write` hears the outcome of each transaction (MemoryImpl::NoteWrite).
-  EpisodeImport(Store& store, const Options& options, std::vector<Episode> episodes,
-                std::function<void(const Status&)> note_write);
+  EpisodeImport(Store& store, const Options& options, const Redactor& redactor,
+                std::vector<Episode> episodes, std::function<void(const Status&)> note_write);
 
   // One status per episode, in order. A store failure ends the import with that failure; the
   // transactions before it stay written.
@@ -51,6 +52,7 @@ class EpisodeImport {
 
   Store& store_;
   const Options& options_;
+  const Redactor& redactor_;  // applied to each episode before it is validated
   const std::function<void(const Status&)> note_write_;
   const std::string now_;
   std::vector<Episode> episodes_;  // episodes_[i] is its preparer's, then empty

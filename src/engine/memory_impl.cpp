@@ -24,9 +24,12 @@ Result<std::unique_ptr<Memory>> Memory::open(std::string_view url, Options optio
   if (options.max_pending_steps == 0) {
     return Status::InvalidArgument("max_pending_steps must be at least 1, got 0");
   }
+  auto redactor = Redactor::Make(options.redaction);
+  if (!redactor.ok()) return redactor.status();
   auto store = OpenStore(url, options);
   if (!store.ok()) return store.status();
-  return std::unique_ptr<Memory>(new MemoryImpl(std::move(*store), std::move(options)));
+  return std::unique_ptr<Memory>(
+      new MemoryImpl(std::move(*store), std::move(options), std::move(*redactor)));
 }
 
 namespace {
@@ -40,8 +43,11 @@ Options WithDefaults(Options options) {
 
 }  // namespace
 
-MemoryImpl::MemoryImpl(std::unique_ptr<Store> store, Options options)
-    : store_(std::move(store)), options_(WithDefaults(std::move(options))) {
+MemoryImpl::MemoryImpl(std::unique_ptr<Store> store, Options options,
+                       std::shared_ptr<const Redactor> redactor)
+    : store_(std::move(store)),
+      options_(WithDefaults(std::move(options))),
+      redactor_(std::move(redactor)) {
   writer_ = std::thread([this] { WriterLoop(); });
 }
 
@@ -75,7 +81,9 @@ void MemoryImpl::Remember(int64_t key, const std::string& id) {
   }
 }
 
-Result<std::string> MemoryImpl::start_episode(const EpisodeSpec& spec) {
+Result<std::string> MemoryImpl::start_episode(const EpisodeSpec& sent) {
+  EpisodeSpec spec = sent;
+  redactor_->Redact(spec);
   if (Status s = ValidateEpisodeSpec(spec, options_.limits); !s.ok()) return s;
   {
     std::lock_guard lock(mu_);
@@ -89,8 +97,10 @@ Result<std::string> MemoryImpl::start_episode(const EpisodeSpec& spec) {
 }
 
 Result<NamedEpisode> MemoryImpl::start_named_episode(std::string_view name,
-                                                     const EpisodeSpec& spec) {
+                                                     const EpisodeSpec& sent) {
   if (Status s = ValidateEpisodeName(name); !s.ok()) return s;
+  EpisodeSpec spec = sent;
+  redactor_->Redact(spec);
   if (Status s = ValidateEpisodeSpec(spec, options_.limits); !s.ok()) return s;
   {
     std::lock_guard lock(mu_);
@@ -127,7 +137,10 @@ Result<std::pair<std::string, int64_t>> MemoryImpl::StoredKey(std::string_view e
   return std::pair{*id, head->key};
 }
 
-Status MemoryImpl::set_task(std::string_view episode_id, std::string_view task) {
+Status MemoryImpl::set_task(std::string_view episode_id, std::string_view sent) {
+  std::string task(sent);
+  RedactionCounts redacted;
+  redactor_->Redact(task, redacted);
   if (task.empty()) return Status::InvalidArgument("task is empty");
   if (Status s = ValidateText("task", task, options_.limits.max_task_bytes); !s.ok()) return s;
   auto stored = StoredKey(episode_id);
@@ -241,6 +254,7 @@ Result<std::vector<StepTicket>> MemoryImpl::Enqueue(bool caller_waits, std::stri
 
 Result<StepTicket> MemoryImpl::LogOne(bool caller_waits, std::string_view episode_id,
                                       ExecutionStep step) {
+  redactor_->Redact(step);
   auto prepared = PrepareStep(std::move(step), options_.limits, options_.clock->now());
   if (!prepared.ok()) return prepared.status();
   std::vector<PreparedStep> one;
@@ -266,6 +280,7 @@ Result<std::vector<int64_t>> MemoryImpl::log_steps(std::string_view episode_id,
   prepared.reserve(steps.size());
   const std::string now = FormatTimestamp(options_.clock->now());
   for (size_t i = 0; i < steps.size(); ++i) {
+    redactor_->Redact(steps[i]);
     auto p = PrepareStep(std::move(steps[i]), options_.limits, now);
     if (!p.ok()) {
       return Status::InvalidArgument(fmt::format("steps[{}]: {}", i, p.status().message()));
@@ -314,7 +329,10 @@ Result<int64_t> MemoryImpl::CloseEpisode(std::unique_lock<std::mutex>& lock,
   return key;
 }
 
-Result<Episode> MemoryImpl::complete_episode(std::string_view episode_id, const Outcome& outcome) {
+Result<Episode> MemoryImpl::complete_episode(std::string_view episode_id, const Outcome& sent) {
+  Outcome outcome = sent;
+  RedactionCounts redacted;
+  redactor_->Redact(outcome, redacted);
   if (Status s = ValidateOutcome(outcome, options_.limits); !s.ok()) return s;
   std::unique_lock lock(mu_);
   auto key = CloseEpisode(lock, episode_id);

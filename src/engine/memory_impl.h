@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/lock_held.h"
+#include "core/redact.h"
 #include "core/validation.h"
 #include "engram/memory.h"
 #include "store/store.h"
@@ -33,7 +34,8 @@ inline Status CompletedEpisodeRefusesSteps(std::string_view id) {
 
 class MemoryImpl final : public Memory {
  public:
-  MemoryImpl(std::unique_ptr<Store> store, Options options);
+  MemoryImpl(std::unique_ptr<Store> store, Options options,
+             std::shared_ptr<const Redactor> redactor);
   ~MemoryImpl() override;
 
   Result<std::string> start_episode(const EpisodeSpec& spec) override;
@@ -137,6 +139,8 @@ class MemoryImpl final : public Memory {
 
   const std::unique_ptr<Store> store_;
   const Options options_;
+  // Every text an agent sends passes through it before validation and the store.
+  const std::shared_ptr<const Redactor> redactor_;
 
   // Records a write's outcome for health(): a failure of the disk or the store is kept until a
   // write succeeds. Returns `s`.

@@ -30,15 +30,15 @@ $ engram episode list
 ID                                    STATUS     OUTCOME          STARTED                   TASK
 {{uuid:ID}}  completed  success          {{ts}}  Fix the failing tokenizer test in the parser crate
 
-$ engram episode show $ID --json | python3 -c 'import json, sys; e = json.load(sys.stdin); print(e["metadata"]); print(e["outcome"]["summary"]); [print(s["step_number"], s["tool"], s["success"], s["action"], "|", s["observation"][:40], "|", s["metadata"], "|", "timed" if s["latency_ms"] >= 250 else "untimed") for s in e["steps"]]' | sed 's/toolu_0[12]\(Read\|Grep\)/toolu_PARALLEL/'
+$ engram episode show $ID --json | python3 -c 'import json, sys; e = json.load(sys.stdin); print(e["metadata"]); print(e["outcome"]["summary"]); [print(s["step_number"], s["tool"], s["success"], s["action"], "|", s["observation"][:40], "|", s["metadata"]) for s in e["steps"]]' | sed 's/toolu_0[12]\(Read\|Grep\)/toolu_PARALLEL/'
 {'cwd': '/work/parser', 'session_id': 'sess-1', 'transcript_path': '/home/u/.claude/projects/p/sess-1.jsonl'}
 session ended (prompt_input_exit); 6 tool call(s), 1 failed
 ...
-3 Bash False cargo test -p parser tokenizer | Command exited with non-zero status code | {'tool_use_id': 'toolu_03'} | untimed
-4 Edit True /work/parser/src/tokenizer.rs | {"filePath":"/work/parser/src/tokenizer. | {'tool_use_id': 'toolu_04'} | untimed
-5 Bash True cargo test -p parser tokenizer | test result: ok. 12 passed | {'tool_use_id': 'toolu_05'} | untimed
-6 mcp__github__create_pull_request True {"title":"Fix tokenizer"} | PR #7 opened | {'tool_use_id': 'toolu_06'} | untimed
-7 user True reply | Thanks, that is all | {} | untimed
+3 Bash False cargo test -p parser tokenizer | Command exited with non-zero status code | {'tool_use_id': 'toolu_03'}
+4 Edit True /work/parser/src/tokenizer.rs | {"filePath":"/work/parser/src/tokenizer. | {'tool_use_id': 'toolu_04'}
+5 Bash True cargo test -p parser tokenizer | test result: ok. 12 passed | {'tool_use_id': 'toolu_05'}
+6 mcp__github__create_pull_request True {"title":"Fix tokenizer"} | PR #7 opened | {'tool_use_id': 'toolu_06'}
+7 user True reply | Thanks, that is all | {}
 
 # The parallel calls: both kept, each timed from its PreToolUse, in whichever order they ended.
 $ engram episode show $ID --json | python3 -c 'import json, sys; e = json.load(sys.stdin); [print(s["tool"], s["success"], s["action"], "|", s["observation"], "|", "timed" if s["latency_ms"] >= 250 else "untimed") for s in sorted(e["steps"][:2], key=lambda s: s["tool"])]'

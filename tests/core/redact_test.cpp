@@ -103,6 +103,11 @@ TEST(Redact, LookalikesComeThroughUnchanged) {
            "postgres://db.internal:5432/prod",
            "keys: 12345678901234567890",  // not random
            "sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+           // Code, which coding agents read all day: names and types after the keywords.
+           "fn next_token() -> Token { Token::Eof }",
+           "fn login(user: &str, password: String) -> Result<Token>",
+           "let token = self.next_token(); password = get_password()",
+           "if token == None: raise ValueError(\"no token\")",
        }) {
     SCOPED_TRACE(text);
     EXPECT_EQ(Redacted(*r, text), std::pair(text, std::string()));

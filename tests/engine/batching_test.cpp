@@ -154,7 +154,8 @@ class Batching : public testing::OnEachStore {
     ASSERT_OK(inner);
     auto store = std::make_unique<RecordingStore>(std::move(*inner));
     store_ = store.get();
-    memory_ = std::make_unique<MemoryImpl>(std::move(store), options);
+    memory_ = std::make_unique<MemoryImpl>(std::move(store), options,
+                                           ValueOf(Redactor::Make(options.redaction)));
     auto id = memory_->start_episode(EpisodeSpec{"batching", TaskType::kTesting, {}, {}});
     ASSERT_OK(id);
     id_ = *id;
