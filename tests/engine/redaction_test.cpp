@@ -84,7 +84,7 @@ TEST(Redaction, NoSecretReachesTheDatabaseFileTheIndexAnExportOrThePatterns) {
     }
     const Episode first = ValueOf(memory->get_episode(ids[0]));
     EXPECT_EQ(first.task, "deploy with key [REDACTED:aws_access_key]");
-    EXPECT_EQ(first.steps[0].metadata["redacted"],
+    EXPECT_EQ(first.steps[0].metadata.value("redacted", ""),
               "jwt:1, openai_key:1, private_key:1, secret_assignment:1, url_password:1");
     EXPECT_NE(shown.find("[REDACTED:"), std::string::npos);
     for (const auto& secret : kSecrets) EXPECT_EQ(shown.find(secret), std::string::npos) << secret;
