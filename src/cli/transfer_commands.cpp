@@ -293,8 +293,10 @@ std::string DetectFormat(std::istream& in, const std::string& file, std::string&
     while ((c = buf->sbumpc()) != std::char_traits<char>::eof() && c != '\n') {
       read.push_back(static_cast<char>(c));
     }
-    const std::string_view text = std::string_view(read).substr(begin);
+    const size_t length = read.size() - begin;
     if (c == '\n') read.push_back('\n');
+    // A view of the line made after the last change to `read`, which may move its text.
+    const std::string_view text = std::string_view(read).substr(begin, length);
     const size_t first = text.find_first_not_of(" \t\r");
     if (first != std::string_view::npos) {
       brace = brace || (begin == 0 && (text[first] == '{' || text[first] == '['));
