@@ -16,6 +16,7 @@ struct GlobalFlags {
   std::string db;  // --db URL; empty means ENGRAM_DB, then the default path
   bool json = false;
   std::string program = "engram";  // as invoked, for hints such as "Try: build/engram …"
+  std::string redact_config;       // --redact-config FILE; empty means ENGRAM_REDACT_CONFIG
 };
 
 // A command's failure: printed as "error: <message>" with exit status 1 (2 for usage).
@@ -27,6 +28,10 @@ struct CommandError {
 // The database URL the flags and the environment choose. For the default path
 // ($XDG_DATA_HOME/engram/engram.db, else ~/.local/share/engram/engram.db) the folder is created.
 Result<std::string> ResolveDatabaseUrl(const GlobalFlags& flags);
+
+// The library options the flags and the environment choose: the redaction settings of
+// --redact-config (else $ENGRAM_REDACT_CONFIG), a JSON file. InvalidArgument naming the file.
+Result<Options> OptionsFor(const GlobalFlags& flags);
 
 // Opens the chosen store, or throws CommandError.
 std::unique_ptr<Memory> OpenMemory(const GlobalFlags& flags);

@@ -235,7 +235,7 @@ void Record(const GlobalFlags& flags, const HookArgs& args) {
   }
   auto url = ResolveDatabaseUrl(flags);
   if (!url.ok()) throw HookError{url.status().message()};
-  std::unique_ptr<Memory> memory = Require(Memory::open(*url));
+  std::unique_ptr<Memory> memory = Require(Memory::open(*url, Require(OptionsFor(flags))));
   if (e.name == "SessionStart") {
     OpenSession(*memory, e, cc::PendingTask(e.session_id), Limits{});
   } else if (e.name == "UserPromptSubmit") {
@@ -277,6 +277,9 @@ void PrintConfig(const GlobalFlags& flags, const HookArgs& args) {
       db = "sqlite://" + fs::absolute(path).lexically_normal().string();
     }
     command += " --db " + ShellWord(db);
+  }
+  if (!flags.redact_config.empty()) {
+    command += " --redact-config " + ShellWord(fs::absolute(flags.redact_config).string());
   }
   command += " hook claude-code";
   if (args.budget != 500) command += fmt::format(" --budget {}", args.budget);

@@ -2,12 +2,15 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <string_view>
 
 #include <fmt/format.h>
 
 #include "cli/cli.h"
+#include "core/redact.h"
 
 namespace engram::cli {
 
@@ -30,9 +33,29 @@ Result<std::string> ResolveDatabaseUrl(const GlobalFlags& flags) {
   return "sqlite://" + (dir / "engram.db").string();
 }
 
+Result<Options> OptionsFor(const GlobalFlags& flags) {
+  Options options;
+  std::string file = flags.redact_config;
+  if (const char* env = std::getenv("ENGRAM_REDACT_CONFIG"); file.empty() && env) file = env;
+  if (file.empty()) return options;
+  std::ifstream in(file, std::ios::binary);
+  if (!in)
+    return Status::InvalidArgument(fmt::format("cannot read the redaction settings {}", file));
+  std::stringstream text;
+  text << in.rdbuf();
+  auto j = parse_json(text.str());
+  if (!j.ok()) return Status::InvalidArgument(fmt::format("{}: {}", file, j.status().message()));
+  auto redaction = RedactionOptionsFromJson(*j);
+  if (!redaction.ok()) {
+    return Status::InvalidArgument(fmt::format("{}: {}", file, redaction.status().message()));
+  }
+  options.redaction = std::move(*redaction);
+  return options;
+}
+
 std::unique_ptr<Memory> OpenMemory(const GlobalFlags& flags) {
   std::string url = Check(ResolveDatabaseUrl(flags));
-  return Check(Memory::open(url));
+  return Check(Memory::open(url, Check(OptionsFor(flags))));
 }
 
 void Check(const Status& s) {
@@ -63,6 +86,9 @@ int Run(int argc, char** argv) {
       "default: $ENGRAM_DB, "
       "else $XDG_DATA_HOME/engram/engram.db");
   app.add_flag("--json", flags.json, "Print machine-readable JSON");
+  app.add_option("--redact-config", flags.redact_config,
+                 "Redaction settings, a JSON file (default: $ENGRAM_REDACT_CONFIG; see README, "
+                 "Secrets)");
   AddEpisodeCommands(app, flags);
   AddPatternCommands(app, flags);
   AddRecallCommand(app, flags);

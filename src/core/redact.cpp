@@ -121,6 +121,44 @@ const std::vector<std::string>& RedactionDetectors() {
   return names;
 }
 
+Result<RedactionOptions> RedactionOptionsFromJson(const json& j) {
+  if (!j.is_object())
+    return Status::InvalidArgument("the redaction settings must be a JSON object");
+  RedactionOptions o;
+  for (const auto& [key, value] : j.items()) {
+    if (key == "enabled") {
+      if (!value.is_boolean()) return Status::InvalidArgument("enabled must be true or false");
+      o.enabled = value.get<bool>();
+    } else if (key == "disabled" || key == "masked_keys") {
+      auto& list = key == "disabled" ? o.disabled : o.masked_keys;
+      if (!value.is_array()) {
+        return Status::InvalidArgument(fmt::format("{} must be a list of strings", key));
+      }
+      for (const auto& item : value) {
+        if (!item.is_string()) {
+          return Status::InvalidArgument(fmt::format("{} must be a list of strings", key));
+        }
+        list.push_back(item.get<std::string>());
+      }
+    } else if (key == "patterns") {
+      if (!value.is_object()) {
+        return Status::InvalidArgument("patterns must be an object of name: RE2 pattern");
+      }
+      for (const auto& [name, pattern] : value.items()) {
+        if (!pattern.is_string()) {
+          return Status::InvalidArgument(fmt::format("patterns.{} must be a string", name));
+        }
+        o.patterns.emplace_back(name, pattern.get<std::string>());
+      }
+    } else {
+      return Status::InvalidArgument(fmt::format(
+          "unknown redaction setting \"{}\" (known: enabled, disabled, patterns, masked_keys)",
+          key.substr(0, 80)));
+    }
+  }
+  return o;
+}
+
 struct Redactor::Impl {
   struct Compiled {
     Detector detector;
@@ -252,6 +290,19 @@ void Redactor::Redact(json& value, RedactionCounts& counts) const {
         *it = "[REDACTED:masked_key]";
         ++counts["masked_key"];
         continue;
+      }
+      if (it->is_string()) {
+        // Read with its key, as the detectors would read `key: "value"` in text: a password
+        // under "password", a token under "Authorization".
+        const std::string prefix = it.key() + ": \"";
+        std::string text = prefix + it->get_ref<const std::string&>() + "\"";
+        RedactionCounts found;
+        Redact(text, found);
+        if (!found.empty() && text.starts_with(prefix) && text.ends_with("\"")) {
+          *it = text.substr(prefix.size(), text.size() - prefix.size() - 1);
+          for (const auto& [name, n] : found) counts[name] += n;
+          continue;
+        }
       }
       Redact(*it, counts);
     }

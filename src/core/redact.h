@@ -19,6 +19,11 @@ namespace engram {
 // The built-in detectors' names, in the order they run.
 const std::vector<std::string>& RedactionDetectors();
 
+// Redaction options from their JSON form (a file for the CLI and the server):
+// {"enabled": bool, "disabled": [name], "patterns": {name: RE2 pattern}, "masked_keys": [key]},
+// every field optional. InvalidArgument naming the field otherwise.
+Result<RedactionOptions> RedactionOptionsFromJson(const nlohmann::json& j);
+
 // How often each detector fired, by name.
 using RedactionCounts = std::map<std::string, int64_t>;
 
@@ -31,7 +36,8 @@ class Redactor {
 
   // Replaces what the detectors find in `text`, adding to `counts`.
   void Redact(std::string& text, RedactionCounts& counts) const;
-  // The same for every string value in `value`; values under a masked key are
+  // The same for every string value in `value`, each read with its key (a password under
+  // "password", a token under "Authorization"); values under a masked key are
   // replaced whole ("[REDACTED:masked_key]").
   void Redact(nlohmann::json& value, RedactionCounts& counts) const;
 
