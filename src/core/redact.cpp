@@ -16,6 +16,8 @@ namespace {
 
 using nlohmann::json;
 
+constexpr const char* kMaskedMarker = "[REDACTED:masked_key]";
+
 // A detector: what it finds, and which of its groups is the secret (0: the whole match; from
 // that group on, the first that matched, for alternatives), the rest of the match kept as it
 // was ("Authorization: Bearer " stays, the token goes).
@@ -286,8 +288,9 @@ void Redactor::Redact(json& value, RedactionCounts& counts) const {
     for (auto& item : value) Redact(item, counts);
   } else if (value.is_object()) {
     for (auto it = value.begin(); it != value.end(); ++it) {
-      if (!impl_->masked.empty() && impl_->masked.count(Lower(it.key())) && !it->is_null()) {
-        *it = "[REDACTED:masked_key]";
+      if (!impl_->masked.empty() && impl_->masked.count(Lower(it.key())) && !it->is_null() &&
+          *it != kMaskedMarker) {
+        *it = kMaskedMarker;
         ++counts["masked_key"];
         continue;
       }

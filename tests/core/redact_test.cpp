@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "engram/json.h"
 #include "test_util.h"
 
 namespace engram {
@@ -135,6 +136,10 @@ TEST(Redact, JsonValuesParametersAndMaskedKeys) {
   EXPECT_EQ(s.metadata["note"], "password: [REDACTED:secret_assignment]");
   EXPECT_EQ(s.metadata["redacted"],
             "aws_access_key:1, github_token:1, masked_key:1, secret_assignment:1, url_password:1");
+  // Redacted again (an export imported), it is as it was: markers are never secrets.
+  ExecutionStep again = s;
+  r->Redact(again);
+  EXPECT_EQ(to_json(again), to_json(s));
 }
 
 TEST(Redact, DetectorsTurnOffAndPatternsOfTheUsersOwnAdd) {
