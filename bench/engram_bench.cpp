@@ -366,6 +366,38 @@ int main(int argc, char** argv) {
     auto ids = StartEpisodes(*m, kEpisodes);
     a = Ingest(*m, ids, steps, /*window=*/256);
   }
+  // (a) with the redaction stage on (the default) and off, in turn, three rounds each on
+  // stores of their own: the medians, and the median of the rounds' ratios.
+  struct RedactionCost {
+    double on = 0, off = 0, ratio = 0;
+  };
+  auto redaction_cost = [&] {
+    std::vector<double> on, off, ratio;
+    for (int round = 0; round < 3; ++round) {
+      double rates[2];
+      for (int redact = 1; redact >= 0; --redact) {
+        engram::Options options;
+        options.redaction.enabled = redact == 1;
+        auto m = OpenOrDie(url(fmt::format("redact{}-{}.db", redact, round).c_str()), options);
+        auto ids = StartEpisodes(*m, kEpisodes);
+        rates[redact] = Ingest(*m, ids, steps, /*window=*/256);
+      }
+      on.push_back(rates[1]);
+      off.push_back(rates[0]);
+      ratio.push_back(rates[1] / rates[0]);
+    }
+    return RedactionCost{Percentile(on, 0.5), Percentile(off, 0.5), Percentile(ratio, 0.5)};
+  };
+  if (only == "redaction") {
+    const RedactionCost r = redaction_cost();
+    fmt::print(
+        "| (a) engram, durable, batched, 3 rounds in turn (medians) | steps/s |\n|---|---:|\n");
+    fmt::print("| redaction on (the default) | {} |\n| redaction off | {} |\n", Rate(r.on),
+               Rate(r.off));
+    fmt::print("| on / off, median of the rounds' ratios | {:.2f} |\n", r.ratio);
+    std::filesystem::remove_all(dir);
+    return 0;
+  }
   const ServerFigures servers = MeasureServers(dir, ENGRAM_CLI, steps, 20'000, 50'000);
   auto print_servers = [&] {
     fmt::print(
@@ -506,7 +538,12 @@ int main(int argc, char** argv) {
   auto row = [](const char* name, double v, std::string ratio, std::string target, bool met) {
     fmt::print("| {} | {} | {} | {} | {} |\n", name, Rate(v), ratio, target, met ? "yes" : "NO");
   };
+  const RedactionCost redaction = redaction_cost();
   row("(a) engram, durable, batched", a, "", "", true);
+  row("(a-on) (a) with redaction on (the default), 3 rounds in turn with (a-off), median",
+      redaction.on, "", "", true);
+  row("(a-off) the same with redaction off, median", redaction.off,
+      fmt::format("on/off = {:.2f}", redaction.ratio), "on/off >= 0.9", redaction.ratio >= 0.9);
   row("(b) raw SQLite inserts, 256 per transaction", b, fmt::format("a/b = {:.2f}", a / b),
       "a/b >= 0.6", a / b >= 0.6);
   row("(c) naive JSON array rewritten per append, 1,000 steps/episode", c,
