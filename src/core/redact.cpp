@@ -33,6 +33,8 @@ struct Detector {
 };
 
 // Keywords that name a secret in an assignment: password=, "api_key": ..., DB_PASSWORD=...
+// The value is on the keyword's line: "Password:" at the end of a line is a prompt, not an
+// assignment of the next line.
 constexpr std::string_view kSecretKeywords =
     "(?:password|passwd|pwd|secret|api[_-]?key|access[_-]?key|access[_-]?token|auth[_-]?token|"
     "refresh[_-]?token|client[_-]?secret|private[_-]?key|token)";
@@ -44,7 +46,7 @@ const std::vector<Detector>& BuiltIn() {
        "KEY-----|(?s:.)*$)"},
       {"aws_access_key", R"(\b(?:AKIA|ASIA|ABIA|ACCA|AROA|AIDA)[0-9A-Z]{16}\b)"},
       {"aws_secret_key",
-       R"((?i)(aws_?secret_?(?:access_?)?key["']?\s*[:=]\s*["']?)([A-Za-z0-9/+=]{40})(?:[^A-Za-z0-9/+=]|$))",
+       R"((?i)(aws_?secret_?(?:access_?)?key["']?[ \t]*[:=][ \t]*["']?)([A-Za-z0-9/+=]{40})(?:[^A-Za-z0-9/+=]|$))",
        2},
       {"github_token", R"(\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255}))"},
       {"gitlab_token", R"(\bgl(?:pat|dt|ptt|rt|cbt|oas|soat)-[A-Za-z0-9_-]{20,})"},
@@ -55,17 +57,17 @@ const std::vector<Detector>& BuiltIn() {
       {"openai_key", R"(\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,})"},
       {"jwt", R"(\beyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,})"},
       {"authorization",
-       R"((?i)((?:proxy-)?authorization["']?\s*[:=]\s*["']?(?:bearer|basic|token|digest)\s+)([A-Za-z0-9._~+/=-]{4,}))",
+       R"((?i)((?:proxy-)?authorization["']?[ \t]*[:=][ \t]*["']?(?:bearer|basic|token|digest)[ \t]+)([A-Za-z0-9._~+/=-]{4,}))",
        2},
       {"url_password", R"(\b([a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@'"]+:)([^\s@/'"\[][^\s@/'"]*)@)", 2},
       // A quoted value whole (spaces and all), else a bare word.
       {"secret_assignment",
        fmt::format(
-           R"re((?i)({}["']?\s*[:=]\s*)(?:"([^"\n\[][^"\n]*)"|'([^'\n\[][^'\n]*)'|([^\s"'\[,;&{{}}<>():]{{3,}})))re",
+           R"re((?i)({}["']?[ \t]*[:=][ \t]*)(?:"([^"\n\[][^"\n]*)"|'([^'\n\[][^'\n]*)'|([^\s"'\[,;&{{}}<>():]{{3,}})))re",
            kSecretKeywords),
        2, false, 4},
       {"high_entropy",
-       R"((?i)([A-Za-z0-9_.-]*(?:key|secret|token|passw|credential|auth|signature)[A-Za-z0-9_.-]*["']?\s*[:=]\s*["']?)([A-Za-z0-9+/_=.-]{20,}))",
+       R"((?i)([A-Za-z0-9_.-]*(?:key|secret|token|passw|credential|auth|signature)[A-Za-z0-9_.-]*["']?[ \t]*[:=][ \t]*["']?)([A-Za-z0-9+/_=.-]{20,}))",
        2, /*high_entropy=*/true},
   };
   return detectors;

@@ -109,6 +109,7 @@ TEST(Redact, LookalikesComeThroughUnchanged) {
            "fn login(user: &str, password: String) -> Result<Token>",
            "let token = self.next_token(); password = get_password()",
            "if token == None: raise ValueError(\"no token\")",
+           "login: admin\nPassword:\nLogin incorrect 42",
        }) {
     SCOPED_TRACE(text);
     EXPECT_EQ(Redacted(*r, text), std::pair(text, std::string()));
