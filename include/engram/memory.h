@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdint>
 #include <future>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -173,6 +174,13 @@ class Memory {
   virtual Result<std::vector<Status>> import_episodes(std::vector<Episode> episodes) = 0;
 
   // Flushes and closes; returns what flush() would. Later calls return Aborted. Idempotent.
+  // A consistent copy of the whole store in a new SQLite file at `path`, taken while other
+  // callers and processes go on writing: every step acknowledged before the call is in it. The
+  // copy is checked (PRAGMA integrity_check) and opens as any store. Returns the rows of each
+  // table it holds. AlreadyExists when `path` exists; FailedPrecondition on PostgreSQL
+  // (pg_dump, or engram migrate to a SQLite file, back it up).
+  virtual Result<std::map<std::string, int64_t>> backup(std::string_view path) = 0;
+
   virtual Status close() = 0;
 
   // A snapshot of the step writer's counters.

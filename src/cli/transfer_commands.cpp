@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <fstream>
 #include <future>
 #include <iostream>
@@ -402,6 +403,26 @@ void AddTransferCommands(CLI::App& app, GlobalFlags& flags) {
       }
     }
     importer.Finish();
+  });
+
+  auto backup_to = std::make_shared<std::string>();
+  auto* bak = app.add_subcommand(
+      "backup", "Copy a live SQLite store to a new file, consistent and checked, while it is used");
+  bak->add_option("--to", *backup_to, "The new file")->required();
+  bak->callback([backup_to, &flags] {
+    auto memory = OpenMemory(flags);
+    const auto start = std::chrono::steady_clock::now();
+    const auto tables = Check(memory->backup(*backup_to));
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (flags.json) {
+      std::cout << ojson{{"to", *backup_to}, {"tables", tables}, {"seconds", seconds}}.dump(2)
+                << "\n";
+      return;
+    }
+    std::cout << fmt::format(
+        "backed up to {} in {:.1f} s, integrity ok: {} episode(s), {} step(s)\n", *backup_to,
+        seconds, tables.at("episodes"), tables.at("steps"));
   });
 
   auto mg = std::make_shared<MigrateArgs>();

@@ -477,6 +477,15 @@ Result<Pattern> MemoryImpl::get_pattern(std::string_view pattern_id) {
   return store_->get_pattern(pattern_id);
 }
 
+Result<std::map<std::string, int64_t>> MemoryImpl::backup(std::string_view path) {
+  if (path.empty()) return Status::InvalidArgument("the backup's path is empty");
+  {
+    std::lock_guard lock(mu_);
+    if (Status s = CheckOpen(); !s.ok()) return s;
+  }
+  return store_->backup(std::string(path));
+}
+
 Status MemoryImpl::close() {
   {
     std::lock_guard lock(mu_);

@@ -58,6 +58,7 @@ class MemoryImpl final : public Memory {
   Result<Recall> recall(const RecallQuery& query) override;
   Result<Suggestions> suggest(std::string_view episode_id, int64_t k) override;
   Result<std::vector<Status>> import_episodes(std::vector<Episode> episodes) override;
+  Result<std::map<std::string, int64_t>> backup(std::string_view path) override;
   Status close() override;
   WriterMetrics writer_metrics() const override;
   Status health() override;

@@ -283,6 +283,11 @@ class Store {
   // Inserts these rows as they are (episode keys are this store's), in one transaction.
   virtual Status write_learnt(const LearntRows& rows) = 0;
   virtual Result<RowCounts> count_rows() = 0;
+
+  // A consistent copy of the whole store in a new SQLite file at `path`, taken while writers
+  // go on, and checked; what it holds (Memory::backup). FailedPrecondition for a store that
+  // is not SQLite.
+  virtual Result<RowCounts> backup(const std::string& path) = 0;
 };
 
 }  // namespace engram

@@ -117,6 +117,7 @@ class RecordingStore final : public Store {
   }
   Status write_learnt(const LearntRows& rows) override { return inner_->write_learnt(rows); }
   Result<RowCounts> count_rows() override { return inner_->count_rows(); }
+  Result<RowCounts> backup(const std::string& path) override { return inner_->backup(path); }
 
   void close_gate() {
     std::lock_guard lock(mu);

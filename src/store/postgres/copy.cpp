@@ -111,6 +111,12 @@ Status PgStore::scan_learnt(const std::function<Status(LearntRows&&)>& page) {
   return txn.commit();
 }
 
+Result<RowCounts> PgStore::backup(const std::string&) {
+  return Status::FailedPrecondition(
+      "a PostgreSQL store is backed up with pg_dump, or copied to a SQLite file with engram "
+      "migrate (see the README, Backup)");
+}
+
 Result<RowCounts> PgStore::count_rows() {
   auto lease = readers_.acquire();
   if (!lease.ok()) return lease.status();

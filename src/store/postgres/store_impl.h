@@ -85,6 +85,7 @@ class PgStore final : public Store {
   Status write_learnt(const LearntRows& rows) override;
 
   Result<RowCounts> count_rows() override;
+  Result<RowCounts> backup(const std::string& path) override;
 
  private:
   // A writer whose session the server ended while it was idle (a restart, a failover) is

@@ -3,10 +3,18 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
+
 #include "engram/json.h"
 #include "store/sqlite/patterns.h"
 
 namespace engram::sqlite {
+namespace {
+
+// The rows of each table, in one snapshot.
+Result<RowCounts> CountRows(Connection& conn);
+
+}  // namespace
 
 Result<std::vector<StoredEpisode>> SqliteStore::scan_episodes(int64_t after_key, int limit) {
   return InSnapshot([&](Connection& conn) { return scan_in_snapshot(conn, after_key, limit); });
@@ -16,9 +24,62 @@ Status SqliteStore::scan_learnt(const std::function<Status(LearntRows&&)>& page)
   return InSnapshot([&](Connection& conn) { return scan_learnt_in_snapshot(conn, page); });
 }
 
+Result<RowCounts> SqliteStore::backup(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec)) {
+    return Status::AlreadyExists(fmt::format("{} exists: a backup goes to a new file", path));
+  }
+  // Written beside the target and renamed over it once whole and checked, so that a backup cut
+  // short leaves no file that looks like one.
+  const std::string partial = path + ".partial";
+  std::filesystem::remove(partial, ec);
+  auto target = Connection::Open(partial, /*create=*/true, std::chrono::milliseconds(0));
+  if (!target.ok()) return target.status();
+  {
+    auto lease = reader();
+    // One step of every page: a read transaction on the source, one snapshot of it (WAL lets
+    // writers go on meanwhile), whatever commits after it starts left out.
+    sqlite3_backup* copy = sqlite3_backup_init((*target)->raw(), "main", lease->raw(), "main");
+    if (!copy) return ErrorStatus((*target)->raw(), sqlite3_errcode((*target)->raw()), "backup");
+    const int rc = sqlite3_backup_step(copy, -1);
+    sqlite3_backup_finish(copy);
+    if (rc != SQLITE_DONE) {
+      target->reset();
+      std::filesystem::remove(partial, ec);
+      return ErrorStatus(lease->raw(), rc, "backup");
+    }
+  }
+  std::string verdict;
+  {
+    auto check = (*target)->prepare("PRAGMA integrity_check");
+    if (!check.ok()) return check.status();
+    Status s;
+    if (check->step(s)) verdict = check->column_text(0);
+    if (!s.ok()) return s;
+  }  // the statement finalized before its connection closes
+  if (verdict != "ok") {
+    target->reset();
+    std::filesystem::remove(partial, ec);
+    return Status::IOError(fmt::format("the backup {} failed its integrity check: {}", partial,
+                                       verdict.substr(0, 200)));
+  }
+  auto counts = CountRows(**target);
+  target->reset();
+  if (!counts.ok()) return counts.status();
+  if (std::filesystem::rename(partial, path, ec); ec) {
+    return Status::IOError(fmt::format("cannot rename {} to {}: {}", partial, path, ec.message()));
+  }
+  return counts;
+}
+
 Result<RowCounts> SqliteStore::count_rows() {
   auto lease = reader();
-  Connection& conn = *lease;
+  return CountRows(*lease);
+}
+
+namespace {
+
+Result<RowCounts> CountRows(Connection& conn) {
   if (Status s = conn.exec("BEGIN"); !s.ok()) return s;  // one snapshot
   RowCounts counts;
   Status s;
@@ -36,6 +97,8 @@ Result<RowCounts> SqliteStore::count_rows() {
   if (!s.ok()) return s;
   return counts;
 }
+
+}  // namespace
 
 Result<std::vector<StoredEpisode>> SqliteStore::scan_in_snapshot(Connection& conn,
                                                                  int64_t after_key, int limit) {

@@ -103,6 +103,7 @@ class SqliteStore final : public Store {
   Status write_learnt(const LearntRows& rows) override;
 
   Result<RowCounts> count_rows() override;
+  Result<RowCounts> backup(const std::string& path) override;
 
   Status delete_episode(std::string_view id) override;
 
