@@ -49,6 +49,7 @@ engram: episodic memory for AI agents
   stats{{*}}
   export{{*}}
   import{{*}}
+  backup{{*}}
   migrate{{*}}
   mcp{{*}}
   serve{{*}}
