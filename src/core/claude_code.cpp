@@ -75,16 +75,6 @@ int64_t MillisBetween(std::optional<std::chrono::system_clock::time_point> from,
   return std::chrono::duration_cast<std::chrono::milliseconds>(*to - *from).count();
 }
 
-void Cut(ExecutionStep& s, const Limits& limits) {
-  s.tool = StorableText(std::move(s.tool));
-  s.action = StorableText(std::move(s.action));
-  s.observation = StorableText(std::move(s.observation));
-  if (s.tool.empty()) s.tool = "tool";
-  FitToLimit(s.tool, limits.max_tool_bytes, "tool", s);
-  FitToLimit(s.action, limits.max_action_bytes, "action", s);
-  FitToLimit(s.observation, limits.max_observation_bytes, "observation", s);
-}
-
 // Parameters: the tool's input when it is an object that fits.
 void SetParameters(ExecutionStep& s, const json& input, const Limits& limits) {
   if (!input.is_object()) return;
@@ -235,7 +225,7 @@ ExecutionStep ToolStep(const HookEvent& e, const Limits& limits) {
   }
   if (!e.tool_use_id.empty()) s.metadata["tool_use_id"] = StorableText(e.tool_use_id);
   if (!e.agent_type.empty()) s.metadata["agent_type"] = StorableText(e.agent_type);
-  Cut(s, limits);
+  FitStep(s, limits);
   return s;
 }
 
@@ -244,7 +234,7 @@ ExecutionStep PromptStep(std::string prompt, const Limits& limits) {
   s.tool = std::string(kUserTurnTool);
   s.action = "reply";
   s.observation = std::move(prompt);
-  Cut(s, limits);
+  FitStep(s, limits);
   return s;
 }
 
@@ -423,7 +413,7 @@ Status TranscriptReader::AddAssistant(const json& message,
         if (!call_id.empty()) s.metadata["tool_use_id"] = StorableText(call_id);
         if (at) s.timestamp = FormatTimestamp(*at);
         Mark(s, sidechain);
-        Cut(s, limits_);
+        FitStep(s, limits_);
         called.push_back(s.tool);
         calls_[call_id] = PendingCall{episode_.steps.size(), at};
         episode_.steps.push_back(std::move(s));

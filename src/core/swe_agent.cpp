@@ -76,9 +76,9 @@ ExecutionStep StepOf(const std::string& command, std::string observation,
   ExecutionStep s;
   const std::string action = Trim(command);
   const size_t name_end = action.find_first_of(" \t\r\n");
-  s.tool = StorableText(action.substr(0, name_end));
-  s.action = StorableText(action);
-  s.observation = StorableText(std::move(observation));
+  s.tool = action.substr(0, name_end);
+  s.action = action;
+  s.observation = std::move(observation);
   s.success = !ReadsAsError(s.observation);
   if (!thought.empty()) {
     std::string t = StorableText(Trim(thought));
@@ -87,9 +87,7 @@ ExecutionStep StepOf(const std::string& command, std::string observation,
     }
     s.metadata["thought"] = std::move(t);
   }
-  FitToLimit(s.tool, limits.max_tool_bytes, "tool", s);
-  FitToLimit(s.action, limits.max_action_bytes, "action", s);
-  FitToLimit(s.observation, limits.max_observation_bytes, "observation", s);
+  FitStep(s, limits);
   return s;
 }
 

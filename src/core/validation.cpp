@@ -75,6 +75,16 @@ void FitToLimit(std::string& text, size_t limit, const char* field, ExecutionSte
   text = std::string(Utf8Prefix(text, limit));
 }
 
+void FitStep(ExecutionStep& s, const Limits& limits) {
+  s.tool = StorableText(std::move(s.tool));
+  s.action = StorableText(std::move(s.action));
+  s.observation = StorableText(std::move(s.observation));
+  if (s.tool.empty()) s.tool = "tool";
+  FitToLimit(s.tool, limits.max_tool_bytes, "tool", s);
+  FitToLimit(s.action, limits.max_action_bytes, "action", s);
+  FitToLimit(s.observation, limits.max_observation_bytes, "observation", s);
+}
+
 Status ValidateEpisodeName(std::string_view name) {
   if (name.empty()) return Status::InvalidArgument("name is empty");
   return ValidateText("name", name, kMaxEpisodeNameBytes);

@@ -46,5 +46,8 @@ Status ValidateText(std::string_view field, std::string_view value, size_t limit
 // `text` to `limit` bytes (at a UTF-8 boundary), noting the cut in its metadata "truncated"
 // ("observation was 70000 bytes"; several joined by "; ").
 void FitToLimit(std::string& text, size_t limit, const char* field, ExecutionStep& step);
+// The same for a whole step: its tool, action and observation made storable (StorableText), an
+// empty tool named "tool", each cut to its limit.
+void FitStep(ExecutionStep& step, const Limits& limits);
 
 }  // namespace engram

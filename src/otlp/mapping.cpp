@@ -201,13 +201,7 @@ ExecutionStep StepOf(const trace::Span& span, SpanRole role, const Limits& limit
     const auto system = provider ? provider : Attribute(span, "gen_ai.system");
     if (system) s.metadata["gen_ai.provider.name"] = *system;
   }
-  s.tool = StorableText(std::move(s.tool));
-  s.action = StorableText(std::move(s.action));
-  s.observation = StorableText(std::move(s.observation));
-  if (s.tool.empty()) s.tool = "tool";
-  FitToLimit(s.tool, limits.max_tool_bytes, "tool", s);
-  FitToLimit(s.action, limits.max_action_bytes, "action", s);
-  FitToLimit(s.observation, limits.max_observation_bytes, "observation", s);
+  FitStep(s, limits);
   return s;
 }
 
