@@ -59,7 +59,9 @@ const std::vector<Detector>& BuiltIn() {
       {"authorization",
        R"((?i)((?:proxy-)?authorization["']?[ \t]*[:=][ \t]*["']?(?:bearer|basic|token|digest)[ \t]+)([A-Za-z0-9._~+/=-]{4,}))",
        2},
-      {"url_password", R"(\b([a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@'"]+:)([^\s@/'"\[][^\s@/'"]*)@)", 2},
+      // RFC 3986 userinfo holds no brackets, so a marker is never read as a user or password.
+      {"url_password",
+       R"(\b([a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@'"\[\]]+:)([^\s@/'"\[\]]+)@)", 2},
       // A quoted value whole (spaces and all), else a bare word.
       {"secret_assignment",
        fmt::format(
@@ -274,12 +276,23 @@ Result<std::shared_ptr<const Redactor>> Redactor::Make(const RedactionOptions& o
 
 void Redactor::Redact(std::string& text, RedactionCounts& counts) const {
   if (impl_->detectors.empty() || text.empty()) return;
+  // A replacement can join what was apart (a quote gone from between a user and a password):
+  // the detectors run again until nothing fires, so what is stored is never found again.
+  constexpr int kMaxRounds = 8;
   std::vector<int> hits;
-  if (!impl_->any->Match(text, &hits)) return;
-  std::sort(hits.begin(), hits.end());  // in the detectors' order
-  for (int i : hits) {
-    const auto& d = impl_->detectors[static_cast<size_t>(i)];
-    if (int64_t n = impl_->Replace(d, text); n > 0) counts[d.detector.name] += n;
+  for (int round = 0; round < kMaxRounds; ++round) {
+    hits.clear();
+    if (!impl_->any->Match(text, &hits)) return;
+    std::sort(hits.begin(), hits.end());  // in the detectors' order
+    bool replaced = false;
+    for (int i : hits) {
+      const auto& d = impl_->detectors[static_cast<size_t>(i)];
+      if (int64_t n = impl_->Replace(d, text); n > 0) {
+        counts[d.detector.name] += n;
+        replaced = true;
+      }
+    }
+    if (!replaced) return;
   }
 }
 
