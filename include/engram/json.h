@@ -55,6 +55,9 @@ nlohmann::ordered_json to_json(const Stats& stats);
 nlohmann::ordered_json to_json(const Recall& recall);
 // {"suggestions": [{"tool", "score", "support", "success_rate", "example_action", "why"}…]}
 nlohmann::ordered_json to_json(const Suggestions& suggestions);
+// {"dry_run", "before", "episodes", "steps", "by_status", "by_outcome", "oldest", "newest",
+// "bytes_released", "bytes_free"}
+nlohmann::ordered_json to_json(const PruneResult& result);
 
 // JSON from outside engram (a request, a message, a step's parameters, an imported record),
 // parsed with the limits every door shares: objects and arrays nested at most kMaxJsonDepth
@@ -83,6 +86,9 @@ Result<EpisodeFilter> episode_filter_from_json(const nlohmann::json& j);
 Result<PatternFilter> pattern_filter_from_json(const nlohmann::json& j);
 Result<StatsFilter> stats_filter_from_json(const nlohmann::json& j);
 Result<RecallQuery> recall_query_from_json(const nlohmann::json& j);
+// A prune: {"older_than": "90d" or seconds (required), "status", "outcome", "domain",
+// "dry_run": boolean}.
+Result<PruneFilter> prune_filter_from_json(const nlohmann::json& j);
 // The options of a suggest call beside the episode: {"k": integer} (default 5).
 Result<int64_t> suggest_k_from_json(const nlohmann::json& j);
 

@@ -42,6 +42,17 @@ struct WriterMetrics {
   std::array<uint64_t, kCommitSecondsBounds.size()> commit_seconds_buckets{};  // <= each bound
 };
 
+// What prune and retention have removed since the store was opened, for monitoring.
+struct PruneMetrics {
+  uint64_t runs = 0;            // prune calls that removed (not dry runs), retention's included
+  uint64_t retention_runs = 0;  // of them, retention's
+  uint64_t failures = 0;        // runs that stopped on an error
+  uint64_t episodes = 0;        // removed
+  uint64_t steps = 0;           // removed with them
+  // When retention last finished a run, in seconds since the epoch; 0 when it has not.
+  double retention_last_run = 0;
+};
+
 // Thread-safe: any number of threads may call any method at once. Several processes may open
 // the same SQLite file; writes wait for each other up to SqliteOptions::busy_timeout.
 //
@@ -140,6 +151,15 @@ class Memory {
   // contributed to keep their counts; it leaves their evidence lists.
   virtual Status delete_episode(std::string_view episode_id) = 0;
 
+  // Removes the episodes the filter matches, with their steps, their search index entries and
+  // their place in the patterns' evidence (the patterns keep what was learnt: support and
+  // rates), a batch at a time, each batch one short transaction, so that writers go on
+  // meanwhile. Returns what it removed; with dry_run, what it would. Prunes run one at a
+  // time. Steps still queued for a removed open episode fail with NotFound. InvalidArgument
+  // for an older_than outside 0 … kMaxPruneAge; an error of the store stops it, the batches
+  // before kept.
+  virtual Result<PruneResult> prune(const PruneFilter& filter) = 0;
+
   // The patterns mined from completed episodes that pass the filter, by support then success
   // rate. With the default filter, every pattern. InvalidArgument for a filter out of range.
   virtual Result<std::vector<Pattern>> list_patterns(const PatternFilter& filter) = 0;
@@ -173,7 +193,6 @@ class Memory {
   // (importing the same episodes again skips those as existing).
   virtual Result<std::vector<Status>> import_episodes(std::vector<Episode> episodes) = 0;
 
-  // Flushes and closes; returns what flush() would. Later calls return Aborted. Idempotent.
   // A consistent copy of the whole store in a new SQLite file at `path`, taken while other
   // callers and processes go on writing: every step acknowledged before the call is in it. The
   // copy is checked (PRAGMA integrity_check) and opens as any store. Returns the rows of each
@@ -181,10 +200,13 @@ class Memory {
   // (pg_dump, or engram migrate to a SQLite file, back it up).
   virtual Result<std::map<std::string, int64_t>> backup(std::string_view path) = 0;
 
+  // Flushes and closes; returns what flush() would. Later calls return Aborted. Idempotent.
   virtual Status close() = 0;
 
   // A snapshot of the step writer's counters.
   virtual WriterMetrics writer_metrics() const = 0;
+  // A snapshot of what prune and retention have removed.
+  virtual PruneMetrics prune_metrics() const = 0;
 
   // Whether the store can take writes now: Unavailable when its file is no longer the one at
   // its path (deleted, renamed over, its WAL removed); NoSpace or IOError while the last write

@@ -4,11 +4,15 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "engram/status.h"
+#include "engram/types.h"
 
 namespace engram {
 
@@ -63,9 +67,19 @@ struct RedactionOptions {
   std::vector<std::string> masked_keys;
 };
 
+// Retention: episodes started more than `older_than` ago are pruned (Memory::prune) on a
+// thread of the Memory's own, once when it opens and then every `every`.
+struct RetentionOptions {
+  std::chrono::seconds older_than{std::chrono::hours(24 * 90)};  // 0 … kMaxPruneAge
+  std::chrono::milliseconds every = std::chrono::hours(1);
+  // Told the outcome of each run, on the retention thread (engram serve logs it).
+  std::function<void(const Result<PruneResult>&)> report;
+};
+
 struct Options {
   Limits limits;
   RedactionOptions redaction;
+  std::optional<RetentionOptions> retention;  // unset: nothing is pruned on its own
 
   // Group commit: steps that arrive while a commit is in flight join the next batch, which
   // closes at max_batch_steps or max_batch_delay after its first step, whichever comes first.

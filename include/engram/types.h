@@ -1,6 +1,7 @@
 // The data model of docs/design.md section 2. JSON field names match the member names.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -167,6 +168,34 @@ struct Stats {
   std::map<std::string, int64_t> episodes_by_status;  // "open", "completed"
   std::map<std::string, int64_t> outcomes;            // "success", "failure", …
   std::vector<SlowStep> slowest_steps;                // at most 10, slowest first
+};
+
+// Which episodes Memory::prune removes: those started more than `older_than` ago that match
+// every other set field.
+struct PruneFilter {
+  std::chrono::seconds older_than{0};  // 0 … kMaxPruneAge
+  std::optional<EpisodeStatus> status;
+  std::optional<OutcomeKind> outcome;  // completed episodes with this outcome
+  std::optional<std::string> domain;
+  bool dry_run = false;  // count what would go, remove nothing
+};
+inline constexpr std::chrono::seconds kMaxPruneAge = std::chrono::hours(24 * 365 * 1000);
+
+// What a prune removed (or, dry run, would remove).
+struct PruneResult {
+  std::string before;  // the cut-off: episodes started before it (RFC 3339)
+  bool dry_run = false;
+  int64_t episodes = 0;
+  int64_t steps = 0;
+  std::map<std::string, int64_t> by_status;   // "open", "completed"
+  std::map<std::string, int64_t> by_outcome;  // the completed ones' outcome kinds
+  std::optional<std::string> oldest;          // the earliest started_at among them
+  std::optional<std::string> newest;          // the latest
+  // SQLite: bytes the file gave back to the file system (a store created with incremental
+  // vacuum), and bytes left free inside it for later writes to reuse. PostgreSQL: 0, its
+  // autovacuum reclaims the deleted rows.
+  int64_t bytes_released = 0;
+  int64_t bytes_free = 0;
 };
 
 // Every set field must match: steps of this tool, episodes of this domain, steps (and

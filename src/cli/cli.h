@@ -83,6 +83,7 @@ void AddTransferCommands(CLI::App& app, GlobalFlags& flags);
 void AddMcpCommand(CLI::App& app, GlobalFlags& flags);
 void AddServeCommand(CLI::App& app, GlobalFlags& flags);
 void AddHookCommand(CLI::App& app, GlobalFlags& flags);
+void AddPruneCommand(CLI::App& app, GlobalFlags& flags);
 
 // Human renderings.
 std::string RenderEpisode(const Episode& e);
@@ -92,5 +93,6 @@ std::string RenderPattern(const Pattern& p);
 std::string RenderPatternList(const std::vector<Pattern>& patterns);
 std::string RenderStats(const Stats& s);
 std::string RenderRecall(const Recall& r);
+std::string RenderPrune(const PruneResult& r);
 
 }  // namespace engram::cli

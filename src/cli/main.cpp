@@ -95,6 +95,7 @@ int Run(int argc, char** argv) {
   AddSuggestCommand(app, flags);
   AddStatsCommand(app, flags);
   AddTransferCommands(app, flags);
+  AddPruneCommand(app, flags);
   AddMcpCommand(app, flags);
   AddServeCommand(app, flags);
   AddHookCommand(app, flags);

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "core/timestamp.h"
 #include "server/http_server.h"
 
 namespace engram::cli {
@@ -73,12 +74,23 @@ void RaiseDescriptorLimit() {
   }
 }
 
+// One line on stderr per retention run, as the server's other events are told.
+void LogRetention(const Result<PruneResult>& r) {
+  if (!r.ok()) {
+    std::cerr << fmt::format("engram serve: retention failed: {}\n", r.status().message());
+    return;
+  }
+  std::cerr << fmt::format(
+      "engram serve: retention removed {} episode(s) and {} step(s) started before {}\n",
+      r->episodes, r->steps, r->before);
+}
+
 }  // namespace
 
 void AddServeCommand(CLI::App& app, GlobalFlags& flags) {
   auto* cmd =
       app.add_subcommand("serve", "Serve the HTTP/JSON API and MCP (Streamable HTTP at /mcp)");
-  static std::string listen = "127.0.0.1:8377", token_file;
+  static std::string listen = "127.0.0.1:8377", token_file, retain;
   static const server::ServeOptions defaults;
   static double header_timeout = Seconds(defaults.limits.header_timeout),
                 body_timeout = Seconds(defaults.limits.body_timeout),
@@ -118,6 +130,9 @@ void AddServeCommand(CLI::App& app, GlobalFlags& flags) {
                   "Seconds an OpenTelemetry episode waits, after its root span, for spans still "
                   "on their way (default 2; 0 completes it at once)")
       ->check(CLI::Range(0.0, 3600.0));
+  cmd->add_option("--retain", retain,
+                  "Keep episodes this long (by start, e.g. 90d): older ones are pruned when the "
+                  "server starts and every hour after");
   cmd->add_option("--max-mcp-sessions", max_mcp_sessions,
                   "Most MCP-over-HTTP sessions at once (default 1000)")
       ->check(CLI::Range(size_t{1}, size_t{1000000}));
@@ -141,7 +156,13 @@ void AddServeCommand(CLI::App& app, GlobalFlags& flags) {
     sigaddset(&signals, SIGTERM);
     sigaddset(&signals, SIGINT);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-    auto memory = OpenMemory(flags);
+    Options memory_options = Check(OptionsFor(flags));
+    if (!retain.empty()) {
+      auto age = ParseDuration("--retain", retain);
+      if (!age.ok()) throw CommandError{age.status().message(), 2};
+      memory_options.retention = RetentionOptions{*age, std::chrono::hours(1), LogRetention};
+    }
+    auto memory = Check(Memory::open(Check(ResolveDatabaseUrl(flags)), std::move(memory_options)));
     server::HttpServer server(*memory, options);
     Check(server.bind());
     const std::string base =
@@ -151,10 +172,14 @@ void AddServeCommand(CLI::App& app, GlobalFlags& flags) {
                         : options.host,
                     server.port());
     std::cout << fmt::format(
-                     "engram serving {}\n  API      {}/v1/episodes\n  MCP      {}/mcp\n"
-                     "  health   {}/healthz\n  metrics  {}/metrics\n",
-                     base, base, base, base, base)
-              << std::flush;
+        "engram serving {}\n  API      {}/v1/episodes\n  MCP      {}/mcp\n"
+        "  health   {}/healthz\n  metrics  {}/metrics\n",
+        base, base, base, base, base);
+    if (!retain.empty()) {
+      std::cout << fmt::format("  retain   episodes started within {}; older ones pruned hourly\n",
+                               retain);
+    }
+    std::cout << std::flush;
     std::thread waiter([&server, signals] {
       int sig = 0;
       sigwait(&signals, &sig);

@@ -7,6 +7,7 @@
 #include <initializer_list>
 #include <limits>
 
+#include "core/timestamp.h"
 #include "engram/json.h"
 
 namespace engram {
@@ -544,6 +545,51 @@ Result<int64_t> suggest_k_from_json(const json& j) {
   if (s.ok()) s = ReadInt(j, "k", fmt::format("an integer from 1 to {}", kMaxSuggestions), k);
   if (!s.ok()) return s;
   return k.value_or(5);
+}
+
+Result<PruneFilter> prune_filter_from_json(const json& j) {
+  PruneFilter f;
+  Status s = RequireObject("prune", j, {"older_than", "status", "outcome", "domain", "dry_run"});
+  if (!s.ok()) return s;
+  auto age = j.find("older_than");
+  if (age == j.end() || age->is_null()) {
+    return Status::InvalidArgument(
+        "older_than is required: a duration such as 90d (0s prunes every episode that matches)");
+  }
+  if (age->is_string()) {
+    auto d = ParseDuration("older_than", age->get<std::string>());
+    if (!d.ok()) return d.status();
+    f.older_than = *d;
+  } else {
+    std::optional<int64_t> seconds;
+    if (s = ReadInt(j, "older_than", "a duration such as \"90d\" or a number of seconds", seconds);
+        !s.ok()) {
+      return s;
+    }
+    f.older_than = std::chrono::seconds(*seconds);
+  }
+  if (s.ok()) s = ReadEnum(j, "status", kStatuses, f.status);
+  if (s.ok()) s = ReadEnum(j, "outcome", kOutcomeKinds, f.outcome);
+  if (s.ok()) s = ReadOptionalString(j, "domain", f.domain);
+  if (!s.ok()) return s;
+  if (auto it = j.find("dry_run"); it != j.end() && !it->is_null()) {
+    if (!it->is_boolean()) return Expect("dry_run", "true or false", *it);
+    f.dry_run = it->get<bool>();
+  }
+  return f;
+}
+
+ordered_json to_json(const PruneResult& r) {
+  return {{"dry_run", r.dry_run},
+          {"before", r.before},
+          {"episodes", r.episodes},
+          {"steps", r.steps},
+          {"by_status", r.by_status},
+          {"by_outcome", r.by_outcome},
+          {"oldest", OrNull(r.oldest)},
+          {"newest", OrNull(r.newest)},
+          {"bytes_released", r.bytes_released},
+          {"bytes_free", r.bytes_free}};
 }
 
 }  // namespace engram

@@ -60,8 +60,7 @@ const std::vector<Detector>& BuiltIn() {
        R"((?i)((?:proxy-)?authorization["']?[ \t]*[:=][ \t]*["']?(?:bearer|basic|token|digest)[ \t]+)([A-Za-z0-9._~+/=-]{4,}))",
        2},
       // RFC 3986 userinfo holds no brackets, so a marker is never read as a user or password.
-      {"url_password",
-       R"(\b([a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@'"\[\]]+:)([^\s@/'"\[\]]+)@)", 2},
+      {"url_password", R"(\b([a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@'"\[\]]+:)([^\s@/'"\[\]]+)@)", 2},
       // A quoted value whole (spaces and all), else a bare word.
       {"secret_assignment",
        fmt::format(

@@ -100,4 +100,60 @@ Result<std::string> NormalizeBound(std::string_view field, std::string_view text
   return NormalizeTimestamp(field, text);
 }
 
+namespace {
+
+struct DurationUnit {
+  char name;
+  int64_t seconds;
+};
+constexpr DurationUnit kDurationUnits[] = {
+    {'w', 7 * 86400}, {'d', 86400}, {'h', 3600}, {'m', 60}, {'s', 1}};
+
+}  // namespace
+
+Result<std::chrono::seconds> ParseDuration(std::string_view field, std::string_view text) {
+  auto bad = [&] {
+    return Status::InvalidArgument(fmt::format(
+        "{} must be a duration such as 90d, 12h or 1h30m (units w, d, h, m, s), got \"{}\"", field,
+        text.substr(0, 64)));
+  };
+  if (text.empty() || text.size() > 64) return bad();
+  // Far beyond any age a store holds, and far from overflowing.
+  constexpr int64_t kMaxNumber = 1'000'000'000'000;
+  int64_t total = 0;
+  size_t next_unit = 0, i = 0;
+  while (i < text.size()) {
+    int64_t n = 0;
+    const size_t digits = i;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
+      n = n * 10 + (text[i] - '0');
+      if (n > kMaxNumber) return bad();
+      ++i;
+    }
+    if (i == digits || i == text.size()) return bad();
+    size_t u = next_unit;
+    while (u < std::size(kDurationUnits) && kDurationUnits[u].name != text[i]) ++u;
+    if (u == std::size(kDurationUnits)) return bad();
+    total += n * kDurationUnits[u].seconds;
+    if (total > kMaxNumber * 1000) return bad();
+    next_unit = u + 1;
+    ++i;
+  }
+  return std::chrono::seconds(total);
+}
+
+std::string FormatDuration(std::chrono::seconds d) {
+  int64_t left = d.count();
+  if (left <= 0) return fmt::format("{}s", left);
+  std::string out;
+  for (const auto& unit : kDurationUnits) {
+    if (unit.name == 'w' && left % unit.seconds != 0) continue;  // "10d", not "1w3d"
+    if (left >= unit.seconds) {
+      out += fmt::format("{}{}", left / unit.seconds, unit.name);
+      left %= unit.seconds;
+    }
+  }
+  return out;
+}
+
 }  // namespace engram

@@ -22,4 +22,10 @@ Result<std::string> NormalizeTimestamp(std::string_view field, std::string_view 
 // For filter bounds: like NormalizeTimestamp, and a bare date (2026-11-24) means midnight UTC.
 Result<std::string> NormalizeBound(std::string_view field, std::string_view text);
 
+// Durations as people write them: "90d", "12h", "1h30m", "45s", "2w" (units s, m, h, d and w,
+// each at most once, largest first). `field` names the value in the error.
+Result<std::chrono::seconds> ParseDuration(std::string_view field, std::string_view text);
+// The shortest such text for `d`: "90d", "1h30m", "0s".
+std::string FormatDuration(std::chrono::seconds d);
+
 }  // namespace engram

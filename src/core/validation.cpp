@@ -204,4 +204,12 @@ Result<std::string> NormalizeEpisodeId(std::string_view id) {
   return out;
 }
 
+Status ValidatePruneAge(std::string_view field, std::chrono::seconds age) {
+  if (age < std::chrono::seconds(0) || age > kMaxPruneAge) {
+    return Status::InvalidArgument(fmt::format("{} must be from 0 to {} seconds, got {}", field,
+                                               kMaxPruneAge.count(), age.count()));
+  }
+  return Status::Ok();
+}
+
 }  // namespace engram

@@ -32,6 +32,8 @@ Status ValidateEpisodeSpec(const EpisodeSpec& spec, const Limits& limits);
 inline constexpr size_t kMaxEpisodeNameBytes = 512;
 Status ValidateEpisodeName(std::string_view name);
 Status ValidateOutcome(const Outcome& outcome, const Limits& limits);
+// A prune's age (PruneFilter::older_than, RetentionOptions::older_than): 0 … kMaxPruneAge.
+Status ValidatePruneAge(std::string_view field, std::chrono::seconds age);
 
 // NotFound-style ids are the store's business; this only checks the form:
 // "episode id \"abc\" is malformed: expected a UUID like 0192f0c1-7c4e-7d3a-9b1e-4f2a6c8d0e1f".

@@ -24,6 +24,16 @@ Result<std::unique_ptr<Memory>> Memory::open(std::string_view url, Options optio
   if (options.max_pending_steps == 0) {
     return Status::InvalidArgument("max_pending_steps must be at least 1, got 0");
   }
+  if (options.retention) {
+    if (Status s = ValidatePruneAge("retention.older_than", options.retention->older_than);
+        !s.ok()) {
+      return s;
+    }
+    if (options.retention->every <= std::chrono::milliseconds(0)) {
+      return Status::InvalidArgument(fmt::format("retention.every must be above 0 ms, got {} ms",
+                                                 options.retention->every.count()));
+    }
+  }
   auto redactor = Redactor::Make(options.redaction);
   if (!redactor.ok()) return redactor.status();
   auto store = OpenStore(url, options);
@@ -49,6 +59,7 @@ MemoryImpl::MemoryImpl(std::unique_ptr<Store> store, Options options,
       options_(WithDefaults(std::move(options))),
       redactor_(std::move(redactor)) {
   writer_ = std::thread([this] { WriterLoop(); });
+  if (options_.retention) retention_ = std::thread([this] { RetentionLoop(); });
 }
 
 MemoryImpl::~MemoryImpl() {
@@ -494,7 +505,9 @@ Status MemoryImpl::close() {
   }
   work_cv_.notify_all();
   drained_cv_.notify_all();
-  if (writer_.joinable()) writer_.join();  // the writer drains the queue before it exits
+  retention_cv_.notify_all();
+  if (retention_.joinable()) retention_.join();  // a prune stops after its current batch
+  if (writer_.joinable()) writer_.join();        // the writer drains the queue before it exits
   std::lock_guard lock(mu_);
   return std::move(first_error_);
 }

@@ -59,6 +59,8 @@ class MemoryImpl final : public Memory {
   Result<Suggestions> suggest(std::string_view episode_id, int64_t k) override;
   Result<std::vector<Status>> import_episodes(std::vector<Episode> episodes) override;
   Result<std::map<std::string, int64_t>> backup(std::string_view path) override;
+  Result<PruneResult> prune(const PruneFilter& filter) override;
+  PruneMetrics prune_metrics() const override;
   Status close() override;
   WriterMetrics writer_metrics() const override;
   Status health() override;
@@ -123,6 +125,14 @@ class MemoryImpl final : public Memory {
   // REQUIRES: `held` holds mu_.
   void Doom(const std::unique_lock<std::mutex>& held, const Batch& failed, const Status& why);
 
+  // Memory::prune; `retention` says whether the retention thread runs it (for the metrics).
+  Result<PruneResult> Prune(const PruneFilter& filter, bool retention);
+  // Forgets what this process knows of episodes a prune removed, unless steps of theirs are
+  // queued (the writer learns then that they are gone). Takes mu_.
+  void ForgetPruned(const std::vector<PrunedEpisode>& removed);
+  // Prunes by options_.retention when the Memory opens and every retention->every after.
+  void RetentionLoop();
+
   // The id of the episode with this store key. Takes mu_.
   std::string EpisodeIdOf(int64_t key) const;
   void WriterLoop();
@@ -163,6 +173,12 @@ class MemoryImpl final : public Memory {
   std::unordered_map<std::string, int64_t> key_by_id_;
   bool closed_ = false;
   std::thread writer_;
+
+  std::mutex prune_mu_;  // held by a prune while it runs: one at a time
+  mutable std::mutex prune_metrics_mu_;
+  PruneMetrics prune_metrics_;            // guarded by prune_metrics_mu_
+  std::condition_variable retention_cv_;  // the retention thread waits here, under mu_
+  std::thread retention_;
 };
 
 }  // namespace engram

@@ -216,6 +216,29 @@ std::string WriterText(const WriterMetrics& w) {
   return out;
 }
 
+std::string PruneText(const PruneMetrics& p) {
+  return fmt::format(
+      "# HELP engram_prune_runs_total Prunes that removed episodes (DELETE /v1/episodes and "
+      "retention), by what ran them.\n"
+      "# TYPE engram_prune_runs_total counter\n"
+      "engram_prune_runs_total{{trigger=\"request\"}} {}\n"
+      "engram_prune_runs_total{{trigger=\"retention\"}} {}\n"
+      "# HELP engram_prune_failures_total Prunes stopped by an error of the store.\n"
+      "# TYPE engram_prune_failures_total counter\n"
+      "engram_prune_failures_total {}\n"
+      "# HELP engram_pruned_episodes_total Episodes removed by prunes.\n"
+      "# TYPE engram_pruned_episodes_total counter\n"
+      "engram_pruned_episodes_total {}\n"
+      "# HELP engram_pruned_steps_total Steps removed with them.\n"
+      "# TYPE engram_pruned_steps_total counter\n"
+      "engram_pruned_steps_total {}\n"
+      "# HELP engram_retention_last_run_timestamp_seconds When retention last ran (0: never).\n"
+      "# TYPE engram_retention_last_run_timestamp_seconds gauge\n"
+      "engram_retention_last_run_timestamp_seconds {:.3f}\n",
+      p.runs - p.retention_runs, p.retention_runs, p.failures, p.episodes, p.steps,
+      p.retention_last_run);
+}
+
 // SHA-256 of `text`.
 std::array<unsigned char, SHA256_DIGEST_LENGTH> Digest(std::string_view text) {
   std::array<unsigned char, SHA256_DIGEST_LENGTH> out{};
@@ -537,7 +560,8 @@ void HttpServer::Impl::Setup() {
   });
   Add("GET", "/metrics", [this](const auto&, auto& res) {
     res.content_type = "text/plain; version=0.0.4";
-    res.body = metrics.text() + WriterText(memory.writer_metrics());
+    res.body =
+        metrics.text() + WriterText(memory.writer_metrics()) + PruneText(memory.prune_metrics());
   });
   Add("POST", "/v1/episodes", [&m](const auto& req, auto& res) {
     auto body = Body(req, res);
@@ -559,6 +583,24 @@ void HttpServer::Impl::Setup() {
     auto page = m.list_episodes(*filter);
     if (!page.ok()) return SendStatus(res, page.status());
     SendJson(res, 200, to_json(*page));
+  });
+  // Prune: the filters as query parameters (older_than required), dry_run=true to count only.
+  Add("DELETE", "/v1/episodes", [&m](const auto& req, auto& res) {
+    auto q = Query(req, res, {});
+    if (!q) return;
+    if (auto it = q->find("dry_run"); it != q->end()) {
+      const std::string v = it->template get<std::string>();
+      if (v != "true" && v != "false") {
+        return SendError(res, 422, "invalid_argument",
+                         fmt::format("dry_run must be true or false, got \"{}\"", v.substr(0, 64)));
+      }
+      *it = v == "true";
+    }
+    auto filter = prune_filter_from_json(*q);
+    if (!filter.ok()) return SendStatus(res, filter.status());
+    auto pruned = m.prune(*filter);
+    if (!pruned.ok()) return SendStatus(res, pruned.status());
+    SendJson(res, 200, to_json(*pruned));
   });
   Add("GET", "/v1/episodes/{id}", [&m](const auto& req, auto& res) {
     auto e = m.get_episode(req.captures[0]);

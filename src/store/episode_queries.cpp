@@ -53,6 +53,34 @@ Query ListEpisodesQuery(Dialect dialect, const EpisodeFilter& f) {
   return q;
 }
 
+Query PruneCandidatesQuery(Dialect dialect, const PruneQuery& p, int limit) {
+  // The outcome's kind, from the JSON the outcome column holds.
+  const char* kind = dialect == Dialect::kSqlite ? "json_extract(outcome, '$.kind')"
+                                                 : "(outcome::json ->> 'kind')";
+  Query q{fmt::format("SELECT key, id, started_at, status, {}, (SELECT count(*) FROM steps "
+                      "WHERE episode_key = episodes.key) FROM episodes WHERE started_at < {}",
+                      kind, Param(dialect, 1)),
+          {p.before}};
+  auto add = [&](std::string_view clause, std::string value) {
+    q.params.push_back(std::move(value));
+    q.sql += fmt::format(fmt::runtime(clause), Param(dialect, q.params.size()));
+  };
+  if (p.status) add(" AND status = {}", std::string(to_string(*p.status)));
+  if (p.outcome) {
+    add(fmt::format(" AND status = 'completed' AND {} = {{}}", kind),
+        std::string(to_string(*p.outcome)));
+  }
+  if (p.domain) add(" AND domain = {}", *p.domain);
+  if (p.after) {
+    add(" AND (started_at > {}", p.after->first);
+    add(fmt::format(" OR (started_at = {} AND key > CAST({{}} AS BIGINT)))",
+                    Param(dialect, q.params.size())),
+        std::to_string(p.after->second));
+  }
+  q.sql += fmt::format(" ORDER BY started_at, key LIMIT {}", limit);
+  return q;
+}
+
 std::string StepsAfterQuery(Dialect dialect) {
   return fmt::format(
       "SELECT {} FROM steps WHERE episode_key = {} AND step_number > {} ORDER BY step_number",

@@ -37,6 +37,10 @@ std::string NamesOfEpisodesQuery(Dialect dialect);
 // (AddToPage), after the filter's cursor.
 Query ListEpisodesQuery(Dialect dialect, const EpisodeFilter& filter);
 
+// The episodes a prune query matches, oldest first, up to `limit`; PrunedFromRow
+// (row_decode.h) reads a row.
+Query PruneCandidatesQuery(Dialect dialect, const PruneQuery& query, int limit);
+
 // The steps of the episode whose key is the first parameter, numbered above the second, in
 // step order (StepFromRow).
 std::string StepsAfterQuery(Dialect dialect);

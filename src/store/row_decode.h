@@ -55,6 +55,22 @@ Episode EpisodeFromRow(const Row& st) {
   return e;
 }
 
+// An episode of PruneCandidatesQuery's rows: key, id, started_at, status, outcome kind (null
+// when open), step count.
+template <typename Row>
+PrunedEpisode PrunedFromRow(const Row& st) {
+  PrunedEpisode p;
+  p.key = st.column_int(0);
+  p.id = st.column_text(1);
+  p.started_at = st.column_text(2);
+  p.status = st.column_text(3) == "completed" ? EpisodeStatus::kCompleted : EpisodeStatus::kOpen;
+  if (auto kind = st.column_optional_text(4)) {
+    if (auto parsed = parse_outcome_kind(*kind); parsed.ok()) p.outcome = *parsed;
+  }
+  p.steps = st.column_int(5);
+  return p;
+}
+
 // The step columns StepFromRow reads, in its order (PostgreSQL keeps `success` a boolean).
 inline constexpr const char* kStepColumns =
     "step_number, timestamp, tool, action, latency_ms, tokens, success, observation, "

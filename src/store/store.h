@@ -194,6 +194,31 @@ struct StepBrief {
 };
 inline constexpr int kStepBriefActionChars = 200;
 
+// The episodes a prune takes, oldest first (started_at, then key), after `after` when set.
+struct PruneQuery {
+  std::string before;  // canonical RFC 3339: episodes started before it
+  std::optional<EpisodeStatus> status;
+  std::optional<OutcomeKind> outcome;
+  std::optional<std::string> domain;
+  std::optional<std::pair<std::string, int64_t>> after;  // (started_at, key) of the last one seen
+};
+
+// An episode a prune removed, or would remove.
+struct PrunedEpisode {
+  int64_t key = 0;
+  std::string id;
+  std::string started_at;
+  EpisodeStatus status = EpisodeStatus::kOpen;
+  std::optional<OutcomeKind> outcome;
+  int64_t steps = 0;
+};
+
+// A SQLite file's space: what it gave back to the file system, what stays free inside it.
+struct FileSpace {
+  int64_t released_bytes = 0;
+  int64_t free_bytes = 0;
+};
+
 // A database that keeps episodes, their steps and what was learnt from them. The engine owns
 // validation, numbering and batching; a store keeps what it is given, each write call in one
 // transaction (all or nothing), and reads it back.
@@ -247,6 +272,14 @@ class Store {
   virtual Result<EpisodePage> list_episodes(const EpisodeFilter& filter) = 0;
   // NotFound when there is no such episode.
   virtual Status delete_episode(std::string_view id) = 0;
+  // Removes, in one transaction, up to `limit` episodes the query matches, oldest first, each
+  // as delete_episode does. What it removed, in order; empty when nothing matches.
+  virtual Result<std::vector<PrunedEpisode>> prune_batch(const PruneQuery& query, int limit) = 0;
+  // Up to `limit` episodes the query matches, oldest first, removing nothing.
+  virtual Result<std::vector<PrunedEpisode>> prunable(const PruneQuery& query, int limit) = 0;
+  // Gives up to `max_pages` free pages back to the file system in one transaction, where the
+  // store can (a SQLite file created with incremental vacuum); the space after.
+  virtual Result<FileSpace> release_space(int64_t max_pages) = 0;
   virtual Result<std::vector<Pattern>> list_patterns(const PatternFilter& filter) = 0;
   // Calls `visit` for every committed step that passes the filter (since already normalised).
   virtual Status scan_steps(const StatsFilter& filter,

@@ -51,6 +51,7 @@ engram: episodic memory for AI agents
   import{{*}}
   backup{{*}}
   migrate{{*}}
+  prune{{*}}
   mcp{{*}}
   serve{{*}}
   hook{{*}}

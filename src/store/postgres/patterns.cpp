@@ -171,25 +171,25 @@ Status MergePatterns(Connection& conn, const std::vector<EpisodePatterns>& episo
       "ON CONFLICT (domain, pattern_id) DO UPDATE SET episodes = d.episodes + excluded.episodes");
 }
 
-Status ForgetEpisodePatterns(Connection& conn, int64_t episode_key) {
-  // $1 is the episode; its pattern ids are read from episode_patterns by each statement.
-  for (const char* sql : {
-           "UPDATE patterns SET evidence = (SELECT coalesce(json_agg(j.v::bigint ORDER BY j.ord), "
-           "'[]'::json)::text FROM json_array_elements_text(patterns.evidence::json) "
-           "WITH ORDINALITY AS j(v, ord) WHERE j.v::bigint <> $1) WHERE id IN ("
-           "SELECT json_array_elements_text(pattern_ids::json) FROM episode_patterns "
-           "WHERE episode_key = $1)",
-           "UPDATE pattern_domains SET episodes = episodes - 1 "
-           "WHERE domain = (SELECT domain FROM episodes WHERE key = $1) AND pattern_id IN ("
-           "SELECT json_array_elements_text(pattern_ids::json) FROM episode_patterns "
-           "WHERE episode_key = $1)",
-           "DELETE FROM pattern_domains WHERE domain = (SELECT domain FROM episodes WHERE key = "
-           "$1) AND episodes <= 0",
-           "DELETE FROM episode_patterns WHERE episode_key = $1",
-       }) {
-    if (Status s = conn.run(sql, Params().add(episode_key)); !s.ok()) return s;
-  }
-  return Status::Ok();
+const std::vector<std::string>& ForgetEpisodePatternsSql() {
+  // $1 is the episodes' keys, an array; their pattern ids are read from episode_patterns.
+  static const std::vector<std::string> statements = {
+      "UPDATE patterns SET evidence = (SELECT coalesce(json_agg(j.v::bigint ORDER BY j.ord), "
+      "'[]'::json)::text FROM json_array_elements_text(patterns.evidence::json) "
+      "WITH ORDINALITY AS j(v, ord) WHERE j.v::bigint <> ALL($1::bigint[])) WHERE id IN ("
+      "SELECT json_array_elements_text(pattern_ids::json) FROM episode_patterns "
+      "WHERE episode_key = ANY($1::bigint[]))",
+      "UPDATE pattern_domains pd SET episodes = pd.episodes - c.n FROM ("
+      "SELECT e.domain, j.pid, count(*) AS n FROM episodes e "
+      "JOIN episode_patterns ep ON ep.episode_key = e.key "
+      "CROSS JOIN LATERAL json_array_elements_text(ep.pattern_ids::json) AS j(pid) "
+      "WHERE e.key = ANY($1::bigint[]) AND e.domain IS NOT NULL GROUP BY e.domain, j.pid) c "
+      "WHERE pd.domain = c.domain AND pd.pattern_id = c.pid",
+      "DELETE FROM pattern_domains WHERE episodes <= 0 AND domain IN ("
+      "SELECT domain FROM episodes WHERE key = ANY($1::bigint[]) AND domain IS NOT NULL)",
+      "DELETE FROM episode_patterns WHERE episode_key = ANY($1::bigint[])",
+  };
+  return statements;
 }
 
 Result<std::vector<Pattern>> ListPatterns(Connection& conn, const PatternFilter& f) {

@@ -31,9 +31,10 @@ std::string PatternRowsCopy(const std::vector<PatternRow>& rows);
 std::string EpisodePatternsCopy(const std::vector<EpisodePatternsRow>& rows);
 std::string PatternDomainsCopy(const std::vector<PatternDomainRow>& rows);
 
-// Takes a deleted episode out of the evidence of its patterns and their counts per domain (its
-// contributions to support and rates stay). Call before the episode's row goes.
-Status ForgetEpisodePatterns(Connection& conn, int64_t episode_key);
+// The statements that take deleted episodes (their keys an array, $1::bigint[]) out of the
+// evidence of their patterns and their counts per domain (their contributions to support and
+// rates stay), in order, before the episodes' rows go.
+const std::vector<std::string>& ForgetEpisodePatternsSql();
 
 Result<std::vector<Pattern>> ListPatterns(Connection& conn, const PatternFilter& filter);
 Result<Pattern> GetPattern(Connection& conn, std::string_view id);

@@ -83,6 +83,19 @@ Result<EpisodePage> PgStore::list_episodes(const EpisodeFilter& f) {
   return page;
 }
 
+Result<std::vector<PrunedEpisode>> PgStore::prunable(const PruneQuery& query, int limit) {
+  const Query q = PruneCandidatesQuery(Dialect::kPostgres, query, limit);
+  Params params;
+  for (const auto& p : q.params) params.add(p);
+  auto lease = readers_.acquire();
+  if (!lease.ok()) return lease.status();
+  auto rows = (*lease)->query(q.sql, params);
+  if (!rows.ok()) return rows.status();
+  std::vector<PrunedEpisode> out;
+  for (int i = 0; i < rows->size(); ++i) out.push_back(PrunedFromRow(Row(*rows, i)));
+  return out;
+}
+
 Result<std::vector<Pattern>> PgStore::list_patterns(const PatternFilter& filter) {
   auto lease = readers_.acquire();
   if (!lease.ok()) return lease.status();

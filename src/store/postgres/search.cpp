@@ -45,16 +45,15 @@ Status SearchRows::copy(Connection& conn) {
   return Status::Ok();
 }
 
-Status Unindex(Connection& conn, int64_t key) {
-  // Each posting found by its term, through the index's key (term, episode).
-  if (Status s =
-          conn.run("DELETE FROM search_postings p USING search_docs d, unnest(d.terms) AS t(term) "
-                   "WHERE d.episode_key = $1 AND p.term = t.term AND p.episode_key = $1",
-                   Params().add(key));
-      !s.ok()) {
-    return s;
-  }
-  return conn.run("DELETE FROM search_docs WHERE episode_key = $1", Params().add(key));
+const std::vector<std::string>& UnindexSql() {
+  static const std::vector<std::string> statements = {
+      // Each posting found by its term, through the index's key (term, episode).
+      "DELETE FROM search_postings p USING search_docs d, unnest(d.terms) AS t(term) "
+      "WHERE d.episode_key = ANY($1::bigint[]) AND p.term = t.term "
+      "AND p.episode_key = d.episode_key",
+      "DELETE FROM search_docs WHERE episode_key = ANY($1::bigint[])",
+  };
+  return statements;
 }
 
 Status IndexPending(Connection& conn) {

@@ -32,8 +32,8 @@ class SearchRows {
   std::string docs_, postings_;  // COPY text
 };
 
-// Removes an episode from the index (in the caller's transaction).
-Status Unindex(Connection& conn, int64_t key);
+// The statements that remove episodes (their keys an array, $1::bigint[]) from the index.
+const std::vector<std::string>& UnindexSql();
 
 // Indexes the completed episodes that a migration left in search_pending, a transaction per
 // batch; nodes starting together share the work.

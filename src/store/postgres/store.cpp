@@ -422,6 +422,34 @@ Status PgStore::complete_episode(int64_t key, const Completion& learnt, const Re
   });
 }
 
+namespace {
+
+// The episodes with these keys and all of them: steps, tags, names, search index entries and
+// their place in the patterns' evidence, a statement per table for all of them, sent together
+// (one round trip). REQUIRES: a transaction on `conn` that locked the episodes.
+Status DeleteEpisodes(Connection& conn, const std::vector<int64_t>& keys) {
+  static const std::vector<std::string> kRows = {
+      "DELETE FROM steps WHERE episode_key = ANY($1::bigint[])",
+      // By the tags each episode lists, through the table's key (tag, episode).
+      "DELETE FROM episode_tags t USING episodes e, json_array_elements_text(e.tags::json) "
+      "AS g(tag) WHERE e.key = ANY($1::bigint[]) AND t.tag = g.tag AND t.episode_key = e.key",
+      "DELETE FROM episode_names WHERE episode_key = ANY($1::bigint[])",
+      "DELETE FROM episodes WHERE key = ANY($1::bigint[])",
+  };
+  const std::string array = NumberArray(keys);
+  Connection::Statements statements;
+  for (const auto* list : {&pg::ForgetEpisodePatternsSql(), &pg::UnindexSql(), &kRows}) {
+    for (const std::string& sql : *list) {
+      Params params;
+      params.add(array);
+      statements.emplace_back(sql, std::move(params));
+    }
+  }
+  return conn.pipeline(statements).status();
+}
+
+}  // namespace
+
 Status PgStore::delete_episode(std::string_view id) {
   std::unique_lock lock(writer_mu_);
   return Retrying([&]() -> Status {
@@ -432,17 +460,40 @@ Status PgStore::delete_episode(std::string_view id) {
         writer_->query("SELECT key FROM episodes WHERE id = $1 FOR UPDATE", Params().add(id));
     if (!row.ok()) return row.status();
     if (row->size() == 0) return Status::NotFound(fmt::format("episode {} not found", id));
-    const int64_t key = row->integer(0, 0);
-    if (Status s = pg::ForgetEpisodePatterns(*writer_, key); !s.ok()) return s;
-    if (Status s = pg::Unindex(*writer_, key); !s.ok()) return s;
-    for (const char* sql : {"DELETE FROM steps WHERE episode_key = $1",
-                            "DELETE FROM episode_tags WHERE episode_key = $1",
-                            "DELETE FROM episode_names WHERE episode_key = $1",
-                            "DELETE FROM episodes WHERE key = $1"}) {
-      if (Status s = writer_->run(sql, Params().add(key)); !s.ok()) return s;
-    }
+    if (Status s = DeleteEpisodes(*writer_, {row->integer(0, 0)}); !s.ok()) return s;
     return txn.commit();
   });
+}
+
+Result<std::vector<PrunedEpisode>> PgStore::prune_batch(const PruneQuery& query, int limit) {
+  Query q = PruneCandidatesQuery(Dialect::kPostgres, query, limit);
+  q.sql += " FOR UPDATE OF episodes";
+  std::unique_lock lock(writer_mu_);
+  std::vector<PrunedEpisode> removed;
+  Status done = Retrying([&]() -> Status {
+    removed.clear();
+    if (Status s = Reconnect(lock); !s.ok()) return s;
+    Transaction txn(*writer_);
+    if (!txn.begin_status().ok()) return LostBeforeCommit(txn.begin_status(), *writer_);
+    Params params;
+    for (const auto& p : q.params) params.add(p);
+    auto rows = writer_->query(q.sql, params);
+    if (!rows.ok()) return rows.status();
+    std::vector<int64_t> keys;
+    for (int i = 0; i < rows->size(); ++i) {
+      removed.push_back(PrunedFromRow(Row(*rows, i)));
+      keys.push_back(removed.back().key);
+    }
+    if (keys.empty()) return Status::Ok();
+    if (Status s = DeleteEpisodes(*writer_, keys); !s.ok()) return s;
+    return txn.commit();
+  });
+  if (!done.ok()) return done;
+  return removed;
+}
+
+Result<FileSpace> PgStore::release_space(int64_t) {
+  return FileSpace{};  // autovacuum reclaims the deleted rows
 }
 
 Status PgStore::write_learnt(const LearntRows& rows) {

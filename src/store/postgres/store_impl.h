@@ -59,6 +59,9 @@ class PgStore final : public Store {
   Result<EpisodePage> list_episodes(const EpisodeFilter& f) override;
 
   Status delete_episode(std::string_view id) override;
+  Result<std::vector<PrunedEpisode>> prune_batch(const PruneQuery& query, int limit) override;
+  Result<std::vector<PrunedEpisode>> prunable(const PruneQuery& query, int limit) override;
+  Result<FileSpace> release_space(int64_t max_pages) override;
 
   Result<std::vector<Pattern>> list_patterns(const PatternFilter& filter) override;
 

@@ -343,23 +343,99 @@ Status SqliteStore::write_learnt(const LearntRows& rows) {
   return txn.commit();
 }
 
+namespace {
+
+// The episode with this key and all of it: steps, tags, names, its search index entry and its
+// place in the patterns' evidence. REQUIRES: a write transaction on `conn`.
+Status DeleteEpisodeRows(Connection& conn, int64_t key) {
+  if (Status s = sqlite::ForgetEpisodePatterns(conn, key); !s.ok()) return s;
+  for (const char* sql :
+       {"DELETE FROM steps WHERE episode_key = ?",
+        // By the tags the episode lists, through the table's key (tag, episode).
+        "DELETE FROM episode_tags WHERE tag IN (SELECT value FROM json_each((SELECT tags FROM "
+        "episodes WHERE key = ?1))) AND episode_key = ?1",
+        "DELETE FROM episode_names WHERE episode_key = ?",
+        "DELETE FROM episode_fts WHERE rowid = ?", "DELETE FROM episodes WHERE key = ?"}) {
+    auto del = conn.cached(sql);
+    if (!del.ok()) return del.status();
+    if (Status s = (*del)->bind(1, key).run(); !s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<PrunedEpisode>> PruneCandidates(Connection& conn, const PruneQuery& query,
+                                                   int limit) {
+  const Query q = PruneCandidatesQuery(Dialect::kSqlite, query, limit);
+  auto st = conn.cached(q.sql);
+  if (!st.ok()) return st.status();
+  Statement& stmt = **st;
+  for (size_t i = 0; i < q.params.size(); ++i) stmt.bind(static_cast<int>(i + 1), q.params[i]);
+  std::vector<PrunedEpisode> out;
+  Status s;
+  while (stmt.step(s)) out.push_back(PrunedFromRow(stmt));
+  stmt.reset();
+  if (!s.ok()) return s;
+  return out;
+}
+
+}  // namespace
+
 Status SqliteStore::delete_episode(std::string_view id) {
   std::unique_lock lock(writer_mu_);
   ImmediateTransaction txn(*writer_);
   if (!txn.begin_status().ok()) return txn.begin_status();
   auto head = ReadHead(*writer_, "id", id, fmt::format("episode {} not found", id));
   if (!head.ok()) return head.status();
-  const int64_t key = head->key;
-  if (Status s = sqlite::ForgetEpisodePatterns(*writer_, key); !s.ok()) return s;
-  for (const char* sql :
-       {"DELETE FROM steps WHERE episode_key = ?", "DELETE FROM episode_tags WHERE episode_key = ?",
-        "DELETE FROM episode_names WHERE episode_key = ?",
-        "DELETE FROM episode_fts WHERE rowid = ?", "DELETE FROM episodes WHERE key = ?"}) {
-    auto del = writer_->cached(sql);
-    if (!del.ok()) return del.status();
-    if (Status s = (*del)->bind(1, key).run(); !s.ok()) return s;
-  }
+  if (Status s = DeleteEpisodeRows(*writer_, head->key); !s.ok()) return s;
   return txn.commit();
+}
+
+Result<std::vector<PrunedEpisode>> SqliteStore::prune_batch(const PruneQuery& query, int limit) {
+  std::unique_lock lock(writer_mu_);
+  ImmediateTransaction txn(*writer_);
+  if (!txn.begin_status().ok()) return txn.begin_status();
+  auto removed = PruneCandidates(*writer_, query, limit);
+  if (!removed.ok()) return removed.status();
+  for (const PrunedEpisode& e : *removed) {
+    if (Status s = DeleteEpisodeRows(*writer_, e.key); !s.ok()) return s;
+  }
+  if (Status s = txn.commit(); !s.ok()) return s;
+  return removed;
+}
+
+Result<std::vector<PrunedEpisode>> SqliteStore::prunable(const PruneQuery& query, int limit) {
+  auto lease = reader();
+  return PruneCandidates(*lease, query, limit);
+}
+
+Result<FileSpace> SqliteStore::release_space(int64_t max_pages) {
+  std::unique_lock lock(writer_mu_);
+  Connection& c = *writer_;
+  auto pragma = [&](const char* name) -> Result<int64_t> {
+    auto st = c.cached(fmt::format("PRAGMA {}", name));
+    if (!st.ok()) return st.status();
+    return (*st)->scalar();
+  };
+  auto mode = pragma("auto_vacuum");
+  auto page = pragma("page_size");
+  auto before = pragma("freelist_count");
+  for (const auto* r : {&mode, &page, &before}) {
+    if (!r->ok()) return r->status();
+  }
+  FileSpace space;
+  int64_t free_pages = *before;
+  constexpr int64_t kIncremental = 2;
+  if (*mode == kIncremental && free_pages > 0 && max_pages > 0) {
+    if (Status s = c.exec(fmt::format("PRAGMA incremental_vacuum({})", max_pages)); !s.ok()) {
+      return s;
+    }
+    auto after = pragma("freelist_count");
+    if (!after.ok()) return after.status();
+    space.released_bytes = (free_pages - *after) * *page;
+    free_pages = *after;
+  }
+  space.free_bytes = free_pages * *page;
+  return space;
 }
 
 SqliteStore::Lease SqliteStore::reader() {
@@ -393,7 +469,9 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path,
   if (!conn.ok()) return conn.status();
   sqlite::Connection& c = **conn;
   // The first read of the file: a file that is not SQLite at all fails here.
-  if (Status s = c.exec("PRAGMA journal_mode = WAL"); !s.ok()) {
+  // A new file gives the pages prune frees back to the file system (release_space), which
+  // only a file created so can; auto_vacuum must precede WAL. An existing file keeps its mode.
+  if (Status s = c.exec("PRAGMA auto_vacuum = INCREMENTAL; PRAGMA journal_mode = WAL"); !s.ok()) {
     if (s.IsCorruption()) {
       return Status::Corruption(
           fmt::format("database {} is not an engram database (not a SQLite file, or corrupt): {}",

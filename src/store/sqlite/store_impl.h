@@ -106,6 +106,9 @@ class SqliteStore final : public Store {
   Result<RowCounts> backup(const std::string& path) override;
 
   Status delete_episode(std::string_view id) override;
+  Result<std::vector<PrunedEpisode>> prune_batch(const PruneQuery& query, int limit) override;
+  Result<std::vector<PrunedEpisode>> prunable(const PruneQuery& query, int limit) override;
+  Result<FileSpace> release_space(int64_t max_pages) override;
 
  private:
   // A reader connection for the calling thread's use; returned to the pool on destruction.
