@@ -167,4 +167,18 @@ ServerFigures MeasureServers(const std::filesystem::path& dir, const char* cli,
                              int64_t batched_steps, int64_t single_steps, int64_t mcp_steps,
                              bool otlp = true);
 
+// A prune of `episodes` old episodes (5 steps each, imported first) while kThreads writers log
+// durable steps, their latency measured first with nothing else running, then during it.
+struct PruneFigures {
+  int64_t episodes = 0, steps = 0;  // removed
+  int64_t bytes_released = 0, bytes_free = 0;
+  double build_s = 0, prune_s = 0;
+  Latencies idle, during;
+  double idle_max_ms = 0, during_max_ms = 0;
+  int64_t idle_samples = 0, during_samples = 0;
+};
+PruneFigures MeasurePrune(const std::string& url, int64_t episodes);
+// Its table, for the store named `store`.
+void PrintPrune(const PruneFigures& f, const char* store);
+
 }  // namespace engram::bench

@@ -345,6 +345,23 @@ int main(int argc, char** argv) {
     std::filesystem::remove_all(dir);
     return 0;
   }
+  // Retention: ENGRAM_BENCH_PRUNE_EPISODES old episodes (default 100,000) pruned while writers
+  // log, on SQLite and (when make bench started a server) PostgreSQL.
+  auto print_prune = [&] {
+    const char* n = std::getenv("ENGRAM_BENCH_PRUNE_EPISODES");
+    const int64_t episodes = n ? std::atoll(n) : 100'000;
+    PrintPrune(MeasurePrune(url("prune.db"), episodes), "SQLite");
+    const char* server = std::getenv("ENGRAM_TEST_POSTGRES_URL");
+    if (server && *server) {
+      PrintPrune(MeasurePrune(CreateDatabase(server, "engram_bench_prune"), episodes),
+                 "PostgreSQL");
+    }
+  };
+  if (only == "prune") {
+    print_prune();
+    std::filesystem::remove_all(dir);
+    return 0;
+  }
   if (only == "import") {
     fmt::print(
         "| `engram import --format openai-chat`, 10,000 conversations | {:.0f} conversations/s |\n",
@@ -554,6 +571,7 @@ int main(int argc, char** argv) {
   print_server_baseline();
   print_postgres();
   print_hook();
+  print_prune();
   fmt::print("\n| measure | value | target | met |\n|---|---:|---|---|\n");
   fmt::print("| durable log_step latency, 4 threads, p50 | {:.3f} ms | | |\n", lat.p50_ms);
   fmt::print("| durable log_step latency, 4 threads, p99 | {:.3f} ms | < 10 ms | {} |\n",

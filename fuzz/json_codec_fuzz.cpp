@@ -1,9 +1,11 @@
-// Step, steps, episode, outcome, filter and query JSON, as every door reads them: parse_json's
-// limits, then each codec. What a codec accepts must be written back and read again the same.
+// Step, steps, episode, outcome, filter, prune and query JSON, as every door reads them:
+// parse_json's limits, then each codec. What a codec accepts must be written back and read again
+// the same.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
+#include "core/timestamp.h"
 #include "engram/json.h"
 
 using namespace engram;
@@ -33,5 +35,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)stats_filter_from_json(j);
   (void)recall_query_from_json(j);
   (void)suggest_k_from_json(j);
+  if (auto prune = prune_filter_from_json(j); prune.ok() && j["older_than"].is_string()) {
+    // A duration read is written back as one that reads the same.
+    auto again = ParseDuration("older_than", FormatDuration(prune->older_than));
+    if (!again.ok() || *again != prune->older_than) __builtin_trap();
+  }
   return 0;
 }

@@ -120,6 +120,10 @@ Result<std::chrono::seconds> ParseDuration(std::string_view field, std::string_v
   if (text.empty() || text.size() > 64) return bad();
   // Far beyond any age a store holds, and far from overflowing.
   constexpr int64_t kMaxNumber = 1'000'000'000'000;
+  auto too_large = [&] {
+    return Status::InvalidArgument(fmt::format("{} is too large: at most {} seconds, got \"{}\"",
+                                               field, kMaxNumber, text.substr(0, 64)));
+  };
   int64_t total = 0;
   size_t next_unit = 0, i = 0;
   while (i < text.size()) {
@@ -127,7 +131,7 @@ Result<std::chrono::seconds> ParseDuration(std::string_view field, std::string_v
     const size_t digits = i;
     while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
       n = n * 10 + (text[i] - '0');
-      if (n > kMaxNumber) return bad();
+      if (n > kMaxNumber) return too_large();
       ++i;
     }
     if (i == digits || i == text.size()) return bad();
@@ -135,7 +139,7 @@ Result<std::chrono::seconds> ParseDuration(std::string_view field, std::string_v
     while (u < std::size(kDurationUnits) && kDurationUnits[u].name != text[i]) ++u;
     if (u == std::size(kDurationUnits)) return bad();
     total += n * kDurationUnits[u].seconds;
-    if (total > kMaxNumber * 1000) return bad();
+    if (total > kMaxNumber) return too_large();
     next_unit = u + 1;
     ++i;
   }

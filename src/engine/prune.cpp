@@ -15,16 +15,15 @@ namespace {
 
 using std::chrono::steady_clock;
 
-// A batch holds the store's write lock for about this long: a step that arrives meanwhile waits
-// about that, plus its own commit. Batches are sized to it as they go, from kFirstBatch
-// episodes: doubled while well under it, halved when over.
-constexpr auto kBatchBudget = std::chrono::milliseconds(4);
+// Batches are sized as they go to take what the store's pace says (on SQLite about 4 ms, the
+// write lock steps wait for), from kFirstBatch episodes: doubled while well under it, halved
+// when over.
 constexpr int kFirstBatch = 16;
 constexpr int kMaxBatch = 4096;
 // A dry run reads the candidates a page at a time.
 constexpr int kSurveyPage = 1000;
-// Pages given back to the file system per transaction (4 MiB of 4 KiB pages).
-constexpr int64_t kReleasePages = 1024;
+// Pages given back to the file system per transaction (1 MiB of 4 KiB pages).
+constexpr int64_t kReleasePages = 256;
 
 void Tally(PruneResult& r, const PrunedEpisode& e) {
   ++r.episodes;
@@ -35,10 +34,10 @@ void Tally(PruneResult& r, const PrunedEpisode& e) {
   if (!r.newest || e.started_at > *r.newest) r.newest = e.started_at;
 }
 
-// The writers' turn between two batches: as long as the batch took, so that a prune holds the
-// lock at most about half the time.
-void Yield(steady_clock::duration took) {
-  std::this_thread::sleep_for(std::max<steady_clock::duration>(took, std::chrono::milliseconds(1)));
+// The writers' turn between two batches: `pause` times what the batch took, at least 1 ms.
+void Yield(steady_clock::duration took, double pause) {
+  const auto wait = std::chrono::duration_cast<steady_clock::duration>(took * pause);
+  std::this_thread::sleep_for(std::max<steady_clock::duration>(wait, std::chrono::milliseconds(1)));
 }
 
 }  // namespace
@@ -80,31 +79,31 @@ Result<PruneResult> MemoryImpl::Prune(const PruneFilter& filter, bool retention)
     return why.with_message(fmt::format("{} (the prune stopped after removing {} episodes)",
                                         why.message(), r.episodes));
   };
+  const PrunePace pace = store_->prune_pace();
   for (int limit = kFirstBatch;;) {
     {
       std::lock_guard lock(mu_);
       if (Status s = CheckOpen(); !s.ok()) return stopped(s);
     }
-    const auto began = steady_clock::now();
     auto batch = store_->prune_batch(query, limit);
-    const auto took = steady_clock::now() - began;
     NoteWrite(batch.status());
     if (!batch.ok()) return stopped(batch.status());
-    if (batch->empty()) break;
-    for (const PrunedEpisode& e : *batch) Tally(r, e);
+    const std::vector<PrunedEpisode>& removed = batch->removed;
+    if (removed.empty()) break;
+    for (const PrunedEpisode& e : removed) Tally(r, e);
     {
       std::lock_guard lock(prune_metrics_mu_);
-      prune_metrics_.episodes += batch->size();
-      for (const PrunedEpisode& e : *batch) prune_metrics_.steps += static_cast<uint64_t>(e.steps);
+      prune_metrics_.episodes += removed.size();
+      for (const PrunedEpisode& e : removed) prune_metrics_.steps += static_cast<uint64_t>(e.steps);
     }
-    ForgetPruned(*batch);
-    query.after = {batch->back().started_at, batch->back().key};
-    if (took > kBatchBudget) {
+    ForgetPruned(removed);
+    query.after = {removed.back().started_at, removed.back().key};
+    if (batch->took > pace.batch) {
       limit = std::max(limit / 2, 1);
-    } else if (took < kBatchBudget / 2 && static_cast<int>(batch->size()) == limit) {
+    } else if (batch->took < pace.batch / 2 && static_cast<int>(removed.size()) == limit) {
       limit = std::min(limit * 2, kMaxBatch);
     }
-    Yield(took);
+    Yield(batch->took, pace.pause);
   }
   // The space the episodes held: given back a few MiB at a time where the store can.
   for (;;) {
@@ -114,7 +113,7 @@ Result<PruneResult> MemoryImpl::Prune(const PruneFilter& filter, bool retention)
     r.bytes_released += space->released_bytes;
     r.bytes_free = space->free_bytes;
     if (space->released_bytes == 0 || space->free_bytes == 0) break;
-    Yield(steady_clock::now() - began);
+    Yield(steady_clock::now() - began, 1.0);
   }
   std::lock_guard lock(prune_metrics_mu_);
   ++prune_metrics_.runs;

@@ -3,6 +3,7 @@
 // transactions.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -213,6 +214,19 @@ struct PrunedEpisode {
   int64_t steps = 0;
 };
 
+// How a prune paces itself on a store: batches sized to take about `batch` each, and after
+// each a pause of `pause` times what it took (at least a millisecond), the writers' turn.
+struct PrunePace {
+  std::chrono::milliseconds batch{4};
+  double pause = 1.0;
+};
+
+// What one transaction of a prune removed.
+struct PruneBatch {
+  std::vector<PrunedEpisode> removed;
+  std::chrono::steady_clock::duration took{};  // the transaction, from its lock to its commit
+};
+
 // A SQLite file's space: what it gave back to the file system, what stays free inside it.
 struct FileSpace {
   int64_t released_bytes = 0;
@@ -273,8 +287,11 @@ class Store {
   // NotFound when there is no such episode.
   virtual Status delete_episode(std::string_view id) = 0;
   // Removes, in one transaction, up to `limit` episodes the query matches, oldest first, each
-  // as delete_episode does. What it removed, in order; empty when nothing matches.
-  virtual Result<std::vector<PrunedEpisode>> prune_batch(const PruneQuery& query, int limit) = 0;
+  // as delete_episode does. What it removed, in order (none when nothing matches), and how long
+  // it took.
+  virtual Result<PruneBatch> prune_batch(const PruneQuery& query, int limit) = 0;
+  // How prunes should pace their batches here, so that writers are never held up long.
+  virtual PrunePace prune_pace() const = 0;
   // Up to `limit` episodes the query matches, oldest first, removing nothing.
   virtual Result<std::vector<PrunedEpisode>> prunable(const PruneQuery& query, int limit) = 0;
   // Gives up to `max_pages` free pages back to the file system in one transaction, where the

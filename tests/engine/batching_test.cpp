@@ -83,12 +83,13 @@ class RecordingStore final : public Store {
     return inner_->list_episodes(f);
   }
   Status delete_episode(std::string_view id) override { return inner_->delete_episode(id); }
-  Result<std::vector<PrunedEpisode>> prune_batch(const PruneQuery& q, int limit) override {
+  Result<PruneBatch> prune_batch(const PruneQuery& q, int limit) override {
     return inner_->prune_batch(q, limit);
   }
   Result<std::vector<PrunedEpisode>> prunable(const PruneQuery& q, int limit) override {
     return inner_->prunable(q, limit);
   }
+  PrunePace prune_pace() const override { return inner_->prune_pace(); }
   Result<FileSpace> release_space(int64_t max_pages) override {
     return inner_->release_space(max_pages);
   }

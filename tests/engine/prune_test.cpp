@@ -164,6 +164,7 @@ TEST_P(PruneTest, ARemovedEpisodeLeavesNoTraceInRecallNamesOrEvidence) {
 TEST_P(PruneTest, AnOpenEpisodeOfThisProcessTakesNoMoreStepsOnceRemoved) {
   const std::string id = ValueOf(memory_->start_episode(EpisodeSpec{"live", {}, {}, {}}));
   ASSERT_OK(memory_->log_step(id, Step("bash")));
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));  // started before "now", not at it
   EXPECT_EQ(ValueOf(memory_->prune(OlderThan(std::chrono::seconds(0)))).episodes, 1);
   EXPECT_TRUE(memory_->log_step(id, Step("bash")).status().IsNotFound());
   EXPECT_TRUE(memory_->get_episode(id).status().IsNotFound());

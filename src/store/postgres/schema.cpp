@@ -132,6 +132,10 @@ CREATE TABLE episode_names (
 );
 CREATE INDEX episode_names_by_episode ON episode_names (episode_key);
 )sql",
+      // 3 -> 4: an episode's tags found by the episode, for deleting and pruning.
+      R"sql(
+CREATE INDEX episode_tags_by_episode ON episode_tags (episode_key);
+)sql",
   };
   return migrations;
 }

@@ -430,9 +430,7 @@ namespace {
 Status DeleteEpisodes(Connection& conn, const std::vector<int64_t>& keys) {
   static const std::vector<std::string> kRows = {
       "DELETE FROM steps WHERE episode_key = ANY($1::bigint[])",
-      // By the tags each episode lists, through the table's key (tag, episode).
-      "DELETE FROM episode_tags t USING episodes e, json_array_elements_text(e.tags::json) "
-      "AS g(tag) WHERE e.key = ANY($1::bigint[]) AND t.tag = g.tag AND t.episode_key = e.key",
+      "DELETE FROM episode_tags WHERE episode_key = ANY($1::bigint[])",
       "DELETE FROM episode_names WHERE episode_key = ANY($1::bigint[])",
       "DELETE FROM episodes WHERE key = ANY($1::bigint[])",
   };
@@ -465,19 +463,24 @@ Status PgStore::delete_episode(std::string_view id) {
   });
 }
 
-Result<std::vector<PrunedEpisode>> PgStore::prune_batch(const PruneQuery& query, int limit) {
+Result<PruneBatch> PgStore::prune_batch(const PruneQuery& query, int limit) {
   Query q = PruneCandidatesQuery(Dialect::kPostgres, query, limit);
   q.sql += " FOR UPDATE OF episodes";
-  std::unique_lock lock(writer_mu_);
+  std::lock_guard lock(pruner_mu_);
+  const auto began = std::chrono::steady_clock::now();
   std::vector<PrunedEpisode> removed;
   Status done = Retrying([&]() -> Status {
     removed.clear();
-    if (Status s = Reconnect(lock); !s.ok()) return s;
-    Transaction txn(*writer_);
-    if (!txn.begin_status().ok()) return LostBeforeCommit(txn.begin_status(), *writer_);
+    if (!pruner_ || !pruner_->alive()) {
+      auto fresh = Connection::Open(url_, kSetup);
+      if (!fresh.ok()) return fresh.status();
+      pruner_ = std::move(*fresh);
+    }
+    Transaction txn(*pruner_);
+    if (!txn.begin_status().ok()) return LostBeforeCommit(txn.begin_status(), *pruner_);
     Params params;
     for (const auto& p : q.params) params.add(p);
-    auto rows = writer_->query(q.sql, params);
+    auto rows = pruner_->query(q.sql, params);
     if (!rows.ok()) return rows.status();
     std::vector<int64_t> keys;
     for (int i = 0; i < rows->size(); ++i) {
@@ -485,11 +488,11 @@ Result<std::vector<PrunedEpisode>> PgStore::prune_batch(const PruneQuery& query,
       keys.push_back(removed.back().key);
     }
     if (keys.empty()) return Status::Ok();
-    if (Status s = DeleteEpisodes(*writer_, keys); !s.ok()) return s;
+    if (Status s = DeleteEpisodes(*pruner_, keys); !s.ok()) return s;
     return txn.commit();
   });
   if (!done.ok()) return done;
-  return removed;
+  return PruneBatch{std::move(removed), std::chrono::steady_clock::now() - began};
 }
 
 Result<FileSpace> PgStore::release_space(int64_t) {

@@ -59,7 +59,11 @@ class PgStore final : public Store {
   Result<EpisodePage> list_episodes(const EpisodeFilter& f) override;
 
   Status delete_episode(std::string_view id) override;
-  Result<std::vector<PrunedEpisode>> prune_batch(const PruneQuery& query, int limit) override;
+  Result<PruneBatch> prune_batch(const PruneQuery& query, int limit) override;
+  // Prunes run on a connection of their own and lock only the rows they remove (and, briefly,
+  // the patterns whose evidence they edit): longer batches hold no step up, and a completion
+  // that merges into the same patterns waits at most one.
+  PrunePace prune_pace() const override { return {std::chrono::milliseconds(100), 0.5}; }
   Result<std::vector<PrunedEpisode>> prunable(const PruneQuery& query, int limit) override;
   Result<FileSpace> release_space(int64_t max_pages) override;
 
@@ -101,6 +105,8 @@ class PgStore final : public Store {
   std::mutex writer_mu_;  // guards writer_: this process's writes, one at a time
   std::unique_ptr<Connection> writer_;
   pg::Pool readers_;
+  std::mutex pruner_mu_;  // guards pruner_: prunes, one batch at a time
+  std::unique_ptr<Connection> pruner_;
   pg::SearchFigures search_figures_;  // recall's figures over the index (postgres/search.h)
 };
 

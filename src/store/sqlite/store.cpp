@@ -390,8 +390,9 @@ Status SqliteStore::delete_episode(std::string_view id) {
   return txn.commit();
 }
 
-Result<std::vector<PrunedEpisode>> SqliteStore::prune_batch(const PruneQuery& query, int limit) {
+Result<PruneBatch> SqliteStore::prune_batch(const PruneQuery& query, int limit) {
   std::unique_lock lock(writer_mu_);
+  const auto taken = std::chrono::steady_clock::now();
   ImmediateTransaction txn(*writer_);
   if (!txn.begin_status().ok()) return txn.begin_status();
   auto removed = PruneCandidates(*writer_, query, limit);
@@ -400,7 +401,7 @@ Result<std::vector<PrunedEpisode>> SqliteStore::prune_batch(const PruneQuery& qu
     if (Status s = DeleteEpisodeRows(*writer_, e.key); !s.ok()) return s;
   }
   if (Status s = txn.commit(); !s.ok()) return s;
-  return removed;
+  return PruneBatch{std::move(*removed), std::chrono::steady_clock::now() - taken};
 }
 
 Result<std::vector<PrunedEpisode>> SqliteStore::prunable(const PruneQuery& query, int limit) {
