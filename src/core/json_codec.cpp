@@ -562,10 +562,8 @@ Result<PruneFilter> prune_filter_from_json(const json& j) {
     f.older_than = *d;
   } else {
     std::optional<int64_t> seconds;
-    if (s = ReadInt(j, "older_than", "a duration such as \"90d\" or a number of seconds", seconds);
-        !s.ok()) {
-      return s;
-    }
+    s = ReadInt(j, "older_than", "a duration such as \"90d\" or a number of seconds", seconds);
+    if (!s.ok()) return s;
     f.older_than = std::chrono::seconds(*seconds);
   }
   if (s.ok()) s = ReadEnum(j, "status", kStatuses, f.status);

@@ -69,13 +69,16 @@ Result<Episode> PgStore::load_episode(std::string_view id) {
   return e;
 }
 
-Result<EpisodePage> PgStore::list_episodes(const EpisodeFilter& f) {
-  const Query query = ListEpisodesQuery(Dialect::kPostgres, f);
+Result<Rows> RunQuery(Connection& conn, const Query& query) {
   Params params;
   for (const auto& p : query.params) params.add(p);
+  return conn.query(query.sql, params);
+}
+
+Result<EpisodePage> PgStore::list_episodes(const EpisodeFilter& f) {
   auto lease = readers_.acquire();
   if (!lease.ok()) return lease.status();
-  auto rows = (*lease)->query(query.sql, params);
+  auto rows = RunQuery(**lease, ListEpisodesQuery(Dialect::kPostgres, f));
   if (!rows.ok()) return rows.status();
   EpisodePage page;
   for (int i = 0; i < rows->size() && AddToPage(page, Row(*rows, i), f.limit); ++i) {
@@ -84,12 +87,9 @@ Result<EpisodePage> PgStore::list_episodes(const EpisodeFilter& f) {
 }
 
 Result<std::vector<PrunedEpisode>> PgStore::prunable(const PruneQuery& query, int limit) {
-  const Query q = PruneCandidatesQuery(Dialect::kPostgres, query, limit);
-  Params params;
-  for (const auto& p : q.params) params.add(p);
   auto lease = readers_.acquire();
   if (!lease.ok()) return lease.status();
-  auto rows = (*lease)->query(q.sql, params);
+  auto rows = RunQuery(**lease, PruneCandidatesQuery(Dialect::kPostgres, query, limit));
   if (!rows.ok()) return rows.status();
   std::vector<PrunedEpisode> out;
   for (int i = 0; i < rows->size(); ++i) out.push_back(PrunedFromRow(Row(*rows, i)));

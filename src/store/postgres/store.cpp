@@ -478,9 +478,7 @@ Result<PruneBatch> PgStore::prune_batch(const PruneQuery& query, int limit) {
     }
     Transaction txn(*pruner_);
     if (!txn.begin_status().ok()) return LostBeforeCommit(txn.begin_status(), *pruner_);
-    Params params;
-    for (const auto& p : q.params) params.add(p);
-    auto rows = pruner_->query(q.sql, params);
+    auto rows = RunQuery(*pruner_, q);
     if (!rows.ok()) return rows.status();
     std::vector<int64_t> keys;
     for (int i = 0; i < rows->size(); ++i) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "engram/options.h"
+#include "store/episode_queries.h"
 #include "store/postgres/db.h"
 #include "store/postgres/search.h"
 #include "store/scoped_transaction.h"
@@ -21,6 +22,9 @@ class Transaction : public ScopedTransaction<Connection> {
  public:
   explicit Transaction(Connection& c, const char* begin = "BEGIN") : ScopedTransaction(c, begin) {}
 };
+
+// The rows of a statement both stores share (store/episode_queries.h), run on `conn`.
+Result<Rows> RunQuery(Connection& conn, const Query& query);
 
 // The episode's steps numbered above `after`, in order.
 Result<std::vector<ExecutionStep>> StepsAfter(Connection& conn, int64_t key, int64_t after);
