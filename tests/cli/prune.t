@@ -56,10 +56,13 @@ error: outcome must be one of success, partial_success, failure, abstained, got 
 
 # engram serve --retain 30d prunes as it starts (and every hour after), says so on stderr and
 # counts it in /metrics; DELETE /v1/episodes prunes with the same filters.
-$ (engram serve --listen 127.0.0.1:0 --retain 30d > out.txt 2> err.txt & pid=$!; for i in $(seq 200); do grep -q retention err.txt && break; sleep 0.1; done; port=$(sed -n 's/^engram serving http:\/\/127.0.0.1:\([0-9]*\)$/\1/p' out.txt); python3 -c 'import http.client, json, sys; c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=30); ask = lambda method, path: (c.request(method, path), c.getresponse())[1]; m = ask("GET", "/metrics").read().decode(); print([l for l in m.splitlines() if l.startswith(("engram_prune_runs_total", "engram_pruned_episodes_total"))]); r = ask("DELETE", "/v1/episodes?older_than=0s&dry_run=true"); print(r.status, json.loads(r.read())["episodes"]); r = ask("DELETE", "/v1/episodes?status=open"); print(r.status, r.read().decode())' $port; kill -TERM $pid; wait $pid; echo "exit $?"; grep retain out.txt; cat err.txt)
+$ (engram serve --listen 127.0.0.1:0 --retain 30d > out.txt 2> err.txt & pid=$!; for i in $(seq 200); do grep -q retention err.txt && break; sleep 0.1; done; port=$(sed -n 's/^engram serving http:\/\/127.0.0.1:\([0-9]*\)$/\1/p' out.txt); python3 -c 'import http.client, json, sys; c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=30); ask = lambda method, path: (c.request(method, path), c.getresponse())[1]; m = ask("GET", "/metrics").read().decode(); print([l for l in m.splitlines() if l.startswith(("engram_prune_runs_total", "engram_pruned_episodes_total"))]); r = ask("DELETE", "/v1/episodes?older_than=0s&dry_run=true"); print(r.status, json.loads(r.read())["episodes"]); [print(r.status, r.read().decode()) for r in (ask("DELETE", q) for q in ("/v1/episodes?status=open", "/v1/episodes?older_than=5x", "/v1/episodes?older_than=1d&dry_run=maybe", "/v1/episodes?older_than=1d&color=red"))]' $port; kill -TERM $pid; wait $pid; echo "exit $?"; grep retain out.txt; cat err.txt)
 ['engram_prune_runs_total{trigger="request"} 0', 'engram_prune_runs_total{trigger="retention"} 1', 'engram_pruned_episodes_total 2']
 200 3
 422 {"error":{"code":"invalid_argument","message":"older_than is required: a duration such as 90d (0s prunes every episode that matches)"}}
+422 {"error":{"code":"invalid_argument","message":"older_than must be a duration such as 90d, 12h or 1h30m (units w, d, h, m, s), got \"5x\""}}
+422 {"error":{"code":"invalid_argument","message":"dry_run must be true or false, got \"maybe\""}}
+422 {"error":{"code":"invalid_argument","message":"prune has an unknown field \"color\" (known: older_than, status, outcome, domain, dry_run)"}}
 exit 0
   retain   episodes started within 30d; older ones pruned hourly
 engram serve: retention removed 2 episode(s) and 5 step(s) started before {{*}}
@@ -67,3 +70,7 @@ engram serve: retention removed 2 episode(s) and 5 step(s) started before {{*}}
 $ engram episode list | grep -c 2025-0
 0
 [exit 1]
+
+$ engram serve --listen 127.0.0.1:0 --retain 5x
+error: --retain must be a duration such as 90d, 12h or 1h30m (units w, d, h, m, s), got "5x"
+[exit 2]
