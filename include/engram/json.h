@@ -49,6 +49,8 @@ nlohmann::ordered_json to_json(const Episode& episode, bool include_steps = true
 nlohmann::ordered_json to_json(const Pattern& pattern);
 // {"episodes": [Episode without steps…], "next_cursor": string or null}
 nlohmann::ordered_json to_json(const EpisodePage& page);
+// {"steps": [Step…], "next_after": integer or null}
+nlohmann::ordered_json to_json(const StepPage& page);
 nlohmann::ordered_json to_json(const Stats& stats);
 // {"episodes": [{"id", "task", "score", "why", "outcome", …}], "patterns": [Pattern with
 // "seen_in" and "success_here"…], "playbook", "playbook_tokens"}.
@@ -89,6 +91,8 @@ Result<RecallQuery> recall_query_from_json(const nlohmann::json& j);
 // A prune: {"older_than": "90d" or seconds (required), "status", "outcome", "domain",
 // "dry_run": boolean}.
 Result<PruneFilter> prune_filter_from_json(const nlohmann::json& j);
+// A page of an episode's steps: {"after": integer >= 0, "limit": integer}.
+Result<StepRange> step_range_from_json(const nlohmann::json& j);
 // The options of a suggest call beside the episode: {"k": integer} (default 5).
 Result<int64_t> suggest_k_from_json(const nlohmann::json& j);
 

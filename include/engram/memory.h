@@ -143,8 +143,13 @@ class Memory {
   // whose batch has not committed yet. NotFound for an unknown episode.
   virtual Result<Episode> get_episode(std::string_view episode_id) = 0;
 
-  // A page of episodes without their steps, newest first. InvalidArgument for a limit outside
-  // 1 … 10,000 or a malformed time or cursor.
+  // A page of the episode's steps: those numbered above range.after, in order, the accepted
+  // ones not yet committed included, as get_episode has them. NotFound for an unknown episode,
+  // InvalidArgument for a limit outside 1 … kMaxStepPage or a negative `after`.
+  virtual Result<StepPage> list_steps(std::string_view episode_id, const StepRange& range) = 0;
+
+  // A page of episodes without their steps (with their totals), newest first. InvalidArgument
+  // for a limit outside 1 … 10,000, more than kMaxListIds ids, or a malformed time, id or cursor.
   virtual Result<EpisodePage> list_episodes(const EpisodeFilter& filter) = 0;
 
   // Removes the episode and its steps. NotFound when there is no such episode. The patterns it

@@ -1,6 +1,7 @@
 // The data model of docs/design.md section 2. JSON field names match the member names.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -84,6 +85,13 @@ struct Outcome {
   std::vector<std::string> failed;     // partial success: what was not
 };
 
+// What an episode's committed steps add up to, as list_episodes reads it.
+struct EpisodeTotals {
+  int64_t steps = 0;
+  int64_t failed_steps = 0;
+  int64_t tokens = 0;
+};
+
 struct Episode {
   std::string id;  // UUIDv7, time ordered
   std::string task;
@@ -97,6 +105,7 @@ struct Episode {
   nlohmann::json reward;      // null until the learning pipeline scores the episode
   nlohmann::json reflection;  // null until the learning pipeline reflects on it
   nlohmann::json metadata = nlohmann::json::object();
+  std::optional<EpisodeTotals> totals;  // set by list_episodes only
 };
 
 // The ranges of the calls' counts, inclusive: the one definition every door checks and shows.
@@ -104,17 +113,32 @@ inline constexpr int64_t kMaxListLimit = 10'000;           // EpisodeFilter::lim
 inline constexpr int64_t kMaxRecallK = 100;                // RecallQuery::k, 1 … this
 inline constexpr int64_t kMaxRecallTokenBudget = 100'000;  // RecallQuery::token_budget, 0 … this
 inline constexpr int64_t kMaxSuggestions = 20;             // suggest's k, 1 … this
+inline constexpr int64_t kMaxStepPage = 10'000;            // StepRange::limit, 1 … this
+inline constexpr size_t kMaxListIds = 1'000;               // EpisodeFilter::ids, at most this
 
 // Filters for list_episodes; every set field must match. Newest episodes come first.
 struct EpisodeFilter {
   std::optional<EpisodeStatus> status;
+  std::optional<OutcomeKind> outcome;  // completed episodes with this outcome
   std::optional<std::string> domain;
   std::optional<TaskType> task_type;
   std::optional<std::string> tag;
   std::optional<std::string> since;  // RFC 3339 or a date (midnight UTC), inclusive, on started_at
   std::optional<std::string> until;  // RFC 3339 or a date (midnight UTC), exclusive
+  std::vector<std::string> ids;      // these episodes only (at most kMaxListIds), when not empty
   int64_t limit = 100;               // 1 … kMaxListLimit
   std::string cursor;                // next_cursor of the previous page, or empty
+};
+
+// Which of an episode's steps Memory::list_steps reads: those numbered above `after`, in order.
+struct StepRange {
+  int64_t after = 0;
+  int64_t limit = 1'000;  // 1 … kMaxStepPage
+};
+
+struct StepPage {
+  std::vector<ExecutionStep> steps;
+  std::optional<int64_t> next_after;  // the `after` of the next page, when there may be more
 };
 
 struct EpisodePage {
@@ -152,7 +176,12 @@ struct ToolStats {
   int64_t latency_max_ms = 0;
   int64_t tokens_total = 0;
   double tokens_mean = 0;  // per call
+  // Calls per latency range: [i] counts latencies in (kLatencyBoundsMs[i-1], kLatencyBoundsMs[i]]
+  // ([0] from 0), the last one those above every bound.
+  std::vector<int64_t> latency_histogram;
 };
+inline constexpr std::array<int64_t, 16> kLatencyBoundsMs = {
+    1, 2, 5, 10, 20, 50, 100, 200, 500, 1'000, 2'000, 5'000, 10'000, 20'000, 50'000, 100'000};
 
 struct SlowStep {
   std::string episode_id;
@@ -162,12 +191,27 @@ struct SlowStep {
   int64_t latency_ms = 0;
 };
 
+// The span of time a point of Stats::timeline covers.
+enum class TimeBucket { kMinute, kHour, kDay };
+
+// What happened in one span of time: steps run in it, episodes started in it.
+struct StatsBucket {
+  std::string start;  // RFC 3339, the span's first instant (UTC)
+  int64_t steps = 0;
+  int64_t failed_steps = 0;
+  int64_t tokens = 0;
+  int64_t episodes = 0;                     // started in the span
+  std::map<std::string, int64_t> outcomes;  // of those, completed, by outcome kind
+};
+
 struct Stats {
   int64_t steps = 0;
   std::vector<ToolStats> tools;                       // by calls, most first
   std::map<std::string, int64_t> episodes_by_status;  // "open", "completed"
   std::map<std::string, int64_t> outcomes;            // "success", "failure", …
   std::vector<SlowStep> slowest_steps;                // at most 10, slowest first
+  TimeBucket bucket = TimeBucket::kDay;               // the timeline's span
+  std::vector<StatsBucket> timeline;                  // oldest first, spans with nothing left out
 };
 
 // Which episodes Memory::prune removes: those started more than `older_than` ago that match
@@ -204,11 +248,16 @@ struct StatsFilter {
   std::optional<std::string> tool;
   std::optional<std::string> domain;
   std::optional<std::string> since;
+  // The timeline's span; by default the finest of minute, hour and day that covers the data in
+  // at most kMaxTimelinePoints spans (day beyond).
+  std::optional<TimeBucket> bucket;
 };
+inline constexpr int64_t kMaxTimelinePoints = 180;
 
 struct PatternFilter {
   std::optional<PatternType> type;
-  std::optional<std::string> domain;  // patterns seen in episodes of this domain
+  std::optional<std::string> domain;   // patterns seen in episodes of this domain
+  std::optional<std::string> episode;  // patterns this episode shows (not with domain)
   int64_t min_support = 1;
   double min_success = 0;  // 0 … 1
 };

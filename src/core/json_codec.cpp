@@ -39,6 +39,7 @@ constexpr EnumNames<PatternType, 4> kPatternTypes{
     {"tool_sequence", "error_recovery", "decision_point", "context"}};
 constexpr EnumNames<OutcomeKind, 4> kOutcomeKinds{
     {"success", "partial_success", "failure", "abstained"}};
+constexpr EnumNames<TimeBucket, 3> kTimeBuckets{{"minute", "hour", "day"}};
 
 std::string Shown(const json& j) {
   std::string s = j.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -125,7 +126,8 @@ Status ReadEnum(const json& j, std::string_view field, const EnumNames<Enum, N>&
   return Status::Ok();
 }
 
-ordered_json OrNull(const std::optional<std::string>& v) {
+template <typename T>
+ordered_json OrNull(const std::optional<T>& v) {
   return v ? ordered_json(*v) : ordered_json(nullptr);
 }
 
@@ -243,6 +245,11 @@ ordered_json to_json(const Episode& e, bool include_steps) {
       {"reward", ordered_json(e.reward)},
       {"reflection", ordered_json(e.reflection)},
       {"metadata", e.metadata.is_null() ? ordered_json::object() : ordered_json(e.metadata)}};
+  if (e.totals) {
+    j["totals"] = {{"steps", e.totals->steps},
+                   {"failed_steps", e.totals->failed_steps},
+                   {"tokens", e.totals->tokens}};
+  }
   if (include_steps) {
     ordered_json steps = ordered_json::array();
     for (const auto& s : e.steps) steps.push_back(to_json(s));
@@ -255,6 +262,12 @@ ordered_json to_json(const EpisodePage& page) {
   ordered_json episodes = ordered_json::array();
   for (const auto& e : page.episodes) episodes.push_back(to_json(e, /*include_steps=*/false));
   return ordered_json{{"episodes", std::move(episodes)}, {"next_cursor", OrNull(page.next_cursor)}};
+}
+
+ordered_json to_json(const StepPage& page) {
+  ordered_json steps = ordered_json::array();
+  for (const auto& s : page.steps) steps.push_back(to_json(s));
+  return ordered_json{{"steps", std::move(steps)}, {"next_after", OrNull(page.next_after)}};
 }
 
 ordered_json to_json(const Pattern& p) {
@@ -284,7 +297,8 @@ ordered_json to_json(const Stats& s) {
                      {"latency_p99_ms", t.latency_p99_ms},
                      {"latency_max_ms", t.latency_max_ms},
                      {"tokens_total", t.tokens_total},
-                     {"tokens_mean", t.tokens_mean}});
+                     {"tokens_mean", t.tokens_mean},
+                     {"latency_histogram", t.latency_histogram}});
   }
   ordered_json slowest = ordered_json::array();
   for (const auto& x : s.slowest_steps) {
@@ -294,11 +308,23 @@ ordered_json to_json(const Stats& s) {
                        {"action", x.action},
                        {"latency_ms", x.latency_ms}});
   }
+  ordered_json timeline = ordered_json::array();
+  for (const auto& b : s.timeline) {
+    timeline.push_back({{"start", b.start},
+                        {"steps", b.steps},
+                        {"failed_steps", b.failed_steps},
+                        {"tokens", b.tokens},
+                        {"episodes", b.episodes},
+                        {"outcomes", b.outcomes}});
+  }
   return {{"steps", s.steps},
           {"tools", std::move(tools)},
           {"episodes_by_status", s.episodes_by_status},
           {"outcomes", s.outcomes},
-          {"slowest_steps", std::move(slowest)}};
+          {"slowest_steps", std::move(slowest)},
+          {"latency_bounds_ms", kLatencyBoundsMs},
+          {"bucket", kTimeBuckets.name(s.bucket)},
+          {"timeline", std::move(timeline)}};
 }
 
 ordered_json to_json(const Suggestions& s) {
@@ -475,9 +501,12 @@ Result<Episode> episode_from_json(const json& j) {
 Result<EpisodeFilter> episode_filter_from_json(const json& j) {
   EpisodeFilter f;
   if (j.is_null()) return f;
-  Status s = RequireObject(
-      "filter", j, {"status", "domain", "task_type", "tag", "since", "until", "limit", "cursor"});
+  Status s = RequireObject("filter", j,
+                           {"status", "outcome", "domain", "task_type", "tag", "since", "until",
+                            "ids", "limit", "cursor"});
   if (s.ok()) s = ReadEnum(j, "status", kStatuses, f.status);
+  if (s.ok()) s = ReadEnum(j, "outcome", kOutcomeKinds, f.outcome);
+  if (s.ok()) s = ReadStringList(j, "ids", f.ids);
   if (s.ok()) s = ReadOptionalString(j, "domain", f.domain);
   if (s.ok()) s = ReadEnum(j, "task_type", kTaskTypes, f.task_type);
   if (s.ok()) s = ReadOptionalString(j, "tag", f.tag);
@@ -494,9 +523,11 @@ Result<EpisodeFilter> episode_filter_from_json(const json& j) {
 Result<PatternFilter> pattern_filter_from_json(const json& j) {
   PatternFilter f;
   if (j.is_null()) return f;
-  Status s = RequireObject("filter", j, {"type", "domain", "min_support", "min_success"});
+  Status s =
+      RequireObject("filter", j, {"type", "domain", "episode", "min_support", "min_success"});
   if (s.ok()) s = ReadEnum(j, "type", kPatternTypes, f.type);
   if (s.ok()) s = ReadOptionalString(j, "domain", f.domain);
+  if (s.ok()) s = ReadOptionalString(j, "episode", f.episode);
   std::optional<int64_t> support;
   if (s.ok()) s = ReadInt(j, "min_support", "an integer >= 1", support);
   if (!s.ok()) return s;
@@ -511,10 +542,11 @@ Result<PatternFilter> pattern_filter_from_json(const json& j) {
 Result<StatsFilter> stats_filter_from_json(const json& j) {
   StatsFilter f;
   if (j.is_null()) return f;
-  Status s = RequireObject("filter", j, {"tool", "domain", "since"});
+  Status s = RequireObject("filter", j, {"tool", "domain", "since", "bucket"});
   if (s.ok()) s = ReadOptionalString(j, "tool", f.tool);
   if (s.ok()) s = ReadOptionalString(j, "domain", f.domain);
   if (s.ok()) s = ReadOptionalString(j, "since", f.since);
+  if (s.ok()) s = ReadEnum(j, "bucket", kTimeBuckets, f.bucket);
   if (!s.ok()) return s;
   return f;
 }
@@ -537,6 +569,19 @@ Result<RecallQuery> recall_query_from_json(const json& j) {
     q.context = std::move(*c);
   }
   return q;
+}
+
+Result<StepRange> step_range_from_json(const json& j) {
+  StepRange r;
+  if (j.is_null()) return r;
+  Status s = RequireObject("steps", j, {"after", "limit"});
+  std::optional<int64_t> after, limit;
+  if (s.ok()) s = ReadInt(j, "after", "an integer >= 0", after);
+  if (s.ok()) s = ReadInt(j, "limit", fmt::format("an integer from 1 to {}", kMaxStepPage), limit);
+  if (!s.ok()) return s;
+  if (after) r.after = *after;
+  if (limit) r.limit = *limit;
+  return r;
 }
 
 Result<int64_t> suggest_k_from_json(const json& j) {

@@ -441,6 +441,51 @@ Result<Episode> MemoryImpl::get_episode(std::string_view episode_id) {
   return episode;
 }
 
+Result<StepPage> MemoryImpl::list_steps(std::string_view episode_id, const StepRange& range) {
+  auto id = NormalizeEpisodeId(episode_id);
+  if (!id.ok()) return id.status();
+  if (range.limit < 1 || range.limit > kMaxStepPage) {
+    return Status::InvalidArgument(
+        fmt::format("limit must be between 1 and {}, got {}", kMaxStepPage, range.limit));
+  }
+  if (range.after < 0) {
+    return Status::InvalidArgument(fmt::format("after must be 0 or more, got {}", range.after));
+  }
+  // As get_episode: the uncommitted steps first, then the store.
+  std::map<int64_t, ExecutionStep> uncommitted;
+  {
+    std::lock_guard lock(mu_);
+    if (Status s = CheckOpen(); !s.ok()) return s;
+    if (auto it = key_by_id_.find(*id); it != key_by_id_.end()) {
+      const int64_t key = it->second;
+      auto collect = [&](const Batch& b) {
+        for (const auto& p : b.steps) {
+          if (p.episode_key == key && p.step_number > range.after) {
+            uncommitted.emplace(p.step_number, p.step.step);
+          }
+        }
+      };
+      if (in_flight_) collect(*in_flight_);
+      for (const auto& b : queue_) collect(b);
+    }
+  }
+  auto head = store_->find_episode(*id);
+  if (!head.ok()) return head.status();
+  auto steps = store_->load_steps(head->key, range.after, range.limit);
+  if (!steps.ok()) return steps.status();
+  StepPage page;
+  page.steps = std::move(*steps);
+  const int64_t last = page.steps.empty() ? range.after : page.steps.back().step_number;
+  for (auto& [number, step] : uncommitted) {
+    if (static_cast<int64_t>(page.steps.size()) == range.limit) break;
+    if (number > last) page.steps.push_back(std::move(step));
+  }
+  if (static_cast<int64_t>(page.steps.size()) == range.limit) {
+    page.next_after = page.steps.back().step_number;
+  }
+  return page;
+}
+
 Result<EpisodePage> MemoryImpl::list_episodes(const EpisodeFilter& filter) {
   if (filter.limit < 1 || filter.limit > kMaxListLimit) {
     return Status::InvalidArgument(
@@ -452,6 +497,19 @@ Result<EpisodePage> MemoryImpl::list_episodes(const EpisodeFilter& filter) {
     auto ts = NormalizeBound(bound == &f.since ? "since" : "until", **bound);
     if (!ts.ok()) return ts.status();
     *bound = std::move(*ts);
+  }
+  if (f.ids.size() > kMaxListIds) {
+    return Status::InvalidArgument(
+        fmt::format("ids must hold at most {} episode ids, got {}", kMaxListIds, f.ids.size()));
+  }
+  for (auto& one : f.ids) {
+    auto normal = NormalizeEpisodeId(one);
+    if (!normal.ok()) return normal.status();
+    one = std::move(*normal);
+  }
+  if (f.outcome && f.status == EpisodeStatus::kOpen) {
+    return Status::InvalidArgument(
+        "outcome applies to completed episodes: status must not be open");
   }
   if (!f.cursor.empty() && !ValidateEpisodeId(f.cursor).ok()) {
     return Status::InvalidArgument(fmt::format(
@@ -477,7 +535,30 @@ Result<std::vector<Pattern>> MemoryImpl::list_patterns(const PatternFilter& filt
     std::lock_guard lock(mu_);
     if (Status s = CheckOpen(); !s.ok()) return s;
   }
-  return store_->list_patterns(filter);
+  if (!filter.episode) return store_->list_patterns(filter);
+  if (filter.domain) {
+    return Status::InvalidArgument("episode and domain cannot be combined: pass one of them");
+  }
+  auto id = NormalizeEpisodeId(*filter.episode);
+  if (!id.ok()) return id.status();
+  auto head = store_->find_episode(*id);
+  if (!head.ok()) return head.status();
+  auto hits = store_->patterns_of_episodes({head->key});
+  if (!hits.ok()) return hits.status();
+  std::vector<Pattern> out;
+  for (auto& hit : *hits) {
+    const Pattern& p = hit.pattern;
+    if ((filter.type && p.type != *filter.type) || p.support < filter.min_support ||
+        p.success_rate < filter.min_success - 1e-9) {
+      continue;
+    }
+    out.push_back(std::move(hit.pattern));
+  }
+  // As the store lists them: by support, then success rate, then id.
+  std::sort(out.begin(), out.end(), [](const Pattern& a, const Pattern& b) {
+    return std::tie(b.support, b.success_rate, a.id) < std::tie(a.support, a.success_rate, b.id);
+  });
+  return out;
 }
 
 Result<Pattern> MemoryImpl::get_pattern(std::string_view pattern_id) {

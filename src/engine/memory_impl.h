@@ -50,6 +50,7 @@ class MemoryImpl final : public Memory {
   Status flush() override;
   Result<Episode> complete_episode(std::string_view episode_id, const Outcome& outcome) override;
   Result<Episode> get_episode(std::string_view episode_id) override;
+  Result<StepPage> list_steps(std::string_view episode_id, const StepRange& range) override;
   Result<EpisodePage> list_episodes(const EpisodeFilter& filter) override;
   Status delete_episode(std::string_view episode_id) override;
   Result<std::vector<Pattern>> list_patterns(const PatternFilter& filter) override;

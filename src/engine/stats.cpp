@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cmath>
+#include <map>
 #include <unordered_map>
 
 #include "core/saturating.h"
@@ -27,6 +28,53 @@ int64_t NearestRank(const std::vector<int64_t>& sorted, double p) {
   return sorted[std::clamp<size_t>(rank, 1, sorted.size()) - 1];
 }
 
+// The timeline's points by minute ("2026-12-03T05:10", a prefix of the stored RFC 3339 UTC
+// timestamps), folded into the bucket asked for or chosen once the span of the data is known.
+class Timeline {
+ public:
+  StatsBucket& at(std::string_view timestamp) {
+    return minutes_[std::string(timestamp.substr(0, kMinute))];
+  }
+
+  // The points, oldest first, in `bucket` or (none) the finest that covers the data in at most
+  // kMaxTimelinePoints.
+  std::vector<StatsBucket> fold(std::optional<TimeBucket>& bucket) const {
+    if (!bucket) bucket = Choose();
+    std::vector<StatsBucket> out;
+    for (const auto& [minute, point] : minutes_) {  // in time order
+      std::string start = *bucket == TimeBucket::kMinute ? minute + ":00Z"
+                          : *bucket == TimeBucket::kHour ? minute.substr(0, kHour) + ":00:00Z"
+                                                         : minute.substr(0, kDay) + "T00:00:00Z";
+      if (out.empty() || out.back().start != start) {
+        out.emplace_back().start = std::move(start);
+      }
+      StatsBucket& b = out.back();
+      b.steps += point.steps;
+      b.failed_steps += point.failed_steps;
+      b.tokens = SaturatingAdd(b.tokens, point.tokens);
+      b.episodes += point.episodes;
+      for (const auto& [kind, n] : point.outcomes) b.outcomes[kind] += n;
+    }
+    return out;
+  }
+
+ private:
+  static constexpr size_t kMinute = 16, kHour = 13, kDay = 10;
+
+  TimeBucket Choose() const {
+    if (minutes_.empty()) return TimeBucket::kDay;
+    auto first = ParseTimestamp("timeline", minutes_.begin()->first + ":00Z");
+    auto last = ParseTimestamp("timeline", minutes_.rbegin()->first + ":00Z");
+    if (!first.ok() || !last.ok()) return TimeBucket::kDay;
+    const auto span = *last - *first;
+    if (span < std::chrono::minutes(kMaxTimelinePoints)) return TimeBucket::kMinute;
+    if (span < std::chrono::hours(kMaxTimelinePoints)) return TimeBucket::kHour;
+    return TimeBucket::kDay;
+  }
+
+  std::map<std::string, StatsBucket> minutes_;
+};
+
 }  // namespace
 
 Result<Stats> MemoryImpl::stats(const StatsFilter& filter) {
@@ -48,8 +96,13 @@ Result<Stats> MemoryImpl::stats(const StatsFilter& filter) {
   auto slower = [](const SlowStep& a, const SlowStep& b) { return a.latency_ms > b.latency_ms; };
   std::vector<SlowStep> slowest;  // a min-heap on latency of the kSlowest slowest so far
   Stats out;
+  Timeline timeline;
   Status s = store_->scan_steps(f, [&](const StepFacts& step) {
     ++out.steps;
+    StatsBucket& point = timeline.at(step.timestamp);
+    ++point.steps;
+    point.failed_steps += step.success ? 0 : 1;
+    point.tokens = SaturatingAdd(point.tokens, step.tokens.value_or(0));
     auto& acc = by_tool[std::string(step.tool)];
     acc.latencies.push_back(step.latency_ms);
     acc.succeeded += step.success ? 1 : 0;
@@ -66,7 +119,19 @@ Result<Stats> MemoryImpl::stats(const StatsFilter& filter) {
     }
   });
   if (!s.ok()) return s;
-  if (s = store_->count_episodes(f, out.episodes_by_status, out.outcomes); !s.ok()) return s;
+  s = store_->count_episodes(f, [&](const EpisodeCount& c) {
+    out.episodes_by_status[std::string(c.status)] += c.episodes;
+    StatsBucket& point = timeline.at(c.minute);
+    point.episodes += c.episodes;
+    if (c.outcome) {
+      out.outcomes[std::string(*c.outcome)] += c.episodes;
+      point.outcomes[std::string(*c.outcome)] += c.episodes;
+    }
+  });
+  if (!s.ok()) return s;
+  std::optional<TimeBucket> bucket = f.bucket;
+  out.timeline = timeline.fold(bucket);
+  out.bucket = *bucket;
 
   for (auto& [tool, acc] : by_tool) {
     std::sort(acc.latencies.begin(), acc.latencies.end());
@@ -80,6 +145,14 @@ Result<Stats> MemoryImpl::stats(const StatsFilter& filter) {
     t.latency_max_ms = acc.latencies.back();
     t.tokens_total = acc.tokens;
     t.tokens_mean = static_cast<double>(acc.tokens) / static_cast<double>(t.calls);
+    // The latencies are sorted: each range's count is the distance between two bounds' places.
+    auto from = acc.latencies.begin();
+    for (int64_t bound : kLatencyBoundsMs) {
+      auto to = std::upper_bound(from, acc.latencies.end(), bound);
+      t.latency_histogram.push_back(to - from);
+      from = to;
+    }
+    t.latency_histogram.push_back(acc.latencies.end() - from);
     out.tools.push_back(std::move(t));
   }
   std::sort(out.tools.begin(), out.tools.end(), [](const ToolStats& a, const ToolStats& b) {

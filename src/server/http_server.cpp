@@ -17,6 +17,7 @@
 #include "mcp/session.h"
 #include "otlp/receiver.h"
 #include "server/http_transport.h"
+#include "server/web_assets.h"
 
 namespace engram::server {
 namespace {
@@ -272,6 +273,38 @@ bool IsJsonType(std::string_view content_type) {
          (type.size() > 5 && type.compare(type.size() - 5, 5, "+json") == 0);
 }
 
+// The dashboard's page and assets need no token: they hold no data, and a browser cannot send
+// one when it opens a URL. Everything they show comes from the API, which does.
+bool IsDashboardPath(std::string_view path) {
+  return path == "/" || path.starts_with("/assets/");
+}
+
+std::string_view ContentTypeOf(std::string_view name) {
+  if (name.ends_with(".html")) return "text/html; charset=utf-8";
+  if (name.ends_with(".js")) return "text/javascript; charset=utf-8";
+  if (name.ends_with(".css")) return "text/css; charset=utf-8";
+  return "application/octet-stream";
+}
+
+// One of the dashboard's files: revalidated on each use (ETag), scripts only from this server.
+void SendAsset(const HttpRequest& req, HttpResponse& res, const WebAsset& asset) {
+  const std::string etag = fmt::format("\"{:016x}\"", std::hash<std::string_view>{}(asset.bytes));
+  res.set_header("ETag", etag);
+  res.set_header("Cache-Control", "no-cache");
+  res.set_header("X-Content-Type-Options", "nosniff");
+  res.set_header("Referrer-Policy", "no-referrer");
+  res.set_header("Content-Security-Policy",
+                 "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                 "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'");
+  if (req.header("If-None-Match") == etag) {
+    res.status = 304;
+    return;
+  }
+  res.status = 200;
+  res.content_type = ContentTypeOf(asset.name);
+  res.body = asset.bytes;
+}
+
 // "/v1/episodes/{id}/steps" -> {"v1", "episodes", "{id}", "steps"}.
 std::vector<std::string> Segments(std::string_view path) {
   std::vector<std::string> out;
@@ -352,7 +385,7 @@ struct HttpServer::Impl {
 };
 
 std::variant<HttpResponse, HttpApplication::Handler> HttpServer::Impl::Admit(HttpRequest& req) {
-  const bool open = req.path == "/healthz" || req.path == "/readyz";
+  const bool open = req.path == "/healthz" || req.path == "/readyz" || IsDashboardPath(req.path);
   if (options.token && !open && !TokenMatches(req.header("Authorization"), *options.token)) {
     HttpResponse res =
         Error(401, "unauthorized", "a valid bearer token is required (Authorization: Bearer ...)");
@@ -578,6 +611,17 @@ void HttpServer::Impl::Setup() {
   Add("GET", "/v1/episodes", [&m](const auto& req, auto& res) {
     auto q = Query(req, res, {"limit"});
     if (!q) return;
+    // ids=a,b,c: the episodes of those ids.
+    if (auto it = q->find("ids"); it != q->end()) {
+      json ids = json::array();
+      const std::string list = it->template get<std::string>();
+      for (size_t at = 0; at <= list.size();) {
+        const size_t comma = std::min(list.find(',', at), list.size());
+        if (comma > at) ids.push_back(list.substr(at, comma - at));
+        at = comma + 1;
+      }
+      *it = std::move(ids);
+    }
     auto filter = episode_filter_from_json(*q);
     if (!filter.ok()) return SendStatus(res, filter.status());
     auto page = m.list_episodes(*filter);
@@ -602,10 +646,39 @@ void HttpServer::Impl::Setup() {
     if (!pruned.ok()) return SendStatus(res, pruned.status());
     SendJson(res, 200, to_json(*pruned));
   });
+  // steps=false: the episode with its totals and without its steps (GET .../steps pages them).
   Add("GET", "/v1/episodes/{id}", [&m](const auto& req, auto& res) {
+    auto q = Query(req, res, {});
+    if (!q) return;
+    const std::string steps = q->value("steps", "");
+    if (!steps.empty() && steps != "true" && steps != "false") {
+      return SendError(res, 422, "invalid_argument",
+                       fmt::format("steps must be true or false, got \"{}\"", steps.substr(0, 64)));
+    }
+    if (steps == "false") {
+      EpisodeFilter one;
+      one.ids = {req.captures[0]};
+      one.limit = 1;
+      auto page = m.list_episodes(one);
+      if (!page.ok()) return SendStatus(res, page.status());
+      if (page->episodes.empty()) {
+        return SendError(res, 404, "not_found",
+                         fmt::format("episode {} not found", req.captures[0].substr(0, 64)));
+      }
+      return SendJson(res, 200, to_json(page->episodes.front(), /*include_steps=*/false));
+    }
     auto e = m.get_episode(req.captures[0]);
     if (!e.ok()) return SendStatus(res, e.status());
     SendJson(res, 200, to_json(*e));
+  });
+  Add("GET", "/v1/episodes/{id}/steps", [&m](const auto& req, auto& res) {
+    auto q = Query(req, res, {"after", "limit"});
+    if (!q) return;
+    auto range = step_range_from_json(*q);
+    if (!range.ok()) return SendStatus(res, range.status());
+    auto page = m.list_steps(req.captures[0], *range);
+    if (!page.ok()) return SendStatus(res, page.status());
+    SendJson(res, 200, to_json(*page));
   });
   Add("DELETE", "/v1/episodes/{id}", [&m](const auto& req, auto& res) {
     if (Status s = m.delete_episode(req.captures[0]); !s.ok()) return SendStatus(res, s);
@@ -680,6 +753,20 @@ void HttpServer::Impl::Setup() {
     auto stats = m.stats(*filter);
     if (!stats.ok()) return SendStatus(res, stats.status());
     SendJson(res, 200, to_json(*stats));
+  });
+  // The dashboard: its page at /, its scripts and styles under /assets/.
+  Add("GET", "/", [](const auto& req, auto& res) {
+    for (const WebAsset& a : WebAssets()) {
+      if (a.name == "index.html") return SendAsset(req, res, a);
+    }
+    SendError(res, 404, "not_found", "the dashboard is not built in");
+  });
+  Add("GET", "/assets/{name}", [](const auto& req, auto& res) {
+    for (const WebAsset& a : WebAssets()) {
+      if (a.name == req.captures[0] && a.name != "index.html") return SendAsset(req, res, a);
+    }
+    SendError(res, 404, "not_found",
+              fmt::format("no dashboard asset \"{}\"", req.captures[0].substr(0, 100)));
   });
   // This server sends no stream of its own: GET /mcp is 405, as the transport allows.
   Add("POST", "/mcp", [this](const auto& req, auto& res) { Mcp(req, res); });

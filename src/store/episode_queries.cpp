@@ -36,13 +36,37 @@ std::string NamesOfEpisodesQuery(Dialect dialect) {
       Param(dialect, 1), Param(dialect, 2));
 }
 
+std::string OutcomeKindColumn(Dialect dialect) {
+  return dialect == Dialect::kSqlite ? "json_extract(outcome, '$.kind')"
+                                     : "(outcome::json ->> 'kind')";
+}
+
 Query ListEpisodesQuery(Dialect dialect, const EpisodeFilter& f) {
-  Query q{fmt::format("SELECT {} FROM episodes WHERE 1 = 1", kEpisodeColumns), {}};
+  // The totals (kEpisodeTotalsColumns), each one range of the steps' primary key.
+  const char* failed = dialect == Dialect::kSqlite ? "success = 0" : "NOT success";
+  Query q{fmt::format("SELECT {}, (SELECT count(*) FROM steps WHERE episode_key = episodes.key), "
+                      "(SELECT count(*) FROM steps WHERE episode_key = episodes.key AND {}), "
+                      "(SELECT coalesce(sum(tokens), 0) FROM steps WHERE episode_key = "
+                      "episodes.key) FROM episodes WHERE 1 = 1",
+                      kEpisodeColumns, failed),
+          {}};
   auto add = [&](std::string_view clause, std::string value) {
     q.params.push_back(std::move(value));
     q.sql += fmt::format(fmt::runtime(clause), Param(dialect, q.params.size()));
   };
+  if (!f.ids.empty()) {
+    q.sql += " AND id IN (";
+    for (size_t i = 0; i < f.ids.size(); ++i) {
+      q.params.push_back(f.ids[i]);
+      q.sql += fmt::format("{}{}", i ? ", " : "", Param(dialect, q.params.size()));
+    }
+    q.sql += ")";
+  }
   if (f.status) add(" AND status = {}", std::string(to_string(*f.status)));
+  if (f.outcome) {
+    add(fmt::format(" AND status = 'completed' AND {} = {{}}", OutcomeKindColumn(dialect)),
+        std::string(to_string(*f.outcome)));
+  }
   if (f.domain) add(" AND domain = {}", *f.domain);
   if (f.task_type) add(" AND task_type = {}", std::string(to_string(*f.task_type)));
   if (f.tag) add(" AND key IN (SELECT episode_key FROM episode_tags WHERE tag = {})", *f.tag);
@@ -54,9 +78,7 @@ Query ListEpisodesQuery(Dialect dialect, const EpisodeFilter& f) {
 }
 
 Query PruneCandidatesQuery(Dialect dialect, const PruneQuery& p, int limit) {
-  // The outcome's kind, from the JSON the outcome column holds.
-  const char* kind = dialect == Dialect::kSqlite ? "json_extract(outcome, '$.kind')"
-                                                 : "(outcome::json ->> 'kind')";
+  const std::string kind = OutcomeKindColumn(dialect);
   Query q{fmt::format("SELECT key, id, started_at, status, {}, (SELECT count(*) FROM steps "
                       "WHERE episode_key = episodes.key) FROM episodes WHERE started_at < {}",
                       kind, Param(dialect, 1)),
@@ -79,6 +101,14 @@ Query PruneCandidatesQuery(Dialect dialect, const PruneQuery& p, int limit) {
   }
   q.sql += fmt::format(" ORDER BY started_at, key LIMIT {}", limit);
   return q;
+}
+
+std::string StepPageQuery(Dialect dialect) {
+  return fmt::format(
+      "SELECT {} FROM steps WHERE episode_key = {} AND step_number > {} ORDER BY step_number "
+      "LIMIT {}",
+      dialect == Dialect::kSqlite ? kStepColumns : kStepColumnsPostgres, Param(dialect, 1),
+      Param(dialect, 2), Param(dialect, 3));
 }
 
 std::string StepsAfterQuery(Dialect dialect) {

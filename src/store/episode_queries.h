@@ -33,13 +33,20 @@ std::string NamedQuery(Dialect dialect);
 // episode key then name (for engram migrate).
 std::string NamesOfEpisodesQuery(Dialect dialect);
 
-// The episodes the filter asks for, newest id first (kEpisodeColumns), one row past the page
-// (AddToPage), after the filter's cursor.
+// The episodes the filter asks for, newest id first (kEpisodeColumns, then the totals' steps,
+// failed steps and tokens), one row past the page (AddToPage), after the filter's cursor.
 Query ListEpisodesQuery(Dialect dialect, const EpisodeFilter& filter);
 
 // The episodes a prune query matches, oldest first, up to `limit`; PrunedFromRow
 // (row_decode.h) reads a row.
 Query PruneCandidatesQuery(Dialect dialect, const PruneQuery& query, int limit);
+
+// The outcome's kind, from the JSON the outcome column holds.
+std::string OutcomeKindColumn(Dialect dialect);
+
+// The steps of the episode whose key is the first parameter, numbered above the second, in
+// step order, at most the third (StepFromRow).
+std::string StepPageQuery(Dialect dialect);
 
 // The steps of the episode whose key is the first parameter, numbered above the second, in
 // step order (StepFromRow).

@@ -139,17 +139,20 @@ bool AddToPage(EpisodePage& page, const Row& row, int64_t limit) {
     page.next_cursor = page.episodes.back().id;
     return false;
   }
-  page.episodes.push_back(EpisodeFromRow(row));
+  Episode& e = page.episodes.emplace_back(EpisodeFromRow(row));
+  e.totals = EpisodeTotals{row.column_int(15), row.column_int(16), row.column_int(17)};
   return true;
 }
 
-// Hands a row of episode id, step_number, tool, action (cut), latency_ms, tokens and success
-// (an integer) to `visit` as the StepFacts statistics read, valid for the call.
+// Hands a row of episode id, step_number, tool, action (cut), latency_ms, tokens, success
+// (an integer) and timestamp to `visit` as the StepFacts statistics read, valid for the call.
 template <typename Row, typename Visit>
 void VisitStepFacts(const Row& row, const Visit& visit) {
-  const std::string id = row.column_text(0), tool = row.column_text(2), action = row.column_text(3);
+  const std::string id = row.column_text(0), tool = row.column_text(2), action = row.column_text(3),
+                    timestamp = row.column_text(7);
   StepFacts facts;
   facts.episode_id = id;
+  facts.timestamp = timestamp;
   facts.step_number = row.column_int(1);
   facts.tool = tool;
   facts.action = action;

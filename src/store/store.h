@@ -117,8 +117,17 @@ struct EpisodeCost {
 };
 
 // What statistics need of one step.
+// A count of episodes by status, outcome kind and the minute they started (Store::count_episodes).
+struct EpisodeCount {
+  std::string_view status;
+  std::optional<std::string_view> outcome;
+  std::string_view minute;  // "2026-12-03T05:10", a prefix of started_at
+  int64_t episodes = 0;
+};
+
 struct StepFacts {
   std::string_view episode_id;
+  std::string_view timestamp;
   int64_t step_number = 0;
   std::string_view tool;
   std::string_view action;
@@ -283,6 +292,9 @@ class Store {
                                                         int limit) = 0;
   // The whole episode with its committed steps in step_number order.
   virtual Result<Episode> load_episode(std::string_view id) = 0;
+  // Up to `limit` committed steps of the episode of that key numbered above `after`, in order.
+  virtual Result<std::vector<ExecutionStep>> load_steps(int64_t key, int64_t after,
+                                                        int64_t limit) = 0;
   virtual Result<EpisodePage> list_episodes(const EpisodeFilter& filter) = 0;
   // NotFound when there is no such episode.
   virtual Status delete_episode(std::string_view id) = 0;
@@ -301,10 +313,10 @@ class Store {
   // Calls `visit` for every committed step that passes the filter (since already normalised).
   virtual Status scan_steps(const StatsFilter& filter,
                             const std::function<void(const StepFacts&)>& visit) = 0;
-  // Episode counts by status and by outcome kind, for episodes passing the filter.
+  // Hands `visit` the count of episodes passing the filter for each status, outcome kind
+  // (none while open) and minute they started in.
   virtual Status count_episodes(const StatsFilter& filter,
-                                std::map<std::string, int64_t>& by_status,
-                                std::map<std::string, int64_t>& by_outcome) = 0;
+                                const std::function<void(const EpisodeCount&)>& visit) = 0;
   // NotFound when there is no such pattern.
   virtual Result<Pattern> get_pattern(std::string_view id) = 0;
   // Inserts whole episodes in one transaction, taking them from `next` in order until it

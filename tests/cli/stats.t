@@ -31,7 +31,7 @@ slowest steps
        400 ms  {{uuid}} step 4    cargo test 4
        300 ms  {{uuid}} step 3    cargo test 3
 
-$ engram stats --tool claude --json
+$ engram stats --tool claude --json | python3 -c "import json,sys; d=json.load(sys.stdin); t=d.pop('timeline'); print(json.dumps(d, indent=2)); print(d['bucket'], len(t), sum(b['steps'] for b in t), sum(b['tokens'] for b in t), sum(b['episodes'] for b in t))"
 {
   "steps": 2,
   "tools": [
@@ -44,7 +44,26 @@ $ engram stats --tool claude --json
       "latency_p99_ms": 3000,
       "latency_max_ms": 3000,
       "tokens_total": 1000,
-      "tokens_mean": 500.0
+      "tokens_mean": 500.0,
+      "latency_histogram": [
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        1,
+        1,
+        0,
+        0,
+        0,
+        0,
+        0
+      ]
     }
   ],
   "episodes_by_status": {
@@ -69,8 +88,28 @@ $ engram stats --tool claude --json
       "action": "explain",
       "latency_ms": 2000
     }
-  ]
+  ],
+  "latency_bounds_ms": [
+    1,
+    2,
+    5,
+    10,
+    20,
+    50,
+    100,
+    200,
+    500,
+    1000,
+    2000,
+    5000,
+    10000,
+    20000,
+    50000,
+    100000
+  ],
+  "bucket": "minute"
 }
+minute {{int}} 2 1000 2
 
 $ engram stats --domain web
 0 steps, 1 episodes (open 1); outcomes: none

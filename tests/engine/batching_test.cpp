@@ -79,6 +79,10 @@ class RecordingStore final : public Store {
     return inner_->recent_costs(t, d, limit);
   }
   Result<Episode> load_episode(std::string_view id) override { return inner_->load_episode(id); }
+  Result<std::vector<ExecutionStep>> load_steps(int64_t key, int64_t after,
+                                                int64_t limit) override {
+    return inner_->load_steps(key, after, limit);
+  }
   Result<EpisodePage> list_episodes(const EpisodeFilter& f) override {
     return inner_->list_episodes(f);
   }
@@ -101,9 +105,9 @@ class RecordingStore final : public Store {
                     const std::function<void(const StepFacts&)>& visit) override {
     return inner_->scan_steps(f, visit);
   }
-  Status count_episodes(const StatsFilter& f, std::map<std::string, int64_t>& s,
-                        std::map<std::string, int64_t>& o) override {
-    return inner_->count_episodes(f, s, o);
+  Status count_episodes(const StatsFilter& f,
+                        const std::function<void(const EpisodeCount&)>& visit) override {
+    return inner_->count_episodes(f, visit);
   }
   Result<std::vector<SearchHit>> search_episodes(const std::vector<std::string>& words,
                                                  int limit) override {

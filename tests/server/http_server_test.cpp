@@ -2,6 +2,7 @@
 // both stores.
 #include "server/http_server.h"
 
+#include <fmt/format.h>
 #include <httplib.h>
 
 #include <thread>
@@ -314,6 +315,111 @@ TEST_P(HttpServerTest, ATokenGuardsEveryRouteButHealthz) {
   EXPECT_EQ(Send("GET", "/v1/episodes", "", {{"Authorization", "Bearer s3cre"}}).first, 401);
   EXPECT_EQ(Send("GET", "/v1/episodes", "", {{"Authorization", "Bearer s3crett"}}).first, 401);
   EXPECT_EQ(Send("GET", "/v1/episodes", "", {{"Authorization", "Bearers3cret"}}).first, 401);
+}
+
+// What the dashboard reads: totals in lists, lists by id and outcome, an episode's head and its
+// steps by page, the patterns of one episode, the timeline and latency ranges of the statistics.
+TEST_P(HttpServerTest, TheDashboardsReadsArePartOfTheApi) {
+  Start();
+  const std::string a = NewEpisode(), b = NewEpisode();
+  std::string steps = "[";
+  for (int i = 1; i <= 25; ++i) {
+    steps += fmt::format(R"({}{{"tool": "t{}", "latency_ms": {}, "tokens": 10, "success": {}}})",
+                         i > 1 ? "," : "", i % 3, i * 40, i % 5 == 0 ? "false" : "true");
+  }
+  ASSERT_EQ(Send("POST", "/v1/episodes/" + a + "/steps", steps + "]").first, 201);
+  ASSERT_EQ(Send("POST", "/v1/episodes/" + a + "/complete", R"({"kind": "failure"})").first, 200);
+
+  auto [listed, list] = Send("GET", "/v1/episodes?ids=" + a + "," + b);
+  ASSERT_EQ(listed, 200);
+  ASSERT_EQ(list["episodes"].size(), 2u);
+  EXPECT_EQ(list["episodes"][0]["id"], b);  // newest first
+  EXPECT_EQ(list["episodes"][1]["totals"],
+            json({{"steps", 25}, {"failed_steps", 5}, {"tokens", 250}}));
+  EXPECT_EQ(list["episodes"][0]["totals"]["steps"], 0);
+  auto [failed, failures] = Send("GET", "/v1/episodes?outcome=failure");
+  EXPECT_EQ(failed, 200);
+  ASSERT_EQ(failures["episodes"].size(), 1u);
+  EXPECT_EQ(failures["episodes"][0]["id"], a);
+  EXPECT_EQ(Send("GET", "/v1/episodes?outcome=success").second["episodes"].size(), 0u);
+  EXPECT_EQ(Send("GET", "/v1/episodes?outcome=won").first, 422);
+  EXPECT_EQ(Send("GET", "/v1/episodes?ids=" + a + ",nope").first, 422);
+
+  auto [head, h] = Send("GET", "/v1/episodes/" + a + "?steps=false");
+  EXPECT_EQ(head, 200);
+  EXPECT_FALSE(h.contains("steps"));
+  EXPECT_EQ(h["totals"]["steps"], 25);
+  EXPECT_EQ(Send("GET", "/v1/episodes/" + a + "?steps=no").first, 422);
+  EXPECT_EQ(Send("GET", "/v1/episodes/01a23a4c-7ef2-70ad-aa59-d381849f3201?steps=false").first,
+            404);
+
+  std::vector<int64_t> numbers;
+  for (std::string after = "0"; !after.empty();) {
+    auto [status, page] = Send("GET", "/v1/episodes/" + a + "/steps?limit=10&after=" + after);
+    ASSERT_EQ(status, 200);
+    for (const auto& step : page["steps"]) numbers.push_back(step["step_number"]);
+    after = page["next_after"].is_null() ? "" : page["next_after"].dump();
+  }
+  ASSERT_EQ(numbers.size(), 25u);
+  EXPECT_EQ(numbers.front(), 1);
+  EXPECT_EQ(numbers.back(), 25);
+  EXPECT_EQ(Send("GET", "/v1/episodes/" + a + "/steps?after=20").second["steps"].size(), 5u);
+  EXPECT_EQ(Send("GET", "/v1/episodes/" + a + "/steps?limit=0").first, 422);
+  EXPECT_EQ(Send("GET", "/v1/episodes/" + a + "/steps?limit=10001").first, 422);
+  EXPECT_EQ(Send("GET", "/v1/episodes/" + a + "/steps?after=-1").first, 422);
+  EXPECT_EQ(Send("GET", "/v1/episodes/01a23a4c-7ef2-70ad-aa59-d381849f3201/steps").first, 404);
+
+  auto [shown, patterns] = Send("GET", "/v1/patterns?episode=" + a);
+  EXPECT_EQ(shown, 200);
+  EXPECT_FALSE(patterns["patterns"].empty());
+  EXPECT_TRUE(Send("GET", "/v1/patterns?episode=" + b).second["patterns"].empty());
+  EXPECT_EQ(Send("GET", "/v1/patterns?episode=" + a + "&domain=web").first, 422);
+
+  auto [counted, stats] = Send("GET", "/v1/stats?bucket=day");
+  EXPECT_EQ(counted, 200);
+  EXPECT_EQ(stats["bucket"], "day");
+  ASSERT_EQ(stats["timeline"].size(), 1u);
+  EXPECT_EQ(stats["timeline"][0]["steps"], 25);
+  EXPECT_EQ(stats["timeline"][0]["failed_steps"], 5);
+  EXPECT_EQ(stats["timeline"][0]["episodes"], 2);
+  EXPECT_EQ(stats["timeline"][0]["outcomes"], json({{"failure", 1}}));
+  EXPECT_TRUE(stats["timeline"][0]["start"].get<std::string>().ends_with("T00:00:00Z"));
+  EXPECT_EQ(Send("GET", "/v1/stats").second["bucket"], "minute");  // data within minutes
+  EXPECT_EQ(Send("GET", "/v1/stats?bucket=week").first, 422);
+  int64_t calls = 0;
+  for (const auto& tool : stats["tools"]) {
+    ASSERT_EQ(tool["latency_histogram"].size(), stats["latency_bounds_ms"].size() + 1);
+    for (const auto& n : tool["latency_histogram"]) calls += n.get<int64_t>();
+  }
+  EXPECT_EQ(calls, 25);
+}
+
+// The dashboard's page and assets need no token (they hold no data); the API behind them does.
+TEST_P(HttpServerTest, TheDashboardIsServedFromTheBinary) {
+  ServeOptions o;
+  o.token = "s3cret";
+  Start(o);
+  auto page = client_->Get("/");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
+  EXPECT_EQ(page->get_header_value("Content-Type"), "text/html; charset=utf-8");
+  EXPECT_NE(page->body.find("/assets/app.js"), std::string::npos);
+  EXPECT_NE(page->get_header_value("Content-Security-Policy").find("script-src 'self'"),
+            std::string::npos);
+  for (const char* asset : {"/assets/app.js", "/assets/style.css", "/assets/chart.min.js"}) {
+    auto r = client_->Get(asset);
+    ASSERT_TRUE(r) << asset;
+    EXPECT_EQ(r->status, 200) << asset;
+    EXPECT_GT(r->body.size(), 1000u) << asset;
+    const std::string etag = r->get_header_value("ETag");
+    auto again = client_->Get(asset, {{"If-None-Match", etag}});
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->status, 304) << asset;
+  }
+  EXPECT_NE(client_->Get("/assets/chart.min.js")->body.find("Chart.js v3"), std::string::npos);
+  EXPECT_EQ(Send("GET", "/assets/nothing.js").first, 404);
+  EXPECT_EQ(Send("GET", "/assets/index.html").first, 404);
+  EXPECT_EQ(Send("GET", "/v1/stats").first, 401);
 }
 
 TEST(HttpServer, ListeningBeyondLoopbackNeedsAToken) {

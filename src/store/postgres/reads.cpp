@@ -69,6 +69,17 @@ Result<Episode> PgStore::load_episode(std::string_view id) {
   return e;
 }
 
+Result<std::vector<ExecutionStep>> PgStore::load_steps(int64_t key, int64_t after, int64_t limit) {
+  static const std::string kQuery = StepPageQuery(Dialect::kPostgres);
+  auto lease = readers_.acquire();
+  if (!lease.ok()) return lease.status();
+  auto rows = (*lease)->query(kQuery, Params().add(key).add(after).add(limit));
+  if (!rows.ok()) return rows.status();
+  std::vector<ExecutionStep> steps;
+  for (int i = 0; i < rows->size(); ++i) steps.push_back(StepFromRow(Row(*rows, i)));
+  return steps;
+}
+
 Result<Rows> RunQuery(Connection& conn, const Query& query) {
   Params params;
   for (const auto& p : query.params) params.add(p);
@@ -112,7 +123,7 @@ Status PgStore::scan_steps(const StatsFilter& f,
   if (!txn.begin_status().ok()) return txn.begin_status();
   Status s = conn.stream(
       "SELECT e.id, s.step_number, s.tool, substr(s.action, 1, 200), s.latency_ms, s.tokens, "
-      "s.success::int FROM steps s JOIN episodes e ON e.key = s.episode_key "
+      "s.success::int, s.timestamp FROM steps s JOIN episodes e ON e.key = s.episode_key "
       "WHERE ($1::text IS NULL OR s.tool = $1) AND ($2::text IS NULL OR e.domain = $2) "
       "AND ($3::text IS NULL OR s.timestamp >= $3)",
       Params().add(f.tool).add(f.domain).add(f.since),
@@ -121,19 +132,20 @@ Status PgStore::scan_steps(const StatsFilter& f,
   return txn.commit();
 }
 
-Status PgStore::count_episodes(const StatsFilter& f, std::map<std::string, int64_t>& by_status,
-                               std::map<std::string, int64_t>& by_outcome) {
+Status PgStore::count_episodes(const StatsFilter& f,
+                               const std::function<void(const EpisodeCount&)>& visit) {
   auto lease = readers_.acquire();
   if (!lease.ok()) return lease.status();
   auto rows = (*lease)->query(
-      "SELECT status, outcome::json ->> 'kind', count(*) FROM episodes "
+      "SELECT status, outcome::json ->> 'kind', substr(started_at, 1, 16), count(*) FROM episodes "
       "WHERE ($1::text IS NULL OR domain = $1) AND ($2::text IS NULL OR started_at >= $2) "
-      "GROUP BY 1, 2",
+      "GROUP BY 1, 2, 3",
       Params().add(f.domain).add(f.since));
   if (!rows.ok()) return rows.status();
   for (int i = 0; i < rows->size(); ++i) {
-    by_status[rows->text(i, 0)] += rows->integer(i, 2);
-    if (auto kind = rows->optional_text(i, 1)) by_outcome[*kind] += rows->integer(i, 2);
+    const std::string status = rows->text(i, 0), minute = rows->text(i, 2);
+    const std::optional<std::string> kind = rows->optional_text(i, 1);
+    visit(EpisodeCount{status, kind, minute, rows->integer(i, 3)});
   }
   return Status::Ok();
 }

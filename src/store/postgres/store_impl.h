@@ -59,6 +59,7 @@ class PgStore final : public Store {
                                                 int limit) override;
 
   Result<Episode> load_episode(std::string_view id) override;
+  Result<std::vector<ExecutionStep>> load_steps(int64_t key, int64_t after, int64_t limit) override;
 
   Result<EpisodePage> list_episodes(const EpisodeFilter& f) override;
 
@@ -76,8 +77,8 @@ class PgStore final : public Store {
   Status scan_steps(const StatsFilter& f,
                     const std::function<void(const StepFacts&)>& visit) override;
 
-  Status count_episodes(const StatsFilter& f, std::map<std::string, int64_t>& by_status,
-                        std::map<std::string, int64_t>& by_outcome) override;
+  Status count_episodes(const StatsFilter& f,
+                        const std::function<void(const EpisodeCount&)>& visit) override;
 
   Result<Pattern> get_pattern(std::string_view id) override;
 

@@ -94,7 +94,7 @@ Status SqliteStore::scan_steps(const StatsFilter& f,
   if (Status s = conn.exec("BEGIN"); !s.ok()) return s;  // one snapshot
   auto st = conn.cached(
       "SELECT e.id, s.step_number, s.tool, substr(s.action, 1, 200), s.latency_ms, s.tokens, "
-      "s.success FROM steps s JOIN episodes e ON e.key = s.episode_key "
+      "s.success, s.timestamp FROM steps s JOIN episodes e ON e.key = s.episode_key "
       "WHERE (?1 IS NULL OR s.tool = ?1) AND (?2 IS NULL OR e.domain = ?2) "
       "AND (?3 IS NULL OR s.timestamp >= ?3)");
   Status s = st.status();
@@ -108,19 +108,21 @@ Status SqliteStore::scan_steps(const StatsFilter& f,
   return s;
 }
 
-Status SqliteStore::count_episodes(const StatsFilter& f, std::map<std::string, int64_t>& by_status,
-                                   std::map<std::string, int64_t>& by_outcome) {
+Status SqliteStore::count_episodes(const StatsFilter& f,
+                                   const std::function<void(const EpisodeCount&)>& visit) {
   auto lease = reader();
   auto st = lease->cached(
-      "SELECT status, json_extract(outcome, '$.kind'), count(*) FROM episodes "
-      "WHERE (?1 IS NULL OR domain = ?1) AND (?2 IS NULL OR started_at >= ?2) GROUP BY 1, 2");
+      "SELECT status, json_extract(outcome, '$.kind'), substr(started_at, 1, 16), count(*) "
+      "FROM episodes WHERE (?1 IS NULL OR domain = ?1) AND (?2 IS NULL OR started_at >= ?2) "
+      "GROUP BY 1, 2, 3");
   if (!st.ok()) return st.status();
   Statement& q = **st;
   q.bind_optional(1, f.domain).bind_optional(2, f.since);
   Status s;
   while (q.step(s)) {
-    by_status[q.column_text(0)] += q.column_int(2);
-    if (auto kind = q.column_optional_text(1)) by_outcome[*kind] += q.column_int(2);
+    const std::string status = q.column_text(0), minute = q.column_text(2);
+    const std::optional<std::string> kind = q.column_optional_text(1);
+    visit(EpisodeCount{status, kind, minute, q.column_int(3)});
   }
   q.reset();
   return s;
@@ -210,6 +212,21 @@ SearchHit SqliteStore::HitFromRow(Statement& q, double relevance) {
   h.reflection_json = q.column_optional_text(16).value_or("");
   h.relevance = relevance;
   return h;
+}
+
+Result<std::vector<ExecutionStep>> SqliteStore::load_steps(int64_t key, int64_t after,
+                                                           int64_t limit) {
+  static const std::string kQuery = StepPageQuery(Dialect::kSqlite);
+  auto lease = reader();
+  auto st = lease->cached(kQuery);
+  if (!st.ok()) return st.status();
+  (*st)->bind(1, key).bind(2, after).bind(3, limit);
+  std::vector<ExecutionStep> steps;
+  Status s;
+  while ((*st)->step(s)) steps.push_back(StepFromRow(**st));
+  (*st)->reset();
+  if (!s.ok()) return s;
+  return steps;
 }
 
 Result<std::vector<ExecutionStep>> SqliteStore::StepsAfter(Connection& conn, int64_t key,
