@@ -570,8 +570,11 @@ void HttpServer::Impl::Traces(const HttpRequest& req, HttpResponse& res) {
 
 void HttpServer::Impl::Setup() {
   Memory& m = memory;
-  Add("GET", "/healthz", [](const auto&, auto& res) {
-    SendJson(res, 200, ordered_json{{"status", "ok"}});
+  // Whether the API wants a token, so that a client (the dashboard) asks for it before its first
+  // call rather than after a 401.
+  Add("GET", "/healthz", [this](const auto&, auto& res) {
+    SendJson(res, 200,
+             ordered_json{{"status", "ok"}, {"token_required", options.token.has_value()}});
   });
   // /healthz says the process serves; /readyz that its store answers too (one indexed read), so
   // that a load balancer takes a node whose database is gone out of rotation.

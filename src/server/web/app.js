@@ -21,6 +21,11 @@ function h(tag, attrs, ...children) {
   return el;
 }
 
+// Replaces what `el` holds with `children`, as h() takes them (nested lists, nulls skipped).
+function fill(el, ...children) {
+  el.replaceChildren(...h('div', {}, ...children).childNodes);
+}
+
 const fmt = {
   int: (n) => (n === null || n === undefined ? '–' : Number(n).toLocaleString('en-US')),
   pct: (x) => (x === null || x === undefined || Number.isNaN(x) ? '–' : `${(x * 100).toFixed(1)}%`),
@@ -79,8 +84,19 @@ class ApiError extends Error {
   }
 }
 
-// The API's answer as JSON; the token asked for on 401 and the call made again.
+// Whether the server wants a token (its /healthz says), asked once per page load.
+let tokenCheck = null;
+async function ensureToken() {
+  if (!tokenCheck) {
+    tokenCheck = fetch('/healthz').then((r) => r.json()).then((d) => Boolean(d.token_required), () => false);
+  }
+  if ((await tokenCheck) && !sessionStorage.getItem(TOKEN_KEY)) await askToken(false);
+}
+
+// The API's answer as JSON; the token asked for first when the server wants one, and again on
+// 401 (then the call is made again).
 async function api(path, options = {}) {
+  await ensureToken();
   for (let attempt = 0; ; ++attempt) {
     const headers = { Accept: 'application/json' };
     const token = sessionStorage.getItem(TOKEN_KEY);
@@ -167,9 +183,10 @@ function episodeRow(e, extra = []) {
 }
 const EPISODE_HEADS = ['Task', 'Outcome', 'Reward#', 'Steps#', 'Duration#', 'Tokens#', 'Started#'];
 
-// j/k or the arrows move between the rows' links of `container`; Enter follows one.
+// j/k or the arrows move between the rows' links of `container`; Enter follows one. Keys typed
+// anywhere on the page count, but not in a form field.
 function rowKeys(container) {
-  container.addEventListener('keydown', (ev) => {
+  current.page.listen(document, 'keydown', (ev) => {
     if (!['ArrowDown', 'ArrowUp', 'j', 'k'].includes(ev.key)) return;
     if (ev.target.matches('input, select, textarea')) return;
     const links = [...container.querySelectorAll('a.rowlink')];
@@ -195,7 +212,7 @@ async function overviewPage(main, route, page) {
   const timeline = h('canvas', { role: 'img', 'aria-label': 'Steps and episodes over time' });
   const rates = h('canvas', { role: 'img', 'aria-label': 'Success rate over time' });
   const recentBody = h('tbody');
-  main.replaceChildren(
+  fill(main, 
     h('h1', {}, 'Overview'),
     h('div', { class: 'cards' },
       card('Episodes', fmt.int(episodes), 'card-episodes'),
@@ -256,9 +273,9 @@ async function overviewPage(main, route, page) {
   // The recent episodes, and which are open, follow along.
   const refresh = async () => {
     const page1 = await api('/v1/episodes?limit=10');
-    recentBody.replaceChildren(...page1.episodes.map((e) => episodeRow(e)));
+    fill(recentBody, ...page1.episodes.map((e) => episodeRow(e)));
   };
-  recentBody.replaceChildren(...recent.episodes.map((e) => episodeRow(e)));
+  fill(recentBody, ...recent.episodes.map((e) => episodeRow(e)));
   page.every(3000, refresh);
 }
 
@@ -310,7 +327,7 @@ async function episodesPage(main, route) {
   const body = h('tbody');
   const pager = h('div', { class: 'pager' });
   const note = h('p', { class: 'muted', id: 'episodes-note' });
-  main.replaceChildren(h('h1', {}, 'Episodes'), form, note,
+  fill(main, h('h1', {}, 'Episodes'), form, note,
     h('div', { class: 'table-wrap' }, h('table', { id: 'episodes' },
       h('thead', {}, h('tr', {}, [...EPISODE_HEADS, ...(p.q ? ['Score#'] : [])].map((t) =>
         h('th', { scope: 'col', class: t.endsWith('#') ? 'num' : null }, t.replace('#', ''))))),
@@ -326,11 +343,11 @@ async function episodesPage(main, route) {
     const byId = new Map(rows.map((e) => [e.id, e]));
     const kept = found.episodes.filter((r) => byId.has(r.id) &&
       filters.every((f) => !p[f] || f === 'since' || f === 'until' || matches(byId.get(r.id), f, p[f])));
-    body.replaceChildren(...kept.map((r) => episodeRow(byId.get(r.id), [h('td', { class: 'num' }, fmt.num(r.score, 3))])));
+    fill(body, ...kept.map((r) => episodeRow(byId.get(r.id), [h('td', { class: 'num' }, fmt.num(r.score, 3))])));
     note.textContent = `${kept.length} episodes ranked by recall for “${p.q}” (completed episodes only).`;
   } else {
     const list = await api(`/v1/episodes${query({ ...Object.fromEntries(filters.map((f) => [f, p[f]])), cursor: p.cursor, limit: PAGE_SIZE })}`);
-    body.replaceChildren(...list.episodes.map((e) => episodeRow(e)));
+    fill(body, ...list.episodes.map((e) => episodeRow(e)));
     note.textContent = list.episodes.length ? `Newest first, ${list.episodes.length} on this page.` : 'No episodes match.';
     const here = { ...p };
     delete here.cursor;
@@ -338,7 +355,7 @@ async function episodesPage(main, route) {
     if (list.next_cursor) pager.append(h('a', { href: `#/episodes${query({ ...here, cursor: list.next_cursor })}`, id: 'next-page', rel: 'next' }, 'Older →'));
   }
   setStatus(`episodes in ${Math.round(performance.now() - started)} ms`);
-  main.addEventListener('keydown', (ev) => {
+  current.page.listen(document, 'keydown', (ev) => {
     if (ev.key === '/' && !ev.target.matches('input, select, textarea')) {
       form.elements.q.focus();
       ev.preventDefault();
@@ -382,7 +399,7 @@ async function episodePage(main, route, page) {
       tbody));
   const stepCount = h('span', { id: 'step-count' });
   const below = h('div');
-  main.replaceChildren(heading, h('h2', {}, 'Steps ', h('span', { class: 'muted' }, '(', stepCount, ')')), scroller, detail, below);
+  fill(main, heading, h('h2', {}, 'Steps ', h('span', { class: 'muted' }, '(', stepCount, ')')), scroller, detail, below);
 
   function renderHead() {
     const t = head.totals || {};
@@ -391,7 +408,7 @@ async function episodePage(main, route, page) {
       ctx.framework && `framework ${ctx.framework}`, ctx.complexity && `complexity ${ctx.complexity}`,
       ...(ctx.tags || []).map((x) => `#${x}`)].filter(Boolean);
     const reward = head.reward && typeof head.reward === 'object' ? head.reward : null;
-    heading.replaceChildren(
+    fill(heading, 
       h('p', {}, h('a', { href: '#/episodes' }, '← Episodes')),
       h('h1', { id: 'episode-task' }, head.task),
       h('div', { class: 'chips' }, outcomeBadge(head), h('span', { class: 'chip' }, head.task_type.replace('_', ' ')),
@@ -434,7 +451,7 @@ async function episodePage(main, route, page) {
           h('span', { class: s.success ? '' : 'failed', style: `left:${left}%;width:${width}%` })))));
     }
     rows.push(h('tr', { class: 'spacer', 'aria-hidden': 'true', style: `height:${(steps.length - last) * ROW}px` }, h('td', { colspan: 7 })));
-    tbody.replaceChildren(...rows);
+    fill(tbody, ...rows);
     stepCount.textContent = `${fmt.int(steps.length)}${loading ? ', loading…' : ''}`;
   }
   let frame = 0;
@@ -464,7 +481,7 @@ async function episodePage(main, route, page) {
     }
     detail.hidden = false;
     const pre = (label, value) => [h('h3', {}, label), h('pre', {}, value)];
-    detail.replaceChildren(
+    fill(detail, 
       h('h2', { id: 'step-title' }, `Step ${s.step_number} · ${s.tool} `, s.success ? h('span', { class: 'badge success' }, 'succeeded') : h('span', { class: 'badge failure' }, 'failed')),
       h('dl', { class: 'facts' },
         h('dt', {}, 'At'), h('dd', {}, fmt.time(s.timestamp)),
@@ -536,7 +553,7 @@ async function episodePage(main, route, page) {
         e.outcome ? h('span', { class: `badge ${e.outcome.kind}` }, e.outcome.kind.replace('_', ' ')) : null,
         h('span', { class: 'muted' }, ` score ${fmt.num(e.score, 3)}`))))
       : h('p', { class: 'muted' }, 'None recalled.'));
-    below.replaceChildren(...parts.flat());
+    fill(below, ...parts.flat());
   }
 
   renderHead();
@@ -620,7 +637,7 @@ async function toolsPage(main, route, page) {
       h('td', { class: 'num' }, fmt.int(t.tokens_total)),
       h('td', {}, h('div', { class: 'chart small' }, c)));
   });
-  main.replaceChildren(h('h1', {}, 'Tools'), form,
+  fill(main, h('h1', {}, 'Tools'), form,
     h('p', { class: 'muted' }, `${fmt.int(stats.steps)} steps. Percentiles are exact; each distribution counts calls by latency range (1-2-5 steps from 1 ms).`),
     stats.tools.length ? table(null, ['Tool', 'Calls#', 'Success#', 'p50#', 'p95#', 'p99#', 'Max#', 'Tokens#', 'Latency distribution'], rows, { id: 'tools' })
       : h('p', { class: 'muted' }, 'No steps match.'),
@@ -653,7 +670,7 @@ async function patternsPage(main, route) {
   });
   const got = await api(`/v1/patterns${query({ type: p.type, min_support: p.min_support, min_success: p.min_success, domain: p.domain })}`);
   const groups = types.filter((t) => !p.type || t === p.type).map((t) => [t, got.patterns.filter((x) => x.type === t)]);
-  main.replaceChildren(h('h1', {}, 'Patterns'), form,
+  fill(main, h('h1', {}, 'Patterns'), form,
     h('p', { class: 'muted' }, `${got.patterns.length} patterns mined across completed episodes. Open one to see its evidence.`),
     groups.map(([t, list]) => h('section', { id: `patterns-${t}` }, h('h2', {}, `${t.replace('_', ' ')} (${list.length})`),
       list.length ? list.slice(0, 200).map((x) => patternItem(x, x.id === p.open)) : h('p', { class: 'muted' }, 'None.'))));
@@ -674,7 +691,7 @@ function patternItem(p, open) {
     loaded = true;
     const ids = p.evidence.slice(0, 100);
     const list = ids.length ? await api(`/v1/episodes${query({ ids: ids.join(','), limit: ids.length })}`) : { episodes: [] };
-    evidence.replaceChildren(list.episodes.length
+    fill(evidence, list.episodes.length
       ? table(`Evidence: ${list.episodes.length} of ${p.support} episodes, newest first`, EPISODE_HEADS, list.episodes.map((e) => episodeRow(e)))
       : h('p', { class: 'muted' }, 'Its episodes have been removed.'));
   };
@@ -698,7 +715,7 @@ async function recallPage(main, route, page) {
     location.hash = `#/recall${query(Object.fromEntries(new FormData(form)))}`;
   });
   const results = h('div', { id: 'recall-results' });
-  main.replaceChildren(h('h1', {}, 'Recall'), h('p', { class: 'muted' }, 'What an agent starting this task would be given: past episodes ranked, the patterns among them, the playbook.'), form, results);
+  fill(main, h('h1', {}, 'Recall'), h('p', { class: 'muted' }, 'What an agent starting this task would be given: past episodes ranked, the patterns among them, the playbook.'), form, results);
   if (!p.task) return;
   const context = {};
   for (const k of ['domain', 'language', 'framework']) if (p[k]) context[k] = p[k];
@@ -707,7 +724,7 @@ async function recallPage(main, route, page) {
   const signals = ['text', 'context', 'outcome', 'recency'];
   const colours = [css('--bar'), css('--live'), css('--ok'), css('--warn')];
   const canvas = h('canvas', { role: 'img', 'aria-label': 'Each signal\u2019s share of each episode\u2019s score' });
-  results.replaceChildren(
+  fill(results, 
     h('h2', {}, `Episodes (${r.episodes.length})`),
     r.episodes.length ? [
       table(null, ['#', 'Task', 'Outcome', 'Reward#', 'Score#', ...signals.map((s) => `${s}#`)], r.episodes.map((e, i) => h('tr', {},
@@ -759,7 +776,17 @@ function newPage() {
   const page = { charts: [], timers: [], stopped: false };
   page.every = (ms, fn) => page.timers.push(setInterval(() => { fn().catch((e) => setStatus(e.message)); }, ms));
   page.stopTimers = () => { page.timers.forEach(clearInterval); page.timers = []; };
-  page.stop = () => { page.stopped = true; page.stopTimers(); page.charts.forEach((c) => c.destroy()); };
+  page.listeners = [];
+  page.listen = (target, type, fn) => {
+    target.addEventListener(type, fn);
+    page.listeners.push(() => target.removeEventListener(type, fn));
+  };
+  page.stop = () => {
+    page.stopped = true;
+    page.stopTimers();
+    page.charts.forEach((c) => c.destroy());
+    page.listeners.forEach((remove) => remove());
+  };
   return page;
 }
 
@@ -782,7 +809,7 @@ async function show() {
   main.replaceWith(fresh);  // a new element: the last page's listeners go with the old one
   document.title = `engram · ${route.name}`;
   if (!render) {
-    fresh.replaceChildren(h('h1', {}, 'Not found'), h('p', {}, 'No such page. ', h('a', { href: '#/' }, 'Overview')));
+    fill(fresh, h('h1', {}, 'Not found'), h('p', {}, 'No such page. ', h('a', { href: '#/' }, 'Overview')));
     return;
   }
   setStatus('');
@@ -790,7 +817,7 @@ async function show() {
     await render(fresh, route, page);
   } catch (e) {
     if (page.stopped) return;
-    fresh.replaceChildren(h('h1', {}, 'Something went wrong'), h('p', { class: 'error', role: 'alert', id: 'page-error' }, e.message));
+    fill(fresh, h('h1', {}, 'Something went wrong'), h('p', { class: 'error', role: 'alert', id: 'page-error' }, e.message));
   }
 }
 
