@@ -55,8 +55,11 @@ fuzz: deps $(FUZZ_BUILD)/CMakeCache.txt
 	FUZZ_SECONDS=$(FUZZ_SECONDS) ctest --test-dir $(FUZZ_BUILD) --output-on-failure -j 1
 
 # The PostgreSQL rows run on a throwaway server of their own, as the tests do.
+# The dashboard's rows come from headless Chromium (tests/dashboard/bench.mjs).
 bench: build
 	scripts/with-postgres $(BUILD)/bench/engram_bench
+	if [ -z "$$ENGRAM_BENCH_ONLY" ] || [ "$$ENGRAM_BENCH_ONLY" = dashboard ]; then \
+	  ENGRAM_NODE_SCRIPT=bench.mjs bash tests/node_client.sh tests/dashboard $(abspath $(BUILD))/engram; fi
 
 format:
 	clang-format -i $$(git ls-files '*.h' '*.cpp')

@@ -272,6 +272,7 @@ int main(int argc, char** argv) {
   const std::filesystem::path dir = mkdtemp(tmpl.data());
   auto url = [&](const char* name) { return "sqlite://" + (dir / name).string(); };
   const std::string only = std::getenv("ENGRAM_BENCH_ONLY") ? std::getenv("ENGRAM_BENCH_ONLY") : "";
+  if (only == "dashboard") return 0;  // make bench runs tests/dashboard/bench.mjs
   if (only == "recall") {
     // ENGRAM_BENCH_RECALL_DB names a store to keep: built once, then timed again as it is.
     // (a SQLite file, or a PostgreSQL URL).

@@ -35,6 +35,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)stats_filter_from_json(j);
   (void)recall_query_from_json(j);
   (void)suggest_k_from_json(j);
+  (void)step_range_from_json(j);
   if (auto prune = prune_filter_from_json(j); prune.ok() && j["older_than"].is_string()) {
     // A duration read is written back as one that reads the same.
     auto again = ParseDuration("older_than", FormatDuration(prune->older_than));

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A test whose client is an official JavaScript SDK from npm (tests/mcp_sdk, tests/otel_sdk):
 # installs the folder's pinned packages (package-lock.json) into its node_modules, which git
-# ignores, and runs node client.mjs ENGRAM WORKDIR [DB DB] there.
+# ignores, and runs node client.mjs ENGRAM WORKDIR [DB DB] there (or $ENGRAM_NODE_SCRIPT in
+# place of client.mjs: the dashboard's bench.mjs).
 # Usage: node_client.sh FOLDER ENGRAM [--postgres]. With --postgres the stores are two new
 # databases on the server ENGRAM_TEST_POSTGRES_URL names (scripts/with-postgres); without one,
 # exit 77 (skipped).
@@ -39,4 +40,4 @@ if ! cmp -s package-lock.json node_modules/.engram-installed-lock 2>/dev/null; t
 fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"; if [[ ${#dbs[@]} -gt 0 ]]; then drop; fi' EXIT
-node client.mjs "$engram" "$work" "${dbs[@]}"
+node "${ENGRAM_NODE_SCRIPT:-client.mjs}" "$engram" "$work" "${dbs[@]}"

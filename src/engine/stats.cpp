@@ -33,7 +33,14 @@ int64_t NearestRank(const std::vector<int64_t>& sorted, double p) {
 class Timeline {
  public:
   StatsBucket& at(std::string_view timestamp) {
-    return minutes_[std::string(timestamp.substr(0, kMinute))];
+    // Steps come mostly in time order: most fall in the minute of the one before.
+    const std::string_view minute = timestamp.substr(0, kMinute);
+    if (last_ == nullptr || minute != last_minute_) {
+      auto it = minutes_.try_emplace(std::string(minute)).first;
+      last_minute_ = it->first;  // a map's keys stay where they are
+      last_ = &it->second;
+    }
+    return *last_;
   }
 
   // The points, oldest first, in `bucket` or (none) the finest that covers the data in at most
@@ -73,6 +80,8 @@ class Timeline {
   }
 
   std::map<std::string, StatsBucket> minutes_;
+  std::string_view last_minute_;
+  StatsBucket* last_ = nullptr;
 };
 
 }  // namespace

@@ -216,14 +216,20 @@ std::vector<Tool> MakeTools() {
 
   tools.push_back(Tool{
       "list_episodes", "List episodes",
-      "Episodes newest first, without their steps, filtered; pass next_cursor back as cursor "
-      "for the next page.",
+      "Episodes newest first, without their steps (each with its totals: steps, failed steps, "
+      "tokens), filtered; pass next_cursor back as cursor for the next page.",
       Object({{"status", {{"enum", {"open", "completed"}}}},
+              {"outcome", {{"enum", NamesOf<OutcomeKind>()}}},
               {"domain", {{"type", "string"}}},
               {"task_type", {{"type", "string"}}},
               {"tag", {{"type", "string"}}},
               {"since", {{"type", "string"}, {"description", "RFC 3339 or a date, inclusive"}}},
               {"until", {{"type", "string"}, {"description", "RFC 3339 or a date, exclusive"}}},
+              {"ids",
+               {{"type", "array"},
+                {"items", EpisodeId()},
+                {"maxItems", kMaxListIds},
+                {"description", "only these episodes"}}},
               {"limit", {{"type", "integer"}, {"minimum", 1}, {"maximum", kMaxListLimit}}},
               {"cursor", {{"type", "string"}}}}),
       Object({{"episodes", {{"type", "array"}, {"items", {{"type", "object"}}}}},
@@ -291,6 +297,7 @@ std::vector<Tool> MakeTools() {
       "decision points, what works per context), by support then success rate.",
       Object({{"type", {{"enum", NamesOf<PatternType>()}}},
               {"domain", {{"type", "string"}}},
+              {"episode", {{"type", "string"}, {"description", "the patterns this episode shows"}}},
               {"min_support", {{"type", "integer"}, {"minimum", 1}}},
               {"min_success", {{"type", "number"}, {"minimum", 0}, {"maximum", 1}}}}),
       Object({{"patterns", {{"type", "array"}, {"items", {{"type", "object"}}}}}}, {"patterns"}),
@@ -307,11 +314,12 @@ std::vector<Tool> MakeTools() {
   tools.push_back(
       Tool{"stats",
            "Statistics",
-           "Per tool: calls, success rate, latency percentiles and tokens; episodes by status and "
-           "outcome; the slowest steps.",
+           "Per tool: calls, success rate, latency percentiles and distribution, and tokens; "
+           "episodes by status and outcome; the slowest steps; a timeline by minute, hour or day.",
            Object({{"tool", {{"type", "string"}}},
                    {"domain", {{"type", "string"}}},
-                   {"since", {{"type", "string"}}}}),
+                   {"since", {{"type", "string"}}},
+                   {"bucket", {{"enum", {"minute", "hour", "day"}}}}}),
            {{"type", "object"}},
            [](Memory& m, json& args) -> Result<ordered_json> {
              auto filter = stats_filter_from_json(args);

@@ -105,6 +105,7 @@ await withEngramServing(engram, ["--db", db, "serve", "--token-file", tokenFile]
     await page.waitForSelector("#card-episodes");
     expect401 = false;
     await page.reload();
+    await page.waitForSelector("#recent tbody tr");
     await page.waitForSelector("#card-episodes");
     assert.equal(await page.$eval("#token-dialog", (d) => d.open), false, "the token is asked again after a reload");
 

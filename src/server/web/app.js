@@ -171,7 +171,7 @@ function table(caption, heads, rows, attrs = {}) {
 function episodeRow(e, extra = []) {
   const t = e.totals || {};
   return h('tr', { 'data-id': e.id },
-    h('td', { class: 'task' }, h('a', { href: `#/episodes/${e.id}`, class: 'rowlink' }, e.task)),
+    h('td', { class: 'task' }, h('a', { href: `#/episodes/${e.id}`, class: 'rowlink', title: e.task.length > 120 ? e.task.slice(0, 600) : null }, e.task)),
     h('td', {}, outcomeBadge(e)),
     h('td', { class: 'num' }, fmt.num(rewardOf(e))),
     h('td', { class: 'num' }, fmt.int(t.steps),
@@ -201,8 +201,29 @@ function rowKeys(container) {
 // ---------------------------------------------------------------------------------------------
 // Pages. Each renders into `main` and returns {stop(), update(route)?}.
 
+// The latest episodes first (one indexed read), then the statistics (a pass over every step).
 async function overviewPage(main, route, page) {
-  const [stats, recent] = await Promise.all([api('/v1/stats'), api('/v1/episodes?limit=10')]);
+  const recentBody = h('tbody');
+  const counted = h('div', { id: 'overview-stats', 'aria-busy': 'true' }, h('p', { class: 'muted' }, 'Counting…'));
+  fill(main,
+    h('h1', {}, 'Overview'),
+    counted,
+    h('section', {}, h('h2', {}, 'Recent episodes'),
+      h('div', { class: 'table-wrap' }, h('table', { id: 'recent' },
+        h('thead', {}, h('tr', {}, EPISODE_HEADS.map((t) => h('th', { scope: 'col', class: t.endsWith('#') ? 'num' : null }, t.replace('#', ''))))),
+        recentBody)),
+      h('p', {}, h('a', { href: '#/episodes' }, 'All episodes →'))));
+  rowKeys(main);
+  // The recent episodes, and which are open, follow along.
+  const refresh = async () => {
+    const latest = await api('/v1/episodes?limit=10');
+    fill(recentBody, latest.episodes.map((e) => episodeRow(e)));
+  };
+  await refresh();
+  page.every(3000, refresh);
+
+  const stats = await api('/v1/stats');
+  if (page.stopped) return;
   const byStatus = stats.episodes_by_status || {};
   const episodes = Object.values(byStatus).reduce((a, b) => a + b, 0);
   const completed = Object.values(stats.outcomes || {}).reduce((a, b) => a + b, 0);
@@ -211,9 +232,8 @@ async function overviewPage(main, route, page) {
     h('div', { class: 'value', id }, value));
   const timeline = h('canvas', { role: 'img', 'aria-label': 'Steps and episodes over time' });
   const rates = h('canvas', { role: 'img', 'aria-label': 'Success rate over time' });
-  const recentBody = h('tbody');
-  fill(main, 
-    h('h1', {}, 'Overview'),
+  const toolLink = (t) => h('a', { href: `#/tools?tool=${encodeURIComponent(t.tool)}` }, t.tool);
+  fill(counted,
     h('div', { class: 'cards' },
       card('Episodes', fmt.int(episodes), 'card-episodes'),
       card('Open now', fmt.int(byStatus.open || 0), 'card-open'),
@@ -226,21 +246,14 @@ async function overviewPage(main, route, page) {
     h('div', { class: 'grid2' },
       h('section', {}, h('h2', {}, 'Busiest tools'),
         table(null, ['Tool', 'Calls#', 'Success#', 'p95#'], stats.tools.slice(0, 6).map((t) => h('tr', {},
-          h('td', {}, h('a', { href: `#/tools?tool=${encodeURIComponent(t.tool)}` }, t.tool)),
-          h('td', { class: 'num' }, fmt.int(t.calls)), h('td', { class: 'num' }, fmt.pct(t.success_rate)),
-          h('td', { class: 'num' }, fmt.ms(t.latency_p95_ms)))), { id: 'busiest' })),
+          h('td', {}, toolLink(t)), h('td', { class: 'num' }, fmt.int(t.calls)),
+          h('td', { class: 'num' }, fmt.pct(t.success_rate)), h('td', { class: 'num' }, fmt.ms(t.latency_p95_ms)))), { id: 'busiest' })),
       h('section', {}, h('h2', {}, 'Slowest tools'),
         table(null, ['Tool', 'p50#', 'p95#', 'Max#'], [...stats.tools].sort((a, b) => b.latency_p95_ms - a.latency_p95_ms)
           .slice(0, 6).map((t) => h('tr', {},
-            h('td', {}, h('a', { href: `#/tools?tool=${encodeURIComponent(t.tool)}` }, t.tool)),
-            h('td', { class: 'num' }, fmt.ms(t.latency_p50_ms)), h('td', { class: 'num' }, fmt.ms(t.latency_p95_ms)),
-            h('td', { class: 'num' }, fmt.ms(t.latency_max_ms)))), { id: 'slowest' }))),
-    h('section', {}, h('h2', {}, 'Recent episodes'),
-      h('div', { class: 'table-wrap' }, h('table', { id: 'recent' },
-        h('thead', {}, h('tr', {}, EPISODE_HEADS.map((t) => h('th', { scope: 'col', class: t.endsWith('#') ? 'num' : null }, t.replace('#', ''))))),
-        recentBody)),
-      h('p', {}, h('a', { href: '#/episodes' }, 'All episodes →'))));
-  rowKeys(main);
+            h('td', {}, toolLink(t)), h('td', { class: 'num' }, fmt.ms(t.latency_p50_ms)),
+            h('td', { class: 'num' }, fmt.ms(t.latency_p95_ms)), h('td', { class: 'num' }, fmt.ms(t.latency_max_ms)))), { id: 'slowest' }))));
+  counted.removeAttribute('aria-busy');
   const labels = stats.timeline.map((b) => new Date(b.start).toLocaleString(undefined,
     stats.bucket === 'day' ? { dateStyle: 'medium' } : { dateStyle: 'short', timeStyle: 'short' }));
   page.charts.push(chart(timeline, {
@@ -270,13 +283,6 @@ async function overviewPage(main, route, page) {
     options: { maintainAspectRatio: false, animation: false,
       scales: { y: { min: 0, max: 1, ticks: { callback: (v) => `${Math.round(v * 100)}%` } } } },
   }));
-  // The recent episodes, and which are open, follow along.
-  const refresh = async () => {
-    const page1 = await api('/v1/episodes?limit=10');
-    fill(recentBody, ...page1.episodes.map((e) => episodeRow(e)));
-  };
-  fill(recentBody, ...recent.episodes.map((e) => episodeRow(e)));
-  page.every(3000, refresh);
 }
 
 const STATUSES = ['open', 'completed'];
