@@ -201,6 +201,22 @@ function rowKeys(container) {
 // ---------------------------------------------------------------------------------------------
 // Pages. Each renders into `main` and returns {stop(), update(route)?}.
 
+// The API's timeline leaves out the spans with nothing in them; a chart wants them, as zeros
+// (unless there would be more than 2,000 points, when the gaps stay).
+function denseTimeline(timeline, bucket) {
+  const step = { minute: 60e3, hour: 3600e3, day: 86400e3 }[bucket];
+  if (timeline.length < 2) return timeline;
+  const first = Date.parse(timeline[0].start);
+  const last = Date.parse(timeline[timeline.length - 1].start);
+  if ((last - first) / step > 2000) return timeline;
+  const byStart = new Map(timeline.map((b) => [Date.parse(b.start), b]));
+  const out = [];
+  for (let t = first; t <= last; t += step) {
+    out.push(byStart.get(t) || { start: new Date(t).toISOString(), steps: 0, failed_steps: 0, tokens: 0, episodes: 0, outcomes: {} });
+  }
+  return out;
+}
+
 // The latest episodes first (one indexed read), then the statistics (a pass over every step).
 async function overviewPage(main, route, page) {
   const recentBody = h('tbody');
@@ -254,15 +270,17 @@ async function overviewPage(main, route, page) {
             h('td', {}, toolLink(t)), h('td', { class: 'num' }, fmt.ms(t.latency_p50_ms)),
             h('td', { class: 'num' }, fmt.ms(t.latency_p95_ms)), h('td', { class: 'num' }, fmt.ms(t.latency_max_ms)))), { id: 'slowest' }))));
   counted.removeAttribute('aria-busy');
+  stats.timeline = denseTimeline(stats.timeline, stats.bucket);
+  const many = stats.timeline.length > 60;  // then thin bars, no points on the lines
   const labels = stats.timeline.map((b) => new Date(b.start).toLocaleString(undefined,
     stats.bucket === 'day' ? { dateStyle: 'medium' } : { dateStyle: 'short', timeStyle: 'short' }));
   page.charts.push(chart(timeline, {
     data: {
       labels,
       datasets: [
-        { type: 'bar', label: 'steps that succeeded', data: stats.timeline.map((b) => b.steps - b.failed_steps), backgroundColor: css('--bar'), stack: 's', yAxisID: 'y' },
-        { type: 'bar', label: 'steps that failed', data: stats.timeline.map((b) => b.failed_steps), backgroundColor: css('--bar-bad'), stack: 's', yAxisID: 'y' },
-        { type: 'line', label: 'episodes started', data: stats.timeline.map((b) => b.episodes), borderColor: css('--live'), backgroundColor: css('--live'), yAxisID: 'y2' },
+        { type: 'bar', label: 'steps that succeeded', data: stats.timeline.map((b) => b.steps - b.failed_steps), backgroundColor: css('--bar'), stack: 's', yAxisID: 'y', categoryPercentage: many ? 1 : 0.8 },
+        { type: 'bar', label: 'steps that failed', data: stats.timeline.map((b) => b.failed_steps), backgroundColor: css('--bar-bad'), stack: 's', yAxisID: 'y', categoryPercentage: many ? 1 : 0.8 },
+        { type: 'line', label: 'episodes started', data: stats.timeline.map((b) => b.episodes), borderColor: css('--live'), backgroundColor: css('--live'), yAxisID: 'y2', pointRadius: many ? 0 : 3 },
       ],
     },
     options: { maintainAspectRatio: false, animation: false, interaction: { mode: 'index', intersect: false },
@@ -274,7 +292,7 @@ async function overviewPage(main, route, page) {
     type: 'line',
     data: {
       labels,
-      datasets: [{ label: 'success rate', borderColor: css('--ok'), backgroundColor: css('--ok'), spanGaps: true,
+      datasets: [{ label: 'success rate', borderColor: css('--ok'), backgroundColor: css('--ok'), spanGaps: true, pointRadius: many ? 2 : 3,
         data: stats.timeline.map((b) => {
           const done = Object.values(b.outcomes).reduce((a, x) => a + x, 0);
           return done ? (b.outcomes.success || 0) / done : null;
