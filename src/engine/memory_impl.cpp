@@ -412,30 +412,35 @@ Status MemoryImpl::delete_episode(std::string_view episode_id) {
   return s;
 }
 
+Result<std::map<int64_t, ExecutionStep>> MemoryImpl::Uncommitted(const std::string& id,
+                                                                 int64_t after) {
+  std::map<int64_t, ExecutionStep> uncommitted;
+  std::lock_guard lock(mu_);
+  if (Status s = CheckOpen(); !s.ok()) return s;
+  if (auto it = key_by_id_.find(id); it != key_by_id_.end()) {
+    const int64_t key = it->second;
+    auto collect = [&](const Batch& b) {
+      for (const auto& p : b.steps) {
+        if (p.episode_key == key && p.step_number > after) {
+          uncommitted.emplace(p.step_number, p.step.step);
+        }
+      }
+    };
+    if (in_flight_) collect(*in_flight_);
+    for (const auto& b : queue_) collect(b);
+  }
+  return uncommitted;
+}
+
 Result<Episode> MemoryImpl::get_episode(std::string_view episode_id) {
   auto id = NormalizeEpisodeId(episode_id);
   if (!id.ok()) return id.status();
-  // Copy the uncommitted steps first, then read the store: a step that commits in between is
-  // found in one or the other (or both, and the store's copy wins).
-  std::map<int64_t, ExecutionStep> uncommitted;
-  {
-    std::lock_guard lock(mu_);
-    if (Status s = CheckOpen(); !s.ok()) return s;
-    if (auto it = key_by_id_.find(*id); it != key_by_id_.end()) {
-      const int64_t key = it->second;
-      auto collect = [&](const Batch& b) {
-        for (const auto& p : b.steps) {
-          if (p.episode_key == key) uncommitted.emplace(p.step_number, p.step.step);
-        }
-      };
-      if (in_flight_) collect(*in_flight_);
-      for (const auto& b : queue_) collect(b);
-    }
-  }
+  auto uncommitted = Uncommitted(*id, 0);
+  if (!uncommitted.ok()) return uncommitted.status();
   auto episode = store_->load_episode(*id);
   if (!episode.ok()) return episode.status();
   const int64_t last = episode->steps.empty() ? 0 : episode->steps.back().step_number;
-  for (auto& [number, step] : uncommitted) {
+  for (auto& [number, step] : *uncommitted) {
     if (number > last) episode->steps.push_back(std::move(step));
   }
   return episode;
@@ -451,24 +456,8 @@ Result<StepPage> MemoryImpl::list_steps(std::string_view episode_id, const StepR
   if (range.after < 0) {
     return Status::InvalidArgument(fmt::format("after must be 0 or more, got {}", range.after));
   }
-  // As get_episode: the uncommitted steps first, then the store.
-  std::map<int64_t, ExecutionStep> uncommitted;
-  {
-    std::lock_guard lock(mu_);
-    if (Status s = CheckOpen(); !s.ok()) return s;
-    if (auto it = key_by_id_.find(*id); it != key_by_id_.end()) {
-      const int64_t key = it->second;
-      auto collect = [&](const Batch& b) {
-        for (const auto& p : b.steps) {
-          if (p.episode_key == key && p.step_number > range.after) {
-            uncommitted.emplace(p.step_number, p.step.step);
-          }
-        }
-      };
-      if (in_flight_) collect(*in_flight_);
-      for (const auto& b : queue_) collect(b);
-    }
-  }
+  auto uncommitted = Uncommitted(*id, range.after);
+  if (!uncommitted.ok()) return uncommitted.status();
   auto head = store_->find_episode(*id);
   if (!head.ok()) return head.status();
   auto steps = store_->load_steps(head->key, range.after, range.limit);
@@ -476,7 +465,7 @@ Result<StepPage> MemoryImpl::list_steps(std::string_view episode_id, const StepR
   StepPage page;
   page.steps = std::move(*steps);
   const int64_t last = page.steps.empty() ? range.after : page.steps.back().step_number;
-  for (auto& [number, step] : uncommitted) {
+  for (auto& [number, step] : *uncommitted) {
     if (static_cast<int64_t>(page.steps.size()) == range.limit) break;
     if (number > last) page.steps.push_back(std::move(step));
   }

@@ -116,6 +116,10 @@ class MemoryImpl final : public Memory {
   Result<std::vector<StepTicket>> Enqueue(bool caller_waits, std::string_view episode_id,
                                           std::vector<PreparedStep> steps);
   Status CheckOpen() const;
+  // Copies of the episode's (normalized id) accepted steps numbered above `after` whose batch
+  // has not committed, by number. Copied before the store is read, a step committing in between
+  // is found in one or the other (or both, and the store's copy wins).
+  Result<std::map<int64_t, ExecutionStep>> Uncommitted(const std::string& id, int64_t after);
   // A new open episode from a valid spec, as start_episode stores it.
   Episode NewEpisode(const EpisodeSpec& spec) const;
   // The normalized id and store key of an episode; NotFound when there is none.

@@ -3,6 +3,8 @@
 // boundary.
 #include <fmt/format.h>
 
+#include <numeric>
+
 #include "engram/engram.h"
 #include "store_param.h"
 #include "test_util.h"
@@ -366,6 +368,112 @@ TEST_P(MemoryTest, StatsCountEveryAcceptedStepWithExactPercentiles) {
   EXPECT_EQ(memory_->stats(f)->steps, 0);
   f.since = "soon";
   EXPECT_TRUE(memory_->stats(f).status().IsInvalidArgument());
+}
+
+// The timeline: steps by when they ran, episodes (and their outcomes) by when they started, in
+// the finest span that covers the data in at most kMaxTimelinePoints points, or the one asked.
+TEST_P(MemoryTest, StatsTimelineSpansTheDataInMinutesHoursOrDays) {
+  auto at = [&](size_t n, const char* started, std::vector<const char*> times, OutcomeKind kind) {
+    std::vector<ExecutionStep> steps;
+    for (const char* t : times) {
+      steps.push_back(Step("bash", steps.size() % 2 == 0));
+      steps.back().timestamp = t;
+      steps.back().tokens = 5;
+    }
+    Episode e = Completed(n, std::move(steps));
+    e.started_at = started;
+    e.outcome->kind = kind;
+    return e;
+  };
+  auto imported = memory_->import_episodes({
+      at(1, "2026-03-01T10:00:00.000Z", {"2026-03-01T10:00:05.000Z", "2026-03-01T10:00:40.000Z"},
+         OutcomeKind::kSuccess),
+      at(2, "2026-03-01T10:02:00.000Z", {"2026-03-01T10:02:30.000Z"}, OutcomeKind::kFailure),
+      at(3, "2026-03-01T11:59:00.000Z", {"2026-03-01T11:59:59.999Z"}, OutcomeKind::kSuccess),
+  });
+  ASSERT_OK(imported);
+  for (const auto& r : *imported) ASSERT_OK(r);
+  auto st = memory_->stats({});
+  ASSERT_OK(st);
+  EXPECT_EQ(st->bucket, TimeBucket::kMinute);  // two hours: minutes
+  ASSERT_EQ(st->timeline.size(), 3u);          // empty minutes left out
+  EXPECT_EQ(st->timeline[0].start, "2026-03-01T10:00:00Z");
+  EXPECT_EQ(st->timeline[0].steps, 2);
+  EXPECT_EQ(st->timeline[0].failed_steps, 1);
+  EXPECT_EQ(st->timeline[0].tokens, 10);
+  EXPECT_EQ(st->timeline[0].episodes, 1);
+  EXPECT_EQ(st->timeline[1].start, "2026-03-01T10:02:00Z");
+  EXPECT_EQ(st->timeline[1].outcomes, (std::map<std::string, int64_t>{{"failure", 1}}));
+  EXPECT_EQ(st->timeline[2].start, "2026-03-01T11:59:00Z");
+
+  StatsFilter f;
+  f.bucket = TimeBucket::kHour;
+  st = memory_->stats(f);
+  ASSERT_OK(st);
+  ASSERT_EQ(st->timeline.size(), 2u);
+  EXPECT_EQ(st->timeline[0].start, "2026-03-01T10:00:00Z");
+  EXPECT_EQ(st->timeline[0].steps, 3);
+  EXPECT_EQ(st->timeline[0].episodes, 2);
+  EXPECT_EQ(st->timeline[0].outcomes,
+            (std::map<std::string, int64_t>{{"failure", 1}, {"success", 1}}));
+  EXPECT_EQ(st->timeline[1].start, "2026-03-01T11:00:00Z");
+
+  // Four days more: hours; a year more: days.
+  ASSERT_OK(memory_->import_episodes(
+      {at(4, "2026-03-05T09:00:00.000Z", {"2026-03-05T09:30:00.000Z"}, OutcomeKind::kSuccess)}));
+  st = memory_->stats({});
+  ASSERT_OK(st);
+  EXPECT_EQ(st->bucket, TimeBucket::kHour);
+  EXPECT_EQ(st->timeline.size(), 3u);
+  EXPECT_EQ(st->timeline.back().start, "2026-03-05T09:00:00Z");
+  ASSERT_OK(memory_->import_episodes(
+      {at(5, "2027-03-01T00:00:00.000Z", {"2027-03-01T00:00:01.000Z"}, OutcomeKind::kSuccess)}));
+  st = memory_->stats({});
+  ASSERT_OK(st);
+  EXPECT_EQ(st->bucket, TimeBucket::kDay);
+  ASSERT_EQ(st->timeline.size(), 3u);
+  EXPECT_EQ(st->timeline[0].start, "2026-03-01T00:00:00Z");
+  EXPECT_EQ(st->timeline[0].steps, 4);
+  EXPECT_EQ(st->timeline[0].episodes, 3);
+  int64_t steps = 0;
+  for (const auto& b : st->timeline) steps += b.steps;
+  EXPECT_EQ(steps, st->steps);
+}
+
+// Pages of steps read the accepted steps not yet committed too, as get_episode does.
+TEST_P(MemoryTest, StepPagesIncludeTheStepsNotYetCommitted) {
+  const std::string id = Start();
+  for (int i = 0; i < 45; ++i) ASSERT_OK(memory_->log_step_async(id, Step("cargo", i % 7 != 0)));
+  std::vector<int64_t> numbers;
+  for (int64_t after = 0;;) {
+    auto page = memory_->list_steps(id, StepRange{after, 10});
+    ASSERT_OK(page);
+    for (const auto& s : page->steps) numbers.push_back(s.step_number);
+    if (!page->next_after) break;
+    after = *page->next_after;
+  }
+  std::vector<int64_t> expected(45);
+  std::iota(expected.begin(), expected.end(), 1);
+  EXPECT_EQ(numbers, expected);
+  EXPECT_TRUE(memory_->list_steps(id, StepRange{45, 10})->steps.empty());
+  EXPECT_EQ(memory_->list_steps(id, StepRange{0, 0}).status().message(),
+            "limit must be between 1 and 10000, got 0");
+  EXPECT_TRUE(memory_->list_steps(id, StepRange{-1, 10}).status().IsInvalidArgument());
+  EXPECT_TRUE(
+      memory_->list_steps("0190a000-0000-7000-8000-000000000999", {}).status().IsNotFound());
+
+  // The totals a list gives, once committed.
+  ASSERT_OK(memory_->flush());
+  EpisodeFilter f;
+  f.ids = {id};
+  auto listed = memory_->list_episodes(f);
+  ASSERT_OK(listed);
+  ASSERT_EQ(listed->episodes.size(), 1u);
+  ASSERT_TRUE(listed->episodes[0].totals.has_value());
+  EXPECT_EQ(listed->episodes[0].totals->steps, 45);
+  EXPECT_EQ(listed->episodes[0].totals->failed_steps, 7);
+  f.ids.assign(kMaxListIds + 1, id);
+  EXPECT_TRUE(memory_->list_episodes(f).status().IsInvalidArgument());
 }
 
 TEST_P(MemoryTest, AnEpisodeWithNoStepsMayComplete) {

@@ -216,25 +216,16 @@ SearchHit SqliteStore::HitFromRow(Statement& q, double relevance) {
 
 Result<std::vector<ExecutionStep>> SqliteStore::load_steps(int64_t key, int64_t after,
                                                            int64_t limit) {
-  static const std::string kQuery = StepPageQuery(Dialect::kSqlite);
   auto lease = reader();
-  auto st = lease->cached(kQuery);
-  if (!st.ok()) return st.status();
-  (*st)->bind(1, key).bind(2, after).bind(3, limit);
-  std::vector<ExecutionStep> steps;
-  Status s;
-  while ((*st)->step(s)) steps.push_back(StepFromRow(**st));
-  (*st)->reset();
-  if (!s.ok()) return s;
-  return steps;
+  return StepsAfter(*lease, key, after, limit);
 }
 
 Result<std::vector<ExecutionStep>> SqliteStore::StepsAfter(Connection& conn, int64_t key,
-                                                           int64_t after) {
-  static const std::string kQuery = StepsAfterQuery(Dialect::kSqlite);
+                                                           int64_t after, int64_t limit) {
+  static const std::string kQuery = StepPageQuery(Dialect::kSqlite);
   auto st = conn.cached(kQuery);
   if (!st.ok()) return st.status();
-  (*st)->bind(1, key).bind(2, after);
+  (*st)->bind(1, key).bind(2, after).bind(3, limit);  // SQLite: a limit of -1 is none
   std::vector<ExecutionStep> steps;
   Status s;
   while ((*st)->step(s)) steps.push_back(StepFromRow(**st));

@@ -159,9 +159,9 @@ class SqliteStore final : public Store {
   // A search hit read from kColumns (search_in_snapshot).
   static SearchHit HitFromRow(Statement& q, double relevance);
 
-  // The episode's steps numbered above `after`, in order.
-  static Result<std::vector<ExecutionStep>> StepsAfter(Connection& conn, int64_t key,
-                                                       int64_t after);
+  // The episode's steps numbered above `after`, in order, at most `limit` (-1: all).
+  static Result<std::vector<ExecutionStep>> StepsAfter(Connection& conn, int64_t key, int64_t after,
+                                                       int64_t limit = -1);
 
   Result<Episode> load_in_snapshot(Connection& conn, std::string_view id);
 
