@@ -312,13 +312,15 @@ void AddComplete(CLI::App& group, GlobalFlags& flags) {
 }
 
 struct ListArgs {
-  std::string status, domain, type, tag, since, until, limit = "100", cursor;
+  std::string status, outcome, domain, type, tag, since, until, limit = "100", cursor;
 };
 
 void AddList(CLI::App& group, GlobalFlags& flags) {
   auto args = std::make_shared<ListArgs>();
   auto* cmd = group.add_subcommand("list", "List episodes, newest first");
   cmd->add_option("--status", args->status, "open or completed");
+  cmd->add_option("--outcome", args->outcome,
+                  "Only completed episodes with this outcome: " + OneOf<OutcomeKind>());
   cmd->add_option("--domain", args->domain, "Only this domain");
   cmd->add_option("--type", args->type, "Only this task type");
   cmd->add_option("--tag", args->tag, "Only episodes with this tag");
@@ -331,6 +333,7 @@ void AddList(CLI::App& group, GlobalFlags& flags) {
   cmd->callback([args, &flags] {
     EpisodeFilter f;
     if (!args->status.empty()) f.status = Check(parse_episode_status(args->status));
+    if (!args->outcome.empty()) f.outcome = Check(parse_outcome_kind(args->outcome));
     if (!args->domain.empty()) f.domain = args->domain;
     if (!args->type.empty()) f.task_type = Check(parse_task_type(args->type));
     if (!args->tag.empty()) f.tag = args->tag;

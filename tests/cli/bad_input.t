@@ -97,6 +97,14 @@ $ engram episode list --since yesterday
 error: since must be an RFC 3339 timestamp like 2026-11-24T15:47:00.123Z, got "yesterday"
 [exit 1]
 
+$ engram episode list --outcome won
+error: outcome must be one of success, partial_success, failure, abstained, got "won"
+[exit 1]
+
+$ engram episode list --outcome failure --status open
+error: outcome applies to completed episodes: status must not be open
+[exit 1]
+
 # Usage errors exit 2.
 $ engram episode log-step $ID --action build
 error: --tool is required (see --help)

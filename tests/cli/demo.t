@@ -20,6 +20,9 @@ ID                                    STATUS     OUTCOME          STARTED       
 {{uuid}}  completed  success          {{ts}}  Fix the flaky integration test test_concurrent_downloads
 {{uuid}}  completed  success          {{ts}}  Add a --verbose flag to the ripgrep-lite CLI
 
+$ engram episode list --outcome partial_success --json | python3 -c "import json,sys; print([(e['task'], e['totals']) for e in json.load(sys.stdin)['episodes']])"
+[('Write the API reference for the search module', {'steps': 5, 'failed_steps': 1, 'tokens': 5100})]
+
 $ engram demo --json | grep -c '"step_number"'
 20
 
