@@ -166,7 +166,7 @@ await withEngramServing(engram, ["--db", db, "serve", "--token-file", tokenFile]
 
     // Live: a step logged while the page is open shows within 2 s, without a reload.
     await go(`#/episodes/${live.id}`, "#steps tr[data-step='2']");
-    assert.ok(await page.$("#suggestions, #main h2"), "the open episode's page is drawn");
+    await page.waitForSelector("#suggestions");  // while open, what to do next
     const logged = Date.now();
     await api(`/v1/episodes/${live.id}/steps`, { tool: "edit", action: "replace proxies= with proxy= in client.py", latency_ms: 800 });
     await page.waitForSelector("#steps tr[data-step='3']", { timeout: 2000 });
@@ -177,6 +177,7 @@ await withEngramServing(engram, ["--db", db, "serve", "--token-file", tokenFile]
     await shot("live");
     await api(`/v1/episodes/${live.id}/complete`, { kind: "success", summary: "client upgraded; tests pass" });
     await page.waitForSelector("#episode-outcome", { timeout: 5000 });
+    await page.waitForFunction(() => !document.getElementById("suggestions"));  // closed: none
 
     // 10,000 steps: all counted, few drawn, the last reachable by scrolling.
     await go(`#/episodes/${big.id}`, "#steps tr[data-step='1']");

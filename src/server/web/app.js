@@ -64,6 +64,8 @@ function askToken(refused) {
   error.hidden = !refused;
   error.textContent = refused ? 'The server refused that token: try again.' : '';
   input.value = '';
+  // Escape would close the dialog with the page still waiting for a token: it stays open.
+  dialog.oncancel = (ev) => ev.preventDefault();
   asking = new Promise((resolve) => {
     form.addEventListener('submit', function done() {
       form.removeEventListener('submit', done);
@@ -422,8 +424,9 @@ async function episodePage(main, route, page) {
         h('th', { scope: 'col' }, 'Waterfall'))),
       tbody));
   const stepCount = h('span', { id: 'step-count' });
+  const suggestions = h('section');
   const below = h('div');
-  fill(main, heading, h('h2', {}, 'Steps ', h('span', { class: 'muted' }, '(', stepCount, ')')), scroller, detail, below);
+  fill(main, heading, h('h2', {}, 'Steps ', h('span', { class: 'muted' }, '(', stepCount, ')')), scroller, detail, suggestions, below);
 
   function renderHead() {
     const t = head.totals || {};
@@ -540,6 +543,18 @@ async function episodePage(main, route, page) {
     select(steps[next].step_number, true);
   });
 
+  // While the episode is open: what similar past episodes did next, asked again as steps come.
+  async function renderSuggestions() {
+    if (head.status !== 'open') return fill(suggestions);
+    const suggest = await api(`/v1/episodes/${id}/suggest`);
+    if (page.stopped) return null;
+    return fill(suggestions, h('h2', {}, 'Next-step suggestions'), suggest.suggestions.length
+      ? table(null, ['Tool', 'Score#', 'Support#', 'Success#', 'Example', 'Why'], suggest.suggestions.map((s) => h('tr', {},
+        h('td', {}, s.tool), h('td', { class: 'num' }, fmt.num(s.score, 3)), h('td', { class: 'num' }, s.support),
+        h('td', { class: 'num' }, fmt.pct(s.success_rate)), h('td', {}, s.example_action), h('td', {}, s.why))), { id: 'suggestions' })
+      : h('p', { class: 'muted', id: 'suggestions' }, 'Nothing learnt yet applies here.'));
+  }
+
   // What the episode taught: the reflection (its steps as links), patterns, similar episodes.
   async function renderLearning() {
     const parts = [];
@@ -551,18 +566,11 @@ async function episodePage(main, route, page) {
         h('ul', {}, r[k].map((item) => h('li', {}, typeof item === 'string' ? item : item.text,
           (item.steps || []).map((n) => h('a', { class: 'steplink', href: `#/episodes/${id}/steps/${n}`, 'aria-label': `step ${n}` }, `#${n}`)))))])));
     }
-    const [patterns, similar, suggest] = await Promise.all([
+    const [patterns, similar] = await Promise.all([
       api(`/v1/patterns${query({ episode: id })}`).catch(() => ({ patterns: [] })),
       api('/v1/recall', { method: 'POST', body: { task: head.task, context: head.context, k: 6, token_budget: 0 } }).catch(() => ({ episodes: [] })),
-      head.status === 'open' ? api(`/v1/episodes/${id}/suggest`).catch(() => null) : null,
+      renderSuggestions(),
     ]);
-    if (suggest) {
-      parts.push(h('h2', {}, 'Next-step suggestions'), suggest.suggestions.length
-        ? table(null, ['Tool', 'Score#', 'Support#', 'Success#', 'Example', 'Why'], suggest.suggestions.map((s) => h('tr', {},
-          h('td', {}, s.tool), h('td', { class: 'num' }, fmt.num(s.score, 3)), h('td', { class: 'num' }, s.support),
-          h('td', { class: 'num' }, fmt.pct(s.success_rate)), h('td', {}, s.example_action), h('td', {}, s.why))), { id: 'suggestions' })
-        : h('p', { class: 'muted' }, 'Nothing learnt yet applies here.'));
-    }
     const shown = patterns.patterns.slice(0, 12);
     const more = patterns.patterns.length - shown.length;
     parts.push(h('h2', {}, 'Patterns it shows'), shown.length
@@ -614,6 +622,8 @@ async function episodePage(main, route, page) {
         if (completed) {
           page.stopTimers();
           await renderLearning();
+        } else if (got.steps.length) {
+          await renderSuggestions();
         }
       } finally {
         polling = false;
