@@ -623,6 +623,10 @@ void HttpServer::Impl::Setup() {
         if (comma > at) ids.push_back(list.substr(at, comma - at));
         at = comma + 1;
       }
+      if (ids.empty()) {
+        return SendError(res, 422, "invalid_argument",
+                         "ids must name at least one episode id (comma-separated), got \"\"");
+      }
       *it = std::move(ids);
     }
     auto filter = episode_filter_from_json(*q);
@@ -653,6 +657,13 @@ void HttpServer::Impl::Setup() {
   Add("GET", "/v1/episodes/{id}", [&m](const auto& req, auto& res) {
     auto q = Query(req, res, {});
     if (!q) return;
+    for (const auto& item : q->items()) {
+      if (item.key() != "steps") {
+        return SendError(
+            res, 422, "invalid_argument",
+            fmt::format("unknown query parameter \"{}\" (known: steps)", item.key().substr(0, 64)));
+      }
+    }
     const std::string steps = q->value("steps", "");
     if (!steps.empty() && steps != "true" && steps != "false") {
       return SendError(res, 422, "invalid_argument",

@@ -344,6 +344,9 @@ TEST_P(HttpServerTest, TheDashboardsReadsArePartOfTheApi) {
   EXPECT_EQ(Send("GET", "/v1/episodes?outcome=success").second["episodes"].size(), 0u);
   EXPECT_EQ(Send("GET", "/v1/episodes?outcome=won").first, 422);
   EXPECT_EQ(Send("GET", "/v1/episodes?ids=" + a + ",nope").first, 422);
+  EXPECT_EQ(Send("GET", "/v1/episodes?ids=,").first, 422);
+  EXPECT_EQ(Send("GET", "/v1/episodes/" + a + "?step=false").second["error"]["message"],
+            "unknown query parameter \"step\" (known: steps)");
 
   auto [head, h] = Send("GET", "/v1/episodes/" + a + "?steps=false");
   EXPECT_EQ(head, 200);
