@@ -172,12 +172,12 @@ void AddServeCommand(CLI::App& app, GlobalFlags& flags) {
                         : options.host,
                     server.port());
     std::cout << fmt::format(
-        "engram serving {}\n  API      {}/v1/episodes\n  MCP      {}/mcp\n"
-        "  health   {}/healthz\n  metrics  {}/metrics\n",
-        base, base, base, base, base);
+        "engram serving {}\n  dashboard  {}/\n  API        {}/v1/episodes\n  MCP        {}/mcp\n"
+        "  health     {}/healthz\n  metrics    {}/metrics\n",
+        base, base, base, base, base, base);
     if (!retain.empty()) {
-      std::cout << fmt::format("  retain   episodes started within {}; older ones pruned hourly\n",
-                               retain);
+      std::cout << fmt::format(
+          "  retain     episodes started within {}; older ones pruned hourly\n", retain);
     }
     std::cout << std::flush;
     std::thread waiter([&server, signals] {

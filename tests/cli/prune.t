@@ -64,7 +64,7 @@ $ (engram serve --listen 127.0.0.1:0 --retain 30d > out.txt 2> err.txt & pid=$!;
 422 {"error":{"code":"invalid_argument","message":"dry_run must be true or false, got \"maybe\""}}
 422 {"error":{"code":"invalid_argument","message":"prune has an unknown field \"color\" (known: older_than, status, outcome, domain, dry_run)"}}
 exit 0
-  retain   episodes started within 30d; older ones pruned hourly
+  retain     episodes started within 30d; older ones pruned hourly
 engram serve: retention removed 2 episode(s) and 5 step(s) started before {{*}}
 
 $ engram episode list | grep -c 2025-0

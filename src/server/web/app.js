@@ -367,10 +367,9 @@ async function episodesPage(main, route) {
     const ids = found.episodes.map((e) => e.id);
     const rows = ids.length ? (await api(`/v1/episodes${query({ ids: ids.join(','), limit: ids.length })}`)).episodes : [];
     const byId = new Map(rows.map((e) => [e.id, e]));
-    const kept = found.episodes.filter((r) => byId.has(r.id) &&
-      filters.every((f) => !p[f] || f === 'since' || f === 'until' || matches(byId.get(r.id), f, p[f])));
+    const kept = found.episodes.filter((r) => byId.has(r.id) && filters.every((f) => !p[f] || matches(byId.get(r.id), f, p[f])));
     fill(body, ...kept.map((r) => episodeRow(byId.get(r.id), [h('td', { class: 'num' }, fmt.num(r.score, 3))])));
-    note.textContent = `${kept.length} episodes ranked by recall for “${p.q}” (completed episodes only).`;
+    note.textContent = `${kept.length} episodes ranked by recall for “${p.q}” (completed episodes only, the filters applied to the ${found.episodes.length} it found).`;
   } else {
     const list = await api(`/v1/episodes${query({ ...Object.fromEntries(filters.map((f) => [f, p[f]])), cursor: p.cursor, limit: PAGE_SIZE })}`);
     fill(body, ...list.episodes.map((e) => episodeRow(e)));
@@ -395,6 +394,8 @@ function matches(e, f, v) {
   if (f === 'domain') return e.context.domain === v;
   if (f === 'task_type') return e.task_type === v;
   if (f === 'tag') return e.context.tags.includes(v);
+  if (f === 'since') return Date.parse(e.started_at) >= Date.parse(v);
+  if (f === 'until') return Date.parse(e.started_at) < Date.parse(v);
   return true;
 }
 
