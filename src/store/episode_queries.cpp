@@ -42,7 +42,8 @@ std::string OutcomeKindColumn(Dialect dialect) {
 }
 
 Query ListEpisodesQuery(Dialect dialect, const EpisodeFilter& f) {
-  // The totals (kEpisodeTotalsColumns), each one range of the steps' primary key.
+  // After the episode's columns, its totals (steps, failed steps, tokens; AddToPage reads them),
+  // each one range of the steps' primary key.
   const char* failed = dialect == Dialect::kSqlite ? "success = 0" : "NOT success";
   Query q{fmt::format("SELECT {}, (SELECT count(*) FROM steps WHERE episode_key = episodes.key), "
                       "(SELECT count(*) FROM steps WHERE episode_key = episodes.key AND {}), "
