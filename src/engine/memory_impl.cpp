@@ -528,26 +528,13 @@ Result<std::vector<Pattern>> MemoryImpl::list_patterns(const PatternFilter& filt
   if (filter.domain) {
     return Status::InvalidArgument("episode and domain cannot be combined: pass one of them");
   }
-  auto id = NormalizeEpisodeId(*filter.episode);
+  // An unknown episode is NotFound rather than a pattern-less one.
+  PatternFilter f = filter;
+  auto id = NormalizeEpisodeId(*f.episode);
   if (!id.ok()) return id.status();
-  auto head = store_->find_episode(*id);
-  if (!head.ok()) return head.status();
-  auto hits = store_->patterns_of_episodes({head->key});
-  if (!hits.ok()) return hits.status();
-  std::vector<Pattern> out;
-  for (auto& hit : *hits) {
-    const Pattern& p = hit.pattern;
-    if ((filter.type && p.type != *filter.type) || p.support < filter.min_support ||
-        p.success_rate < filter.min_success - 1e-9) {
-      continue;
-    }
-    out.push_back(std::move(hit.pattern));
-  }
-  // As the store lists them: by support, then success rate, then id.
-  std::sort(out.begin(), out.end(), [](const Pattern& a, const Pattern& b) {
-    return std::tie(b.support, b.success_rate, a.id) < std::tie(a.support, a.success_rate, b.id);
-  });
-  return out;
+  if (auto head = store_->find_episode(*id); !head.ok()) return head.status();
+  f.episode = std::move(*id);
+  return store_->list_patterns(f);
 }
 
 Result<Pattern> MemoryImpl::get_pattern(std::string_view pattern_id) {

@@ -375,6 +375,11 @@ TEST_P(HttpServerTest, TheDashboardsReadsArePartOfTheApi) {
   auto [shown, patterns] = Send("GET", "/v1/patterns?episode=" + a);
   EXPECT_EQ(shown, 200);
   EXPECT_FALSE(patterns["patterns"].empty());
+  for (const auto& p : patterns["patterns"]) {  // each as the list has it, evidence included
+    EXPECT_EQ(p["evidence"], json::array({a})) << p.dump();
+  }
+  EXPECT_EQ(Send("GET", "/v1/patterns?episode=" + a + "&min_support=2").second["patterns"].size(),
+            0u);
   EXPECT_TRUE(Send("GET", "/v1/patterns?episode=" + b).second["patterns"].empty());
   EXPECT_EQ(Send("GET", "/v1/patterns?episode=" + a + "&domain=web").first, 422);
 

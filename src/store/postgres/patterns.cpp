@@ -208,6 +208,13 @@ Result<std::vector<Pattern>> ListPatterns(Connection& conn, const PatternFilter&
     sql += fmt::format(" AND id IN (SELECT pattern_id FROM pattern_domains WHERE domain = ${})",
                        params.size());
   }
+  if (f.episode) {
+    params.add(*f.episode);
+    sql += fmt::format(
+        " AND id IN (SELECT j.v FROM episodes e JOIN episode_patterns ep ON ep.episode_key = "
+        "e.key, json_array_elements_text(ep.pattern_ids::json) AS j(v) WHERE e.id = ${})",
+        params.size());
+  }
   sql += " ORDER BY support DESC, success_sum / support DESC, id";
   auto rows = conn.query(sql, params);
   if (!rows.ok()) return rows.status();

@@ -176,12 +176,18 @@ Result<std::vector<Pattern>> ListPatterns(Connection& conn, const PatternFilter&
       kPatternColumns);
   if (f.type) sql += " AND type = ?3";
   if (f.domain) sql += " AND id IN (SELECT pattern_id FROM pattern_domains WHERE domain = ?4)";
+  if (f.episode) {
+    sql +=
+        " AND id IN (SELECT j.value FROM episodes e JOIN episode_patterns ep ON ep.episode_key = "
+        "e.key, json_each(ep.pattern_ids) j WHERE e.id = ?5)";
+  }
   sql += " ORDER BY support DESC, success_sum * 1.0 / support DESC, id";
   auto st = conn.prepare(sql);
   if (!st.ok()) return st.status();
   st->bind(1, f.min_support).bind(2, f.min_success - 1e-9);
   if (f.type) st->bind(3, to_string(*f.type));
   if (f.domain) st->bind(4, *f.domain);
+  if (f.episode) st->bind(5, *f.episode);
   return ReadPatterns(conn, *st);
 }
 
