@@ -158,7 +158,8 @@ function chart(canvas, config) {
   return new Chart(canvas, config);
 }
 
-// A table: head labels (a label ending in '#' is a number column), rows of cells.
+// A table: head labels (a label ending in '#' is a number column), and rows of cells or a
+// tbody to fill later.
 function table(caption, heads, rows, attrs = {}) {
   return h('div', { class: 'table-wrap' },
     h('table', attrs,
@@ -167,7 +168,7 @@ function table(caption, heads, rows, attrs = {}) {
         const num = t.endsWith('#');
         return h('th', { scope: 'col', class: num ? 'num' : null }, num ? t.slice(0, -1) : t);
       }))),
-      h('tbody', {}, rows)));
+      rows instanceof HTMLTableSectionElement ? rows : h('tbody', {}, rows)));
 }
 
 function episodeRow(e, extra = []) {
@@ -227,9 +228,7 @@ async function overviewPage(main, route, page) {
     h('h1', {}, 'Overview'),
     counted,
     h('section', {}, h('h2', {}, 'Recent episodes'),
-      h('div', { class: 'table-wrap' }, h('table', { id: 'recent' },
-        h('thead', {}, h('tr', {}, EPISODE_HEADS.map((t) => h('th', { scope: 'col', class: t.endsWith('#') ? 'num' : null }, t.replace('#', ''))))),
-        recentBody)),
+      table(null, EPISODE_HEADS, recentBody, { id: 'recent' }),
       h('p', {}, h('a', { href: '#/episodes' }, 'All episodes →'))));
   rowKeys(main);
   // The recent episodes, and which are open, follow along.
@@ -354,10 +353,7 @@ async function episodesPage(main, route) {
   const pager = h('div', { class: 'pager' });
   const note = h('p', { class: 'muted', id: 'episodes-note' });
   fill(main, h('h1', {}, 'Episodes'), form, note,
-    h('div', { class: 'table-wrap' }, h('table', { id: 'episodes' },
-      h('thead', {}, h('tr', {}, [...EPISODE_HEADS, ...(p.q ? ['Score#'] : [])].map((t) =>
-        h('th', { scope: 'col', class: t.endsWith('#') ? 'num' : null }, t.replace('#', ''))))),
-      body)),
+    table(null, [...EPISODE_HEADS, ...(p.q ? ['Score#'] : [])], body, { id: 'episodes' }),
     pager);
   rowKeys(main);
   const started = performance.now();
@@ -498,7 +494,7 @@ async function episodePage(main, route, page) {
     schedule();
   }
 
-  function select(n, scroll) {
+  function openStep(n, scroll) {
     const s = steps.find((x) => x.step_number === n);
     if (!s) return;
     selected = n;
@@ -523,7 +519,7 @@ async function episodePage(main, route, page) {
   }
   page.update = (r) => {
     if (r.id !== id) return false;
-    if (r.step) select(Number(r.step), true);
+    if (r.step) openStep(Number(r.step), true);
     return true;
   };
   tbody.addEventListener('click', (ev) => {
@@ -541,7 +537,7 @@ async function episodePage(main, route, page) {
     if (next === null || !steps.length) return;
     ev.preventDefault();
     history.replaceState(null, '', `#/episodes/${id}/steps/${steps[next].step_number}`);
-    select(steps[next].step_number, true);
+    openStep(steps[next].step_number, true);
   });
 
   // While the episode is open: what similar past episodes did next, asked again as steps come.
@@ -603,7 +599,7 @@ async function episodePage(main, route, page) {
   }
   loading = false;
   renderRows();
-  if (route.step) select(Number(route.step), true);
+  if (route.step) openStep(Number(route.step), true);
   await renderLearning();
 
   // Live: new steps every second while the episode is open; the rest when it completes.
