@@ -112,11 +112,4 @@ std::string StepPageQuery(Dialect dialect) {
       Param(dialect, 2), Param(dialect, 3));
 }
 
-std::string StepsAfterQuery(Dialect dialect) {
-  return fmt::format(
-      "SELECT {} FROM steps WHERE episode_key = {} AND step_number > {} ORDER BY step_number",
-      dialect == Dialect::kSqlite ? kStepColumns : kStepColumnsPostgres, Param(dialect, 1),
-      Param(dialect, 2));
-}
-
 }  // namespace engram

@@ -48,10 +48,6 @@ std::string OutcomeKindColumn(Dialect dialect);
 // step order, at most the third (StepFromRow).
 std::string StepPageQuery(Dialect dialect);
 
-// The steps of the episode whose key is the first parameter, numbered above the second, in
-// step order (StepFromRow).
-std::string StepsAfterQuery(Dialect dialect);
-
 // What completing an episode stores, decided under the store's lock on it (so that no step
 // can commit meanwhile), from its head as read there: NotFound when it is gone (`head` not
 // found), FailedPrecondition when it is completed; otherwise the completion learnt again from

@@ -70,14 +70,9 @@ Result<Episode> PgStore::load_episode(std::string_view id) {
 }
 
 Result<std::vector<ExecutionStep>> PgStore::load_steps(int64_t key, int64_t after, int64_t limit) {
-  static const std::string kQuery = StepPageQuery(Dialect::kPostgres);
   auto lease = readers_.acquire();
   if (!lease.ok()) return lease.status();
-  auto rows = (*lease)->query(kQuery, Params().add(key).add(after).add(limit));
-  if (!rows.ok()) return rows.status();
-  std::vector<ExecutionStep> steps;
-  for (int i = 0; i < rows->size(); ++i) steps.push_back(StepFromRow(Row(*rows, i)));
-  return steps;
+  return StepsAfter(**lease, key, after, limit);
 }
 
 Result<Rows> RunQuery(Connection& conn, const Query& query) {

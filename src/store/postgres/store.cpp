@@ -201,9 +201,10 @@ class PgWriteTransaction final : public WriteTransaction {
 }  // namespace
 
 // The episode's steps numbered above `after`, in order.
-Result<std::vector<ExecutionStep>> StepsAfter(Connection& conn, int64_t key, int64_t after) {
-  static const std::string kQuery = StepsAfterQuery(Dialect::kPostgres);
-  auto rows = conn.query(kQuery, Params().add(key).add(after));
+Result<std::vector<ExecutionStep>> StepsAfter(Connection& conn, int64_t key, int64_t after,
+                                              int64_t limit) {
+  static const std::string kQuery = StepPageQuery(Dialect::kPostgres);
+  auto rows = conn.query(kQuery, Params().add(key).add(after).add(limit));
   if (!rows.ok()) return rows.status();
   std::vector<ExecutionStep> steps;
   for (int i = 0; i < rows->size(); ++i) steps.push_back(StepFromRow(Row(*rows, i)));

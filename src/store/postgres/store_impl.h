@@ -3,6 +3,7 @@
 // migrate).
 #pragma once
 
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -26,8 +27,9 @@ class Transaction : public ScopedTransaction<Connection> {
 // The rows of a statement both stores share (store/episode_queries.h), run on `conn`.
 Result<Rows> RunQuery(Connection& conn, const Query& query);
 
-// The episode's steps numbered above `after`, in order.
-Result<std::vector<ExecutionStep>> StepsAfter(Connection& conn, int64_t key, int64_t after);
+// The episode's steps numbered above `after`, in order, at most `limit`.
+Result<std::vector<ExecutionStep>> StepsAfter(Connection& conn, int64_t key, int64_t after,
+                                              int64_t limit = std::numeric_limits<int64_t>::max());
 
 // The head of the episode whose `column` (key or id) equals `value`.
 Result<EpisodeHead> ReadHead(Connection& conn, std::string_view column, const Params& value,
