@@ -57,6 +57,13 @@ class Importer {
     if (pending_.size() == batch_) Flush();
   }
 
+  // A record that is in the store already, under another id.
+  void Skip(const std::string& record, const std::string& why) {
+    ++skipped_;
+    if (!flags_.json) std::cerr << record << ": " << why << ", skipped\n";
+    errors_.push_back({{"record", record}, {"skipped", why}});
+  }
+
   void Reject(const std::string& record, const std::string& why) {
     ++rejected_;
     errors_.push_back({{"record", record}, {"error", why}});
@@ -111,9 +118,7 @@ class Importer {
       if (s.ok()) {
         ++imported_;
       } else if (s.IsAlreadyExists()) {
-        ++skipped_;
-        if (!flags_.json) std::cerr << record << ": " << s.message() << ", skipped\n";
-        errors_.push_back({{"record", record}, {"skipped", s.message()}});
+        Skip(record, s.message());
       } else {
         Reject(record, s.message());
       }
@@ -206,8 +211,9 @@ void ImportOpenAiChat(std::istream& in, Importer& importer, const Limits& limits
 }
 
 // A Claude Code session transcript: every line read into one episode, a line it cannot use
-// reported by its number and skipped.
-void ImportClaudeCode(std::istream& in, Importer& importer, const Limits& limits,
+// reported by its number and skipped. A session the hook recorded (its name taken) is skipped:
+// it is in the store already.
+void ImportClaudeCode(std::istream& in, Memory& memory, Importer& importer, const Limits& limits,
                       const std::string& name) {
   claude_code::TranscriptReader reader(limits);
   InputLine input;
@@ -225,7 +231,20 @@ void ImportClaudeCode(std::istream& in, Importer& importer, const Limits& limits
     }
     if (Status s = reader.Add(*j); !s.ok()) importer.Reject(record, s.message());
   }
-  importer.Add(name, reader.Finish());
+  auto session = reader.Finish();
+  if (session.ok() && session->metadata.is_object()) {
+    const std::string id = session->metadata.value("session_id", "");
+    auto recorded = id.empty() ? Result<NamedEpisode>(Status::NotFound(""))
+                               : memory.find_named_episode(claude_code::SessionName(id));
+    if (recorded.ok()) {
+      importer.Skip(name, fmt::format("session {} is recorded already (engram hook claude-code), "
+                                      "as episode {}",
+                                      id, recorded->id));
+      return;
+    }
+    if (!recorded.status().IsNotFound()) throw CommandError{recorded.status().message(), 1};
+  }
+  importer.Add(name, std::move(session));
 }
 
 // The whole input as one JSON document, within kMaxDocumentBytes.
@@ -393,7 +412,7 @@ void AddTransferCommands(CLI::App& app, GlobalFlags& flags) {
     } else if (format == "openai-chat") {
       ImportOpenAiChat(in, importer, limits);
     } else if (format == "claude-code") {
-      ImportClaudeCode(in, importer, limits, "the session");
+      ImportClaudeCode(in, *memory, importer, limits, "the session");
     } else {
       auto doc = ReadDocument(in);
       if (!doc.ok()) {

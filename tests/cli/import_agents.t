@@ -29,6 +29,12 @@ llm True 5000 reply
 Bash True 5000 git add . && git commit -m 'Add hello function'
 ...
 
+# A session the hook recorded as it ran is in the store already: its transcript is skipped.
+$ echo '{"session_id":"test-session-id","hook_event_name":"UserPromptSubmit","prompt":"Create a hello world function"}' | XDG_RUNTIME_DIR=$PWD engram --db hooked.db hook claude-code --no-recall && engram --db hooked.db import $TRANSCRIPT_DIR/../data/claude-code/sample_session.jsonl && engram --db hooked.db episode list | grep -c hello
+the session: session test-session-id is recorded already (engram hook claude-code), as episode {{uuid}}, skipped
+imported 0 episode(s), skipped 1 existing, rejected 0
+1
+
 # A line it cannot use is reported by its number and skipped; the rest of the session imports.
 $ printf '%s\n' '{"type":"user","sessionId":"s9","message":{"role":"user","content":"Bump the version"}}' 'not json' '{"type":"user","message":{"content":[{"type":"tool_result","tool_use_id":"nope","content":"x"}]}}' '{"type":"assistant","message":{"id":"m1","content":[{"type":"tool_use","id":"t1","name":"Edit","input":{"file_path":"Cargo.toml"}}]}}' '{"type":"user","message":{"content":[{"type":"tool_result","tool_use_id":"t1","content":"ok"}]}}' > broken.jsonl && engram --db broken.db import broken.jsonl
 line 2: not valid JSON: parse error at line 1, column 2: syntax error while parsing value - invalid literal; last read: 'no'
