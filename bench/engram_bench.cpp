@@ -62,7 +62,7 @@ namespace {
 std::vector<std::string> StartEpisodes(Memory& m, int n) {
   std::vector<std::string> ids;
   for (int e = 0; e < n; ++e)
-    ids.push_back(*m.start_episode({"bench", TaskType::kTesting, {}, {}}));
+    ids.push_back(*m.start_episode({"bench", TaskType::kTesting, {}, {}, {}}));
   return ids;
 }
 
@@ -115,7 +115,7 @@ double Cli(const std::filesystem::path& dir, int64_t steps) {
   std::string id;
   {
     auto m = OpenOrDie(url);
-    id = *m->start_episode({"bench", TaskType::kTesting, {}, {}});
+    id = *m->start_episode({"bench", TaskType::kTesting, {}, {}, {}});
   }
   const auto input = dir / "steps.jsonl";
   {

@@ -26,7 +26,7 @@ double CopyLimit(const std::string& url, int64_t steps) {
   {
     auto m = OpenOrDie(url);  // the engram schema, and episodes to hold the steps
     for (int e = 0; e < kEpisodes; ++e) {
-      if (!m->start_episode({"bench", TaskType::kTesting, {}, {}}).ok()) Fail("start_episode");
+      if (!m->start_episode({"bench", TaskType::kTesting, {}, {}, {}}).ok()) Fail("start_episode");
     }
   }
   auto conn = pg::Connection::Open(url, "SET search_path = engram");
@@ -67,7 +67,7 @@ double IngestOn(const std::string& url, int64_t steps) {
   auto m = OpenOrDie(url);
   std::vector<std::string> ids;
   for (int e = 0; e < kEpisodes; ++e) {
-    auto id = m->start_episode({"bench", TaskType::kTesting, {}, {}});
+    auto id = m->start_episode({"bench", TaskType::kTesting, {}, {}, {}});
     if (!id.ok()) Die("start_episode", id.status());
     ids.push_back(*id);
   }

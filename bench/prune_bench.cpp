@@ -83,7 +83,7 @@ PruneFigures MeasurePrune(const std::string& url, int64_t episodes) {
   }
   std::vector<std::string> open;
   for (int e = 0; e < kEpisodes; ++e) {
-    open.push_back(*m->start_episode({"log beside the prune", TaskType::kTesting, {}, {}}));
+    open.push_back(*m->start_episode({"log beside the prune", TaskType::kTesting, {}, {}, {}}));
   }
   auto stats = [](std::vector<double> v, Latencies& out) {
     out.p50_ms = Percentile(v, 0.5);

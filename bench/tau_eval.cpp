@@ -289,7 +289,7 @@ TauEval EvaluateTau(const std::string& url, const char* cli, const std::filesyst
 
     // Suggestions: the held-out attempt replayed into an open episode, asked before each call.
     Episode replay = AsEpisode(a->traj);
-    auto id = m->start_episode({replay.task, replay.task_type, replay.context, {}});
+    auto id = m->start_episode({replay.task, replay.task_type, replay.context, {}, {}});
     if (!id.ok()) Die("start_episode", id.status());
     std::string current;
     for (auto& step : replay.steps) {

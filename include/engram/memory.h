@@ -98,10 +98,11 @@ class Memory {
                                                    const EpisodeSpec& spec) = 0;
   // The episode `name` names, with its status, step count and task. NotFound when it names none.
   virtual Result<NamedEpisode> find_named_episode(std::string_view name) = 0;
-  // Replaces the task of an open episode, for a task learnt after the start (OpenTelemetry's
-  // first user message may arrive after other spans). InvalidArgument as start_episode for the
-  // task; FailedPrecondition for a completed episode; NotFound for an unknown one.
-  virtual Status set_task(std::string_view episode_id, std::string_view task) = 0;
+  // Changes an open episode by what the caller learnt after starting it (OpenTelemetry's first
+  // user message, agent name and root span may arrive after other spans). InvalidArgument as
+  // start_episode for what it sets (an empty task, metadata that would pass its limit, a
+  // malformed time); FailedPrecondition for a completed episode; NotFound for an unknown one.
+  virtual Status amend_episode(std::string_view episode_id, const EpisodeAmendment& amendment) = 0;
   // Names the episode by `name` too. AlreadyExists when the name names another episode (naming
   // the same one again is Ok); NotFound for an unknown episode.
   virtual Status name_episode(std::string_view episode_id, std::string_view name) = 0;
@@ -138,6 +139,11 @@ class Memory {
   // episode. Completing twice is FailedPrecondition; an episode with no steps may complete.
   // InvalidArgument for an outcome that breaks a limit; NotFound for an unknown episode.
   virtual Result<Episode> complete_episode(std::string_view episode_id, const Outcome& outcome) = 0;
+  // As complete_episode, told more by a caller that knows it (CompletionOptions: when the task
+  // ended, whether its steps arrived out of order). InvalidArgument for an ended_at that is
+  // malformed or before the episode's started_at (naming both).
+  virtual Result<Episode> complete_episode(std::string_view episode_id, const Outcome& outcome,
+                                           const CompletionOptions& options) = 0;
 
   // The whole episode, steps in step_number order, including steps accepted by this Memory
   // whose batch has not committed yet. NotFound for an unknown episode.

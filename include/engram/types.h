@@ -75,6 +75,19 @@ struct EpisodeSpec {
   TaskType task_type = TaskType::kOther;
   Context context;
   nlohmann::json metadata = nlohmann::json::object();  // must be a JSON object
+  // When the task started, RFC 3339, when the caller knows it (the first span of a trace);
+  // unset, now.
+  std::optional<std::string> started_at;
+};
+
+// What amend_episode changes in an open episode, for what is learnt after its start (a trace's
+// root span, which names the agent and its start, often arrives last). What is unset stays.
+struct EpisodeAmendment {
+  std::optional<std::string> task;                     // replaces the task; not empty
+  std::optional<std::string> started_at;               // replaces the start, RFC 3339
+  std::optional<std::string> domain;                   // replaces context.domain
+  std::vector<std::string> tags;                       // added to context.tags, each once
+  nlohmann::json metadata = nlohmann::json::object();  // each key set in the episode's metadata
 };
 
 struct Outcome {
@@ -83,6 +96,16 @@ struct Outcome {
   std::vector<std::string> artifacts;
   std::vector<std::string> completed;  // partial success: what was done
   std::vector<std::string> failed;     // partial success: what was not
+};
+
+// What a caller that knows more than "now" tells complete_episode (an OpenTelemetry trace's
+// root span says when the run ended; its spans' exports race, so its steps may have arrived out
+// of order).
+struct CompletionOptions {
+  std::optional<std::string> ended_at;  // RFC 3339, not before started_at; unset, now
+  // Renumbers the steps by timestamp (steps of one time keep their order) before the episode is
+  // learnt from, so the reflection and patterns see them as they ran.
+  bool order_steps_by_time = false;
 };
 
 // What an episode's committed steps add up to, as list_episodes reads it.

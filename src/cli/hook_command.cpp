@@ -171,7 +171,9 @@ void UserPromptSubmit(Memory& memory, const cc::HookEvent& e, const HookArgs& ar
   }
   const NamedEpisode& episode = *s.found;
   if (!first && episode.task == cc::PendingTask(e.session_id)) {  // started by SessionStart
-    Require(memory.set_task(episode.id, cc::SessionSpec(e, e.prompt, limits).task));
+    EpisodeAmendment amendment;
+    amendment.task = cc::SessionSpec(e, e.prompt, limits).task;
+    Require(memory.amend_episode(episode.id, amendment));
     first = true;
   }
   if (!first) {

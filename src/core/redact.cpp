@@ -351,6 +351,15 @@ void Redactor::Redact(EpisodeSpec& spec) const {
   Note(spec.metadata, counts);
 }
 
+void Redactor::Redact(EpisodeAmendment& a) const {
+  RedactionCounts counts;
+  if (a.task) Redact(*a.task, counts);
+  if (a.domain) Redact(*a.domain, counts);
+  for (auto& tag : a.tags) Redact(tag, counts);
+  Redact(a.metadata, counts);
+  Note(a.metadata, counts);
+}
+
 void Redactor::Redact(Outcome& outcome, RedactionCounts& counts) const {
   Redact(outcome.summary, counts);
   for (auto* list : {&outcome.artifacts, &outcome.completed, &outcome.failed}) {

@@ -46,6 +46,8 @@ class Redactor {
   void Redact(ExecutionStep& step) const;
   // An episode's task, context and metadata ("redacted" noted in the metadata).
   void Redact(EpisodeSpec& spec) const;
+  // What an amendment sets ("redacted" noted in the metadata it sets).
+  void Redact(EpisodeAmendment& amendment) const;
   // An outcome's summary and lists; what fired is returned for the caller to note.
   void Redact(Outcome& outcome, RedactionCounts& counts) const;
   // A whole episode (an import): its task, context, metadata, outcome and steps.

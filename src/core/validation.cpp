@@ -150,9 +150,40 @@ Result<PreparedStep> PrepareStep(ExecutionStep step, const Limits& limits, std::
   return out;
 }
 
+namespace {
+
+Status ValidateTask(std::string_view task, const Limits& limits) {
+  if (task.empty()) return Status::InvalidArgument("task is empty");
+  return ValidateText("task", task, limits.max_task_bytes);
+}
+
+Status ValidateTags(const std::vector<std::string>& tags, const Limits& limits) {
+  for (const auto& tag : tags) {
+    if (tag.empty()) return Status::InvalidArgument("context.tags contains an empty tag");
+    if (Status s = ValidateText("context.tags", tag, limits.max_tool_bytes); !s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+Status ValidateMetadata(const nlohmann::json& metadata, const Limits& limits) {
+  auto meta = DumpObject("metadata", metadata);
+  if (!meta.ok()) return meta.status();
+  if (meta->size() > limits.max_parameters_bytes) {
+    return Status::InvalidArgument(fmt::format("metadata is {} bytes, limit {} bytes", meta->size(),
+                                               limits.max_parameters_bytes));
+  }
+  return Status::Ok();
+}
+
+Status ValidateStartedAt(const std::optional<std::string>& started_at) {
+  if (!started_at) return Status::Ok();
+  return ParseTimestamp("started_at", *started_at).status();
+}
+
+}  // namespace
+
 Status ValidateEpisodeSpec(const EpisodeSpec& spec, const Limits& limits) {
-  if (spec.task.empty()) return Status::InvalidArgument("task is empty");
-  if (Status s = ValidateText("task", spec.task, limits.max_task_bytes); !s.ok()) return s;
+  if (Status s = ValidateTask(spec.task, limits); !s.ok()) return s;
   const auto& c = spec.context;
   for (const auto& [field, value] :
        {std::pair{"context.domain", &c.domain}, std::pair{"context.language", &c.language},
@@ -161,17 +192,23 @@ Status ValidateEpisodeSpec(const EpisodeSpec& spec, const Limits& limits) {
       if (Status s = ValidateText(field, **value, limits.max_tool_bytes); !s.ok()) return s;
     }
   }
-  for (const auto& tag : c.tags) {
-    if (tag.empty()) return Status::InvalidArgument("context.tags contains an empty tag");
-    if (Status s = ValidateText("context.tags", tag, limits.max_tool_bytes); !s.ok()) return s;
+  if (Status s = ValidateTags(c.tags, limits); !s.ok()) return s;
+  if (Status s = ValidateMetadata(spec.metadata, limits); !s.ok()) return s;
+  return ValidateStartedAt(spec.started_at);
+}
+
+Status ValidateAmendment(const EpisodeAmendment& a, const Limits& limits) {
+  if (a.task) {
+    if (Status s = ValidateTask(*a.task, limits); !s.ok()) return s;
   }
-  auto meta = DumpObject("metadata", spec.metadata);
-  if (!meta.ok()) return meta.status();
-  if (meta->size() > limits.max_parameters_bytes) {
-    return Status::InvalidArgument(fmt::format("metadata is {} bytes, limit {} bytes", meta->size(),
-                                               limits.max_parameters_bytes));
+  if (a.domain) {
+    if (Status s = ValidateText("context.domain", *a.domain, limits.max_tool_bytes); !s.ok()) {
+      return s;
+    }
   }
-  return Status::Ok();
+  if (Status s = ValidateTags(a.tags, limits); !s.ok()) return s;
+  if (Status s = ValidateMetadata(a.metadata, limits); !s.ok()) return s;
+  return ValidateStartedAt(a.started_at);
 }
 
 Status ValidateOutcome(const Outcome& outcome, const Limits& limits) {

@@ -27,6 +27,9 @@ Result<PreparedStep> PrepareStep(ExecutionStep step, const Limits& limits,
 Result<PreparedStep> PrepareStep(ExecutionStep step, const Limits& limits, std::string_view now);
 
 Status ValidateEpisodeSpec(const EpisodeSpec& spec, const Limits& limits);
+// What an amendment sets, as ValidateEpisodeSpec checks it; the metadata's size once merged is
+// the store's to check.
+Status ValidateAmendment(const EpisodeAmendment& amendment, const Limits& limits);
 // A name of the caller's for an episode (Memory::start_named_episode): 1 to
 // kMaxEpisodeNameBytes of UTF-8 without NUL.
 inline constexpr size_t kMaxEpisodeNameBytes = 512;

@@ -167,7 +167,7 @@ Result<ImportedEpisode> EpisodeImport::Prepare(size_t index) {
   auto id = NormalizeEpisodeId(e.id);
   if (!id.ok()) return id.status();
   e.id = *id;
-  EpisodeSpec spec{e.task, e.task_type, e.context, e.metadata};
+  EpisodeSpec spec{e.task, e.task_type, e.context, e.metadata, std::nullopt};
   if (Status s = ValidateEpisodeSpec(spec, limits); !s.ok()) return s;
   if (e.metadata.is_null()) e.metadata = nlohmann::json::object();
   if (e.started_at.empty()) {

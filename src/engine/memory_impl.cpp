@@ -79,7 +79,9 @@ Episode MemoryImpl::NewEpisode(const EpisodeSpec& spec) const {
   e.task_type = spec.task_type;
   e.context = spec.context;
   e.status = EpisodeStatus::kOpen;
-  e.started_at = FormatTimestamp(now);
+  // Validated with the spec: the time normalized, so stored times compare as text.
+  e.started_at = spec.started_at ? NormalizeTimestamp("started_at", *spec.started_at).value()
+                                 : FormatTimestamp(now);
   e.metadata = spec.metadata.is_null() ? nlohmann::json::object() : spec.metadata;
   return e;
 }
@@ -148,20 +150,20 @@ Result<std::pair<std::string, int64_t>> MemoryImpl::StoredKey(std::string_view e
   return std::pair{*id, head->key};
 }
 
-Status MemoryImpl::set_task(std::string_view episode_id, std::string_view sent) {
-  std::string task(sent);
-  RedactionCounts redacted;
-  redactor_->Redact(task, redacted);
-  if (task.empty()) return Status::InvalidArgument("task is empty");
-  if (Status s = ValidateText("task", task, options_.limits.max_task_bytes); !s.ok()) return s;
+Status MemoryImpl::amend_episode(std::string_view episode_id, const EpisodeAmendment& sent) {
+  EpisodeAmendment a = sent;
+  redactor_->Redact(a);
+  if (Status s = ValidateAmendment(a, options_.limits); !s.ok()) return s;
   auto stored = StoredKey(episode_id);
   if (!stored.ok()) return stored.status();
   const auto& [id, key] = *stored;
-  Status s = store_->set_task(key, task);
+  Status s = store_->amend_episode(key, a, options_.limits.max_parameters_bytes);
   if (s.IsNotFound()) return Status::NotFound(fmt::format("episode {} not found", id));
   if (s.IsFailedPrecondition()) {
-    return Status::FailedPrecondition(fmt::format("episode {} is completed: its task stays", id));
+    return Status::FailedPrecondition(
+        fmt::format("episode {} is completed: it stays as it is", id));
   }
+  if (s.IsInvalidArgument()) return s;
   return NoteWrite(s);
 }
 
@@ -340,7 +342,18 @@ Result<int64_t> MemoryImpl::CloseEpisode(std::unique_lock<std::mutex>& lock,
   return key;
 }
 
-Result<Episode> MemoryImpl::complete_episode(std::string_view episode_id, const Outcome& sent) {
+Result<Episode> MemoryImpl::complete_episode(std::string_view episode_id, const Outcome& outcome) {
+  return complete_episode(episode_id, outcome, CompletionOptions{});
+}
+
+Result<Episode> MemoryImpl::complete_episode(std::string_view episode_id, const Outcome& sent,
+                                             const CompletionOptions& options) {
+  std::optional<std::chrono::system_clock::time_point> at;
+  if (options.ended_at) {
+    auto parsed = ParseTimestamp("ended_at", *options.ended_at);
+    if (!parsed.ok()) return parsed.status();
+    at = *parsed;
+  }
   Outcome outcome = sent;
   RedactionCounts redacted;
   redactor_->Redact(outcome, redacted);
@@ -354,12 +367,23 @@ Result<Episode> MemoryImpl::complete_episode(std::string_view episode_id, const 
   // are learnt from too, inside that transaction.
   const std::string id = *NormalizeEpisodeId(episode_id);  // CloseEpisode validated it
   const Status s = [&]() -> Status {
+    if (options.order_steps_by_time) {
+      if (Status ordered = store_->order_steps_by_time(*key); !ordered.ok()) return ordered;
+    }
     auto episode = store_->load_episode(id);
     if (!episode.ok()) return episode.status();
     auto history =
         store_->recent_costs(episode->task_type, episode->context.domain, kHistoryEpisodes);
     if (!history.ok()) return history.status();
-    const auto ended_at = options_.clock->now();
+    const auto ended_at = at.value_or(options_.clock->now());
+    if (at) {
+      auto started = ParseTimestamp("started_at", episode->started_at);
+      if (started.ok() && *at < *started) {
+        return Status::InvalidArgument(
+            fmt::format("ended_at {} is before the episode's started_at {}", FormatTimestamp(*at),
+                        episode->started_at));
+      }
+    }
     return store_->complete_episode(
         *key, Learn(*episode, outcome, ended_at, *history), [&](std::vector<ExecutionStep> later) {
           Episode whole = *episode;  // a store may call this again should its transaction retry

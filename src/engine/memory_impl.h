@@ -42,13 +42,15 @@ class MemoryImpl final : public Memory {
   Result<NamedEpisode> start_named_episode(std::string_view name, const EpisodeSpec& spec) override;
   Result<NamedEpisode> find_named_episode(std::string_view name) override;
   Status name_episode(std::string_view episode_id, std::string_view name) override;
-  Status set_task(std::string_view episode_id, std::string_view task) override;
+  Status amend_episode(std::string_view episode_id, const EpisodeAmendment& amendment) override;
   Result<int64_t> log_step(std::string_view episode_id, ExecutionStep step) override;
   Result<StepTicket> log_step_async(std::string_view episode_id, ExecutionStep step) override;
   Result<std::vector<int64_t>> log_steps(std::string_view episode_id,
                                          std::vector<ExecutionStep> steps) override;
   Status flush() override;
   Result<Episode> complete_episode(std::string_view episode_id, const Outcome& outcome) override;
+  Result<Episode> complete_episode(std::string_view episode_id, const Outcome& outcome,
+                                   const CompletionOptions& options) override;
   Result<Episode> get_episode(std::string_view episode_id) override;
   Result<StepPage> list_steps(std::string_view episode_id, const StepRange& range) override;
   Result<EpisodePage> list_episodes(const EpisodeFilter& filter) override;
@@ -122,6 +124,7 @@ class MemoryImpl final : public Memory {
   Result<std::map<int64_t, ExecutionStep>> Uncommitted(const std::string& id, int64_t after);
   // A new open episode from a valid spec, as start_episode stores it.
   Episode NewEpisode(const EpisodeSpec& spec) const;
+
   // The normalized id and store key of an episode; NotFound when there is none.
   Result<std::pair<std::string, int64_t>> StoredKey(std::string_view episode_id);
   // Remembers a new open episode for the steps that follow.

@@ -132,12 +132,10 @@ bool Failed(const trace::Span& span) {
          Attribute(span, "error.type").has_value();
 }
 
-std::string StartTimestamp(const trace::Span& span) {
-  // Unset (0), or past what engram stores (the year 2261): the time it is stored, then.
+std::string SpanTime(uint64_t unix_nano) {
   constexpr uint64_t kYear2262 = 9'214'646'400ull * 1'000'000'000ull;
-  if (span.start_time_unix_nano() == 0 || span.start_time_unix_nano() >= kYear2262) return "";
-  const auto since_epoch =
-      std::chrono::nanoseconds(static_cast<int64_t>(span.start_time_unix_nano()));
+  if (unix_nano == 0 || unix_nano >= kYear2262) return "";
+  const auto since_epoch = std::chrono::nanoseconds(static_cast<int64_t>(unix_nano));
   return FormatTimestamp(std::chrono::system_clock::time_point(
       std::chrono::duration_cast<std::chrono::system_clock::duration>(since_epoch)));
 }

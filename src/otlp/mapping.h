@@ -4,6 +4,7 @@
 // instrumentations still send: gen_ai.system, gen_ai.usage.prompt_tokens and completion_tokens).
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -59,8 +60,12 @@ std::string FirstUserMessage(const trace::Span& span);
 // Whether the span failed: status ERROR, or error.type set.
 bool Failed(const trace::Span& span);
 
-// The span's start as engram writes timestamps; "" (stamped when stored) when it is unset or
-// past the year 2261.
-std::string StartTimestamp(const trace::Span& span);
+// A span's time (nanoseconds since the epoch) as engram writes timestamps; "" when it is unset
+// (0) or past the year 2261, which engram does not store.
+std::string SpanTime(uint64_t unix_nano);
+// The span's start: SpanTime, "" stamped when stored.
+inline std::string StartTimestamp(const trace::Span& span) {
+  return SpanTime(span.start_time_unix_nano());
+}
 
 }  // namespace engram::otlp

@@ -7,6 +7,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "core/timestamp.h"
 #include "core/utf8.h"
 #include "core/validation.h"
 #include "otlp/mapping.h"
@@ -75,31 +76,59 @@ bool UnknownService(std::string_view name) {
   return name.starts_with("unknown_service");
 }
 
+// What the spans of one trace in an export say of their episode.
+struct TraceFacts {
+  std::optional<std::string> conversation;  // gen_ai.conversation.id, not empty
+  std::optional<std::string> agent;         // gen_ai.agent.name of the earliest span with one
+  std::optional<std::string> service;       // the resource's service.name, not an SDK default
+  uint64_t earliest = 0;                    // the earliest start, ns since the epoch; 0 none
+  const trace::Span* root = nullptr;
+  bool gen_ai = false;  // a span has a gen_ai.* attribute
+};
+
+TraceFacts FactsOf(const TraceSpans& t) {
+  TraceFacts f;
+  const resource::Resource* resource = nullptr;
+  uint64_t agent_start = 0;
+  for (const SpanRef& ref : t.spans) {
+    const trace::Span& span = *ref.span;
+    if (IsRoot(span)) f.root = &span;
+    if (!resource || IsRoot(span)) resource = ref.resource;
+    f.gen_ai = f.gen_ai || IsGenAi(span);
+    if (!f.conversation) f.conversation = Attribute(span, "gen_ai.conversation.id");
+    const uint64_t start = span.start_time_unix_nano();
+    if (!SpanTime(start).empty() && (f.earliest == 0 || start < f.earliest)) f.earliest = start;
+    if (!f.agent || start < agent_start) {
+      if (auto agent = Attribute(span, "gen_ai.agent.name")) {
+        f.agent = std::move(agent);
+        agent_start = start;
+      }
+    }
+  }
+  if (f.conversation && f.conversation->empty()) f.conversation.reset();
+  if (resource) {
+    auto service = Attribute(resource->attributes(), "service.name");
+    if (service && !service->empty() && !UnknownService(*service)) f.service = std::move(service);
+  }
+  return f;
+}
+
 // The episode a trace's first spans start: the task is the first user message of the
 // earliest span that has input messages, else the root's agent name and name (kept in the
 // metadata as otel.task_fallback, for the user message to replace when it arrives).
-EpisodeSpec SpecOf(const TraceSpans& t, const std::optional<std::string>& conversation,
-                   const Limits& limits) {
+EpisodeSpec SpecOf(const TraceSpans& t, const TraceFacts& f, const Limits& limits) {
   EpisodeSpec spec;
-  std::vector<const trace::Span*> by_start;
-  const trace::Span* root = nullptr;
-  const resource::Resource* resource = nullptr;
-  for (const SpanRef& ref : t.spans) {
-    by_start.push_back(ref.span);
-    if (IsRoot(*ref.span)) root = ref.span;
-    if (!resource || IsRoot(*ref.span)) resource = ref.resource;
-  }
-  std::stable_sort(by_start.begin(), by_start.end(), [](const auto* a, const auto* b) {
-    return a->start_time_unix_nano() < b->start_time_unix_nano();
-  });
   spec.task = UserTask(t, limits);
   const bool fallback = spec.task.empty();
-  std::optional<std::string> agent;
-  for (const trace::Span* span : by_start) {
-    if ((agent = Attribute(*span, "gen_ai.agent.name"))) break;
-  }
   if (spec.task.empty()) {
-    const trace::Span* named = root ? root : by_start.front();
+    const trace::Span* named = f.root;
+    for (const SpanRef& ref : t.spans) {
+      if (!named || ref.span->start_time_unix_nano() < named->start_time_unix_nano()) {
+        named = ref.span;
+      }
+      if (f.root) named = f.root;
+    }
+    const auto& agent = f.agent;
     spec.task = agent && *agent != named->name() ? fmt::format("{} {}", *agent, named->name())
                                                  : named->name();
   }
@@ -108,18 +137,76 @@ EpisodeSpec SpecOf(const TraceSpans& t, const std::optional<std::string>& conver
   spec.task = Cut(std::move(spec.task), limits.max_task_bytes);
   spec.metadata = nlohmann::json::object();
   spec.metadata["otel.trace_id"] = t.hex;
-  if (conversation) spec.metadata["gen_ai.conversation.id"] = *conversation;
-  if (agent) spec.metadata["gen_ai.agent.name"] = *agent;
+  if (f.conversation) spec.metadata["gen_ai.conversation.id"] = *f.conversation;
+  if (f.agent) spec.metadata["gen_ai.agent.name"] = *f.agent;
   if (fallback) spec.metadata["otel.task_fallback"] = spec.task;
-  if (agent && !agent->empty()) spec.context.tags.push_back(Cut(*agent, limits.max_tool_bytes));
-  if (resource) {
-    auto service = Attribute(resource->attributes(), "service.name");
-    if (service && !service->empty() && !UnknownService(*service)) {
-      spec.metadata["service.name"] = *service;
-      spec.context.domain = Cut(*service, limits.max_tool_bytes);
+  if (f.agent && !f.agent->empty())
+    spec.context.tags.push_back(Cut(*f.agent, limits.max_tool_bytes));
+  if (f.service) {
+    spec.metadata["service.name"] = *f.service;
+    spec.context.domain = Cut(*f.service, limits.max_tool_bytes);
+  }
+  if (f.earliest) spec.started_at = SpanTime(f.earliest);
+  return spec;
+}
+
+// What an episode the receiver starts for these facts knows of itself.
+TraceReceiver::Known KnownOf(const TraceFacts& f, const std::string& trace, bool fallback) {
+  TraceReceiver::Known known;
+  known.trace = trace;
+  known.task_fallback = fallback;
+  known.conversation = f.conversation.has_value();
+  known.agent = f.agent.has_value();
+  known.service = f.service.has_value();
+  known.earliest = f.earliest ? f.earliest : TraceReceiver::Known::kStamped;
+  return known;
+}
+
+// What the facts add to an episode that knows `known` (the user's message, when it arrives
+// after the episode started without it; a conversation id, agent or service not seen before;
+// an earlier start): the amendment, and `known` as it will be. Nothing set when nothing is new.
+EpisodeAmendment AmendmentOf(const TraceSpans& t, const TraceFacts& f, TraceReceiver::Known& known,
+                             const Limits& limits) {
+  EpisodeAmendment a;
+  if (known.task_fallback) {
+    if (std::string task = UserTask(t, limits); !task.empty()) {
+      a.task = std::move(task);
+      known.task_fallback = false;
     }
   }
-  return spec;
+  if (f.conversation && !known.conversation) {
+    a.metadata["gen_ai.conversation.id"] = *f.conversation;
+    known.conversation = true;
+  }
+  if (f.agent && !known.agent) {
+    a.metadata["gen_ai.agent.name"] = *f.agent;
+    if (!f.agent->empty()) a.tags.push_back(Cut(*f.agent, limits.max_tool_bytes));
+    known.agent = true;
+  }
+  if (f.service && !known.service) {
+    a.metadata["service.name"] = *f.service;
+    a.domain = Cut(*f.service, limits.max_tool_bytes);
+    known.service = true;
+  }
+  if (f.earliest && f.earliest < known.earliest) {
+    a.started_at = SpanTime(f.earliest);
+    known.earliest = f.earliest;
+  }
+  return a;
+}
+
+// Completes the episode at `ended_at` (now when it is "", a root span without an end), its
+// steps put in the order they started: exports race, so they may have arrived out of it.
+Result<Episode> Complete(Memory& memory, const std::string& id, const Outcome& outcome,
+                         const std::string& ended_at) {
+  CompletionOptions options;
+  if (!ended_at.empty()) options.ended_at = ended_at;
+  options.order_steps_by_time = true;
+  return memory.complete_episode(id, outcome, options);
+}
+
+bool Empty(const EpisodeAmendment& a) {
+  return !a.task && !a.started_at && !a.domain && a.tags.empty() && a.metadata.empty();
 }
 
 // What the receiver knows of an episode it found by name rather than started: read from it.
@@ -135,9 +222,18 @@ Result<TraceReceiver::Known> Read(Memory& memory, const std::string& id) {
     }
   }
   if (episode->metadata.is_object()) {
-    known.trace = episode->metadata.value("otel.trace_id", "");
+    const nlohmann::json& m = episode->metadata;
+    known.trace = m.value("otel.trace_id", "");
     known.task_fallback = episode->status == EpisodeStatus::kOpen &&
-                          episode->metadata.value("otel.task_fallback", "") == episode->task;
+                          m.value("otel.task_fallback", "") == episode->task;
+    known.conversation = m.contains("gen_ai.conversation.id");
+    known.agent = m.contains("gen_ai.agent.name");
+    known.service = m.contains("service.name");
+  }
+  if (auto started = ParseTimestamp("started_at", episode->started_at); started.ok()) {
+    const auto ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(started->time_since_epoch());
+    if (ns.count() > 0) known.earliest = static_cast<uint64_t>(ns.count());
   }
   return known;
 }
@@ -145,15 +241,9 @@ Result<TraceReceiver::Known> Read(Memory& memory, const std::string& id) {
 // The episode the trace's spans go to, found by its names (and named by those it lacks) or
 // started; nullopt when the trace is not an agent's or its names are refused.
 Result<std::optional<NamedEpisode>> EpisodeOf(Memory& memory, const Limits& limits,
-                                              const TraceSpans& t, bool& fallback,
-                                              Refusals& refused) {
-  std::optional<std::string> conversation;
-  bool gen_ai = false;
-  for (const SpanRef& ref : t.spans) {
-    if (!conversation) conversation = Attribute(*ref.span, "gen_ai.conversation.id");
-    gen_ai = gen_ai || IsGenAi(*ref.span);
-  }
-  if (conversation && conversation->empty()) conversation.reset();
+                                              const TraceSpans& t, const TraceFacts& facts,
+                                              bool& fallback, Refusals& refused) {
+  const std::optional<std::string>& conversation = facts.conversation;
   std::vector<std::string> names;
   // A conversation id too long to be a name leaves its episode to the trace (the id is kept in
   // the metadata all the same).
@@ -176,8 +266,8 @@ Result<std::optional<NamedEpisode>> EpisodeOf(Memory& memory, const Limits& limi
     unnamed.push_back(&name);
   }
   if (!episode) {
-    if (!gen_ai) return std::optional<NamedEpisode>();  // not an agent's trace: none of it stored
-    const EpisodeSpec spec = SpecOf(t, conversation, limits);
+    if (!facts.gen_ai) return std::optional<NamedEpisode>();  // not an agent's: none of it stored
+    const EpisodeSpec spec = SpecOf(t, facts, limits);
     auto started = memory.start_named_episode(names.front(), spec);
     if (!started.ok()) {
       if (!Refusable(started.status())) return started.status();
@@ -201,8 +291,9 @@ Result<std::optional<NamedEpisode>> EpisodeOf(Memory& memory, const Limits& limi
 // episode whose root arrived waits in the pending episodes for the rest of its spans (its due
 // time moves with each span that arrives), or completes at once with no delay.
 Status TraceReceiver::Record(const TraceSpans& t, Refusals& refused) {
+  const TraceFacts facts = FactsOf(t);
   bool fallback = false;
-  auto named = EpisodeOf(memory_, limits_, t, fallback, refused);
+  auto named = EpisodeOf(memory_, limits_, t, facts, fallback, refused);
   if (!named.ok()) return named.status();
   if (!*named) return Status::Ok();
   const NamedEpisode& episode = **named;
@@ -221,26 +312,16 @@ Status TraceReceiver::Record(const TraceSpans& t, Refusals& refused) {
   if (kept) {
     known = std::move(*kept);
   } else if (episode.started) {
-    known.trace = t.hex;
-    known.task_fallback = fallback;
+    known = KnownOf(facts, t.hex, fallback);
   } else {
     auto read = Read(memory_, id);
     if (!read.ok()) return read.status();
     known = std::move(*read);
   }
 
-  // The user's message, when it arrives after the episode started without it.
-  if (known.task_fallback) {
-    if (std::string task = UserTask(t, limits_); !task.empty()) {
-      Status s = memory_.set_task(id, task);
-      if (!s.ok() && !Refusable(s)) return s;
-      known.task_fallback = false;
-    }
-  }
-  const trace::Span* root = nullptr;
+  const trace::Span* root = facts.root;
   std::vector<const trace::Span*> fresh;
   for (const SpanRef& ref : t.spans) {
-    if (IsRoot(*ref.span)) root = ref.span;
     // insert: a span twice in one export is stored once too.
     if (RoleOf(*ref.span) != SpanRole::kOther &&
         known.spans.insert(SpanKey(t.hex, HexId(ref.span->span_id()))).second) {
@@ -256,6 +337,11 @@ Status TraceReceiver::Record(const TraceSpans& t, Refusals& refused) {
     refused.Add(late, fmt::format("{} span(s) of trace {} arrived after episode {} completed", late,
                                   t.hex, id));
     return Status::Ok();
+  }
+  // What these spans say that the episode lacks: one write, and none when nothing is new.
+  if (EpisodeAmendment a = AmendmentOf(t, facts, known, limits_); !Empty(a)) {
+    Status s = memory_.amend_episode(id, a);
+    if (!s.ok() && !Refusable(s)) return s;
   }
   bool keep = true;  // whether `known` still tells the episode's steps
   if (!fresh.empty()) {
@@ -274,6 +360,12 @@ Status TraceReceiver::Record(const TraceSpans& t, Refusals& refused) {
     }
   }
 
+  // The root's end, and never before the episode's start (clocks of several services differ).
+  const std::string ended_at =
+      root ? SpanTime(known.earliest == Known::kStamped
+                          ? root->end_time_unix_nano()
+                          : std::max<uint64_t>(root->end_time_unix_nano(), known.earliest))
+           : "";
   std::optional<Outcome> complete_now;
   {
     std::lock_guard lock(shared_.mu);
@@ -287,7 +379,7 @@ Status TraceReceiver::Record(const TraceSpans& t, Refusals& refused) {
         outcome.summary = Cut(StorableText(root->status().message()), limits_.max_task_bytes);
       }
       if (delay_.count() > 0) {
-        shared_.pending.emplace(id, Pending{std::move(outcome), due});
+        shared_.pending.emplace(id, Pending{std::move(outcome), ended_at, due});
         wake_.notify_all();
       } else {
         complete_now = std::move(outcome);
@@ -299,7 +391,7 @@ Status TraceReceiver::Record(const TraceSpans& t, Refusals& refused) {
     }
   }
   if (complete_now) {
-    auto done = memory_.complete_episode(id, *complete_now);
+    auto done = Complete(memory_, id, *complete_now, ended_at);
     if (!done.ok()) {
       if (done.status().IsFailedPrecondition()) return Status::Ok();  // completed meanwhile
       if (!Refusable(done.status())) return done.status();
@@ -342,7 +434,7 @@ void TraceReceiver::CompletePending() {
 }
 
 void TraceReceiver::CompleteDue(std::chrono::steady_clock::time_point now) {
-  std::vector<std::pair<std::string, Outcome>> due;
+  std::vector<std::pair<std::string, Pending>> due;
   {
     std::lock_guard lock(shared_.mu);
     for (auto it = shared_.pending.begin(); it != shared_.pending.end();) {
@@ -351,14 +443,14 @@ void TraceReceiver::CompleteDue(std::chrono::steady_clock::time_point now) {
         continue;
       }
       shared_.known.erase(it->first);
-      due.emplace_back(it->first, std::move(it->second.outcome));
+      due.emplace_back(it->first, std::move(it->second));
       it = shared_.pending.erase(it);
     }
   }
-  for (const auto& [id, outcome] : due) {
+  for (const auto& [id, pending] : due) {
     // A failure of the store leaves the episode open with all its steps: nothing is lost but
     // the outcome, which the root's export said.
-    (void)memory_.complete_episode(id, outcome);
+    (void)Complete(memory_, id, pending.outcome, pending.ended_at);
   }
 }
 

@@ -63,6 +63,7 @@ class TraceReceiver {
   // An episode whose root has arrived, waiting for the rest of its spans.
   struct Pending {
     Outcome outcome;
+    std::string ended_at;  // when the root span ended; "" when it did not say
     std::chrono::steady_clock::time_point due;
   };
   // What the receiver knows of an episode it records, true while the episode has `steps` steps.
@@ -71,6 +72,12 @@ class TraceReceiver {
     std::unordered_set<std::string> spans;  // "trace/span" hex ids of the spans it stores
     std::string trace;                      // hex id of the trace that started it
     bool task_fallback = false;             // its task awaits the first user message
+    bool conversation = false;              // its metadata has gen_ai.conversation.id
+    bool agent = false;                     // ... gen_ai.agent.name
+    bool service = false;                   // ... service.name
+    // Its start, ns since the epoch: the earliest span's, or kStamped when none said.
+    static constexpr uint64_t kStamped = UINT64_MAX;
+    uint64_t earliest = kStamped;
   };
   // What the receiver shares between exports, under one lock.
   struct Shared {

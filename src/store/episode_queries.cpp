@@ -1,7 +1,12 @@
 #include "store/episode_queries.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "core/timestamp.h"
 #include "store/row_decode.h"
 
 namespace engram {
@@ -34,6 +39,70 @@ std::string NamesOfEpisodesQuery(Dialect dialect) {
       "SELECT episode_key, name FROM episode_names WHERE episode_key > {} AND episode_key <= {} "
       "ORDER BY episode_key, name",
       Param(dialect, 1), Param(dialect, 2));
+}
+
+std::string AmendReadQuery(Dialect dialect) {
+  return fmt::format("SELECT status, tags, metadata FROM episodes WHERE key = {}{}",
+                     Param(dialect, 1), dialect == Dialect::kPostgres ? " FOR UPDATE" : "");
+}
+
+Result<AmendWrite> AmendQuery(Dialect dialect, int64_t key, const EpisodeAmendment& a,
+                              std::string_view tags_json, std::string_view metadata_json,
+                              size_t max_metadata_bytes) {
+  AmendWrite out;
+  std::vector<std::string> sets;
+  auto set = [&](std::string_view column, std::string value) {
+    out.update.params.push_back(std::move(value));
+    sets.push_back(fmt::format("{} = {}", column, Param(dialect, out.update.params.size())));
+  };
+  if (a.task) set("task", *a.task);
+  if (a.started_at) {
+    auto t = NormalizeTimestamp("started_at", *a.started_at);
+    if (!t.ok()) return t.status();
+    set("started_at", *t);
+  }
+  if (a.domain) set("domain", *a.domain);
+  if (!a.tags.empty()) {
+    auto tags = nlohmann::json::parse(tags_json, nullptr, /*allow_exceptions=*/false);
+    if (!tags.is_array()) tags = nlohmann::json::array();
+    for (const std::string& tag : a.tags) {
+      if (std::find(tags.begin(), tags.end(), tag) != tags.end()) continue;
+      tags.push_back(tag);
+      out.new_tags.push_back(tag);
+    }
+    if (!out.new_tags.empty()) set("tags", tags.dump());
+  }
+  if (!a.metadata.empty()) {
+    auto metadata = nlohmann::json::parse(metadata_json, nullptr, /*allow_exceptions=*/false);
+    if (!metadata.is_object()) metadata = nlohmann::json::object();
+    metadata.update(a.metadata);
+    std::string text = metadata.dump();
+    if (text.size() > max_metadata_bytes) {
+      return Status::InvalidArgument(fmt::format("metadata would be {} bytes, limit {} bytes",
+                                                 text.size(), max_metadata_bytes));
+    }
+    set("metadata", std::move(text));
+  }
+  if (sets.empty()) return out;  // nothing to write
+  out.update.params.push_back(std::to_string(key));
+  out.update.sql = fmt::format("UPDATE episodes SET {} WHERE key = {}", fmt::join(sets, ", "),
+                               Param(dialect, out.update.params.size()));
+  return out;
+}
+
+std::string StepsByTimeQuery(Dialect dialect) {
+  return fmt::format(
+      "SELECT step_number FROM steps WHERE episode_key = {} ORDER BY timestamp, step_number",
+      Param(dialect, 1));
+}
+
+std::vector<std::pair<int64_t, int64_t>> Renumbering(const std::vector<int64_t>& by_time) {
+  std::vector<std::pair<int64_t, int64_t>> moves;
+  for (size_t i = 0; i < by_time.size(); ++i) {
+    const auto to = static_cast<int64_t>(i + 1);
+    if (by_time[i] != to) moves.emplace_back(by_time[i], to);
+  }
+  return moves;
 }
 
 std::string OutcomeKindColumn(Dialect dialect) {

@@ -41,6 +41,27 @@ Query ListEpisodesQuery(Dialect dialect, const EpisodeFilter& filter);
 // (row_decode.h) reads a row.
 Query PruneCandidatesQuery(Dialect dialect, const PruneQuery& query, int limit);
 
+// The columns amend_episode reads of an open episode under the store's lock on it (status,
+// tags, metadata), by the key its one parameter holds.
+std::string AmendReadQuery(Dialect dialect);
+// What amending the episode with `key` writes, from its tags and metadata as AmendReadQuery
+// read them: the update of the columns the amendment sets, and the tags new to it (for
+// episode_tags). InvalidArgument when the metadata would pass `max_metadata_bytes`.
+struct AmendWrite {
+  Query update;
+  std::vector<std::string> new_tags;
+};
+Result<AmendWrite> AmendQuery(Dialect dialect, int64_t key, const EpisodeAmendment& amendment,
+                              std::string_view tags_json, std::string_view metadata_json,
+                              size_t max_metadata_bytes);
+
+// The step numbers of the episode whose key is the one parameter, in timestamp order (steps of
+// one time in step order).
+std::string StepsByTimeQuery(Dialect dialect);
+// The moves (from, to) that number steps 1, 2, ... in `by_time`'s order (StepsByTimeQuery's),
+// for the steps whose number changes; none when they are in order.
+std::vector<std::pair<int64_t, int64_t>> Renumbering(const std::vector<int64_t>& by_time);
+
 // The outcome's kind, from the JSON the outcome column holds.
 std::string OutcomeKindColumn(Dialect dialect);
 

@@ -272,12 +272,18 @@ class Store {
                                                        std::string_view name) = 0;
   // The episode `name` names (`inserted` false); NotFound when none.
   virtual Result<NamedEpisodeRow> find_named_episode(std::string_view name) = 0;
-  // Replaces the task of the episode with this key while it is open: FailedPrecondition when
-  // it is completed, NotFound when it is gone.
-  virtual Status set_task(int64_t episode_key, std::string_view task) = 0;
+  // Amends the episode with this key while it is open (AmendQuery): FailedPrecondition when it
+  // is completed, NotFound when it is gone, InvalidArgument when its metadata would pass
+  // `max_metadata_bytes`.
+  virtual Status amend_episode(int64_t episode_key, const EpisodeAmendment& amendment,
+                               size_t max_metadata_bytes) = 0;
   // Names the episode with this key by `name` too: Ok when it names it already, AlreadyExists
   // when it names another, NotFound when the episode is gone.
   virtual Status name_episode(int64_t episode_key, std::string_view name) = 0;
+  // Renumbers the open episode's steps by timestamp, steps of one time in their order
+  // (StepsByTimeQuery, Renumbering): FailedPrecondition when it is completed, NotFound when it
+  // is gone.
+  virtual Status order_steps_by_time(int64_t episode_key) = 0;
   virtual Result<std::unique_ptr<WriteTransaction>> begin_write() = 0;
   // Stores the completion and marks the episode completed, only if it is still open:
   // FailedPrecondition when it was completed already, NotFound when it is gone. When another

@@ -60,8 +60,10 @@ class RecordingStore final : public Store {
   Result<NamedEpisodeRow> find_named_episode(std::string_view name) override {
     return inner_->find_named_episode(name);
   }
-  Status set_task(int64_t key, std::string_view task) override {
-    return inner_->set_task(key, task);
+  Status order_steps_by_time(int64_t key) override { return inner_->order_steps_by_time(key); }
+  Status amend_episode(int64_t key, const EpisodeAmendment& amendment,
+                       size_t max_metadata_bytes) override {
+    return inner_->amend_episode(key, amendment, max_metadata_bytes);
   }
   Status name_episode(int64_t key, std::string_view name) override {
     return inner_->name_episode(key, name);
@@ -171,7 +173,7 @@ class Batching : public testing::OnEachStore {
     store_ = store.get();
     memory_ = std::make_unique<MemoryImpl>(std::move(store), options,
                                            ValueOf(Redactor::Make(options.redaction)));
-    auto id = memory_->start_episode(EpisodeSpec{"batching", TaskType::kTesting, {}, {}});
+    auto id = memory_->start_episode(EpisodeSpec{"batching", TaskType::kTesting, {}, {}, {}});
     ASSERT_OK(id);
     id_ = *id;
   }

@@ -57,7 +57,7 @@ TEST_P(Concurrency, ThreadsOfOneMemoryKeepStepNumbersContiguous) {
   ASSERT_OK(m);
   std::vector<std::string> ids;
   for (int e = 0; e < 4; ++e)
-    ids.push_back(ValueOf((*m)->start_episode({"task", TaskType::kOther, {}, {}})));
+    ids.push_back(ValueOf((*m)->start_episode({"task", TaskType::kOther, {}, {}, {}})));
   constexpr int kThreads = 8, kSteps = 300;
   std::vector<std::thread> threads;
   std::atomic<int> failures = 0;
@@ -86,7 +86,7 @@ TEST_P(Concurrency, SeparateMemoriesOnOneStoreShareEpisodesWithoutLockErrors) {
   ASSERT_OK(b);
   std::vector<std::string> ids;
   for (int e = 0; e < 2; ++e)
-    ids.push_back(*(*a)->start_episode({"task", TaskType::kOther, {}, {}}));
+    ids.push_back(*(*a)->start_episode({"task", TaskType::kOther, {}, {}, {}}));
   constexpr int kSteps = 400;
   std::vector<std::thread> threads;
   std::vector<std::string> errors;
@@ -151,7 +151,7 @@ TEST_P(Concurrency, SeparateMemoriesRacingWithOneNameGetOneEpisode) {
       for (int n = 0; n < kNames; ++n) {
         got[static_cast<size_t>(i)].push_back(
             ValueOf(memories[static_cast<size_t>(i)]->start_named_episode(
-                fmt::format("session:{}", n), {"a session", TaskType::kOther, {}, {}})));
+                fmt::format("session:{}", n), {"a session", TaskType::kOther, {}, {}, {}})));
       }
     });
   }
@@ -178,7 +178,7 @@ TEST_P(Concurrency, StepsAnotherMemoryCommitsWhileCompletingAreLearntFrom) {
   auto b = Memory::open(stores_.url("shared.db"));
   ASSERT_OK(a);
   ASSERT_OK(b);
-  EpisodeSpec spec{"task", TaskType::kOther, {}, {}};
+  EpisodeSpec spec{"task", TaskType::kOther, {}, {}, {}};
   spec.context.domain = "race";
   const std::string id = *(*a)->start_episode(spec);
   for (int i = 0; i < 3; ++i) ASSERT_OK((*a)->log_step(id, Step(1, i)));
@@ -213,7 +213,7 @@ TEST_P(Concurrency, CompletingWhileAnotherMemoryLogsCoversEveryAcknowledgedStep)
   auto b = Memory::open(stores_.url("shared.db"));
   ASSERT_OK(a);
   ASSERT_OK(b);
-  const std::string id = *(*a)->start_episode({"task", TaskType::kOther, {}, {}});
+  const std::string id = *(*a)->start_episode({"task", TaskType::kOther, {}, {}, {}});
   std::atomic<int> acknowledged = 0;
   std::string refusal;
   std::thread logger([&] {
@@ -248,7 +248,7 @@ TEST_P(Concurrency, OneOfManyMemoriesCompletingAnEpisodeAtOnceWins) {
     ASSERT_OK(m);
     memories.push_back(std::move(*m));
   }
-  EpisodeSpec spec{"task", TaskType::kOther, {}, {}};
+  EpisodeSpec spec{"task", TaskType::kOther, {}, {}, {}};
   spec.context.domain = "race";
   const std::string id = *memories[0]->start_episode(spec);
   ASSERT_OK(memories[0]->log_step(id, Step(1, 0)));

@@ -42,7 +42,7 @@ int main(int argc, char** argv) {
   }
   std::vector<std::string> ids;
   for (int e = 0; e < episodes; ++e) {
-    auto id = (*memory)->start_episode({"crash test", engram::TaskType::kTesting, {}, {}});
+    auto id = (*memory)->start_episode({"crash test", engram::TaskType::kTesting, {}, {}, {}});
     if (!id.ok()) return 1;
     ids.push_back(*id);
   }

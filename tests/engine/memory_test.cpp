@@ -141,16 +141,100 @@ TEST_P(MemoryTest, ANameFindsItsEpisodeAgain) {
   EXPECT_EQ(ValueOf(memory_->find_named_episode("otel.trace:5b8efff7")).id, fresh->id);
 }
 
-TEST_P(MemoryTest, AnOpenEpisodesTaskCanBeReplacedAndACompletedOnesCannot) {
-  const std::string id = Start("invoke_agent travel");
-  ASSERT_OK(memory_->set_task(id, "Book a flight to Paris"));
-  EXPECT_EQ(ValueOf(memory_->get_episode(id)).task, "Book a flight to Paris");
-  EXPECT_EQ(memory_->set_task(id, "").message(), "task is empty");
-  ASSERT_OK(memory_->complete_episode(id, Outcome{}));
-  const Status refused = memory_->set_task(id, "something else");
+TEST_P(MemoryTest, AnOpenEpisodeCanBeAmendedAndACompletedOneCannot) {
+  EpisodeSpec spec;
+  spec.task = "invoke_agent travel";
+  spec.context.tags = {"agents"};
+  spec.metadata = {{"otel.trace_id", "5b8e"}};
+  spec.started_at = "2026-11-24T16:47:00.5+01:00";
+  const std::string id = ValueOf(memory_->start_episode(spec));
+  EXPECT_EQ(ValueOf(memory_->get_episode(id)).started_at, "2026-11-24T15:47:00.500Z");
+
+  EpisodeAmendment a;
+  a.task = "Book a flight to Paris";
+  a.started_at = "2026-11-24T15:46:59Z";
+  a.domain = "travel-agent";
+  a.tags = {"travel", "agents"};
+  a.metadata = {{"gen_ai.conversation.id", "conv-1"}};
+  ASSERT_OK(memory_->amend_episode(id, a));
+  // An amendment of one field (what is unset stays).
+  auto amend = [&](auto set) {
+    EpisodeAmendment one;
+    set(one);
+    return memory_->amend_episode(id, one);
+  };
+  ASSERT_OK(amend([](auto& one) { one.metadata = {{"gen_ai.agent.name", "t"}}; }));
+  Episode e = ValueOf(memory_->get_episode(id));
+  EXPECT_EQ(e.task, "Book a flight to Paris");
+  EXPECT_EQ(e.started_at, "2026-11-24T15:46:59.000Z");
+  EXPECT_EQ(e.context.domain, "travel-agent");
+  EXPECT_EQ(e.context.tags, (std::vector<std::string>{"agents", "travel"}));
+  EXPECT_EQ(e.metadata, (nlohmann::json{{"otel.trace_id", "5b8e"},
+                                        {"gen_ai.conversation.id", "conv-1"},
+                                        {"gen_ai.agent.name", "t"}}));
+  EpisodeFilter by_tag;
+  by_tag.tag = "travel";
+  ASSERT_EQ(ValueOf(memory_->list_episodes(by_tag)).episodes.size(), 1u);
+
+  // Refusals name the field and the value, and change nothing.
+  EXPECT_EQ(amend([](auto& one) { one.task = ""; }).message(), "task is empty");
+  EXPECT_EQ(
+      amend([](auto& one) { one.started_at = "yesterday"; }).message(),
+      "started_at must be an RFC 3339 timestamp like 2026-11-24T15:47:00.123Z, got \"yesterday\"");
+  const Status big = amend([](auto& one) {
+    one.metadata = {{"blob", std::string(Limits{}.max_parameters_bytes - 40, 'x')}};
+  });
+  EXPECT_TRUE(big.IsInvalidArgument()) << big.message();
+  EXPECT_NE(big.message().find("metadata would be"), std::string::npos) << big.message();
+  EXPECT_EQ(ValueOf(memory_->get_episode(id)).metadata.size(), 3u);
+
+  // Completed at the time the caller knows; not before the start.
+  auto ending = [](std::string at) {
+    CompletionOptions options;
+    options.ended_at = std::move(at);
+    return options;
+  };
+  const Status early =
+      memory_->complete_episode(id, Outcome{}, ending("2026-11-24T15:40:00Z")).status();
+  EXPECT_EQ(early.message(),
+            "ended_at 2026-11-24T15:40:00.000Z is before the episode's started_at "
+            "2026-11-24T15:46:59.000Z");
+  e = ValueOf(memory_->complete_episode(id, Outcome{}, ending("2026-11-24T15:47:04.200Z")));
+  EXPECT_EQ(e.ended_at, "2026-11-24T15:47:04.200Z");
+
+  const Status refused = amend([](auto& one) { one.task = "something else"; });
   EXPECT_TRUE(refused.IsFailedPrecondition()) << refused.message();
   EXPECT_EQ(ValueOf(memory_->get_episode(id)).task, "Book a flight to Paris");
-  EXPECT_TRUE(memory_->set_task("0190a000-0000-7000-8000-000000000009", "x").IsNotFound());
+  EXPECT_TRUE(memory_->amend_episode("0190a000-0000-7000-8000-000000000009", a).IsNotFound());
+}
+
+TEST_P(MemoryTest, StepsThatArrivedOutOfOrderAreNumberedByTimeWhenAsked) {
+  const std::string id = Start();
+  // Arrival order c, a, d, b; times a < b < c = d (c before d: they keep their order).
+  for (const auto& [tool, at] :
+       std::vector<std::pair<std::string, std::string>>{{"c", "2026-11-24T15:47:03Z"},
+                                                        {"a", "2026-11-24T15:47:01Z"},
+                                                        {"d", "2026-11-24T15:47:03Z"},
+                                                        {"b", "2026-11-24T15:47:02Z"}}) {
+    ExecutionStep step = Step(tool);
+    step.timestamp = at;
+    ASSERT_OK(memory_->log_step(id, step));
+  }
+  CompletionOptions options;
+  options.order_steps_by_time = true;
+  const Episode e = ValueOf(memory_->complete_episode(id, Outcome{}, options));
+  std::string tools;
+  for (const auto& step : e.steps) tools += fmt::format("{}{} ", step.step_number, step.tool);
+  EXPECT_EQ(tools, "1a 2b 3c 4d ");
+  EXPECT_EQ(ValueOf(memory_->get_episode(id)).steps.back().tool, "d");
+  // Without the option, arrival order stays.
+  const std::string kept = Start();
+  for (const auto& tool : {"z", "y"}) {
+    ExecutionStep step = Step(tool);
+    step.timestamp = tool == std::string("z") ? "2026-11-24T15:47:05Z" : "2026-11-24T15:47:04Z";
+    ASSERT_OK(memory_->log_step(kept, step));
+  }
+  EXPECT_EQ(ValueOf(memory_->complete_episode(kept, Outcome{})).steps.front().tool, "z");
 }
 
 TEST_P(MemoryTest, CompletingStoresTheOutcomeAndEndsTheEpisode) {

@@ -120,7 +120,7 @@ void Fill(Memory& m, std::string* open_id, std::string* done_id) {
         *id, Outcome{i % 4 ? OutcomeKind::kSuccess : OutcomeKind::kFailure, "", {}, {}, {}}));
     if (i == 2) ASSERT_OK(m.delete_episode(*id));
   }
-  auto open = m.start_episode(EpisodeSpec{"still open", TaskType::kOther, {}, {}});
+  auto open = m.start_episode(EpisodeSpec{"still open", TaskType::kOther, {}, {}, {}});
   ASSERT_OK(open);
   ASSERT_OK(m.log_step(*open, Step("git")));
   ASSERT_OK(m.name_episode(*open, "session:still-open"));
@@ -196,10 +196,10 @@ TEST_P(MigrateTest, CopiesEveryEpisodeStepAndPatternAndTheCopyLearnsOn) {
 TEST_P(MigrateTest, RefusesATargetThatHoldsEpisodesAndLeavesItAsItWas) {
   auto source = Open(from_, "a.db");
   ASSERT_TRUE(source);
-  ASSERT_OK(source->start_episode(EpisodeSpec{"in the source", TaskType::kOther, {}, {}}));
+  ASSERT_OK(source->start_episode(EpisodeSpec{"in the source", TaskType::kOther, {}, {}, {}}));
   auto target = Open(to_, "b.db");
   ASSERT_TRUE(target);
-  ASSERT_OK(target->start_episode(EpisodeSpec{"already here", TaskType::kOther, {}, {}}));
+  ASSERT_OK(target->start_episode(EpisodeSpec{"already here", TaskType::kOther, {}, {}, {}}));
   const std::string before = Snapshot(*target);
   auto report = migrate(from_.url("a.db"), to_.url("b.db"));
   ASSERT_FALSE(report.ok());
@@ -227,7 +227,7 @@ TEST_P(MigrateTest, ReportsASourceThatChangesDuringTheCopy) {
   options.progress = [&](int64_t, int64_t) {
     if (written) return;
     written = true;
-    auto id = source->start_episode(EpisodeSpec{"arrives mid-copy", TaskType::kOther, {}, {}});
+    auto id = source->start_episode(EpisodeSpec{"arrives mid-copy", TaskType::kOther, {}, {}, {}});
     ASSERT_OK(id);
   };
   auto report = migrate(from_.url("a.db"), to_.url("b.db"), options);

@@ -162,7 +162,7 @@ TEST_P(PruneTest, ARemovedEpisodeLeavesNoTraceInRecallNamesOrEvidence) {
 }
 
 TEST_P(PruneTest, AnOpenEpisodeOfThisProcessTakesNoMoreStepsOnceRemoved) {
-  const std::string id = ValueOf(memory_->start_episode(EpisodeSpec{"live", {}, {}, {}}));
+  const std::string id = ValueOf(memory_->start_episode(EpisodeSpec{"live", {}, {}, {}, {}}));
   ASSERT_OK(memory_->log_step(id, Step("bash")));
   std::this_thread::sleep_for(std::chrono::milliseconds(5));  // started before "now", not at it
   EXPECT_EQ(ValueOf(memory_->prune(OlderThan(std::chrono::seconds(0)))).episodes, 1);
@@ -198,7 +198,7 @@ TEST_P(PruneTest, WritersGoOnDuringALargePrune) {
                       i % 3 ? std::optional(OutcomeKind::kSuccess) : std::nullopt));
   }
   for (const Status& s : ValueOf(memory_->import_episodes(std::move(old)))) ASSERT_OK(s);
-  const std::string live = ValueOf(memory_->start_episode(EpisodeSpec{"live", {}, {}, {}}));
+  const std::string live = ValueOf(memory_->start_episode(EpisodeSpec{"live", {}, {}, {}, {}}));
   std::atomic<bool> pruning{true};
   int64_t logged = 0;
   std::thread writer([&] {

@@ -1,9 +1,9 @@
 // An agent instrumented with the official OpenTelemetry JS SDK sends its GenAI spans to engram
 // serve, once through the protobuf exporter and once through the JSON exporter, each behind the
-// SDK's batch processor as deployed agents run it; each run is read back over the HTTP API and
-// every mapped field checked. Usage: node client.mjs ENGRAM WORKDIR [DB DB].
+// SDK's batch processor as deployed agents run it, then span by span through its simple processor;
+// each run is read back over the HTTP API and every mapped field checked. Usage: node client.mjs ENGRAM WORKDIR [DB DB].
 import { context, trace, SpanStatusCode } from "@opentelemetry/api";
-import { BasicTracerProvider, BatchSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { BasicTracerProvider, BatchSpanProcessor, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { OTLPTraceExporter as ProtobufExporter } from "@opentelemetry/exporter-trace-otlp-proto";
 import { OTLPTraceExporter as JsonExporter } from "@opentelemetry/exporter-trace-otlp-http";
@@ -62,7 +62,7 @@ function runAgent(tracer, conversation) {
       { role: "assistant", parts: [{ type: "text", content: "The booking failed; try again later." }] }]),
   }));
   root.end(at(4200));
-  return { traceId: root.spanContext().traceId, ids };
+  return { traceId: root.spanContext().traceId, ids, startedAt: at(0).toISOString(), endedAt: at(4200).toISOString() };
 }
 
 async function check(port, run, conversation, how) {
@@ -90,6 +90,9 @@ async function check(port, run, conversation, how) {
   assert.deepEqual(e.steps.map((s) => s.metadata["otel.span_id"]), run.ids, how);
   for (const s of e.steps) assert.equal(s.metadata["otel.trace_id"], run.traceId, how);
   assert.equal(e.context.domain, "travel-agent", how);
+  // The run's own times, the root span's, not when its export arrived.
+  assert.equal(e.started_at, run.startedAt, how);
+  assert.equal(e.ended_at, run.endedAt, how);
   assert.deepEqual(e.context.tags, ["travel"], how);
   const [chat, search, book, last] = e.steps;
   assert.equal(chat.action, "gpt-4o");
@@ -111,14 +114,14 @@ async function check(port, run, conversation, how) {
   console.log(`${how}: episode ${e.id}, ${e.steps.length} steps, every field as sent`);
 }
 
-async function sendOnce(how, db, makeExporter) {
+async function sendOnce(how, db, makeExporter, Processor = BatchSpanProcessor) {
   const tokenFile = path.join(workdir, "token");
   writeFileSync(tokenFile, token, { mode: 0o600 });
   await withEngramServing(engram, ["--db", db, "serve", "--token-file", tokenFile], async (port) => {
     const exporter = makeExporter(`http://127.0.0.1:${port}/v1/traces`, { Authorization: `Bearer ${token}` });
     const provider = new BasicTracerProvider({
       resource: resourceFromAttributes({ "service.name": "travel-agent" }),
-      spanProcessors: [new BatchSpanProcessor(exporter)],
+      spanProcessors: [new Processor(exporter)],
     });
     const conversation = `conv-${how}`;
     const run = runAgent(provider.getTracer("travel-agent"), conversation);
@@ -134,6 +137,10 @@ try {
                  (url, headers) => new ProtobufExporter({ url, headers }));
   await sendOnce("json", jsonDb ?? path.join(workdir, "json.db"),
                  (url, headers) => new JsonExporter({ url, headers }));
+  // The simple processor exports each span as it ends, the root last and on its own: the
+  // episode is put together from five exports.
+  await sendOnce("protobuf-span-by-span", protobufDb ?? path.join(workdir, "protobuf.db"),
+                 (url, headers) => new ProtobufExporter({ url, headers }), SimpleSpanProcessor);
 } finally {
   clearTimeout(deadline);
 }

@@ -189,6 +189,9 @@ TEST_P(Receiver, AnAgentRunIsOneEpisodeMappedFieldByField) {
   ASSERT_TRUE(e.outcome);
   EXPECT_EQ(e.outcome->kind, OutcomeKind::kSuccess);
   EXPECT_FALSE(e.reflection.is_null());  // learnt from, as any completion
+  // The run's own times: the root's start and end, not when the export arrived.
+  EXPECT_EQ(e.started_at, "2025-12-02T12:53:20.000Z");
+  EXPECT_EQ(e.ended_at, "2025-12-02T12:53:22.000Z");
 }
 
 TEST_P(Receiver, AnExportSentAgainStoresNothingTwice) {
@@ -266,11 +269,24 @@ TEST_P(Receiver, SpansExportedInBatchesJoinTheirEpisodeAndTheRootCompletesIt) {
   Episode open = Only();
   EXPECT_EQ(open.status, EpisodeStatus::kOpen);
   EXPECT_EQ(open.steps.size(), 2u);
+  EXPECT_EQ(open.started_at, "2025-12-02T12:53:20.100Z");  // the earliest span's start so far
+  EXPECT_FALSE(open.metadata.contains("gen_ai.conversation.id"));
+  EXPECT_TRUE(open.context.tags.empty());
   Send({Tool(4, 1600, false)});
   Send({Root(/*failed=*/true)});
   const Episode e = Only();
   EXPECT_EQ(e.id, open.id);
   EXPECT_EQ(e.steps.size(), 3u);
+  // What only the root says reaches the episode when it arrives: the conversation, the agent
+  // (metadata and tag), the start and the end.
+  EXPECT_EQ(e.metadata["gen_ai.conversation.id"], "conv-42");
+  EXPECT_EQ(e.metadata["gen_ai.agent.name"], "travel");
+  EXPECT_EQ(e.context.tags, std::vector<std::string>{"travel"});
+  EXPECT_EQ(e.started_at, "2025-12-02T12:53:20.000Z");
+  EXPECT_EQ(e.ended_at, "2025-12-02T12:53:22.000Z");
+  EpisodeFilter by_agent;
+  by_agent.tag = "travel";
+  EXPECT_EQ(ValueOf(memory_->list_episodes(by_agent)).episodes.size(), 1u);
   ASSERT_TRUE(e.outcome);
   EXPECT_EQ(e.outcome->kind, OutcomeKind::kFailure);
   EXPECT_EQ(e.outcome->summary, "the agent gave up");
@@ -281,6 +297,25 @@ TEST_P(Receiver, SpansExportedInBatchesJoinTheirEpisodeAndTheRootCompletesIt) {
   EXPECT_EQ(by_trace.id, e.id);
   EXPECT_EQ(by_trace.status, EpisodeStatus::kCompleted);
   EXPECT_EQ(by_trace.steps, 3);
+}
+
+TEST_P(Receiver, StepsOfExportsThatRacedAreInStartOrderOnceTheRootCompletes) {
+  // A simple span processor sends each span as it ends, and its exports race: here the last
+  // tool call arrives first and the model call last.
+  Send({Tool(4, 1600, false)});
+  Send({Tool(3, 1200, true)});
+  Send({Chat()});
+  EXPECT_EQ(Only().steps.front().metadata["otel.span_id"], "b7ad6b7169200004");  // arrival order
+  Send({Root()});
+  const Episode e = Only();
+  std::vector<std::string> spans;
+  for (const auto& step : e.steps) spans.push_back(step.metadata["otel.span_id"]);
+  EXPECT_EQ(spans,
+            (std::vector<std::string>{"b7ad6b7169200002", "b7ad6b7169200003", "b7ad6b7169200004"}));
+  EXPECT_EQ(e.steps[1].step_number, 2);
+  EXPECT_EQ(e.task, "Book me a flight to Paris");  // the user's message, arrived last
+  // The reflection was learnt from the steps in that order: it cites the failed call as step 2.
+  EXPECT_NE(e.reflection.dump().find("step 2"), std::string::npos) << e.reflection.dump();
 }
 
 TEST_P(Receiver, SpansArrivingAfterTheirEpisodeCompletedAreRefused) {

@@ -281,7 +281,7 @@ Result<NamedEpisodeRow> PgStore::insert_named_episode(const Episode& e, std::str
   });
 }
 
-Status PgStore::set_task(int64_t episode_key, std::string_view task) {
+Status PgStore::order_steps_by_time(int64_t episode_key) {
   std::unique_lock lock(writer_mu_);
   return Retrying([&]() -> Status {
     if (Status s = Reconnect(lock); !s.ok()) return s;
@@ -291,14 +291,58 @@ Status PgStore::set_task(int64_t episode_key, std::string_view task) {
                               Params().add(episode_key));
     if (!row.ok()) return row.status();
     if (row->size() == 0) return Status::NotFound("the episode was deleted");
-    if (row->text(0, 0) == "completed") {
-      return Status::FailedPrecondition("the episode is completed: its task stays");
+    if (row->text(0, 0) == "completed")
+      return Status::FailedPrecondition("the episode is completed");
+    auto steps = writer_->query(StepsByTimeQuery(Dialect::kPostgres), Params().add(episode_key));
+    if (!steps.ok()) return steps.status();
+    std::vector<int64_t> by_time;
+    for (int i = 0; i < steps->size(); ++i) by_time.push_back(steps->integer(i, 0));
+    const auto moves = Renumbering(by_time);
+    if (moves.empty()) return Status::Ok();
+    // Out of the way first (negative numbers no step has), then into place.
+    Connection::Statements statements;
+    for (bool into_place : {false, true}) {
+      for (const auto& [from, to] : moves) {
+        Params p;
+        p.add(into_place ? to : -from).add(episode_key).add(into_place ? -from : from);
+        statements.emplace_back(
+            "UPDATE steps SET step_number = $1 WHERE episode_key = $2 AND step_number = $3",
+            std::move(p));
+      }
     }
-    if (Status s = writer_->run("UPDATE episodes SET task = $1 WHERE key = $2",
-                                Params().add(task).add(episode_key));
-        !s.ok()) {
-      return s;
+    if (auto ran = writer_->pipeline(statements); !ran.ok()) return ran.status();
+    return txn.commit();
+  });
+}
+
+Status PgStore::amend_episode(int64_t episode_key, const EpisodeAmendment& amendment,
+                              size_t max_metadata_bytes) {
+  std::unique_lock lock(writer_mu_);
+  return Retrying([&]() -> Status {
+    if (Status s = Reconnect(lock); !s.ok()) return s;
+    Transaction txn(*writer_);
+    if (!txn.begin_status().ok()) return LostBeforeCommit(txn.begin_status(), *writer_);
+    auto row = writer_->query(AmendReadQuery(Dialect::kPostgres), Params().add(episode_key));
+    if (!row.ok()) return row.status();
+    if (row->size() == 0) return Status::NotFound("the episode was deleted");
+    if (row->text(0, 0) == "completed")
+      return Status::FailedPrecondition("the episode is completed");
+    auto write = AmendQuery(Dialect::kPostgres, episode_key, amendment, row->text(0, 1),
+                            row->text(0, 2), max_metadata_bytes);
+    if (!write.ok()) return write.status();
+    if (write->update.sql.empty()) return Status::Ok();
+    Connection::Statements statements;
+    Params update;
+    for (const auto& p : write->update.params) update.add(p);
+    statements.emplace_back(write->update.sql, std::move(update));
+    for (const auto& tag : write->new_tags) {
+      Params p;
+      p.add(tag).add(episode_key);
+      statements.emplace_back(
+          "INSERT INTO episode_tags (tag, episode_key) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+          std::move(p));
     }
+    if (auto ran = writer_->pipeline(statements); !ran.ok()) return ran.status();
     return txn.commit();
   });
 }

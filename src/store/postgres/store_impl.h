@@ -50,7 +50,9 @@ class PgStore final : public Store {
   Result<NamedEpisodeRow> insert_named_episode(const Episode& e, std::string_view name) override;
   Result<NamedEpisodeRow> find_named_episode(std::string_view name) override;
   Status name_episode(int64_t episode_key, std::string_view name) override;
-  Status set_task(int64_t episode_key, std::string_view task) override;
+  Status order_steps_by_time(int64_t episode_key) override;
+  Status amend_episode(int64_t episode_key, const EpisodeAmendment& amendment,
+                       size_t max_metadata_bytes) override;
 
   Result<std::unique_ptr<WriteTransaction>> begin_write() override;
 

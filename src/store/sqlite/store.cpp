@@ -190,18 +190,76 @@ Result<NamedEpisodeRow> SqliteStore::insert_named_episode(const Episode& e, std:
   return NamedEpisodeRow{*key, e.id, true, EpisodeStatus::kOpen, 0, e.task};
 }
 
-Status SqliteStore::set_task(int64_t episode_key, std::string_view task) {
+Status SqliteStore::amend_episode(int64_t episode_key, const EpisodeAmendment& amendment,
+                                  size_t max_metadata_bytes) {
+  std::unique_lock lock(writer_mu_);
+  ImmediateTransaction txn(*writer_);
+  if (!txn.begin_status().ok()) return txn.begin_status();
+  auto read = writer_->cached(AmendReadQuery(Dialect::kSqlite));
+  if (!read.ok()) return read.status();
+  Statement& row = **read;
+  row.bind(1, episode_key);
+  Status s;
+  if (!row.step(s)) {
+    row.reset();
+    return s.ok() ? Status::NotFound("the episode was deleted") : s;
+  }
+  const bool completed = row.column_text(0) == "completed";
+  const std::string tags = row.column_text(1);
+  const std::string metadata = row.column_text(2);
+  row.reset();
+  if (completed) return Status::FailedPrecondition("the episode is completed");
+  auto write =
+      AmendQuery(Dialect::kSqlite, episode_key, amendment, tags, metadata, max_metadata_bytes);
+  if (!write.ok()) return write.status();
+  if (write->update.sql.empty()) return Status::Ok();
+  auto update = writer_->cached(write->update.sql);
+  if (!update.ok()) return update.status();
+  for (size_t i = 0; i < write->update.params.size(); ++i) {
+    (*update)->bind(static_cast<int>(i + 1), write->update.params[i]);
+  }
+  if (Status u = (*update)->run(); !u.ok()) return u;
+  for (const auto& tag : write->new_tags) {
+    auto t = writer_->cached("INSERT OR IGNORE INTO episode_tags (tag, episode_key) VALUES (?, ?)");
+    if (!t.ok()) return t.status();
+    if (Status u = (*t)->bind(1, tag).bind(2, episode_key).run(); !u.ok()) return u;
+  }
+  return txn.commit();
+}
+
+Status SqliteStore::order_steps_by_time(int64_t episode_key) {
   std::unique_lock lock(writer_mu_);
   ImmediateTransaction txn(*writer_);
   if (!txn.begin_status().ok()) return txn.begin_status();
   auto head = ReadHead(*writer_, "key", episode_key, "the episode was deleted");
   if (!head.ok()) return head.status();
   if (head->status == EpisodeStatus::kCompleted) {
-    return Status::FailedPrecondition("the episode is completed: its task stays");
+    return Status::FailedPrecondition("the episode is completed");
   }
-  auto st = writer_->cached("UPDATE episodes SET task = ? WHERE key = ?");
-  if (!st.ok()) return st.status();
-  if (Status s = (*st)->bind(1, task).bind(2, episode_key).run(); !s.ok()) return s;
+  auto read = writer_->cached(StepsByTimeQuery(Dialect::kSqlite));
+  if (!read.ok()) return read.status();
+  std::vector<int64_t> by_time;
+  Status s;
+  (*read)->bind(1, episode_key);
+  while ((*read)->step(s)) by_time.push_back((*read)->column_int(0));
+  (*read)->reset();
+  if (!s.ok()) return s;
+  const auto moves = Renumbering(by_time);
+  if (moves.empty()) return Status::Ok();
+  auto move =
+      writer_->cached("UPDATE steps SET step_number = ? WHERE episode_key = ? AND step_number = ?");
+  if (!move.ok()) return move.status();
+  // Out of the way first (negative numbers no step has), then into place.
+  for (const auto& [from, to] : moves) {
+    if (Status u = (*move)->bind(1, -from).bind(2, episode_key).bind(3, from).run(); !u.ok()) {
+      return u;
+    }
+  }
+  for (const auto& [from, to] : moves) {
+    if (Status u = (*move)->bind(1, to).bind(2, episode_key).bind(3, -from).run(); !u.ok()) {
+      return u;
+    }
+  }
   return txn.commit();
 }
 

@@ -80,7 +80,7 @@ ExecutionStep Step(int i) {
 TEST_F(PgReconnect, AMemoryGoesOnAfterItsSessionsAreEnded) {
   auto m = Memory::open(db_->url());
   ASSERT_OK(m);
-  EpisodeSpec spec{"Fix the flaky login test", TaskType::kDebugging, {}, {}};
+  EpisodeSpec spec{"Fix the flaky login test", TaskType::kDebugging, {}, {}, {}};
   auto id = (*m)->start_episode(spec);
   ASSERT_OK(id);
   ASSERT_OK((*m)->log_step(*id, Step(1)));

@@ -66,8 +66,8 @@ TEST(SqliteStore, UrlFormsOpenTheSameFile) {
   {
     auto m = Memory::open("sqlite://" + dir.file("a.db"));
     ASSERT_OK(m);
-    id = ValueOf(
-        (*m)->start_episode(EpisodeSpec{"task", TaskType::kOther, {}, nlohmann::json::object()}));
+    id = ValueOf((*m)->start_episode(
+        EpisodeSpec{"task", TaskType::kOther, {}, nlohmann::json::object(), {}}));
   }
   auto plain = Memory::open(dir.file("a.db"));  // a plain path works too
   ASSERT_OK(plain);
@@ -78,7 +78,7 @@ TEST(SqliteStore, InMemoryStoreWorks) {
   auto m = Memory::open("sqlite::memory:");
   ASSERT_OK(m);
   auto id =
-      (*m)->start_episode(EpisodeSpec{"task", TaskType::kOther, {}, nlohmann::json::object()});
+      (*m)->start_episode(EpisodeSpec{"task", TaskType::kOther, {}, nlohmann::json::object(), {}});
   ASSERT_OK(id);
   ExecutionStep s;
   s.tool = "git";
@@ -301,7 +301,7 @@ TEST(SqliteStore, DataSurvivesReopening) {
   {
     auto m = Memory::open(dir.url("r.db"));
     ASSERT_OK(m);
-    id = ValueOf((*m)->start_episode(EpisodeSpec{"persist", TaskType::kTesting, {}, {}}));
+    id = ValueOf((*m)->start_episode(EpisodeSpec{"persist", TaskType::kTesting, {}, {}, {}}));
     for (int i = 0; i < 10; ++i) {
       ExecutionStep s;
       s.tool = "t" + std::to_string(i);
@@ -325,7 +325,7 @@ TEST(SqliteStore, SynchronousFullIsAnOption) {
   {
     auto m = Memory::open(dir.url("full.db"), o);
     ASSERT_OK(m);
-    id = ValueOf((*m)->start_episode({"power loss", TaskType::kOther, {}, {}}));
+    id = ValueOf((*m)->start_episode({"power loss", TaskType::kOther, {}, {}, {}}));
     ExecutionStep s;
     s.tool = "sync";
     ASSERT_OK((*m)->log_step(id, s));
