@@ -34,8 +34,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     start = end + 1;
   }
   if (auto e = reader.Finish(); e.ok()) {
-    if (Status s = ValidateEpisodeSpec(EpisodeSpec{e->task, e->task_type, e->context, e->metadata},
-                                       Limits{});
+    if (Status s = ValidateEpisodeSpec(
+            EpisodeSpec{e->task, e->task_type, e->context, e->metadata, std::nullopt}, Limits{});
         !s.ok()) {
       __builtin_trap();
     }

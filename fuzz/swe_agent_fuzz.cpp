@@ -19,7 +19,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (e.status().message().empty()) __builtin_trap();
     return 0;
   }
-  if (!ValidateEpisodeSpec(EpisodeSpec{e->task, e->task_type, e->context, e->metadata}, Limits{})
+  if (!ValidateEpisodeSpec(
+           EpisodeSpec{e->task, e->task_type, e->context, e->metadata, std::nullopt}, Limits{})
            .ok()) {
     __builtin_trap();
   }
