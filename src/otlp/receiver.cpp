@@ -121,12 +121,13 @@ EpisodeSpec SpecOf(const TraceSpans& t, const TraceFacts& f, const Limits& limit
   spec.task = UserTask(t, limits);
   const bool fallback = spec.task.empty();
   if (spec.task.empty()) {
+    // The root, else the earliest span.
     const trace::Span* named = f.root;
     for (const SpanRef& ref : t.spans) {
+      if (f.root) break;
       if (!named || ref.span->start_time_unix_nano() < named->start_time_unix_nano()) {
         named = ref.span;
       }
-      if (f.root) named = f.root;
     }
     const auto& agent = f.agent;
     spec.task = agent && *agent != named->name() ? fmt::format("{} {}", *agent, named->name())
@@ -202,6 +203,10 @@ Result<Episode> Complete(Memory& memory, const std::string& id, const Outcome& o
   CompletionOptions options;
   if (!ended_at.empty()) options.ended_at = ended_at;
   options.order_steps_by_time = true;
+  auto done = memory.complete_episode(id, outcome, options);
+  if (done.ok() || !done.status().IsInvalidArgument() || !options.ended_at) return done;
+  // The root ended before a start stamped on arrival (spans that said no start): now, then.
+  options.ended_at.reset();
   return memory.complete_episode(id, outcome, options);
 }
 
@@ -360,12 +365,14 @@ Status TraceReceiver::Record(const TraceSpans& t, Refusals& refused) {
     }
   }
 
-  // The root's end, and never before the episode's start (clocks of several services differ).
+  // The root's end, never before the episode's start (the clocks of several services differ);
+  // "" (the time of completion) for a root without an end.
   const std::string ended_at =
-      root ? SpanTime(known.earliest == Known::kStamped
-                          ? root->end_time_unix_nano()
-                          : std::max<uint64_t>(root->end_time_unix_nano(), known.earliest))
-           : "";
+      root && !SpanTime(root->end_time_unix_nano()).empty()
+          ? SpanTime(known.earliest == Known::kStamped
+                         ? root->end_time_unix_nano()
+                         : std::max<uint64_t>(root->end_time_unix_nano(), known.earliest))
+          : "";
   std::optional<Outcome> complete_now;
   {
     std::lock_guard lock(shared_.mu);

@@ -403,6 +403,19 @@ TEST_P(Receiver, UnstorableValuesAreMadeFitRatherThanRefused) {
   EXPECT_EQ(cut.action, "rm -rf \xEF\xBF\xBD/");
   EXPECT_EQ(cut.latency_ms, 0);  // ends before it starts
   EXPECT_EQ(cut.metadata["truncated"], "tool was 300 bytes");
+
+  // A root without a start, which ended before the time stamped on arrival: completed all the
+  // same, at the time of completion.
+  collector::ExportTraceServiceRequest root;
+  Add(root, Root());
+  root.mutable_resource_spans(0)
+      ->mutable_scope_spans(0)
+      ->mutable_spans(0)
+      ->set_start_time_unix_nano(0);
+  EXPECT_EQ(ValueOf(receiver_->Export(root)).rejected_spans, 0);
+  const Episode done = Only();
+  EXPECT_EQ(done.status, EpisodeStatus::kCompleted);
+  EXPECT_GE(done.ended_at.value_or(""), done.started_at);
 }
 
 // Exports race: the root's may arrive before its children's. The episode waits for them.
