@@ -113,29 +113,32 @@ TraceFacts FactsOf(const TraceSpans& t) {
   return f;
 }
 
+// The task of an agent run that has no user message (yet): the root's agent name and name, or
+// with no root among the spans, the earliest span's.
+std::string FallbackTask(const TraceSpans& t, const TraceFacts& f, const Limits& limits) {
+  const trace::Span* named = f.root;
+  for (const SpanRef& ref : t.spans) {
+    if (f.root) break;
+    if (!named || ref.span->start_time_unix_nano() < named->start_time_unix_nano()) {
+      named = ref.span;
+    }
+  }
+  const auto& agent = f.agent;
+  std::string task = agent && *agent != named->name() ? fmt::format("{} {}", *agent, named->name())
+                                                      : named->name();
+  task = StorableText(std::move(task));
+  if (task.empty()) task = "an OpenTelemetry trace";
+  return Cut(std::move(task), limits.max_task_bytes);
+}
+
 // The episode a trace's first spans start: the task is the first user message of the
-// earliest span that has input messages, else the root's agent name and name (kept in the
-// metadata as otel.task_fallback, for the user message to replace when it arrives).
+// earliest span that has input messages, else FallbackTask (kept in the metadata as
+// otel.task_fallback, for the user message, or the root when it comes later, to replace).
 EpisodeSpec SpecOf(const TraceSpans& t, const TraceFacts& f, const Limits& limits) {
   EpisodeSpec spec;
   spec.task = UserTask(t, limits);
   const bool fallback = spec.task.empty();
-  if (spec.task.empty()) {
-    // The root, else the earliest span.
-    const trace::Span* named = f.root;
-    for (const SpanRef& ref : t.spans) {
-      if (f.root) break;
-      if (!named || ref.span->start_time_unix_nano() < named->start_time_unix_nano()) {
-        named = ref.span;
-      }
-    }
-    const auto& agent = f.agent;
-    spec.task = agent && *agent != named->name() ? fmt::format("{} {}", *agent, named->name())
-                                                 : named->name();
-  }
-  spec.task = StorableText(std::move(spec.task));
-  if (spec.task.empty()) spec.task = "an OpenTelemetry trace";
-  spec.task = Cut(std::move(spec.task), limits.max_task_bytes);
+  if (fallback) spec.task = FallbackTask(t, f, limits);
   spec.metadata = nlohmann::json::object();
   spec.metadata["otel.trace_id"] = t.hex;
   if (f.conversation) spec.metadata["gen_ai.conversation.id"] = *f.conversation;
@@ -156,6 +159,7 @@ TraceReceiver::Known KnownOf(const TraceFacts& f, const std::string& trace, bool
   TraceReceiver::Known known;
   known.trace = trace;
   known.task_fallback = fallback;
+  known.root_named = fallback && f.root;
   known.conversation = f.conversation.has_value();
   known.agent = f.agent.has_value();
   known.service = f.service.has_value();
@@ -173,6 +177,10 @@ EpisodeAmendment AmendmentOf(const TraceSpans& t, const TraceFacts& f, TraceRece
     if (std::string task = UserTask(t, limits); !task.empty()) {
       a.task = std::move(task);
       known.task_fallback = false;
+    } else if (f.root && !known.root_named) {  // the root names the run better than a child
+      a.task = FallbackTask(t, f, limits);
+      a.metadata["otel.task_fallback"] = *a.task;
+      known.root_named = true;
     }
   }
   if (f.conversation && !known.conversation) {

@@ -72,6 +72,7 @@ class TraceReceiver {
     std::unordered_set<std::string> spans;  // "trace/span" hex ids of the spans it stores
     std::string trace;                      // hex id of the trace that started it
     bool task_fallback = false;             // its task awaits the first user message
+    bool root_named = false;                // ... and was named after the trace's root
     bool conversation = false;              // its metadata has gen_ai.conversation.id
     bool agent = false;                     // ... gen_ai.agent.name
     bool service = false;                   // ... service.name

@@ -371,6 +371,10 @@ TEST_P(Receiver, OlderAttributeNamesAreReadAndLongTextsCut) {
   EXPECT_EQ(e.steps[1].observation.size(), 64u * 1024);
   EXPECT_EQ(e.steps[1].metadata["truncated"], "observation was 70000 bytes");
   EXPECT_EQ(e.task, "chat");  // no user message, no root: the earliest span's name
+  // The root, arriving later, names the run (its agent and name); a user message still would.
+  Send({Root()});
+  EXPECT_EQ(Only().task, "travel invoke_agent travel");
+  EXPECT_EQ(Only().metadata["otel.task_fallback"], "travel invoke_agent travel");
 }
 
 TEST_P(Receiver, UnstorableValuesAreMadeFitRatherThanRefused) {
