@@ -144,8 +144,9 @@ EpisodeSpec SpecOf(const TraceSpans& t, const TraceFacts& f, const Limits& limit
   if (f.conversation) spec.metadata["gen_ai.conversation.id"] = *f.conversation;
   if (f.agent) spec.metadata["gen_ai.agent.name"] = *f.agent;
   if (fallback) spec.metadata["otel.task_fallback"] = spec.task;
-  if (f.agent && !f.agent->empty())
+  if (f.agent && !f.agent->empty()) {
     spec.context.tags.push_back(Cut(*f.agent, limits.max_tool_bytes));
+  }
   if (f.service) {
     spec.metadata["service.name"] = *f.service;
     spec.context.domain = Cut(*f.service, limits.max_tool_bytes);

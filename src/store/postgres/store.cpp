@@ -291,8 +291,9 @@ Status PgStore::order_steps_by_time(int64_t episode_key) {
                               Params().add(episode_key));
     if (!row.ok()) return row.status();
     if (row->size() == 0) return Status::NotFound("the episode was deleted");
-    if (row->text(0, 0) == "completed")
+    if (row->text(0, 0) == "completed") {
       return Status::FailedPrecondition("the episode is completed");
+    }
     auto steps = writer_->query(StepsByTimeQuery(Dialect::kPostgres), Params().add(episode_key));
     if (!steps.ok()) return steps.status();
     std::vector<int64_t> by_time;
@@ -325,8 +326,9 @@ Status PgStore::amend_episode(int64_t episode_key, const EpisodeAmendment& amend
     auto row = writer_->query(AmendReadQuery(Dialect::kPostgres), Params().add(episode_key));
     if (!row.ok()) return row.status();
     if (row->size() == 0) return Status::NotFound("the episode was deleted");
-    if (row->text(0, 0) == "completed")
+    if (row->text(0, 0) == "completed") {
       return Status::FailedPrecondition("the episode is completed");
+    }
     auto write = AmendQuery(Dialect::kPostgres, episode_key, amendment, row->text(0, 1),
                             row->text(0, 2), max_metadata_bytes);
     if (!write.ok()) return write.status();
