@@ -90,19 +90,16 @@ Result<AmendWrite> AmendQuery(Dialect dialect, int64_t key, const EpisodeAmendme
   return out;
 }
 
-std::string StepsByTimeQuery(Dialect dialect) {
-  return fmt::format(
-      "SELECT step_number FROM steps WHERE episode_key = {} ORDER BY timestamp, step_number",
-      Param(dialect, 1));
-}
-
-std::vector<std::pair<int64_t, int64_t>> Renumbering(const std::vector<int64_t>& by_time) {
-  std::vector<std::pair<int64_t, int64_t>> moves;
-  for (size_t i = 0; i < by_time.size(); ++i) {
-    const auto to = static_cast<int64_t>(i + 1);
-    if (by_time[i] != to) moves.emplace_back(by_time[i], to);
-  }
-  return moves;
+std::array<std::string, 2> StepsByTimeUpdates(Dialect dialect) {
+  const std::string key = Param(dialect, 1);
+  return {fmt::format("UPDATE steps SET step_number = -byt.n FROM (SELECT step_number AS old, "
+                      "row_number() OVER (ORDER BY timestamp, step_number) AS n FROM steps "
+                      "WHERE episode_key = {0}) AS byt WHERE steps.episode_key = {0} AND "
+                      "steps.step_number = byt.old AND byt.n <> byt.old",
+                      key),
+          fmt::format("UPDATE steps SET step_number = -step_number WHERE episode_key = {} AND "
+                      "step_number < 0",
+                      key)};
 }
 
 std::string OutcomeKindColumn(Dialect dialect) {

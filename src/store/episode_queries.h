@@ -2,6 +2,7 @@
 // rules both follow around them (what completing stores when steps came late).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -55,12 +56,10 @@ Result<AmendWrite> AmendQuery(Dialect dialect, int64_t key, const EpisodeAmendme
                               std::string_view tags_json, std::string_view metadata_json,
                               size_t max_metadata_bytes);
 
-// The step numbers of the episode whose key is the one parameter, in timestamp order (steps of
-// one time in step order).
-std::string StepsByTimeQuery(Dialect dialect);
-// The moves (from, to) that number steps 1, 2, ... in `by_time`'s order (StepsByTimeQuery's),
-// for the steps whose number changes; none when they are in order.
-std::vector<std::pair<int64_t, int64_t>> Renumbering(const std::vector<int64_t>& by_time);
+// Renumbering the steps of the episode whose key is the one parameter by timestamp (steps of
+// one time in step order), in two statements run in turn: the steps that move take their new
+// number negated (out of the way of those that stay), then positive.
+std::array<std::string, 2> StepsByTimeUpdates(Dialect dialect);
 
 // The outcome's kind, from the JSON the outcome column holds.
 std::string OutcomeKindColumn(Dialect dialect);

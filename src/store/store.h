@@ -281,7 +281,7 @@ class Store {
   // when it names another, NotFound when the episode is gone.
   virtual Status name_episode(int64_t episode_key, std::string_view name) = 0;
   // Renumbers the open episode's steps by timestamp, steps of one time in their order
-  // (StepsByTimeQuery, Renumbering): FailedPrecondition when it is completed, NotFound when it
+  // (StepsByTimeUpdates): FailedPrecondition when it is completed, NotFound when it
   // is gone.
   virtual Status order_steps_by_time(int64_t episode_key) = 0;
   virtual Result<std::unique_ptr<WriteTransaction>> begin_write() = 0;

@@ -294,22 +294,11 @@ Status PgStore::order_steps_by_time(int64_t episode_key) {
     if (row->text(0, 0) == "completed") {
       return Status::FailedPrecondition("the episode is completed");
     }
-    auto steps = writer_->query(StepsByTimeQuery(Dialect::kPostgres), Params().add(episode_key));
-    if (!steps.ok()) return steps.status();
-    std::vector<int64_t> by_time;
-    for (int i = 0; i < steps->size(); ++i) by_time.push_back(steps->integer(i, 0));
-    const auto moves = Renumbering(by_time);
-    if (moves.empty()) return Status::Ok();
-    // Out of the way first (negative numbers no step has), then into place.
     Connection::Statements statements;
-    for (bool into_place : {false, true}) {
-      for (const auto& [from, to] : moves) {
-        Params p;
-        p.add(into_place ? to : -from).add(episode_key).add(into_place ? -from : from);
-        statements.emplace_back(
-            "UPDATE steps SET step_number = $1 WHERE episode_key = $2 AND step_number = $3",
-            std::move(p));
-      }
+    for (const std::string& sql : StepsByTimeUpdates(Dialect::kPostgres)) {
+      Params p;
+      p.add(episode_key);
+      statements.emplace_back(sql, std::move(p));
     }
     if (auto ran = writer_->pipeline(statements); !ran.ok()) return ran.status();
     return txn.commit();

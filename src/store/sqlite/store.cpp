@@ -236,29 +236,10 @@ Status SqliteStore::order_steps_by_time(int64_t episode_key) {
   if (head->status == EpisodeStatus::kCompleted) {
     return Status::FailedPrecondition("the episode is completed");
   }
-  auto read = writer_->cached(StepsByTimeQuery(Dialect::kSqlite));
-  if (!read.ok()) return read.status();
-  std::vector<int64_t> by_time;
-  Status s;
-  (*read)->bind(1, episode_key);
-  while ((*read)->step(s)) by_time.push_back((*read)->column_int(0));
-  (*read)->reset();
-  if (!s.ok()) return s;
-  const auto moves = Renumbering(by_time);
-  if (moves.empty()) return Status::Ok();
-  auto move =
-      writer_->cached("UPDATE steps SET step_number = ? WHERE episode_key = ? AND step_number = ?");
-  if (!move.ok()) return move.status();
-  // Out of the way first (negative numbers no step has), then into place.
-  for (const auto& [from, to] : moves) {
-    if (Status u = (*move)->bind(1, -from).bind(2, episode_key).bind(3, from).run(); !u.ok()) {
-      return u;
-    }
-  }
-  for (const auto& [from, to] : moves) {
-    if (Status u = (*move)->bind(1, to).bind(2, episode_key).bind(3, -from).run(); !u.ok()) {
-      return u;
-    }
+  for (const std::string& sql : StepsByTimeUpdates(Dialect::kSqlite)) {
+    auto update = writer_->cached(sql);
+    if (!update.ok()) return update.status();
+    if (Status s = (*update)->bind(1, episode_key).run(); !s.ok()) return s;
   }
   return txn.commit();
 }
