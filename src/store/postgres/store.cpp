@@ -108,8 +108,8 @@ std::pair<std::string, Params> EpisodeInsert(const Episode& e, const Completion*
 }
 
 // The statements inserting an episode's tags.
-void AddTagInserts(Connection::Statements& out, const Episode& e, int64_t key) {
-  for (const auto& tag : e.context.tags) {
+void AddTagInserts(Connection::Statements& out, const std::vector<std::string>& tags, int64_t key) {
+  for (const auto& tag : tags) {
     Params p;
     p.add(tag).add(key);
     out.emplace_back(
@@ -130,7 +130,7 @@ Result<int64_t> InsertEpisodeRow(Connection& conn, const Episode& e,
   }
   const int64_t key = rows->integer(0, 0);
   Connection::Statements tags;
-  AddTagInserts(tags, e, key);
+  AddTagInserts(tags, e.context.tags, key);
   if (Status s = conn.pipeline(tags).status(); !s.ok()) return s;
   return key;
 }
@@ -326,13 +326,7 @@ Status PgStore::amend_episode(int64_t episode_key, const EpisodeAmendment& amend
     Params update;
     for (const auto& p : write->update.params) update.add(p);
     statements.emplace_back(write->update.sql, std::move(update));
-    for (const auto& tag : write->new_tags) {
-      Params p;
-      p.add(tag).add(episode_key);
-      statements.emplace_back(
-          "INSERT INTO episode_tags (tag, episode_key) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-          std::move(p));
-    }
+    AddTagInserts(statements, write->new_tags, episode_key);
     if (auto ran = writer_->pipeline(statements); !ran.ok()) return ran.status();
     return txn.commit();
   });
@@ -382,7 +376,7 @@ Result<std::vector<Result<int64_t>>> PgStore::import_episodes(const NextImported
       continue;
     }
     const int64_t key = (*inserted)[i].integer(0, 0);
-    AddTagInserts(tags, e, key);
+    AddTagInserts(tags, e.context.tags, key);
     for (const std::string& name : item.names) {  // engram migrate's, into an empty store
       Params p;
       p.add(name).add(key);

@@ -52,6 +52,16 @@ Status InsertStep(Connection& conn, int64_t key, int64_t number, const PreparedS
   return q.run();
 }
 
+// Tags the episode with `key` by `tags` (those it has already stay once).
+Status InsertTags(Connection& conn, const std::vector<std::string>& tags, int64_t key) {
+  for (const auto& tag : tags) {
+    auto t = conn.cached("INSERT OR IGNORE INTO episode_tags (tag, episode_key) VALUES (?, ?)");
+    if (!t.ok()) return t.status();
+    if (Status s = (*t)->bind(1, tag).bind(2, key).run(); !s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
 // Inserts the episode's row and tags (not its steps) and returns its key. With a completion, the
 // row is written completed: outcome, ended_at, reward, reflection and costs from it.
 Result<int64_t> InsertEpisodeRow(Connection& conn, const Episode& e,
@@ -82,11 +92,7 @@ Result<int64_t> InsertEpisodeRow(Connection& conn, const Episode& e,
   q.bind(15, e.metadata.dump());
   if (Status s = q.run(); !s.ok()) return s;
   const int64_t key = conn.last_insert_rowid();
-  for (const auto& tag : e.context.tags) {
-    auto t = conn.cached("INSERT OR IGNORE INTO episode_tags (tag, episode_key) VALUES (?, ?)");
-    if (!t.ok()) return t.status();
-    if (Status s = (*t)->bind(1, tag).bind(2, key).run(); !s.ok()) return s;
-  }
+  if (Status s = InsertTags(conn, e.context.tags, key); !s.ok()) return s;
   return key;
 }
 
@@ -219,11 +225,7 @@ Status SqliteStore::amend_episode(int64_t episode_key, const EpisodeAmendment& a
     (*update)->bind(static_cast<int>(i + 1), write->update.params[i]);
   }
   if (Status u = (*update)->run(); !u.ok()) return u;
-  for (const auto& tag : write->new_tags) {
-    auto t = writer_->cached("INSERT OR IGNORE INTO episode_tags (tag, episode_key) VALUES (?, ?)");
-    if (!t.ok()) return t.status();
-    if (Status u = (*t)->bind(1, tag).bind(2, episode_key).run(); !u.ok()) return u;
-  }
+  if (Status u = InsertTags(*writer_, write->new_tags, episode_key); !u.ok()) return u;
   return txn.commit();
 }
 
