@@ -76,9 +76,7 @@ Result<std::vector<ExecutionStep>> PgStore::load_steps(int64_t key, int64_t afte
 }
 
 Result<Rows> RunQuery(Connection& conn, const Query& query) {
-  Params params;
-  for (const auto& p : query.params) params.add(p);
-  return conn.query(query.sql, params);
+  return conn.query(query.sql, ParamsOf(query));
 }
 
 Result<EpisodePage> PgStore::list_episodes(const EpisodeFilter& f) {

@@ -323,9 +323,7 @@ Status PgStore::amend_episode(int64_t episode_key, const EpisodeAmendment& amend
     if (!write.ok()) return write.status();
     if (write->update.sql.empty()) return Status::Ok();
     Connection::Statements statements;
-    Params update;
-    for (const auto& p : write->update.params) update.add(p);
-    statements.emplace_back(write->update.sql, std::move(update));
+    statements.emplace_back(write->update.sql, ParamsOf(write->update));
     AddTagInserts(statements, write->new_tags, episode_key);
     if (auto ran = writer_->pipeline(statements); !ran.ok()) return ran.status();
     return txn.commit();

@@ -24,7 +24,13 @@ class Transaction : public ScopedTransaction<Connection> {
   explicit Transaction(Connection& c, const char* begin = "BEGIN") : ScopedTransaction(c, begin) {}
 };
 
-// The rows of a statement both stores share (store/episode_queries.h), run on `conn`.
+// The parameters of a statement both stores share (store/episode_queries.h), $1 on.
+inline Params ParamsOf(const Query& query) {
+  Params params;
+  for (const auto& p : query.params) params.add(p);
+  return params;
+}
+// The rows of a statement both stores share, run on `conn`.
 Result<Rows> RunQuery(Connection& conn, const Query& query);
 
 // The episode's steps numbered above `after`, in order, at most `limit`.

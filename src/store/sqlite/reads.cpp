@@ -71,9 +71,7 @@ Result<EpisodePage> SqliteStore::list_episodes(const EpisodeFilter& f) {
   auto lease = reader();
   auto st = lease->prepare(query.sql);
   if (!st.ok()) return st.status();
-  for (size_t i = 0; i < query.params.size(); ++i) {
-    st->bind(static_cast<int>(i + 1), query.params[i]);
-  }
+  BindQuery(*st, query);
   EpisodePage page;
   Status s;
   while (st->step(s) && AddToPage(page, *st, f.limit)) {

@@ -221,9 +221,7 @@ Status SqliteStore::amend_episode(int64_t episode_key, const EpisodeAmendment& a
   if (write->update.sql.empty()) return Status::Ok();
   auto update = writer_->cached(write->update.sql);
   if (!update.ok()) return update.status();
-  for (size_t i = 0; i < write->update.params.size(); ++i) {
-    (*update)->bind(static_cast<int>(i + 1), write->update.params[i]);
-  }
+  BindQuery(**update, write->update);
   if (Status u = (*update)->run(); !u.ok()) return u;
   if (Status u = InsertTags(*writer_, write->new_tags, episode_key); !u.ok()) return u;
   return txn.commit();
@@ -410,7 +408,7 @@ Result<std::vector<PrunedEpisode>> PruneCandidates(Connection& conn, const Prune
   auto st = conn.cached(q.sql);
   if (!st.ok()) return st.status();
   Statement& stmt = **st;
-  for (size_t i = 0; i < q.params.size(); ++i) stmt.bind(static_cast<int>(i + 1), q.params[i]);
+  BindQuery(stmt, q);
   std::vector<PrunedEpisode> out;
   Status s;
   while (stmt.step(s)) out.push_back(PrunedFromRow(stmt));

@@ -42,6 +42,13 @@ Result<EpisodeHead> ReadHead(Connection& conn, std::string_view column, const Va
   return h;
 }
 
+// Binds a shared statement's parameters (store/episode_queries.h), ?1 on.
+inline void BindQuery(Statement& st, const Query& query) {
+  for (size_t i = 0; i < query.params.size(); ++i) {
+    st.bind(static_cast<int>(i + 1), query.params[i]);
+  }
+}
+
 // The episode `name` names; NotFound when none.
 Result<NamedEpisodeRow> ReadNamed(Connection& conn, std::string_view name);
 
